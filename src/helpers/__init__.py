@@ -1,0 +1,1 @@
+"""Shared helpers of the WTe2 antiferro-orbital compendium."""
