@@ -1,0 +1,135 @@
+"""Crystal structures: experimental bulk cells, slabs cut from them, and model layers.
+
+Conventions: the layers lie in the xy plane; x is the W-chain direction (the short
+lattice vector a, 3.48 Angstrom in WTe2), y is the direction of the W-W dimerization
+(b), z is out of plane. All lengths are in Angstrom.
+"""
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+from ase.io import read
+
+from .paths import STRUCTURES
+
+#: Experimental structure files, one per material, with their citation inside.
+EXPERIMENTAL = {
+    "WTe2": "WTe2_Td_Mar1992.cif",
+}
+#: Metal of each material (the octahedrally coordinated cation).
+METAL = {"WTe2": "W", "MoTe2": "Mo"}
+CHALCOGEN = {"WTe2": "Te", "MoTe2": "Te"}
+
+
+def check_material(material: str, allowed=None) -> None:
+    """Raise ValueError unless `material` is one this compendium has data for."""
+    allowed = sorted(allowed or METAL)
+    if material not in allowed:
+        raise ValueError(f"material={material!r} is not available; allowed: {allowed}")
+
+
+def experimental_bulk(material: str = "WTe2") -> Atoms:
+    """The experimental bulk cell (Td-WTe2: Pmn2_1, 12 atoms) read from data/structures."""
+    check_material(material, EXPERIMENTAL)
+    atoms = read(STRUCTURES / EXPERIMENTAL[material])
+    atoms.info["source"] = str(EXPERIMENTAL[material])
+    return atoms
+
+
+def layer_indices(atoms: Atoms, gap: float = 1.5) -> list[np.ndarray]:
+    """Indices of atoms grouped into layers, bottom to top, split at z gaps > `gap` Angstrom.
+
+    Works on the unwrapped z coordinates of a bulk cell; the periodic seam is handled by
+    rotating the z list so that the largest gap is the cell boundary.
+    """
+    z = atoms.positions[:, 2] % atoms.cell[2, 2]
+    order = np.argsort(z)
+    zs = z[order]
+    gaps = np.diff(np.append(zs, zs[0] + atoms.cell[2, 2]))
+    start = (np.argmax(gaps) + 1) % len(zs)
+    order = np.roll(order, -start)
+    zs = np.unwrap(z[order], period=atoms.cell[2, 2])
+    cuts = np.where(np.diff(zs) > gap)[0] + 1
+    return [np.sort(g) for g in np.split(order, cuts)]
+
+
+def slab(material: str = "WTe2", nlayers: int = 1, vacuum: float = 15.0) -> Atoms:
+    """`nlayers` consecutive layers of the experimental bulk, with `vacuum` Angstrom of vacuum.
+
+    The bulk Td cell holds two layers related by a 2_1 screw; a bilayer cut from it keeps
+    the Td stacking (polar, as in the ferroelectric bilayer of Fei et al. 2018).
+    """
+    if not (isinstance(nlayers, (int, np.integer)) and nlayers >= 1):
+        raise ValueError(f"nlayers={nlayers!r}: must be an integer >= 1")
+    if not vacuum > 0:
+        raise ValueError(f"vacuum={vacuum!r}: must be a positive length in Angstrom")
+    bulk = experimental_bulk(material)
+    per_cell = len(layer_indices(bulk))
+    reps = -(-nlayers // per_cell)
+    big = bulk.repeat((1, 1, reps + 1))
+    layers = layer_indices(big)
+    # unwrapped z so that layers stacked across the seam stay in order
+    zs = big.positions[:, 2].copy()
+    chosen = np.concatenate(layers[:nlayers])
+    out = big[chosen]
+    pos = out.positions
+    ref = np.median(zs[layers[0]])
+    pos[:, 2] = (pos[:, 2] - ref + big.cell[2, 2] / 2) % big.cell[2, 2]
+    out.positions = pos
+    out.cell[2] = [0, 0, 1.0]
+    out.center(vacuum=vacuum / 2, axis=2)
+    out.pbc = (True, True, False)
+    out.info["source"] = f"{nlayers} layer(s) cut from {bulk.info['source']}"
+    return out
+
+
+def monolayer_1Tprime(material: str = "WTe2", vacuum: float = 15.0) -> Atoms:
+    """The distorted (1T') monolayer as it sits in the experimental bulk: 2 metal, 4 chalcogen."""
+    return slab(material, 1, vacuum)
+
+
+def fictitious_1T(material: str = "WTe2", a_hex: float | None = None, bond: float | None = None,
+                  vacuum: float = 15.0) -> Atoms:
+    """The fictitious undistorted 1T monolayer in the rectangular two-formula-unit cell.
+
+    The metal sits at the centre of its chalcogen octahedron (layer group P-3m1).
+    Cell: a = a_hex along x (chain direction), b = sqrt(3) a_hex along y.
+    Defaults come from the experimental layer: a_hex keeps the experimental in-plane area
+    per formula unit, `bond` (metal-chalcogen distance) is the experimental mean.
+    """
+    check_material(material)
+    if a_hex is None or bond is None:
+        exp = monolayer_1Tprime(material if material in EXPERIMENTAL else "WTe2", vacuum)
+        if a_hex is None:
+            area = abs(np.linalg.det(exp.cell[:2, :2]))
+            a_hex = float(np.sqrt(area / np.sqrt(3)))
+        if bond is None:
+            from .geometry import octahedra
+            bond = float(np.mean([o.bond_lengths for o in octahedra(exp)]))
+    h2 = bond**2 - a_hex**2 / 3
+    if a_hex <= 0 or h2 <= 0:
+        raise ValueError(f"a_hex={a_hex}, bond={bond}: need bond > a_hex/sqrt(3) > 0 (Angstrom)")
+    h = np.sqrt(h2)
+    a, b = a_hex, np.sqrt(3) * a_hex
+    M, X = METAL[material], CHALCOGEN[material]
+    # metal at (0, 0) and (a/2, b/2); chalcogens above/below the two triangle centres
+    frac = [
+        (M, 0.0, 0.0, 0.0), (M, 0.5, 0.5, 0.0),
+        (X, 0.5, 1 / 6, +h), (X, 0.0, 2 / 3, +h),
+        (X, 0.0, 1 / 3, -h), (X, 0.5, 5 / 6, -h),
+    ]
+    atoms = Atoms(
+        [s for s, *_ in frac],
+        positions=[(fx * a, fy * b, z) for _, fx, fy, z in frac],
+        cell=[a, b, 1.0], pbc=(True, True, False),
+    )
+    atoms.center(vacuum=vacuum / 2, axis=2)
+    atoms.info["source"] = f"fictitious 1T {material}, a_hex={a_hex:.4f} A, M-X bond={bond:.4f} A"
+    return atoms
+
+
+def rattle(atoms: Atoms, amplitude: float = 0.03, seed: int = 0) -> Atoms:
+    """A copy of `atoms` with random displacements (std `amplitude` Angstrom) that break symmetry."""
+    out = atoms.copy()
+    out.rattle(stdev=amplitude, seed=seed)
+    return out
