@@ -1,0 +1,122 @@
+"""GPAW calculations (PBE, plane waves) run in a subprocess under MPI, through the cache.
+
+`relax` and `single_point` are the two entry points. Each builds a job from a structure and
+a settings dict (see helpers.params), looks it up in the cache (helpers.cache) and only on
+a miss runs `helpers.gpaw_job` with `mpiexec -n <ranks> gpaw python`, parallel over
+k-points, streaming one line per relaxation step.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import kptdensity2monkhorstpack
+from ase.io import write
+
+from . import cache
+
+CALC_VERSION = 1  # bump when gpaw_job changes what it computes
+
+
+def gpaw_version() -> str:
+    from importlib.metadata import version
+    return version("gpaw")
+
+
+def kpts_for(atoms: Atoms, density: float) -> list[int]:
+    """Monkhorst-Pack grid with `density` points per 1/Angstrom along periodic directions."""
+    return [int(n) for n in kptdensity2monkhorstpack(atoms, kptdensity=density, even=False)]
+
+
+def atoms_record(atoms: Atoms) -> dict:
+    """JSON-able description of a structure (positions rounded to 1e-6 Angstrom for hashing)."""
+    return {"symbols": atoms.get_chemical_symbols(),
+            "positions": np.round(atoms.positions, 6).tolist(),
+            "cell": np.round(np.array(atoms.cell), 6).tolist(),
+            "pbc": [bool(p) for p in atoms.pbc]}
+
+
+def atoms_from(record: dict) -> Atoms:
+    """The Atoms stored in a result's `final` (or an inputs' `atoms`) record."""
+    return Atoms(record["symbols"], positions=record["positions"], cell=record["cell"],
+                 pbc=record["pbc"])
+
+
+def ranks() -> int:
+    """MPI ranks for GPAW: $COMPENDIUM_RANKS, else the number of cores."""
+    return int(os.environ.get("COMPENDIUM_RANKS", os.cpu_count() or 1))
+
+
+def _launch(workdir: Path, label: str) -> None:
+    n = ranks()
+    gpaw = shutil.which("gpaw") or str(Path(sys.executable).with_name("gpaw"))
+    cmd = [gpaw, "python", "-m", "helpers.gpaw_job", str(workdir)]
+    if n > 1 and shutil.which("mpiexec"):
+        extra = ["--allow-run-as-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        cmd = ["mpiexec", *extra, "-n", str(n), *cmd]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    src = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    print(f"[{label}] running GPAW on {n} rank(s) in {workdir}", flush=True)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env=env) as proc:
+        tail = []
+        for line in proc.stdout:
+            tail = (tail + [line])[-40:]
+            if line.startswith(("step", "done", "resuming")):
+                print(f"[{label}] {line.rstrip()}", flush=True)
+        proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(f"[{label}] GPAW job failed (exit {proc.returncode}); its work "
+                           f"directory {workdir} is kept for a restart. Last output:\n"
+                           + "".join(tail))
+
+
+def _job(task: str, atoms: Atoms, settings: dict, charge: float, magmoms) -> dict:
+    return {
+        "task": task, "atoms": atoms_record(atoms), "ecut": float(settings["ecut"]),
+        "kpts": kpts_for(atoms, settings["kpt_density"]), "smearing": float(settings["smearing"]),
+        "fmax": float(settings["fmax"]), "max_steps": int(settings["max_steps"]),
+        "relax_cell": bool(settings["relax_cell"]), "charge": float(charge),
+        "spinpol": magmoms is not None,
+        "magmoms": None if magmoms is None else [float(m) for m in magmoms],
+        "xc": "PBE", "gpaw": gpaw_version(), "calc_version": CALC_VERSION,
+    }
+
+
+def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.0,
+         magmoms=None, force: bool = False) -> dict:
+    job = _job(task, atoms, settings, charge, magmoms)
+    if task == "scf":
+        for k in ("fmax", "max_steps", "relax_cell"):
+            job.pop(k)
+
+    def compute(workdir: Path) -> dict:
+        (workdir / "job.json").write_text(json.dumps(job))
+        write(workdir / "input.traj", atoms_from(job["atoms"]))
+        _launch(workdir, label)
+        return json.loads((workdir / "job_result.json").read_text())
+
+    return cache.cached(f"{task}-{label}", settings["profile"], job, compute, force=force)
+
+
+def relax(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, magmoms=None,
+          force: bool = False) -> dict:
+    """Relaxed structure and energy (eV) of `atoms` with the given settings, cached.
+
+    `charge` is the net charge of the cell in units of e (GPAW adds a compensating uniform
+    background); `magmoms` (initial moments, muB) switches on spin polarization.
+    """
+    return _run("relax", atoms, settings, label, charge, magmoms, force)
+
+
+def single_point(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, magmoms=None,
+                 force: bool = False) -> dict:
+    """Energy (eV) and forces of `atoms` without relaxation, cached."""
+    return _run("scf", atoms, settings, label, charge, magmoms, force)

@@ -1,0 +1,104 @@
+"""Run one GPAW job described by `<workdir>/job.json`; started by helpers.dft under MPI.
+
+    mpiexec -n 2 gpaw python -m helpers.gpaw_job WORKDIR
+
+Tasks: `scf` (energy and forces of the input structure) and `relax` (BFGS on the atomic
+positions, and on the in-plane cell when `relax_cell`). A relaxation appends every step to
+`relax.traj` and keeps the BFGS Hessian in `bfgs.json`, so an interrupted job restarts from
+its last step. Prints one line per step for the parent process to show.
+"""
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from ase.filters import FrechetCellFilter
+from ase.io import read
+from ase.io.trajectory import Trajectory
+from ase.optimize import BFGS
+from gpaw import GPAW, PW
+from gpaw.mpi import world
+
+
+def say(msg: str) -> None:
+    if world.rank == 0:
+        print(msg, flush=True)
+
+
+def make_calc(job: dict, txt: Path) -> GPAW:
+    """GPAW plane-wave PBE calculator from the settings in `job`."""
+    return GPAW(
+        mode=PW(job["ecut"]),
+        xc=job.get("xc", "PBE"),
+        kpts={"size": job["kpts"], "gamma": True},
+        occupations={"name": "fermi-dirac", "width": job["smearing"]},
+        charge=job.get("charge", 0),
+        spinpol=job.get("spinpol", False),
+        convergence={"energy": 1e-5, "density": 1e-5},
+        txt=str(txt),
+    )
+
+
+def main(workdir: str) -> None:
+    wd = Path(workdir)
+    job = json.loads((wd / "job.json").read_text())
+    atoms = read(wd / "input.traj")
+    traj_path = wd / "relax.traj"
+    done = 0
+    if job["task"] == "relax" and traj_path.exists() and traj_path.stat().st_size > 0:
+        frames = read(traj_path, ":")
+        if frames:
+            atoms.set_cell(frames[-1].cell)
+            atoms.positions = frames[-1].positions
+            done = len(frames) - 1
+            say(f"resuming from step {done} of {traj_path.name}")
+    if job.get("magmoms") is not None:
+        atoms.set_initial_magnetic_moments(job["magmoms"])
+    atoms.calc = make_calc(job, wd / f"gpaw-{done:03d}.txt")
+    t0 = time.time()
+    converged = True
+    if job["task"] == "relax":
+        target = FrechetCellFilter(atoms, mask=[1, 1, 0, 0, 0, 1]) if job["relax_cell"] else atoms
+        opt = BFGS(target, restart=str(wd / "bfgs.json"), logfile=str(wd / "bfgs.log"),
+                   maxstep=0.1)
+        traj = Trajectory(str(traj_path), "a", atoms)
+        step = [done]
+
+        def report():
+            f = target.get_forces()
+            fmax = float(np.sqrt((f**2).sum(axis=1)).max())
+            dt = time.time() - t0
+            n = step[0] - done + 1
+            say(f"step {step[0]:3d}/{job['max_steps']}  E = {atoms.get_potential_energy():.5f} eV"
+                f"  fmax = {fmax:.4f} eV/A (target {job['fmax']})  {dt:.0f} s, {dt / n:.0f} s/step")
+            traj.write(atoms)
+            step[0] += 1
+
+        opt.attach(report)
+        remaining = max(job["max_steps"] - done, 0)
+        converged = bool(opt.run(fmax=job["fmax"], steps=remaining))
+        traj.close()
+    energy = float(atoms.get_potential_energy())
+    forces = atoms.get_forces()
+    out = {
+        "energy_eV": energy,
+        "forces_eV_per_A": forces.tolist(),
+        "fmax_eV_per_A": float(np.sqrt((forces**2).sum(axis=1)).max()),
+        "converged": converged,
+        "steps": (len(read(traj_path, ":")) if traj_path.exists() else 0),
+        "fermi_level_eV": float(atoms.calc.get_fermi_level()),
+        "kpts": job["kpts"],
+        "ranks": world.size,
+        "final": {"symbols": atoms.get_chemical_symbols(), "positions": atoms.positions.tolist(),
+                  "cell": atoms.cell.tolist(), "pbc": atoms.pbc.tolist()},
+    }
+    if job.get("spinpol"):
+        out["magnetic_moment_muB"] = float(atoms.calc.get_magnetic_moment())
+    if world.rank == 0:
+        (wd / "job_result.json").write_text(json.dumps(out))
+    say(f"done: E = {energy:.5f} eV, converged = {converged}, {time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
