@@ -1,0 +1,99 @@
+"""The antiferroelectric (AFE) lattice step: relax the fictitious 1T layer at a fixed d count.
+
+For each d-electron count the undistorted 1T monolayer is relaxed twice: once from the exact
+1T positions (symmetry keeps it undistorted; this is the reference) and once from a randomly
+rattled start that lets symmetry break. The energy gained per formula unit is the
+difference. `d2` is the neutral layer (effective W4+); `d3` adds one electron per metal
+(effective W3+) with GPAW's compensating uniform background.
+"""
+from __future__ import annotations
+
+from ase import Atoms
+
+from . import dft
+from .params import check_choice
+from .structures import METAL, fictitious_1T, rattle
+
+#: Extra electrons per metal atom relative to the neutral layer, for each d count.
+EXTRA_ELECTRONS = {"d2": 0, "d3": 1}
+
+
+def start_structures(material: str, vacuum: float, rattle_amplitude: float, seed: int) -> dict:
+    """The undistorted 1T start and its rattled copy (Angstrom)."""
+    sym = fictitious_1T(material, vacuum=vacuum)
+    return {"1T": sym, "rattled": rattle(sym, rattle_amplitude, seed)}
+
+
+def cell_charge(atoms: Atoms, material: str, dcount: str) -> float:
+    """Net cell charge (e) that sets the metal d count `dcount`."""
+    check_choice("dcount", dcount, EXTRA_ELECTRONS)
+    n_metal = atoms.get_chemical_symbols().count(METAL[material])
+    return -float(EXTRA_ELECTRONS[dcount] * n_metal)
+
+
+def relax_layer(material: str, dcount: str, settings: dict, rattle_amplitude: float = 0.05,
+                seed: int = 1, force: bool = False) -> dict:
+    """Relaxations of the 1T layer at d count `dcount`: {'1T': result, 'distorted': result}.
+
+    Each result is the cached output of helpers.dft.relax (energy_eV, final structure, ...).
+    """
+    starts = start_structures(material, settings["vacuum"], rattle_amplitude, seed)
+    charge = cell_charge(starts["1T"], material, dcount)
+    out = {}
+    for name, start in (("1T", starts["1T"]), ("distorted", starts["rattled"])):
+        out[name] = dft.relax(start, settings, label=f"{material}-{dcount}-{name}",
+                              charge=charge, force=force)
+    return out
+
+
+def energy_gain_per_fu(results: dict) -> float:
+    """E(distorted) - E(1T) per formula unit, eV (negative: the distortion lowers the energy)."""
+    n_fu = len(results["1T"]["final"]["symbols"]) // 3
+    return (results["distorted"]["energy_eV"] - results["1T"]["energy_eV"]) / n_fu
+
+
+def structure_summary(atoms: Atoms, valence: float = 4.0, layer_spacing: float | None = None) -> dict:
+    """Numbers that characterise a layer: cell (A), M-M distances (A), bonds (A), off-centring (A),
+    nominal local dipole (e A) and, when `layer_spacing` (A) is given, its density (microC/cm2)."""
+    import numpy as np
+    from .dipoles import dipole_density_uC_cm2, local_dipoles, volume_per_fu
+    from .geometry import metal_metal_distances, octahedra
+    octs = octahedra(atoms)
+    a, b = np.linalg.norm(atoms.cell[0]), np.linalg.norm(atoms.cell[1])
+    mm = [d for d in metal_metal_distances(atoms) if abs(d - a) > 0.02]
+    bonds = np.concatenate([o.bond_lengths for o in octs])
+    off = np.array([o.offcentre for o in octs])
+    p = local_dipoles(atoms, valence)
+    out = {
+        "a_A": float(a), "b_A": float(b),
+        "MM_short_A": float(min(mm)) if mm else float("nan"),
+        "MM_long_A": float(max(mm)) if len(mm) > 1 else float("nan"),
+        "bond_min_A": float(bonds.min()), "bond_max_A": float(bonds.max()),
+        "bond_mean_A": float(bonds.mean()),
+        "offcentre_A": float(np.mean(np.linalg.norm(off, axis=1))),
+        "offcentre_y_A": [float(v) for v in off[:, 1]],
+        "dipole_eA": float(np.mean(np.linalg.norm(p, axis=1))),
+    }
+    if layer_spacing:
+        out["dipole_density_uC_cm2"] = float(
+            dipole_density_uC_cm2(out["dipole_eA"], volume_per_fu(atoms, layer_spacing)))
+    return out
+
+
+def matching_definitions(atoms: Atoms, targets: dict) -> dict:
+    """For each kind ('bond', 'angle'), the distortion measure whose value for `atoms` lies
+    closest (relative difference) to `targets[kind]`; returns {kind: (name, value, rel_diff)}."""
+    from .geometry import distortion_table
+    table = distortion_table(atoms)
+    out = {}
+    for kind, target in targets.items():
+        name, value = min(table[kind].items(), key=lambda kv: abs(kv[1] - target) / abs(target))
+        out[kind] = (name, value, (value - target) / target)
+    return out
+
+
+def layer_spacing(material: str) -> float:
+    """Interlayer spacing of the experimental bulk (c / number of layers per cell), Angstrom."""
+    from .structures import EXPERIMENTAL, experimental_bulk, layer_indices
+    bulk = experimental_bulk(material if material in EXPERIMENTAL else "WTe2")
+    return float(bulk.cell[2, 2] / len(layer_indices(bulk)))

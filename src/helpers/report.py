@@ -1,0 +1,131 @@
+"""Tables and generated prose for the notebooks: results in, pandas tables or Markdown out."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def profile_banner(settings: dict) -> str:
+    """Markdown line stating the profile and its settings; a warning for `smoke`."""
+    txt = ", ".join(f"{k} = {v}" for k, v in settings.items() if k != "profile")
+    if settings["profile"] == "smoke":
+        return (f"> **Smoke profile: the numbers on this page are NOT meaningful.** It runs every code "
+                f"path with deliberately crude settings ({txt}). Read the `paper` build for results.")
+    return f"Profile **{settings['profile']}**: {txt}."
+
+
+def candidates_table(table: dict, targets: dict, chosen: dict) -> pd.DataFrame:
+    """All candidate distortion measures of the experimental layer beside the paper's values."""
+    rows = []
+    for kind, measures in table.items():
+        for name, value in measures.items():
+            rows.append({"quantity": kind, "definition": name, "experimental layer (ours)": round(value, 4),
+                         "paper, experiment column": targets[kind],
+                         "chosen": "✔" if chosen[kind][0] == name else ""})
+    return pd.DataFrame(rows).set_index(["quantity", "definition"])
+
+
+def relaxation_table(results: dict) -> pd.DataFrame:
+    """Energies (eV), distortion energy (meV/f.u.), steps and convergence of each relaxation."""
+    rows = []
+    for d, r in results.items():
+        n_fu = len(r["1T"]["final"]["symbols"]) // 3
+        rows.append({
+            "d count": d,
+            "E 1T (eV/cell)": round(r["1T"]["energy_eV"], 4),
+            "E relaxed from rattled start (eV/cell)": round(r["distorted"]["energy_eV"], 4),
+            "ΔE (meV/f.u.)": round(1000 * (r["distorted"]["energy_eV"] - r["1T"]["energy_eV"]) / n_fu, 1),
+            "steps (1T / rattled)": f"{r['1T']['steps']} / {r['distorted']['steps']}",
+            "converged": f"{r['1T']['converged']} / {r['distorted']['converged']}",
+            "final fmax (eV/Å)": f"{r['1T']['fmax_eV_per_A']:.3f} / {r['distorted']['fmax_eV_per_A']:.3f}",
+            "wall time (min)": f"{r['1T']['wall_time_s'] / 60:.1f} / {r['distorted']['wall_time_s'] / 60:.1f}",
+            "k points": "×".join(map(str, r["1T"]["kpts"])),
+        })
+    return pd.DataFrame(rows).set_index("d count")
+
+
+LABELS = {
+    "a_A": "a, chain direction (Å)", "b_A": "b (Å)", "MM_short_A": "W–W short (Å)",
+    "MM_long_A": "W–W long (Å)", "bond_min_A": "W–Te min (Å)", "bond_max_A": "W–Te max (Å)",
+    "bond_mean_A": "W–Te mean (Å)", "offcentre_A": "W off-centring |δ| (Å)",
+    "dipole_eA": "local dipole |p| (e·Å)", "dipole_density_uC_cm2": "local dipole density (μC/cm²)",
+}
+
+
+def structure_table(summaries: dict) -> pd.DataFrame:
+    """One column per layer, one row per quantity of helpers.afe.structure_summary."""
+    df = pd.DataFrame({name: {LABELS[k]: v for k, v in s.items() if k in LABELS}
+                       for name, s in summaries.items()})
+    return df.round(3)
+
+
+def table1(layers: dict, chosen: dict, ref: dict, dcounts) -> pd.DataFrame:
+    """Table 1 of the paper recomputed with the chosen definitions, beside the paper's numbers."""
+    from .geometry import distortion_table
+    keys = {"d2": "d2_W4+", "d3": "d3_W3+"}
+    refkey = {"bond": "bond_length_deviation", "angle": "angle_deviation"}
+    rows = {}
+    for kind, (name, _, _) in chosen.items():
+        row = {"experiment (ours, Mar 1992)": distortion_table(layers["experiment"])[kind][name],
+               "experiment (paper, Tao 2020)": ref[refkey[kind]]["experiment"]}
+        for d in dcounts:
+            row[f"{d} (ours)"] = distortion_table(layers[f"{d} relaxed"])[kind][name]
+            row[f"{d} (paper)"] = ref[refkey[kind]][keys[d]]
+        rows[f"{kind}: {name}"] = row
+    return pd.DataFrame(rows).T.round(3)
+
+
+def dipole_table(summaries: dict) -> pd.DataFrame:
+    """Off-centring along y of each metal and the nominal local dipole, per layer."""
+    rows = {}
+    for name, s in summaries.items():
+        rows[name] = {"δy of the metals (Å)": ", ".join(f"{v:+.3f}" for v in s["offcentre_y_A"]),
+                      "net δy (Å)": round(sum(s["offcentre_y_A"]), 3),
+                      "|p| (e·Å)": round(s["dipole_eA"], 3),
+                      "local dipole density (μC/cm²)": round(s.get("dipole_density_uC_cm2", np.nan), 1)}
+    return pd.DataFrame(rows).T
+
+
+def convergence_table(rows: list, settings: dict) -> pd.DataFrame:
+    """The convergence sweep, with the profile's own point marked."""
+    df = pd.DataFrame(rows)
+    df["ΔE (meV/f.u.)"] = (1000 * df.pop("dE_per_fu_eV")).round(1)
+    df["kpts"] = df["kpts"].map(lambda k: "×".join(map(str, k)))
+    df["profile setting"] = [("◀" if (r["ecut_eV"] == settings["ecut"] and r["kpt_density"] == settings["kpt_density"]) else "")
+                             for r in rows]
+    return df
+
+
+def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows) -> str:
+    """Markdown summary of the AFE-lattice page, generated from the computed numbers."""
+    from .geometry import distortion_table
+    exp = summaries["experiment"]
+    lines = []
+    for d in dcounts:
+        r = results[d]
+        n_fu = len(r["1T"]["final"]["symbols"]) // 3
+        de = 1000 * (r["distorted"]["energy_eV"] - r["1T"]["energy_eV"]) / n_fu
+        s = summaries[f"{d} relaxed"]
+        distorted = s["offcentre_A"] > 0.1
+        lines.append(
+            f"- **{d}**: relaxing from a rattled 1T start {'gives a distorted layer' if distorted else 'returns to an essentially undistorted layer'} "
+            f"(W off-centring {s['offcentre_A']:.3f} Å, experiment {exp['offcentre_A']:.3f} Å; W–W {s['MM_short_A']:.3f}/{s['MM_long_A']:.3f} Å, "
+            f"experiment {exp['MM_short_A']:.3f}/{exp['MM_long_A']:.3f} Å), {abs(de):.0f} meV per formula unit "
+            f"{'below' if de < 0 else 'above'} the relaxed 1T layer.")
+        if not (r["1T"]["converged"] and r["distorted"]["converged"]):
+            lines.append(f"  - *Not all {d} relaxations reached the force tolerance; these numbers are provisional.*")
+    refkey = {"bond": "bond_length_deviation", "angle": "angle_deviation"}
+    keys = {"d2": "d2_W4+", "d3": "d3_W3+"}
+    for kind, (name, value, rel) in chosen.items():
+        txt = (f"- Table 1, {kind}: the definition *{name}* gives {value:.3f} for the experimental layer "
+               f"against the paper's {ref[refkey[kind]]['experiment']} ({100 * rel:+.1f} %).")
+        for d in dcounts:
+            ours = distortion_table(layers[f"{d} relaxed"])[kind][name]
+            paper = ref[refkey[kind]][keys[d]]
+            txt += f" {d}: ours {ours:.3f}, paper {paper}."
+        lines.append(txt)
+    if conv_rows:
+        des = [1000 * r["dE_per_fu_eV"] for r in conv_rows]
+        lines.append(f"- Convergence: across the sweep the distortion energy spans {min(des):.1f} to {max(des):.1f} meV/f.u. "
+                     f"(spread {max(des) - min(des):.1f} meV/f.u.).")
+    return "\n".join(lines)
