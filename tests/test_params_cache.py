@@ -1,0 +1,66 @@
+"""Parameter validation and the result cache (keys, atomicity, no loss on failure)."""
+import json
+
+import pytest
+
+from helpers import cache, params
+
+
+def test_profiles_validate():
+    for p in params.PROFILES:
+        assert params.settings(p)["profile"] == p
+
+
+@pytest.mark.parametrize("name,value", [("ecut", 10.0), ("kpt_density", -1), ("fmax", 0.0),
+                                        ("max_steps", 2.5), ("relax_cell", "yes"), ("vacuum", 1)])
+def test_bad_settings_name_the_parameter(name, value):
+    with pytest.raises(ValueError, match=name):
+        params.settings("smoke", **{name: value})
+
+
+def test_unknown_profile_and_setting():
+    with pytest.raises(ValueError, match="profile"):
+        params.settings("fast")
+    with pytest.raises(ValueError, match="unknown setting"):
+        params.settings("smoke", cutoff=300)
+    with pytest.raises(ValueError, match="dcounts"):
+        params.check_choice("dcounts", "d4", ["d2", "d3"])
+
+
+def test_key_depends_on_every_input():
+    base = {"a": 1.0, "b": [1, 2], "c": {"x": "y"}}
+    keys = {cache.key(base), cache.key({**base, "a": 1.0000001}), cache.key({**base, "b": [2, 1]}),
+            cache.key({**base, "c": {"x": "z"}})}
+    assert len(keys) == 4
+    assert cache.key(dict(reversed(list(base.items())))) == cache.key(base)
+
+
+def test_cache_hit_miss_force_and_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
+    monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
+    calls = []
+
+    def compute(work):
+        calls.append(work)
+        (work / "log.txt").write_text("ran")
+        return {"value": len(calls)}
+
+    r1 = cache.cached("toy", "smoke", {"x": 1}, compute)
+    r2 = cache.cached("toy", "smoke", {"x": 1}, compute)
+    assert r1["value"] == r2["value"] == 1 and len(calls) == 1
+    entry = tmp_path / r1["key"]
+    assert (entry / "log.txt").exists() and json.loads((entry / "result.json").read_text())["inputs"] == {"x": 1}
+
+    def broken(work):
+        raise RuntimeError("GPAW crashed")
+
+    with pytest.raises(RuntimeError):
+        cache.cached("toy", "smoke", {"x": 1}, broken, force=True)
+    assert json.loads((entry / "result.json").read_text())["value"] == 1   # nothing lost
+
+    r3 = cache.cached("toy", "smoke", {"x": 1}, compute, force=True)
+    assert r3["value"] == 2 and json.loads((entry / "result.json").read_text())["value"] == 2
+
+    monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "1")
+    with pytest.raises(cache.CacheMiss, match="recompute"):
+        cache.cached("toy", "smoke", {"x": 2}, compute)
