@@ -60,8 +60,8 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
 
 def build_book() -> Path:
     """Build the HTML book from the executed notebooks (Jupyter Book 1, execution off)."""
-    subprocess.run([sys.executable, "-m", "jupyter_book", "build", str(ROOT), "--path-output",
-                    str(ROOT)], check=True, cwd=ROOT)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(ROOT)], check=True, cwd=ROOT)
     index = ROOT / "_build" / "html" / "index.html"
     print(f"book: {index}")
     return index

@@ -46,5 +46,6 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
     ax.set_title(title)
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
-    ax.legend(uniq.values(), uniq.keys(), loc="upper right", fontsize=8, framealpha=0.9)
+    ax.legend(uniq.values(), uniq.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
+              fontsize=8, frameon=False)
     return ax
