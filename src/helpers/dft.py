@@ -106,6 +106,24 @@ def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.
     return cache.cached(f"{task}-{label}", settings["profile"], job, compute, force=force)
 
 
+def lcao(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", charge: float = 0.0,
+         path: str = "GXSYG", npath: int = 60, force: bool = False) -> dict:
+    """LCAO (PBE, `basis`) eigenvalues and projections onto first-zeta orbitals on the full k grid
+    of the profile's density, and bands along `path`; cached (lcao.npz in the cache entry)."""
+    job = _job("lcao", atoms, settings, charge, None)
+    for k in ("fmax", "max_steps", "relax_cell", "ecut", "spinpol", "magmoms"):
+        job.pop(k)
+    job.update(basis=basis, path=path, npath=int(npath))
+
+    def compute(workdir: Path) -> dict:
+        (workdir / "job.json").write_text(json.dumps(job))
+        write(workdir / "input.traj", atoms_from(job["atoms"]))
+        _launch(workdir, label)
+        return json.loads((workdir / "job_result.json").read_text())
+
+    return cache.cached(f"lcao-{label}", settings["profile"], job, compute, force=force)
+
+
 def relax(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, magmoms=None,
           force: bool = False) -> dict:
     """Relaxed structure and energy (eV) of `atoms` with the given settings, cached.

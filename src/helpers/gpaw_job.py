@@ -40,10 +40,62 @@ def make_calc(job: dict, txt: Path) -> GPAW:
     )
 
 
+def lcao_projections(atoms, job: dict, wd: Path) -> dict:
+    """LCAO SCF on the full k grid; store eigenvalues and projections <psi_nk|phi_m> onto every
+    first-zeta ('sz') basis function in lcao.npz, and LCAO bands along a path."""
+    from scipy.linalg import eigh
+    from gpaw.lcao.tools import get_lcao_hamiltonian
+    calc = GPAW(mode="lcao", basis=job["basis"], xc=job.get("xc", "PBE"),
+                kpts={"size": job["kpts"], "gamma": True},
+                symmetry={"point_group": False, "time_reversal": False},
+                occupations={"name": "fermi-dirac", "width": job["smearing"]},
+                charge=job.get("charge", 0), convergence={"energy": 1e-5, "density": 1e-5},
+                txt=str(wd / "gpaw-lcao.txt"))
+    atoms.calc = calc
+    energy = atoms.get_potential_energy()
+    efermi = float(calc.get_fermi_level())
+    H_skMM, S_kMM = get_lcao_hamiltonian(calc)
+    kpts = calc.get_ibz_k_points()
+    basis, sz, M = [], [], 0
+    for a, setup in enumerate(calc.setups):
+        bfs = [(int(bf.l), str(bf.type)) for bf in setup.basis.bf_j]
+        basis.append(bfs)
+        for l, kind in bfs:
+            if "sz" in kind:
+                sz += list(range(M, M + 2 * l + 1))
+            M += 2 * l + 1
+    path = atoms.cell.bandpath(job["path"], npoints=job["npath"], pbc=atoms.pbc)
+    bandcalc = calc.fixed_density(kpts=path.kpts, symmetry="off", txt=str(wd / "gpaw-bands.txt"))
+    e_path = np.array([bandcalc.get_eigenvalues(kpt=i) for i in range(len(path.kpts))])
+    if world.rank == 0:
+        eps, proj = [], []
+        for H, S in zip(H_skMM[0], S_kMM):
+            H = np.tril(H) + np.tril(H, -1).conj().T   # GPAW fills the lower triangle
+            S = np.tril(S) + np.tril(S, -1).conj().T
+            e, C = eigh(H, S)
+            eps.append(e)
+            proj.append((C.conj().T @ S)[:, sz])
+        np.savez_compressed(wd / "lcao.npz", eps_kn=np.array(eps), A_knm=np.array(proj).astype(np.complex64),
+                            kpts=kpts, e_path=e_path, path_kpts=path.kpts, sz_index=np.array(sz))
+    return {"energy_eV": float(energy), "fermi_level_eV": efermi, "basis": basis,
+            "n_electrons": float(calc.get_number_of_electrons()), "path": job["path"],
+            "path_labels": path.get_linear_kpoint_axis()[2],
+            "path_x": path.get_linear_kpoint_axis()[0].tolist(),
+            "path_special_x": path.get_linear_kpoint_axis()[1].tolist(),
+            "kpts": job["kpts"], "ranks": world.size, "npz": "lcao.npz"}
+
+
 def main(workdir: str) -> None:
     wd = Path(workdir)
     job = json.loads((wd / "job.json").read_text())
     atoms = read(wd / "input.traj")
+    if job["task"] == "lcao":
+        t0 = time.time()
+        out = lcao_projections(atoms, job, wd)
+        if world.rank == 0:
+            (wd / "job_result.json").write_text(json.dumps(out))
+        say(f"done: LCAO E = {out['energy_eV']:.5f} eV, {time.time() - t0:.0f} s")
+        return
     traj_path = wd / "relax.traj"
     done = 0
     if job["task"] == "relax" and traj_path.exists() and traj_path.stat().st_size > 0:
