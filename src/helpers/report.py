@@ -59,18 +59,23 @@ def structure_table(summaries: dict) -> pd.DataFrame:
     return df.round(3)
 
 
-def table1(layers: dict, chosen: dict, ref: dict, dcounts) -> pd.DataFrame:
-    """Table 1 of the paper recomputed with the chosen definitions, beside the paper's numbers."""
+def table1(layers: dict, chosen: dict, ref: dict, dcounts, material: str = "WTe2") -> pd.DataFrame:
+    """Table 1 of the paper recomputed with the chosen definitions; the paper's numbers (for WTe2)
+    are shown beside ours only when `material` is WTe2."""
     from .geometry import distortion_table
     keys = {"d2": "d2_W4+", "d3": "d3_W3+"}
     refkey = {"bond": "bond_length_deviation", "angle": "angle_deviation"}
     rows = {}
     for kind, (name, _, _) in chosen.items():
-        row = {"experiment (ours, Mar 1992)": distortion_table(layers["experiment"])[kind][name],
-               "experiment (paper, Tao 2020)": ref[refkey[kind]]["experiment"]}
+        row = {}
+        if "experiment" in layers:
+            row["experiment (ours)"] = distortion_table(layers["experiment"])[kind][name]
+        if material == "WTe2":
+            row["experiment (paper, Tao 2020)"] = ref[refkey[kind]]["experiment"]
         for d in dcounts:
             row[f"{d} (ours)"] = distortion_table(layers[f"{d} relaxed"])[kind][name]
-            row[f"{d} (paper)"] = ref[refkey[kind]][keys[d]]
+            if material == "WTe2":
+                row[f"{d} (paper)"] = ref[refkey[kind]][keys[d]]
         rows[f"{kind}: {name}"] = row
     return pd.DataFrame(rows).T.round(3)
 
@@ -99,7 +104,7 @@ def convergence_table(rows: list, settings: dict) -> pd.DataFrame:
 def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows) -> str:
     """Markdown summary of the AFE-lattice page, generated from the computed numbers."""
     from .geometry import distortion_table
-    exp = summaries["experiment"]
+    exp = summaries.get("experiment")
     lines = []
     for d in dcounts:
         r = results[d]
@@ -107,16 +112,20 @@ def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows) ->
         de = 1000 * (r["distorted"]["energy_eV"] - r["1T"]["energy_eV"]) / n_fu
         s = summaries[f"{d} relaxed"]
         distorted = s["offcentre_A"] > 0.1
+        exp_off = f", experiment {exp['offcentre_A']:.3f} Å" if exp else ""
+        exp_mm = f", experiment {exp['MM_short_A']:.3f}/{exp['MM_long_A']:.3f} Å" if exp else ""
+        shape = "gives a distorted layer" if distorted else "returns to an essentially undistorted layer"
         lines.append(
-            f"- **{d}**: relaxing from a rattled 1T start {'gives a distorted layer' if distorted else 'returns to an essentially undistorted layer'} "
-            f"(W off-centring {s['offcentre_A']:.3f} Å, experiment {exp['offcentre_A']:.3f} Å; W–W {s['MM_short_A']:.3f}/{s['MM_long_A']:.3f} Å, "
-            f"experiment {exp['MM_short_A']:.3f}/{exp['MM_long_A']:.3f} Å), {abs(de):.0f} meV per formula unit "
-            f"{'below' if de < 0 else 'above'} the relaxed 1T layer.")
+            f"- **{d}**: relaxing from a rattled 1T start {shape} (metal off-centring "
+            f"{s['offcentre_A']:.3f} Å{exp_off}; metal–metal {s['MM_short_A']:.3f}/{s['MM_long_A']:.3f} Å{exp_mm}), "
+            f"{abs(de):.0f} meV per formula unit {'below' if de < 0 else 'above'} the relaxed 1T layer.")
         if not (r["1T"]["converged"] and r["distorted"]["converged"]):
             lines.append(f"  - *Not all {d} relaxations reached the force tolerance; these numbers are provisional.*")
     refkey = {"bond": "bond_length_deviation", "angle": "angle_deviation"}
     keys = {"d2": "d2_W4+", "d3": "d3_W3+"}
     for kind, (name, value, rel) in chosen.items():
+        if exp is None:
+            break
         txt = (f"- Table 1, {kind}: the definition *{name}* gives {value:.3f} for the experimental layer "
                f"against the paper's {ref[refkey[kind]]['experiment']} ({100 * rel:+.1f} %).")
         for d in dcounts:

@@ -124,7 +124,8 @@ def fictitious_1T(material: str = "WTe2", a_hex: float | None = None, bond: floa
         cell=[a, b, 1.0], pbc=(True, True, False),
     )
     atoms.center(vacuum=vacuum / 2, axis=2)
-    atoms.info["source"] = f"fictitious 1T {material}, a_hex={a_hex:.4f} A, M-X bond={bond:.4f} A"
+    note = "" if material in EXPERIMENTAL else " (defaults taken from the WTe2 layer)"
+    atoms.info["source"] = f"fictitious 1T {material}, a_hex={a_hex:.4f} A, M-X bond={bond:.4f} A{note}"
     return atoms
 
 
