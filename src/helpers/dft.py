@@ -91,8 +91,9 @@ def _job(task: str, atoms: Atoms, settings: dict, charge: float, magmoms) -> dic
 
 
 def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.0,
-         magmoms=None, force: bool = False) -> dict:
+         magmoms=None, force: bool = False, extra: dict | None = None) -> dict:
     job = _job(task, atoms, settings, charge, magmoms)
+    job.update(extra or {})
     if task == "scf":
         for k in ("fmax", "max_steps", "relax_cell"):
             job.pop(k)
@@ -135,6 +136,8 @@ def relax(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, magmoms
 
 
 def single_point(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, magmoms=None,
-                 force: bool = False) -> dict:
-    """Energy (eV) and forces of `atoms` without relaxation, cached."""
-    return _run("scf", atoms, settings, label, charge, magmoms, force)
+                 dipole_correction: bool = False, force: bool = False) -> dict:
+    """Energy (eV), forces and dipole moment (e*Angstrom) of `atoms` without relaxation, cached.
+    `dipole_correction` adds GPAW's dipole layer in the vacuum (for a polar slab)."""
+    return _run("scf", atoms, settings, label, charge, magmoms, force,
+                extra={"dipole_correction": True} if dipole_correction else None)

@@ -37,6 +37,7 @@ def make_calc(job: dict, txt: Path) -> GPAW:
         spinpol=job.get("spinpol", False),
         convergence={"energy": 1e-5, "density": 1e-5},
         txt=str(txt),
+        **({"poissonsolver": {"dipolelayer": "xy"}} if job.get("dipole_correction") else {}),
     )
 
 
@@ -64,7 +65,10 @@ def lcao_projections(atoms, job: dict, wd: Path) -> dict:
             if "sz" in kind:
                 sz += list(range(M, M + 2 * l + 1))
             M += 2 * l + 1
-    path = atoms.cell.bandpath(job["path"], npoints=job["npath"], pbc=atoms.pbc)
+    # special points of the rectangular cell, named explicitly: ASE would classify the 1T cell
+    # (b = sqrt(3) a) as hexagonal and rename them
+    special = {"G": [0, 0, 0], "X": [0.5, 0, 0], "S": [0.5, 0.5, 0], "Y": [0, 0.5, 0]}
+    path = atoms.cell.bandpath(job["path"], npoints=job["npath"], special_points=special, pbc=atoms.pbc)
     bandcalc = calc.fixed_density(kpts=path.kpts, symmetry="off", txt=str(wd / "gpaw-bands.txt"))
     e_path = np.array([bandcalc.get_eigenvalues(kpt=i) for i in range(len(path.kpts))])
     if world.rank == 0:
@@ -147,6 +151,8 @@ def main(workdir: str) -> None:
     }
     if job.get("spinpol"):
         out["magnetic_moment_muB"] = float(atoms.calc.get_magnetic_moment())
+    if job["task"] == "scf":
+        out["dipole_eA"] = [float(v) for v in atoms.calc.get_dipole_moment()]
     if world.rank == 0:
         (wd / "job_result.json").write_text(json.dumps(out))
     say(f"done: E = {energy:.5f} eV, converged = {converged}, {time.time() - t0:.0f} s")

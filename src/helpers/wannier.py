@@ -116,21 +116,37 @@ def projected_wannier(eps_kn, A_knm, window=(-np.inf, np.inf)):
     selected eigenvalues and the number of bands in the window at each k.
     """
     norb = A_knm.shape[2]
-    Hk, eps_sel, min_proj, n_win = [], [], [], []
+    Hk, min_proj, n_win, n_used = [], [], [], []
     for e, A in zip(eps_kn, A_knm):
         inwin = np.where((e >= window[0]) & (e <= window[1]))[0]
         if len(inwin) < norb:
             raise ValueError(f"energy window {window} eV holds {len(inwin)} bands at some k, fewer than "
                              f"the {norb} orbitals; widen the window")
-        proj = (np.abs(A[inwin]) ** 2).sum(axis=1)
-        chosen = np.sort(inwin[np.argsort(proj)[::-1][:norb]])
-        U = loewdin(A[chosen])                                   # (norb bands, norb orbitals)
+        chosen = select_bands(A, inwin, norb)
+        U = loewdin(A[chosen])                                   # (n chosen bands, norb orbitals)
         Hk.append(U.conj().T @ np.diag(e[chosen]) @ U)
-        eps_sel.append(e[chosen])
-        min_proj.append(float(np.sort(proj)[::-1][norb - 1]))
+        min_proj.append(float((np.abs(A[chosen]) ** 2).sum(axis=1).min()))
         n_win.append(len(inwin))
-    return np.array(Hk), {"min_projectability": float(min(min_proj)), "eps": np.array(eps_sel),
-                          "n_bands_in_window": n_win}
+        n_used.append(len(chosen))
+    return np.array(Hk), {"min_projectability": float(min(min_proj)), "eps": None,
+                          "n_bands_in_window": n_win, "max_bands_used": int(max(n_used)),
+                          "k_with_extra_bands": int(sum(n > norb for n in n_used))}
+
+
+def select_bands(A: np.ndarray, candidates: np.ndarray, norb: int, min_overlap: float = 1e-2) -> np.ndarray:
+    """Bands for the projection: the `norb` candidates with the largest projectability, plus the
+    next ones (by projectability) while the projections do not yet span the orbital space
+    (smallest eigenvalue of A^H A below `min_overlap`). With exactly `norb` bands the model
+    reproduces them exactly; with more it is their projection."""
+    proj = (np.abs(A[candidates]) ** 2).sum(axis=1)
+    order = candidates[np.argsort(proj)[::-1]]
+    n = norb
+    while n < len(order):
+        sub = A[np.sort(order[:n])]
+        if np.linalg.eigvalsh(sub.conj().T @ sub).min() >= min_overlap:
+            break
+        n += 1
+    return np.sort(order[:n])
 
 
 def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf)) -> TBModel:
@@ -268,35 +284,47 @@ def kgrid_points(grid) -> np.ndarray:
     return np.array(np.meshgrid(*[np.arange(n) / n for n in grid], indexing="ij")).reshape(3, -1).T
 
 
-def effective_orbitals(model: TBModel, keep: list, grid, window=(-np.inf, np.inf)):
-    """Downfold a model onto the orbitals `keep`: projected Wannier functions of the bands with
-    the most weight on those orbitals (Ku et al. 2002), built inside the model.
+def effective_orbitals(model: TBModel, keep: list, grid, e_low: float = -1.5, width: float = 0.5):
+    """Downfold a model onto the orbitals `keep` (e.g. the W-5d of a p-d model): projected Wannier
+    functions (Ku et al. 2002) with a smooth energy window.
 
-    Returns (eff, coeff, R): `eff` the effective TBModel on the kept orbitals (their labels and
-    atoms), `coeff[r, j, m]` the amplitude of effective orbital m (home cell) on model orbital j
-    in cell R[r]. The effective orbitals carry tails on the discarded orbitals (e.g. Te-5p tails
-    of W-5d Wannier functions), which is where their dipoles come from.
+    At each k, G_k = f(H_k) Phi projects the kept orbitals Phi onto the states of H_k weighted by
+    f(e) = 1 / (1 + exp(-(e - e_low)/width)): states well below `e_low` (eV, relative to the
+    Fermi level; the Te-5p bonding states) are removed, states above it kept. Loewdin
+    orthonormalization gives W_k = G_k (G_k^H G_k)^(-1/2) and H_eff(k) = W_k^H H_k W_k.
+    Because f(H_k) is a smooth matrix function of k, the Wannier functions are well localized.
+
+    Returns (eff, coeff, R): the effective TBModel on the kept orbitals, and coeff[r, j, m], the
+    amplitude of effective orbital m (home cell) on model orbital j in cell R[r]. The effective
+    orbitals carry tails on the removed orbitals (Te-5p tails of W-5d functions): their dipoles.
     """
     keep = np.asarray(keep)
     k = kgrid_points(grid)
-    e_k, V_k = np.linalg.eigh(model.hk(k))
-    A = np.conj(np.transpose(V_k, (0, 2, 1)))[:, :, keep]            # <psi_n|phi_m>
-    Hk, info = projected_wannier(e_k, A, window)
-    W_k = []
-    for e, V, a in zip(e_k, V_k, A):
-        inwin = np.where((e >= window[0]) & (e <= window[1]))[0]
-        proj = (np.abs(a[inwin]) ** 2).sum(axis=1)
-        chosen = np.sort(inwin[np.argsort(proj)[::-1][:len(keep)]])
-        W_k.append(V[:, chosen] @ loewdin(a[chosen]))
-    W_k = np.array(W_k)                                               # (nk, norb, nkeep)
+    H_k = model.hk(k)
+    e_k, V_k = np.linalg.eigh(H_k)
+    x = np.clip((e_k - e_low) / width, -60, 60)
+    f = 1.0 / (1.0 + np.exp(-x))
+    fH = np.einsum("kin,kn,kjn->kij", V_k, f, V_k.conj())
+    W_k = np.array([loewdin(g[:, keep]) for g in fH])                  # (nk, norb, nkeep)
+    Hk = np.einsum("kim,kij,kjn->kmn", W_k.conj(), H_k, W_k)
     R = lattice_vectors(grid)
     coeff = np.einsum("kr,kjm->rjm", np.exp(2j * np.pi * k @ R.T), W_k) / len(k)
     H_R = fourier_to_real_space(Hk, k, R)
-    info.pop("eps")
-    info.update(kgrid=list(grid), window=list(map(float, window)))
+    home = np.where((R == 0).all(axis=1))[0][0]
+    info = {"kgrid": list(grid), "e_low_eV": e_low, "width_eV": width,
+            "home_cell_weight_min": float((np.abs(coeff[home]) ** 2).sum(axis=0).min())}
     eff = TBModel(R, H_R, [model.labels[i] for i in keep], model.atom_of[keep], model.l_of[keep],
                   model.positions, model.cell, info)
     return eff, coeff, R
+
+
+def position_matrix(model: TBModel, coeff: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """X[x, m, n] = <w_m| r_x |w_n> (Angstrom) between effective orbitals, with the tight-binding
+    position operator (diagonal in model orbitals, at their atoms). The centre of a combination
+    v of effective orbitals is v^H X v."""
+    pos_j = model.positions[model.atom_of]
+    r = pos_j[None, :, :] + (R @ np.asarray(model.cell))[:, None, :]   # (nR, norb, 3)
+    return np.einsum("rjm,rjx,rjn->xmn", coeff.conj(), r, coeff)
 
 
 def centres(model: TBModel, coeff: np.ndarray, R: np.ndarray) -> np.ndarray:
