@@ -21,22 +21,50 @@ def test_notebook_is_clean_and_parameterized(path):
     assert "profile" in tagged[0].source
 
 
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """Every notebook executed at the smoke profile, in reading order, with one fresh empty cache."""
+    import os
+    root = tmp_path_factory.mktemp("smoke")
+    old = {k: os.environ.get(k) for k in ("COMPENDIUM_CACHE", "COMPENDIUM_REQUIRE_CACHE")}
+    os.environ["COMPENDIUM_CACHE"] = str(root / "cache")
+    os.environ.pop("COMPENDIUM_REQUIRE_CACHE", None)
+    try:
+        executed = execute("smoke", out=root / "executed")
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return root, {p.stem: nbformat.read(p, as_version=4) for p in executed}
+
+
+def outputs_text(nb):
+    return json.dumps([c.get("outputs", []) for c in nb.cells])
+
+
 @pytest.mark.dft
-def test_afe_notebook_smoke_with_empty_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
-    out, = execute("smoke", ["afe"], out=tmp_path / "executed")
-    nb = nbformat.read(out, as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in nb.cells])
-    assert "Smoke profile" in text and "NOT meaningful" in text
-    entries = sorted(p.parent.name for p in (tmp_path / "cache").glob("*/result.json"))
+def test_every_notebook_runs_at_smoke_with_real_dft(smoke_run):
+    root, nbs = smoke_run
+    assert set(nbs) == {p.stem for p in notebooks()}
+    for name, nb in nbs.items():
+        text = outputs_text(nb)
+        assert "Smoke profile" in text and "NOT meaningful" in text, name
+        assert '"output_type": "error"' not in text, name
+
+
+@pytest.mark.dft
+def test_smoke_cache_holds_real_gpaw_results(smoke_run):
+    root, _ = smoke_run
+    entries = sorted(p.parent.name for p in (root / "cache").glob("*/result.json"))
     assert sum(e.startswith("relax-WTe2-d2") for e in entries) == 2
     assert sum(e.startswith("relax-WTe2-d3") for e in entries) == 2
-    assert any(e.startswith("scf-") for e in entries)
+    assert any(e.startswith("scf-") for e in entries) and any(e.startswith("lcao-") for e in entries)
     for e in entries:
-        r = json.loads((tmp_path / "cache" / e / "result.json").read_text())
+        r = json.loads((root / "cache" / e / "result.json").read_text())
         assert r["ranks"] >= 1 and r["wall_time_s"] > 0 and "gpaw" in r["inputs"]
-        assert list((tmp_path / "cache" / e).glob("gpaw-*.txt")), "GPAW log kept with the result"
+        assert list((root / "cache" / e).glob("gpaw-*.txt")), "GPAW log kept with the result"
 
 
 @pytest.mark.dft

@@ -36,18 +36,21 @@ def test_projection_onto_complete_basis_recovers_H_R():
 
 
 def test_heteropolar_dimer_centre():
-    """Bonding orbital of a heteropolar dimer (site energies -D, +D, hopping t, distance d):
-    its weight on the upper site is (1 - D/sqrt(D^2 + t^2))/2, so its centre sits that fraction
-    of d away from the lower site, toward the upper one."""
+    """Antibonding orbital of a heteropolar dimer (site energies -D, +D, hopping t, distance d):
+    downfolding onto the upper site B with a window that keeps only states above 0 eV gives the
+    antibonding state, whose weight on B is (1 + D/sqrt(D^2 + t^2))/2: its centre lies that
+    fraction of d from A, and its energy is +sqrt(D^2 + t^2)."""
     D, t, d = 0.7, 1.3, 2.5
     H_R = np.array([[[-D, -t], [-t, D]]], complex)
     model = W.TBModel(np.zeros((1, 3), int), H_R, ["A:s", "B:s"], np.array([0, 1]), np.array([0, 0]),
                       np.array([[0.0, 0, 0], [d, 0, 0]]), np.diag([50.0, 50, 50]))
-    eff, coeff, R = W.effective_orbitals(model, [0], (1, 1, 1))
+    eff, coeff, R = W.effective_orbitals(model, [1], (1, 1, 1), e_low=0.0, width=1e-3)
     centre = W.centres(model, coeff, R)[0]
-    expected = d * (1 - D / np.hypot(D, t)) / 2
-    assert centre[0] == pytest.approx(expected, abs=1e-12)
-    assert eff.onsite()[0, 0].real == pytest.approx(-np.hypot(D, t), abs=1e-12)
+    assert centre[0] == pytest.approx(d * (1 + D / np.hypot(D, t)) / 2, abs=1e-9)
+    assert eff.onsite()[0, 0].real == pytest.approx(np.hypot(D, t), abs=1e-9)
+    # with the window wide open the effective orbital is B itself: no tail, centre on B
+    eff, coeff, R = W.effective_orbitals(model, [1], (1, 1, 1), e_low=-50.0, width=1e-3)
+    assert W.centres(model, coeff, R)[0][0] == pytest.approx(d, abs=1e-9)
 
 
 def test_orbital_signs_under_mirror_x():
