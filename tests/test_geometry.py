@@ -40,7 +40,7 @@ def test_offcentred_metal_angles():
 
 
 def test_table1_definitions_reproduce_paper_experiment_column():
-    """The paper's experimental column (0.306, 145.2) must follow from the measured structure:
+    """The paper's experimental column of Table 1 must follow from the measured structure:
     the chosen definitions reproduce it within 1.5 % (the paper used Tao et al. 2020, we Mar et al. 1992)."""
     ref = reference.get("table1_octahedron_distortion")
     targets = {"bond": ref["bond_length_deviation"]["experiment"], "angle": ref["angle_deviation"]["experiment"]}
