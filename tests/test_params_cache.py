@@ -64,3 +64,18 @@ def test_cache_hit_miss_force_and_failure(tmp_path, monkeypatch):
     monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "1")
     with pytest.raises(cache.CacheMiss, match="recompute"):
         cache.cached("toy", "smoke", {"x": 2}, compute)
+
+
+def test_recompute_restores_results_when_the_run_fails(tmp_path, monkeypatch):
+    from helpers import cli
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
+    monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
+    kept = cache.cached("toy", "smoke", {"x": 1}, lambda w: {"value": 1})
+
+    def failing_execute(profile, names=None):
+        raise RuntimeError("notebook failed")
+
+    monkeypatch.setattr(cli, "execute", failing_execute)
+    with pytest.raises(RuntimeError):
+        cli.recompute("smoke")
+    assert cache.load(kept["key"])["value"] == 1

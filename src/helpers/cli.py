@@ -58,6 +58,32 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
     return done
 
 
+def recompute(profile: str, names=None) -> None:
+    """Recompute every cached result of `profile` from scratch by executing the notebooks.
+
+    The profile's cache entries are first moved to a backup folder; results are recomputed as
+    the notebooks ask for them (each once, shared results reused). On success the backup is
+    deleted; if the run fails, every entry that was not recomputed is restored from it.
+    """
+    import shutil
+    root = cache_dir()
+    backup = root / f".backup-{profile}-{time.strftime('%Y%m%d-%H%M%S')}"
+    entries = [p for p in root.glob(f"*-{profile}-*") if (p / "result.json").exists()]
+    backup.mkdir(parents=True)
+    for p in entries:
+        p.rename(backup / p.name)
+    print(f"recompute: moved {len(entries)} {profile} results to {backup}", flush=True)
+    try:
+        execute(profile, names)
+    except BaseException:
+        for p in backup.iterdir():
+            if not (root / p.name).exists():
+                p.rename(root / p.name)
+        print(f"recompute failed: results not recomputed were restored from {backup}", flush=True)
+        raise
+    shutil.rmtree(backup)
+
+
 def build_book() -> Path:
     """Build the HTML book from the executed notebooks (Jupyter Book 1, execution off)."""
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -83,8 +109,7 @@ def main(argv=None) -> None:
         execute(args.profile, args.notebooks, require_cache=os.environ.get("COMPENDIUM_ALLOW_DFT") != "1")
         build_book()
     elif args.cmd == "recompute":
-        os.environ["COMPENDIUM_FORCE"] = "1"
-        execute(args.profile, args.notebooks)
+        recompute(args.profile, args.notebooks)
     elif args.cmd == "status":
         for p in sorted(cache_dir().glob("*/result.json")):
             print(p.parent.name)
