@@ -120,6 +120,7 @@ def main(workdir: str) -> None:
                    maxstep=0.1)
         traj = Trajectory(str(traj_path), "a", atoms)
         step = [done]
+        restart_point = [done > 0]   # after a restart, the first evaluation is the stored last frame
 
         def report():
             f = target.get_forces()
@@ -127,7 +128,12 @@ def main(workdir: str) -> None:
             dt = time.time() - t0
             n = step[0] - done + 1
             say(f"step {step[0]:3d}/{job['max_steps']}  E = {atoms.get_potential_energy():.5f} eV"
-                f"  fmax = {fmax:.4f} eV/A (target {job['fmax']})  {dt:.0f} s, {dt / n:.0f} s/step")
+                f"  fmax = {fmax:.4f} eV/A (target {job['fmax']})  {dt:.0f} s, {dt / n:.0f} s/step"
+                + ("  (restart point)" if restart_point[0] else ""))
+            if restart_point[0]:
+                restart_point[0] = False
+                step[0] += 1
+                return
             traj.write(atoms)
             step[0] += 1
 
