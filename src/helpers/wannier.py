@@ -160,6 +160,10 @@ def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf)) -> TBM
     from .dft import atoms_from
     data = np.load(Path(result["cache_entry"]) / result["npz"])
     atoms = atoms_from(result["final"] if "final" in result else result["inputs"]["atoms"])
+    # GPAW places its basis functions at the wrapped positions (get_scaled_positions()); the
+    # model must use the same ones, or orbitals of an atom sitting on a cell face end up one
+    # lattice vector away from where the Bloch phases put them.
+    atoms.positions = atoms.get_scaled_positions() @ np.array(atoms.cell)
     basis_idx, labels, atom_of, l_of = select_orbitals(result["basis"], atoms.get_chemical_symbols(), wanted)
     column = {int(M): c for c, M in enumerate(data["sz_index"])}
     A = data["A_knm"][:, :, [column[M] for M in basis_idx]].astype(complex)
