@@ -4,7 +4,8 @@ For each d-electron count the undistorted 1T monolayer is relaxed twice: once fr
 1T positions (symmetry keeps it undistorted; this is the reference) and once from a randomly
 rattled start that lets symmetry break. The energy gained per formula unit is the
 difference. `d2` is the neutral layer (effective W4+); `d3` adds one electron per metal
-(effective W3+) with GPAW's compensating uniform background.
+(effective W3+) with GPAW's compensating uniform background, and relaxes at fixed in-plane lattice
+(see `layer_settings`).
 """
 from __future__ import annotations
 
@@ -41,9 +42,20 @@ def relax_layer(material: str, dcount: str, settings: dict, rattle_amplitude: fl
     charge = cell_charge(starts["1T"], material, dcount)
     out = {}
     for name, start in (("1T", starts["1T"]), ("distorted", starts["rattled"])):
-        out[name] = dft.relax(start, settings, label=f"{material}-{dcount}-{name}",
+        out[name] = dft.relax(start, layer_settings(settings, charge), label=f"{material}-{dcount}-{name}",
                               charge=charge, force=force)
     return out
+
+
+def layer_settings(settings: dict, charge: float) -> dict:
+    """The settings of a layer relaxation: a charged cell keeps its in-plane lattice fixed.
+
+    GPAW neutralizes a charged cell with a uniform background that also fills the vacuum, so the
+    energy and stress of a charged slab as functions of the in-plane area are unphysical (in a
+    test the d3 layer expanded without bound, its energy falling). Charged layers therefore relax
+    their atoms only, in the 1T cell whose area is the experimental one.
+    """
+    return dict(settings, relax_cell=bool(settings["relax_cell"]) and charge == 0)
 
 
 def energy_gain_per_fu(results: dict) -> float:
