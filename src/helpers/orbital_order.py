@@ -75,8 +75,12 @@ def patterns(eff: W.TBModel) -> dict:
             "AFO b-c": [v1[:, b], v2[:, c]], "AFO c-b": [v1[:, c], v2[:, b]]}
 
 
+#: k grid of the downfolding and the Hartree-Fock calculations, per profile.
+HF_GRID = {"smoke": [4, 2, 1], "paper": [12, 6, 1]}
+
+
 def ordered_states(model: W.TBModel, eff_patterns: dict, n_electrons: float, U: float, J: float,
-                   grid, width: float = 0.02) -> dict:
+                   grid, width: float = 0.02, mixing: float = 0.15, max_iter: int = 1500) -> dict:
     """Hartree-Fock on `model` (the p-d model or the effective d model) from each pattern's start:
     the chosen orbital doubly occupied on each W (a 5-vector in that W's d orbitals), the other d
     orbitals at their non-interacting filling. Returns per state the energy per formula unit
@@ -94,7 +98,8 @@ def ordered_states(model: W.TBModel, eff_patterns: dict, n_electrons: float, U: 
             P = hf.projector(np.real(v))
             rest = np.eye(len(v)) - P
             start.append(P + rest @ n0 @ rest)
-        r = hf.solve(hk, shells, n_electrons, U, J, n_init=start, width=width)
+        r = hf.solve(hk, shells, n_electrons, U, J, n_init=start, width=width, mixing=mixing,
+                     max_iter=max_iter)
         out[name] = {"result": r, "energy_eV": r.energy, "converged": r.converged,
                      "survival": hf.dominant_overlap(r, [np.real(v) for v in vecs]),
                      "natural_occupations": [o.tolist() for o in r.natural_occupations()]}
@@ -161,13 +166,15 @@ def state_scan(model, pats, n_electrons, Us, J, grid) -> list:
     return rows
 
 
-def distinct(rows: list, tol_meV: float = 1.0) -> dict:
-    """For each U of a state_scan: whether any ordered state differs in energy from 'a-a' by more
-    than `tol_meV` (i.e. whether distinct orbital-ordered solutions exist at that U)."""
+def distinct(rows: list, tol_meV: float = 1.0, min_survival: float = 0.5) -> dict:
+    """For each U of a state_scan: whether a converged ordered state kept its pattern (survival
+    above `min_survival`) and differs in energy from a converged 'a-a' by more than `tol_meV`."""
     out = {}
+    ref_ok = {r["U_eV"]: r["converged"] for r in rows if r["state"] == "a-a"}
     for r in rows:
         out.setdefault(r["U_eV"], False)
-        if r["state"] != "a-a" and abs(r["dE_meV_per_fu"]) > tol_meV:
+        if (r["state"] != "a-a" and r["converged"] and ref_ok.get(r["U_eV"]) and
+                r["survival"] > min_survival and abs(r["dE_meV_per_fu"]) > tol_meV):
             out[r["U_eV"]] = True
     return out
 
