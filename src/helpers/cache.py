@@ -5,8 +5,7 @@ A finished entry is a directory `<cache>/<kind>-<profile>-<key>/` holding `resul
 (the numbers, and the inputs and metadata that produced them) and whatever files the job
 wrote (final structure, GPAW log). Entries appear atomically: a job works in
 `<cache>/.work/<name>/` (which also holds its restart data, so an interrupted job resumes),
-then the finished directory is renamed into place. A forced recomputation (`force=True`, or
-COMPENDIUM_FORCE=1 in the environment) replaces an old
+then the finished directory is renamed into place. A forced recomputation (`force=True`) replaces an old
 entry only after the new one is complete, so a failed run loses nothing.
 """
 from __future__ import annotations
@@ -69,7 +68,6 @@ def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict
     """
     name = entry_name(kind, profile, inputs)
     root = cache_dir()
-    force = force or os.environ.get("COMPENDIUM_FORCE") == "1"
     final = root / name
     if not force:
         hit = load(name)

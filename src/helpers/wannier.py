@@ -112,8 +112,8 @@ def projected_wannier(eps_kn, A_knm, window=(-np.inf, np.inf)):
     """Wannier Hamiltonians H_k (nk, norb, norb), eV, from Bloch eigenvalues `eps_kn` (eV) and
     projections `A_knm` = <psi_nk|phi_m> onto the model's orbitals.
 
-    Returns (H_k, info): info holds the smallest projectability among selected bands, the
-    selected eigenvalues and the number of bands in the window at each k.
+    Returns (H_k, info): info holds the smallest projectability among the bands used, the number
+    of bands in the window at each k, and how many k needed more bands than orbitals.
     """
     norb = A_knm.shape[2]
     Hk, min_proj, n_win, n_used = [], [], [], []
@@ -128,7 +128,7 @@ def projected_wannier(eps_kn, A_knm, window=(-np.inf, np.inf)):
         min_proj.append(float((np.abs(A[chosen]) ** 2).sum(axis=1).min()))
         n_win.append(len(inwin))
         n_used.append(len(chosen))
-    return np.array(Hk), {"min_projectability": float(min(min_proj)), "eps": None,
+    return np.array(Hk), {"min_projectability": float(min(min_proj)),
                           "n_bands_in_window": n_win, "max_bands_used": int(max(n_used)),
                           "k_with_extra_bands": int(sum(n > norb for n in n_used))}
 
@@ -173,7 +173,6 @@ def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf)) -> TBM
     R = lattice_vectors(grid)
     H_R = fourier_to_real_space(Hk, data["kpts"], R)
     info.update(kgrid=list(grid), window=list(map(float, window)), wanted=wanted)
-    info.pop("eps")
     return TBModel(R, H_R, labels, np.array(atom_of), np.array(l_of), atoms.positions,
                    np.array(atoms.cell), info)
 
@@ -332,13 +331,11 @@ def position_matrix(model: TBModel, coeff: np.ndarray, R: np.ndarray) -> np.ndar
 
 
 def centres(model: TBModel, coeff: np.ndarray, R: np.ndarray) -> np.ndarray:
-    """Centre <r> (Angstrom) of each effective orbital, in the tight-binding position operator:
-    sum over cells R and model orbitals j of |coeff|^2 (tau_j + R). Intra-atomic dipole
-    matrix elements between model orbitals are neglected (stated approximation)."""
-    pos_j = model.positions[model.atom_of]                           # (norb, 3)
-    w = np.abs(coeff) ** 2                                           # (nR, norb, nkeep)
-    r = pos_j[None, :, :] + (R @ np.asarray(model.cell))[:, None, :]  # (nR, norb, 3)
-    return np.einsum("rjm,rjx->mx", w, r) / w.sum(axis=(0, 1))[:, None]
+    """Centre <r> (Angstrom) of each effective orbital: the diagonal of `position_matrix`
+    (tight-binding position operator; intra-atomic dipole matrix elements neglected)."""
+    X = position_matrix(model, coeff, R)
+    norm = (np.abs(coeff) ** 2).sum(axis=(0, 1))
+    return (np.real(np.einsum("xmm->mx", X)) / norm[:, None])
 
 
 def crystal_field(model: TBModel, atom: int) -> tuple[np.ndarray, np.ndarray]:
