@@ -1,0 +1,19 @@
+"""A scorecard of the paper's claims: each row states the claim, the paper's number, ours, the
+tolerance used to judge, and the verdict. Numbers come from the same helpers and cached results
+as the other pages; the paper's from data/reference/paper_values.json."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def verdict(ok: bool | None) -> str:
+    return {True: "reproduced", False: "not reproduced", None: "not computed here"}[ok]
+
+
+def row(rung: str, claim: str, paper, ours, criterion: str, ok: bool | None) -> dict:
+    return {"rung": rung, "claim": claim, "paper": paper, "ours": ours, "criterion": criterion,
+            "verdict": verdict(ok)}
+
+
+def within(ours: float, ref: float, rel: float) -> bool:
+    return abs(ours - ref) <= rel * abs(ref)
