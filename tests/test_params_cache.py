@@ -79,3 +79,27 @@ def test_recompute_restores_results_when_the_run_fails(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         cli.recompute("smoke")
     assert cache.load(kept["key"])["value"] == 1
+
+
+def test_concurrent_requests_compute_an_entry_once(tmp_path, monkeypatch):
+    """Two workers asking for the same entry at once: one computes, the other waits and reads it
+    (before the lock, both ran in the same work directory and one of them crashed)."""
+    import threading
+    import time
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
+    monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
+    calls, results = [], []
+
+    def slow(work):
+        calls.append(work)
+        time.sleep(0.5)
+        return {"value": 42}
+
+    workers = [threading.Thread(target=lambda: results.append(cache.cached("toy", "smoke", {"x": 9}, slow)))
+               for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(calls) == 1
+    assert [r["value"] for r in results] == [42, 42]

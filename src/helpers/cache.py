@@ -10,6 +10,7 @@ entry only after the new one is complete, so a failed run loses nothing.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -59,27 +60,10 @@ def load(name: str) -> dict | None:
     return None
 
 
-def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict],
-           force: bool = False) -> dict:
-    """Return the result of `compute` for `inputs`, computing it only on a cache miss.
-
-    `compute(workdir)` runs in a persistent work directory (restart files kept there) and
-    returns a JSON-serialisable dict; files it leaves in workdir are kept with the entry.
-    """
-    name = entry_name(kind, profile, inputs)
-    root = cache_dir()
+def _compute_entry(root: Path, name: str, kind: str, profile: str, inputs: dict,
+                   compute: Callable[[Path], dict]) -> dict:
+    """Run `compute` in the entry's work directory and move the finished entry into place."""
     final = root / name
-    if not force:
-        hit = load(name)
-        if hit is not None:
-            hit["cache_entry"] = str(final)
-            return hit
-        if os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1":
-            raise CacheMiss(
-                f"{name} is not in the cache {root} and COMPENDIUM_REQUIRE_CACHE=1. "
-                f"Compute it with `python -m helpers recompute --profile {profile}` "
-                f"(or run the notebook without COMPENDIUM_REQUIRE_CACHE)."
-            )
     work = root / ".work" / name
     work.mkdir(parents=True, exist_ok=True)
     (work / "inputs.json").write_text(canonical(inputs))
@@ -104,5 +88,40 @@ def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict
     else:
         os.replace(staged, final)
     shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict],
+           force: bool = False) -> dict:
+    """Return the result of `compute` for `inputs`, computing it only on a cache miss.
+
+    `compute(workdir)` runs in a persistent work directory (restart files kept there) and
+    returns a JSON-serialisable dict; files it leaves in workdir are kept with the entry.
+    """
+    name = entry_name(kind, profile, inputs)
+    root = cache_dir()
+    final = root / name
+    if not force:
+        hit = load(name)
+        if hit is not None:
+            hit["cache_entry"] = str(final)
+            return hit
+        if os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1":
+            raise CacheMiss(
+                f"{name} is not in the cache {root} and COMPENDIUM_REQUIRE_CACHE=1. "
+                f"Compute it with `python -m helpers recompute --profile {profile}` "
+                f"(or run the notebook without COMPENDIUM_REQUIRE_CACHE)."
+            )
+    (root / ".work").mkdir(parents=True, exist_ok=True)
+    with open(root / ".work" / f"{name}.lock", "w") as lock:
+        # one process computes an entry at a time; another asking for it waits, then reads it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not force and (hit := load(name)) is not None:
+                hit["cache_entry"] = str(final)
+                return hit
+            result = _compute_entry(root, name, kind, profile, inputs, compute)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     result["cache_entry"] = str(final)
     return result
