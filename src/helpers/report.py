@@ -173,12 +173,16 @@ def afo_findings(levels, scan, distinct_u, quality, t_intra, t_inter, U, ref_gai
     with_order = sorted(u for u, ok in distinct_u.items() if ok)
     if with_order:
         u0 = with_order[0]
-        rows = [r for r in scan if r["U_eV"] == u0 and r["state"] != "a-a"]
-        best = min(rows, key=lambda r: r["dE_meV_per_fu"])
-        lines.append(f"- Distinct ordered solutions first appear in the scan at U = {u0:g} eV; there the lowest is "
-                     f"{best['state']} ({best['dE_meV_per_fu']:.0f} meV/f.u.).")
+        kept = [r for r in scan if r["U_eV"] == u0 and r["state"] != "a-a" and r["converged"]
+                and r["survival"] > 0.5]
+        desc = ", ".join(f"{r['state']} at {r['dE_meV_per_fu']:+.0f} meV/f.u." for r in
+                         sorted(kept, key=lambda r: r["dE_meV_per_fu"]))
+        below = any(r["dE_meV_per_fu"] < 0 for r in kept)
+        lines.append(f"- Converged ordered solutions that keep their pattern first appear in the scan at U = {u0:g} eV: "
+                     f"{desc} relative to a-a ({'some below' if below else 'all above'} a-a, "
+                     f"{'so orbital order can win there' if below else 'i.e. metastable, not the ground state'}).")
     else:
-        lines.append("- No U of the scan gives distinct ordered solutions.")
+        lines.append("- No U of the scan gives converged ordered solutions that keep their pattern.")
     lines.append(f"- Hopping along the chain: |t_intra| = {t_intra:.3f} eV, |t_inter| = {t_inter:.3f} eV: "
                  f"{'intra' if t_intra > t_inter else 'inter'}-orbital hopping dominates, "
                  f"{'as' if t_intra > t_inter else 'contrary to'} the paper's argument for AFO.")
