@@ -32,9 +32,12 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
             for k, i in enumerate(metal_idx):
                 p = dipoles[k]
                 r = big.positions[rep * n + i]
-                ax.annotate("", xy=(r[0] + scale * p[0], r[1] + scale * p[1]), xytext=(r[0], r[1]),
+                tip = (r[0] + scale * p[0], r[1] + scale * p[1])
+                ax.annotate("", xy=tip, xytext=(r[0], r[1]),
                             arrowprops=dict(arrowstyle="-|>", lw=2.5,
                                             color="tab:red" if p[1] > 0 else "tab:blue"), zorder=4)
+                ax.update_datalim([tip])   # annotations do not extend the axes by themselves
+        ax.autoscale_view()
     cell = np.array(atoms.cell)
     for i in range(repeat[0] + 1):
         ax.plot(*np.array([i * cell[0][:2], i * cell[0][:2] + repeat[1] * cell[1][:2]]).T, "k:", lw=0.6)
