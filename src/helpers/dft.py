@@ -108,13 +108,17 @@ def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.
 
 
 def lcao(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", charge: float = 0.0,
-         path: str = "GXSYG", npath: int = 60, force: bool = False) -> dict:
+         path: str = "GXSYG", npath: int = 60, hubbard_U: dict | None = None,
+         force: bool = False) -> dict:
     """LCAO (PBE, `basis`) eigenvalues and projections onto first-zeta orbitals on the full k grid
-    of the profile's density, and bands along `path`; cached (lcao.npz in the cache entry)."""
+    of the profile's density, and bands along `path`; cached (lcao.npz in the cache entry).
+    `hubbard_U` ({'W': 3.0}, eV) adds GPAW's DFT+U (Dudarev) on the d shell of those elements."""
     job = _job("lcao", atoms, settings, charge, None)
     for k in ("fmax", "max_steps", "relax_cell", "ecut", "spinpol", "magmoms"):
         job.pop(k)
     job.update(basis=basis, path=path, npath=int(npath))
+    if hubbard_U:
+        job["hubbard_U"] = {k: float(v) for k, v in sorted(hubbard_U.items())}
 
     def compute(workdir: Path) -> dict:
         (workdir / "job.json").write_text(json.dumps(job))

@@ -46,7 +46,9 @@ def lcao_projections(atoms, job: dict, wd: Path) -> dict:
     first-zeta ('sz') basis function in lcao.npz, and LCAO bands along a path."""
     from scipy.linalg import eigh
     from gpaw.lcao.tools import get_lcao_hamiltonian
+    hubbard = {sym: f":d,{U}" for sym, U in (job.get("hubbard_U") or {}).items()}
     calc = GPAW(mode="lcao", basis=job["basis"], xc=job.get("xc", "PBE"),
+                **({"setups": hubbard} if hubbard else {}),
                 kpts={"size": job["kpts"], "gamma": True},
                 symmetry={"point_group": False, "time_reversal": False},
                 occupations={"name": "fermi-dirac", "width": job["smearing"]},

@@ -210,3 +210,20 @@ def td_bilayer(p_layer: np.ndarray) -> np.ndarray:
     layer is the image of the first under the 2_1 screw along z, a 180-degree rotation
     (x, y) -> (-x, -y): in-plane parts cancel, out-of-plane parts add."""
     return p_layer + np.array([-1.0, -1.0, 1.0]) * p_layer
+
+
+def d_occupations(model: W.TBModel, n_electrons: float, grid, width: float = 0.02) -> list:
+    """Occupation matrices (per spin) of each W-5d shell of a model at its own filling, without
+    interaction: the measure shared by the PBE, Hartree-Fock and DFT+U comparisons."""
+    hk = model.hk(W.kgrid_points(grid))
+    return hf.solve(hk, d_shells(model), n_electrons, 0.0, width=width, max_iter=1).occupations
+
+
+def occupation_summary(occ: list) -> dict:
+    """Natural occupations (per spin, descending) of the first W and its Tr[n(1 - n)] (both spins),
+    the quantity Dudarev's U penalizes (0 for integer occupations)."""
+    n = occ[0]
+    nat = np.sort(np.linalg.eigvalsh(n))[::-1]
+    return {**{f"n{i + 1}": float(v) for i, v in enumerate(nat)},
+            "total d (both spins)": float(2 * nat.sum()),
+            "Tr n(1-n) (both spins)": float(2 * np.trace(n @ (np.eye(len(n)) - n)))}

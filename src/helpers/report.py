@@ -153,7 +153,7 @@ def levels_table(levels: dict, infos: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def afo_findings(levels, scan, distinct_u, quality, t_intra, t_inter, U, ref_gain) -> str:
+def afo_findings(levels, scan, distinct_u, quality, t_intra, t_inter, U, ref_gain, occupations=None) -> str:
     """Markdown summary of the AFO page from its numbers, with the paper's claims beside them."""
     lines = []
     for name, lv in levels.items():
@@ -186,6 +186,13 @@ def afo_findings(levels, scan, distinct_u, quality, t_intra, t_inter, U, ref_gai
     lines.append(f"- Hopping along the chain: |t_intra| = {t_intra:.3f} eV, |t_inter| = {t_inter:.3f} eV: "
                  f"{'intra' if t_intra > t_inter else 'inter'}-orbital hopping dominates, "
                  f"{'as' if t_intra > t_inter else 'contrary to'} the paper's argument for AFO.")
+    if occupations:
+        (n0, s0), (n1, s1), (n2, s2) = [(k, v) for k, v in occupations.items()]
+        t = "Tr n(1-n) (both spins)"
+        agree = abs(s1[t] - s2[t]) <= 0.25 * abs(s0[t] - s2[t]) + 0.02
+        lines.append(f"- Mean field against DFT+U: Tr n(1−n) of a W-5d shell is {s0[t]:.3f} ({n0}), {s1[t]:.3f} ({n1}) "
+                     f"and {s2[t]:.3f} ({n2}); largest natural occupations {s1['n1']:.3f} (HF) and {s2['n1']:.3f} (DFT+U): "
+                     f"{'the Hartree-Fock solution agrees with self-consistent DFT+U' if agree else 'Hartree-Fock and DFT+U differ; the model mean field misses part of the DFT+U response'}.")
     q = quality[rel]
     lines.append(f"- Model quality ({rel}): {q['electrons (model, at E_F)']:.3f} electrons in the model against "
                  f"{q['electrons (DFT p-d manifold)']:.0f} in DFT; largest symmetry violation {q['max symmetry violation (eV)']:.1e} eV.")
