@@ -90,6 +90,17 @@ def _job(task: str, atoms: Atoms, settings: dict, charge: float, magmoms) -> dic
     }
 
 
+def _submit(job: dict, label: str, profile: str, force: bool) -> dict:
+    """The cached result of `job`; on a miss, run it with GPAW in the entry's work directory."""
+    def compute(workdir: Path) -> dict:
+        (workdir / "job.json").write_text(json.dumps(job))
+        write(workdir / "input.traj", atoms_from(job["atoms"]))
+        _launch(workdir, label)
+        return json.loads((workdir / "job_result.json").read_text())
+
+    return cache.cached(f"{job['task']}-{label}", profile, job, compute, force=force)
+
+
 def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.0,
          magmoms=None, force: bool = False, extra: dict | None = None) -> dict:
     job = _job(task, atoms, settings, charge, magmoms)
@@ -98,13 +109,7 @@ def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.
         for k in ("fmax", "max_steps", "relax_cell"):
             job.pop(k)
 
-    def compute(workdir: Path) -> dict:
-        (workdir / "job.json").write_text(json.dumps(job))
-        write(workdir / "input.traj", atoms_from(job["atoms"]))
-        _launch(workdir, label)
-        return json.loads((workdir / "job_result.json").read_text())
-
-    return cache.cached(f"{task}-{label}", settings["profile"], job, compute, force=force)
+    return _submit(job, label, settings["profile"], force)
 
 
 def lcao(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", charge: float = 0.0,
@@ -120,13 +125,7 @@ def lcao(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", charge: f
     if hubbard_U:
         job["hubbard_U"] = {k: float(v) for k, v in sorted(hubbard_U.items())}
 
-    def compute(workdir: Path) -> dict:
-        (workdir / "job.json").write_text(json.dumps(job))
-        write(workdir / "input.traj", atoms_from(job["atoms"]))
-        _launch(workdir, label)
-        return json.loads((workdir / "job_result.json").read_text())
-
-    return cache.cached(f"lcao-{label}", settings["profile"], job, compute, force=force)
+    return _submit(job, label, settings["profile"], force)
 
 
 def relax(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, magmoms=None,
