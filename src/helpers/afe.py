@@ -9,6 +9,7 @@ difference. `d2` is the neutral layer (effective W4+); `d3` adds one electron pe
 """
 from __future__ import annotations
 
+import numpy as np
 from ase import Atoms
 
 from . import dft
@@ -67,7 +68,6 @@ def energy_gain_per_fu(results: dict) -> float:
 def structure_summary(atoms: Atoms, valence: float = 4.0, layer_spacing: float | None = None) -> dict:
     """Numbers that characterise a layer: cell (A), M-M distances (A), bonds (A), off-centring (A),
     nominal local dipole (e A) and, when `layer_spacing` (A) is given, its density (microC/cm2)."""
-    import numpy as np
     from .dipoles import dipole_density_uC_cm2, local_dipoles, volume_per_fu
     from .geometry import metal_metal_distances, octahedra
     octs = octahedra(atoms)
@@ -105,7 +105,8 @@ def matching_definitions(atoms: Atoms, targets: dict) -> dict:
 
 
 def layer_spacing(material: str) -> float:
-    """Interlayer spacing of the experimental bulk (c / number of layers per cell), Angstrom."""
+    """Interlayer spacing of the experimental bulk (c / number of layers per cell), Angstrom.
+    A material without an experimental structure file (MoTe2) takes the spacing of Td-WTe2."""
     from .structures import EXPERIMENTAL, experimental_bulk, layer_indices
     bulk = experimental_bulk(material if material in EXPERIMENTAL else "WTe2")
     return float(bulk.cell[2, 2] / len(layer_indices(bulk)))

@@ -97,7 +97,6 @@ def solve(hk: np.ndarray, shells: list, n_electrons: float, U: float, J: float =
         n_out, mu, band = density(V)
         diff = max(float(np.abs(a - b).max()) for a, b in zip(n_out, n))
         e_u = sum(ueff * np.trace(x @ (np.eye(len(x)) - x)) for x in n_out)
-        V_out = [ueff * (0.5 * np.eye(len(x)) - x) for x in n_out]
         energy = band - 2 * sum(np.trace(v @ x) for v, x in zip(V, n_out)) + e_u
         history.append((float(energy), diff))
         n = [(1 - mixing) * a + mixing * b for a, b in zip(n, n_out)]

@@ -29,10 +29,14 @@ def pd_electrons(lcao_result: dict) -> float:
     return lcao_result["n_electrons"] - sum(N_SEMICORE.get(s, 0) for s in symbols)
 
 
+def metal_atoms(model: W.TBModel) -> list:
+    """Indices of the atoms that carry d orbitals in the model (the metals), ascending."""
+    return sorted(set(model.atom_of[model.l_of == 2].tolist()))
+
+
 def d_shells(model: W.TBModel) -> list:
     """Index arrays of the five d orbitals of each metal atom of the model."""
-    return [np.where((model.atom_of == a) & (model.l_of == 2))[0]
-            for a in sorted(set(model.atom_of[model.l_of == 2].tolist()))]
+    return [np.where((model.atom_of == a) & (model.l_of == 2))[0] for a in metal_atoms(model)]
 
 
 def downfold_d(model: W.TBModel, grid, e_low: float = -1.5, width: float = 0.5) -> tuple:
@@ -44,7 +48,7 @@ def downfold_d(model: W.TBModel, grid, e_low: float = -1.5, width: float = 0.5) 
 
 def local_orbitals(eff: W.TBModel) -> list:
     """Per metal atom of the effective d model: (levels eV ascending, orbitals as columns)."""
-    return [W.crystal_field(eff, a) for a in sorted(set(eff.atom_of.tolist()))]
+    return [W.crystal_field(eff, a) for a in metal_atoms(eff)]
 
 
 def match_to(reference: np.ndarray, orbitals: np.ndarray) -> np.ndarray:
@@ -89,10 +93,10 @@ def ordered_states(model: W.TBModel, eff_patterns: dict, n_electrons: float, U: 
     shells = d_shells(model)
     hk = model.hk(W.kgrid_points(grid))
     n_fu = len(shells)
+    base = d_occupations(model, n_electrons, grid, width)     # the U = 0 filling of each shell
     out = {}
     for name, vecs in eff_patterns.items():
         # start: the requested orbital doubly occupied, other d orbitals at their U=0 filling
-        base = hf.solve(hk, shells, n_electrons, 0.0, max_iter=1).occupations
         start = []
         for n0, v in zip(base, vecs):
             P = hf.projector(np.real(v))
@@ -112,10 +116,17 @@ def ordered_states(model: W.TBModel, eff_patterns: dict, n_electrons: float, U: 
 def chain_hoppings(eff: W.TBModel, orbitals: np.ndarray, R=(1, 0, 0)) -> np.ndarray:
     """Hopping matrix (eV) between the local orbitals (columns, in one W's d basis) of a W and
     the same W one lattice vector R away (along the chain for R = a)."""
-    shell = np.where(eff.atom_of == sorted(set(eff.atom_of.tolist()))[0])[0]
+    shell = d_shells(eff)[0]
     idx = np.where((eff.R == np.asarray(R)).all(axis=1))[0][0]
     T = eff.H_R[idx][np.ix_(shell, shell)]
     return orbitals.conj().T @ T @ orbitals
+
+
+def intra_inter(T: np.ndarray) -> tuple[float, float]:
+    """From a chain hopping matrix in the local orbitals (a, b, c, ...): the intra-orbital hopping
+    of the pair b, c (rms of t_bb and t_cc) and the inter-orbital one |t_bc|, eV."""
+    T = np.real(T)
+    return float(np.sqrt((T[1, 1] ** 2 + T[2, 2] ** 2) / 2)), float(abs(T[1, 2]))
 
 
 def virtual_gain(t_intra: float, t_inter: float, U: float) -> dict:
@@ -131,9 +142,8 @@ def orbital_dipoles(model: W.TBModel, coeff, R, eff: W.TBModel, orbitals_per_sit
     to the W nucleus: p = -2 e (<r> - r_W). Returns a list (per W) of arrays (norbitals, 3)."""
     X = W.position_matrix(model, coeff, R)
     out = []
-    for site, orbs in enumerate(orbitals_per_site):
-        shell = np.where(eff.atom_of == sorted(set(eff.atom_of.tolist()))[site])[0]
-        r_W = model.positions[sorted(set(eff.atom_of.tolist()))[site]]
+    for atom, shell, orbs in zip(metal_atoms(eff), d_shells(eff), orbitals_per_site):
+        r_W = model.positions[atom]
         Xs = X[:, shell][:, :, shell]
         cen = np.real(np.einsum("mi,xmn,ni->ix", orbs.conj(), Xs, orbs))
         out.append(-2.0 * (cen - r_W))

@@ -276,7 +276,7 @@ def diagonal_symmetry_operations(atoms, symprec: float = 0.02) -> list:
 
 def electron_count(model: TBModel, kgrid, efermi: float = 0.0, width: float = 0.05) -> float:
     """Electrons (both spins) in the model's bands below `efermi` (eV), Fermi-Dirac smeared, on a k grid."""
-    k = np.array(np.meshgrid(*[np.arange(n) / n for n in kgrid], indexing="ij")).reshape(3, -1).T
+    k = kgrid_points(kgrid)
     e = model.bands(k)
     x = np.clip((e - efermi) / width, -60, 60)
     return float(2 * (1 / (np.exp(x) + 1)).sum() / len(k))
