@@ -59,6 +59,41 @@ def layer_settings(settings: dict, charge: float) -> dict:
     return dict(settings, relax_cell=bool(settings["relax_cell"]) and charge == 0)
 
 
+#: Arrangements of the W3+ moments: initial moment (muB) of each metal, in cell order.
+W3_ORDERS = {"FM": (3.0, 3.0), "AFM": (3.0, -3.0)}
+
+
+def w3_job_parts(atoms: Atoms, material: str, order: str, U: float) -> dict:
+    """The DFT+U, spin and background settings of the W3+ (t2g3) layer: one extra electron per
+    metal, compensated by a positive jellium slab spanning the layer (between its lowest and
+    highest chalcogen planes, so no charge sits in the vacuum), Dudarev U_eff = `U` eV on the metal
+    d shell, initial moments of 3 muB per metal arranged as `order`, and the dipole layer."""
+    check_choice("order", order, W3_ORDERS)
+    symbols = atoms.get_chemical_symbols()
+    metal = METAL[material]
+    z_x = atoms.positions[[i for i, s in enumerate(symbols) if s != metal], 2]
+    moments = iter(W3_ORDERS[order] * len(symbols))
+    magmoms = [next(moments) if s == metal else 0.0 for s in symbols]
+    return {"charge": 0.0, "magmoms": magmoms, "hubbard_U": {metal: float(U)},
+            "jellium": {"charge": float(symbols.count(metal)), "z1": float(z_x.min()), "z2": float(z_x.max())},
+            "dipole_correction": True}
+
+
+def relax_w3_layer(material: str, settings: dict, order: str = "FM", U: float = 3.0,
+                   rattle_amplitude: float = 0.05, seed: int = 1, force: bool = False) -> dict:
+    """The paper's W3+ layer made as a stable t2g3 ion: spin-polarized DFT+U (see `w3_job_parts`),
+    relaxed at the fixed 1T cell from the exact 1T positions and from the rattled start used for
+    d2. Returns {'1T': result, 'distorted': result} like `relax_layer`."""
+    starts = start_structures(material, settings["vacuum"], rattle_amplitude, seed)
+    fixed = dict(settings, relax_cell=False)
+    out = {}
+    for name, start in (("1T", starts["1T"]), ("distorted", starts["rattled"])):
+        parts = w3_job_parts(starts["1T"], material, order, U)
+        out[name] = dft.relax(start, fixed, label=f"{material}-d3-t2g3-{order}-U{U:g}-{name}", **parts,
+                              force=force)
+    return out
+
+
 def energy_gain_per_fu(results: dict) -> float:
     """E(distorted) - E(1T) per formula unit, eV (negative: the distortion lowers the energy)."""
     n_fu = len(results["1T"]["final"]["symbols"]) // 3

@@ -112,35 +112,61 @@ def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.
     return _submit(job, label, settings["profile"], force)
 
 
+def optional_job_parts(hubbard_U: dict | None = None, jellium: dict | None = None,
+                       dipole_correction: bool = False) -> dict:
+    """The optional entries of a job (absent when unused, so earlier cache keys stay valid):
+    `hubbard_U` {symbol: U_eff eV} (GPAW's Dudarev DFT+U on the d shell), `jellium` {charge (e),
+    z1, z2 (Angstrom)} (a positive background slab, see helpers.gpaw_job.optional_parameters),
+    and the dipole layer."""
+    out = {}
+    if hubbard_U:
+        for sym, U in hubbard_U.items():
+            if not (isinstance(U, (int, float)) and 0 <= U <= 20):
+                raise ValueError(f"hubbard_U[{sym!r}]={U!r}: must be a number of eV in [0, 20]")
+        out["hubbard_U"] = {k: float(v) for k, v in sorted(hubbard_U.items())}
+    if jellium:
+        if set(jellium) != {"charge", "z1", "z2"} or not jellium["z1"] < jellium["z2"]:
+            raise ValueError(f"jellium={jellium!r}: needs charge (e), z1 < z2 (Angstrom)")
+        out["jellium"] = {k: float(v) for k, v in sorted(jellium.items())}
+    if dipole_correction:
+        out["dipole_correction"] = True
+    return out
+
+
 def lcao(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", charge: float = 0.0,
-         path: str = "GXSYG", npath: int = 60, hubbard_U: dict | None = None,
+         path: str = "GXSYG", npath: int = 60, hubbard_U: dict | None = None, magmoms=None,
          force: bool = False) -> dict:
     """LCAO (PBE, `basis`) eigenvalues and projections onto first-zeta orbitals on the full k grid
     of the profile's density, and bands along `path`; cached (lcao.npz in the cache entry).
-    `hubbard_U` ({'W': 3.0}, eV) adds GPAW's DFT+U (Dudarev) on the d shell of those elements."""
-    job = _job("lcao", atoms, settings, charge, None)
-    for k in ("fmax", "max_steps", "relax_cell", "ecut", "spinpol", "magmoms"):
+    `hubbard_U` ({'W': 3.0}, eV) adds GPAW's DFT+U (Dudarev) on the d shell of those elements;
+    `magmoms` (initial moments per atom, muB) makes the run spin-polarized, starting from them."""
+    job = _job("lcao", atoms, settings, charge, magmoms)
+    for k in ("fmax", "max_steps", "relax_cell", "ecut"):
         job.pop(k)
-    job.update(basis=basis, path=path, npath=int(npath))
-    if hubbard_U:
-        job["hubbard_U"] = {k: float(v) for k, v in sorted(hubbard_U.items())}
+    if magmoms is None:
+        job.pop("spinpol"), job.pop("magmoms")
+    job.update(basis=basis, path=path, npath=int(npath), **optional_job_parts(hubbard_U))
 
     return _submit(job, label, settings["profile"], force)
 
 
 def relax(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, magmoms=None,
-          force: bool = False) -> dict:
+          hubbard_U: dict | None = None, jellium: dict | None = None,
+          dipole_correction: bool = False, force: bool = False) -> dict:
     """Relaxed structure and energy (eV) of `atoms` with the given settings, cached.
 
     `charge` is the net charge of the cell in units of e (GPAW adds a compensating uniform
-    background); `magmoms` (initial moments, muB) switches on spin polarization.
+    background, unless `jellium` places the compensating charge in a slab); `magmoms` (initial
+    moments, muB) switches on spin polarization; `hubbard_U` adds DFT+U (helpers.dft.optional_job_parts).
     """
-    return _run("relax", atoms, settings, label, charge, magmoms, force)
+    return _run("relax", atoms, settings, label, charge, magmoms, force,
+                extra=optional_job_parts(hubbard_U, jellium, dipole_correction))
 
 
 def single_point(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, magmoms=None,
-                 dipole_correction: bool = False, force: bool = False) -> dict:
+                 dipole_correction: bool = False, hubbard_U: dict | None = None,
+                 jellium: dict | None = None, force: bool = False) -> dict:
     """Energy (eV), forces and dipole moment (e*Angstrom) of `atoms` without relaxation, cached.
     `dipole_correction` adds GPAW's dipole layer in the vacuum (for a polar slab)."""
     return _run("scf", atoms, settings, label, charge, magmoms, force,
-                extra={"dipole_correction": True} if dipole_correction else None)
+                extra=optional_job_parts(hubbard_U, jellium, dipole_correction))

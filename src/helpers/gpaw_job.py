@@ -26,6 +26,22 @@ def say(msg: str) -> None:
         print(msg, flush=True)
 
 
+def optional_parameters(job: dict) -> dict:
+    """GPAW keywords for the optional parts of a job: DFT+U (Dudarev, `hubbard_U` = {symbol: U_eff
+    in eV} on the d shell), a jellium slab (`jellium` = {charge, z1, z2}: a positive background of
+    `charge` e between heights z1 and z2 in Angstrom, so that the extra electrons of a charged
+    layer are compensated inside the layer and not in the vacuum) and the dipole layer."""
+    out = {}
+    if job.get("hubbard_U"):
+        out["setups"] = {sym: f":d,{U}" for sym, U in job["hubbard_U"].items()}
+    if job.get("jellium"):
+        from gpaw.jellium import JelliumSlab
+        out["background_charge"] = JelliumSlab(**job["jellium"])
+    if job.get("dipole_correction"):
+        out["poissonsolver"] = {"dipolelayer": "xy"}
+    return out
+
+
 def make_calc(job: dict, txt: Path) -> GPAW:
     """GPAW plane-wave PBE calculator from the settings in `job`."""
     return GPAW(
@@ -37,7 +53,7 @@ def make_calc(job: dict, txt: Path) -> GPAW:
         spinpol=job.get("spinpol", False),
         convergence={"energy": 1e-5, "density": 1e-5},
         txt=str(txt),
-        **({"poissonsolver": {"dipolelayer": "xy"}} if job.get("dipole_correction") else {}),
+        **optional_parameters(job),
     )
 
 
@@ -46,9 +62,10 @@ def lcao_projections(atoms, job: dict, wd: Path) -> dict:
     first-zeta ('sz') basis function in lcao.npz, and LCAO bands along a path."""
     from scipy.linalg import eigh
     from gpaw.lcao.tools import get_lcao_hamiltonian
-    hubbard = {sym: f":d,{U}" for sym, U in (job.get("hubbard_U") or {}).items()}
+    if job.get("magmoms") is not None:
+        atoms.set_initial_magnetic_moments(job["magmoms"])
     calc = GPAW(mode="lcao", basis=job["basis"], xc=job.get("xc", "PBE"),
-                **({"setups": hubbard} if hubbard else {}),
+                **optional_parameters(job), spinpol=bool(job.get("spinpol", False)),
                 kpts={"size": job["kpts"], "gamma": True},
                 symmetry={"point_group": False, "time_reversal": False},
                 occupations={"name": "fermi-dirac", "width": job["smearing"]},
@@ -71,19 +88,30 @@ def lcao_projections(atoms, job: dict, wd: Path) -> dict:
     # (b = sqrt(3) a) as hexagonal and rename them
     special = {"G": [0, 0, 0], "X": [0.5, 0, 0], "S": [0.5, 0.5, 0], "Y": [0, 0.5, 0]}
     path = atoms.cell.bandpath(job["path"], npoints=job["npath"], special_points=special, pbc=atoms.pbc)
+    nspins = len(H_skMM)
+    magmoms = calc.get_magnetic_moments().tolist() if nspins == 2 else None
     bandcalc = calc.fixed_density(kpts=path.kpts, symmetry="off", txt=str(wd / "gpaw-bands.txt"))
-    e_path = np.array([bandcalc.get_eigenvalues(kpt=i) for i in range(len(path.kpts))])
+    e_path = np.array([[bandcalc.get_eigenvalues(kpt=i, spin=s) for i in range(len(path.kpts))]
+                       for s in range(nspins)])
     if world.rank == 0:
         eps, proj = [], []
-        for H, S in zip(H_skMM[0], S_kMM):
-            H = np.tril(H) + np.tril(H, -1).conj().T   # GPAW fills the lower triangle
-            S = np.tril(S) + np.tril(S, -1).conj().T
-            e, C = eigh(H, S)
-            eps.append(e)
-            proj.append((C.conj().T @ S)[:, sz])
-        np.savez_compressed(wd / "lcao.npz", eps_kn=np.array(eps), A_knm=np.array(proj).astype(np.complex64),
-                            kpts=kpts, e_path=e_path, path_kpts=path.kpts, sz_index=np.array(sz))
-    return {"energy_eV": float(energy), "fermi_level_eV": efermi, "basis": basis,
+        for H_kMM in H_skMM:
+            eps.append([]), proj.append([])
+            for H, S in zip(H_kMM, S_kMM):
+                H = np.tril(H) + np.tril(H, -1).conj().T   # GPAW fills the lower triangle
+                S = np.tril(S) + np.tril(S, -1).conj().T
+                e, C = eigh(H, S)
+                eps[-1].append(e)
+                proj[-1].append((C.conj().T @ S)[:, sz])
+        # spin-restricted runs keep the arrays of one spin (the layout of earlier cache entries)
+        arrays = (dict(eps_kn=np.array(eps[0]), A_knm=np.array(proj[0]).astype(np.complex64), e_path=e_path[0])
+                  if nspins == 1 else
+                  dict(eps_skn=np.array(eps), A_sknm=np.array(proj).astype(np.complex64), e_path_s=e_path))
+        np.savez_compressed(wd / "lcao.npz", kpts=kpts, path_kpts=path.kpts, sz_index=np.array(sz), **arrays)
+    return {"energy_eV": float(energy), "free_energy_eV": float(calc.get_potential_energy(force_consistent=True)),
+            "fermi_level_eV": efermi, "basis": basis, "nspins": nspins,
+            "magnetic_moments_muB": magmoms,
+            "magnetic_moment_muB": float(calc.get_magnetic_moment()) if nspins == 2 else 0.0,
             "n_electrons": float(calc.get_number_of_electrons()), "path": job["path"],
             "path_labels": path.get_linear_kpoint_axis()[2],
             "path_x": path.get_linear_kpoint_axis()[0].tolist(),
@@ -147,6 +175,7 @@ def main(workdir: str) -> None:
     forces = atoms.get_forces()
     out = {
         "energy_eV": energy,
+        "free_energy_eV": float(atoms.get_potential_energy(force_consistent=True)),
         "forces_eV_per_A": forces.tolist(),
         "fmax_eV_per_A": float(np.sqrt((forces**2).sum(axis=1)).max()),
         "converged": converged,
@@ -159,6 +188,7 @@ def main(workdir: str) -> None:
     }
     if job.get("spinpol"):
         out["magnetic_moment_muB"] = float(atoms.calc.get_magnetic_moment())
+        out["magnetic_moments_muB"] = [float(m) for m in atoms.calc.get_magnetic_moments()]
     if job["task"] == "scf":
         out["dipole_eA"] = [float(v) for v in atoms.calc.get_dipole_moment()]
     if world.rank == 0:

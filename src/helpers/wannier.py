@@ -149,16 +149,34 @@ def select_bands(A: np.ndarray, candidates: np.ndarray, norb: int, min_overlap: 
     return np.sort(order[:n])
 
 
-def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf)) -> TBModel:
+def lcao_arrays(result: dict, spin: int | None = None) -> dict:
+    """Eigenvalues `eps_kn`, projections `A_knm` and path bands `e_path` of a cached LCAO result,
+    for one `spin` (0 or 1) of a spin-polarized run; None for a spin-restricted run."""
+    from pathlib import Path
+    data = np.load(Path(result["cache_entry"]) / result["npz"])
+    polarized = "eps_skn" in data.files
+    if polarized and spin not in (0, 1):
+        raise ValueError(f"spin={spin!r}: this LCAO result is spin-polarized; choose spin 0 or 1")
+    if not polarized and spin is not None:
+        raise ValueError(f"spin={spin!r}: this LCAO result is spin-restricted; leave spin=None")
+    out = {k: data[k] for k in ("kpts", "path_kpts", "sz_index")}
+    if polarized:
+        out.update(eps_kn=data["eps_skn"][spin], A_knm=data["A_sknm"][spin], e_path=data["e_path_s"][spin])
+    else:
+        out.update(eps_kn=data["eps_kn"], A_knm=data["A_knm"], e_path=data["e_path"])
+    return out
+
+
+def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf), spin: int | None = None) -> TBModel:
     """Projected-Wannier tight-binding model from a cached helpers.dft.lcao result.
 
     `wanted` maps chemical symbols to the angular momentum kept, e.g. {'W': 2, 'Te': 1} for the
     p-d model or {'W': 2} for a d-only model; `window` (eV, relative to the Fermi level)
-    bounds the bands that may be used. Energies of the model are relative to the Fermi level.
+    bounds the bands that may be used; `spin` picks a spin channel of a spin-polarized run.
+    Energies of the model are relative to the Fermi level.
     """
-    from pathlib import Path
     from .dft import atoms_from
-    data = np.load(Path(result["cache_entry"]) / result["npz"])
+    data = lcao_arrays(result, spin)
     atoms = atoms_from(result["final"] if "final" in result else result["inputs"]["atoms"])
     # GPAW places its basis functions at the wrapped positions (get_scaled_positions()); the
     # model must use the same ones, or orbitals of an atom sitting on a cell face end up one
@@ -172,7 +190,7 @@ def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf)) -> TBM
     grid = result["kpts"]
     R = lattice_vectors(grid)
     H_R = fourier_to_real_space(Hk, data["kpts"], R)
-    info.update(kgrid=list(grid), window=list(map(float, window)), wanted=wanted)
+    info.update(kgrid=list(grid), window=list(map(float, window)), wanted=wanted, spin=spin)
     return TBModel(R, H_R, labels, np.array(atom_of), np.array(l_of), atoms.positions,
                    np.array(atoms.cell), info)
 
@@ -180,8 +198,7 @@ def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf)) -> TBM
 def band_deviation(model: TBModel, result: dict, window=(-1.0, 1.0)) -> float:
     """Largest |E_TB - E_DFT| (eV) along the cached band path, matching each DFT band inside
     `window` (eV, relative to E_F) to the nearest model band."""
-    from pathlib import Path
-    data = np.load(Path(result["cache_entry"]) / result["npz"])
+    data = lcao_arrays(result, model.info.get("spin"))
     e_dft = data["e_path"] - result["fermi_level_eV"]
     e_tb = model.bands(data["path_kpts"])
     worst = 0.0
