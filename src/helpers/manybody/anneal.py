@@ -1,0 +1,119 @@
+"""Annealing in U: follow branches of UHF states from large to small interaction.
+
+At the first (largest) U every branch starts from its controlled start (helpers.manybody.
+configurations); at every later U it starts from its own converged state at the previous U. A
+branch stops existing at the first U where
+    - it does not converge ('not converged'), or
+    - it collapses into another branch: its occupation matrices (every shell, both spins) come
+      within `collapse_tol` (max abs element) of those of a living branch of lower F at the same U
+      ('collapsed into X'), or
+    - it changes identity: a site's d count departs from the start's by more than `count_tol`, or
+      its |moment| from the start's |moment| by more than `moment_tol` ('changed identity').
+Checks in that order. A moment that shrinks continuously to zero ends as a collapse into the
+non-magnetic branch (when one is followed), which is why moment_tol is generous by default.
+Energies in eV per cell.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import uhf
+
+
+def _identity(occ) -> list:
+    return [(s["d_count"], abs(s["moment"])) for s in (uhf.site_summary(u, d) for u, d in occ)]
+
+
+def _distance(occ_a, occ_b) -> float:
+    return max(float(np.abs(x - y).max()) for pa, pb in zip(occ_a, occ_b) for x, y in zip(pa, pb))
+
+
+def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width: float = 0.02,
+           collapse_tol: float = 1e-3, count_tol: float = 0.5, moment_tol: float = 0.75,
+           solver_kw: dict | None = None, verbose: bool = True) -> dict:
+    """Follow every start of `starts` (name -> per-shell (n_up, n_dn)) along U_grid (eV, strictly
+    decreasing). interactions_at(U) returns the per-shell Interactions at U. Returns a JSON-able
+    dict: {'U_grid', 'settings', 'branches': {name: {'steps', 'fate', 'ends_at_U', 'final'}}}, each
+    step {U, F, E, converged, iterations, total_moment, sites (uhf.site_summary per shell),
+    valid}; 'ends_at_U' is the U of the last step, where the fate was decided (U_min for survivors),
+    'final' the last UHF state (UHFResult.to_dict)."""
+    U_grid = [float(u) for u in U_grid]
+    if len(U_grid) == 0 or any(b >= a for a, b in zip(U_grid, U_grid[1:])):
+        raise ValueError(f"U_grid: need a non-empty, strictly decreasing list, got {U_grid}")
+    if not starts:
+        raise ValueError("starts: no branch to follow")
+    kw = dict(solver_kw or {})
+    for idx, (name, st) in enumerate(starts.items()):
+        if idx == 0:
+            uhf.validate(hk, shells, interactions_at(U_grid[0]), n_electrons, st, kw.get("mixer", "anderson"), width)
+        elif len(st) != len(shells):
+            raise ValueError(f"starts[{name!r}]: {len(st)} entries for {len(shells)} shells")
+    ident0 = {name: _identity(st) for name, st in starts.items()}
+    state = {name: st for name, st in starts.items()}
+    branches = {name: {"steps": [], "fate": None, "ends_at_U": None, "final": None} for name in starts}
+    for U in U_grid:
+        inters = interactions_at(U)
+        results = {}
+        for name in list(state):
+            r = uhf.solve(hk, shells, inters, n_electrons, state[name], width=width, **kw)
+            results[name] = r
+            branches[name]["steps"].append({"U": U, "F": r.free_energy, "E": r.energy, "converged": r.converged,
+                                            "iterations": r.iterations, "total_moment": r.total_moment,
+                                            "sites": r.sites(), "valid": True})
+            branches[name]["final"] = r.to_dict()
+        ended = {}
+        for name, r in results.items():
+            if not r.converged:
+                ended[name] = "not converged"
+        alive = sorted((n for n in results if n not in ended), key=lambda n: results[n].free_energy)
+        kept = []
+        for name in alive:
+            target = next((o for o in kept if _distance(results[name].occupations, results[o].occupations)
+                           < collapse_tol), None)
+            if target is not None:
+                ended[name] = f"collapsed into {target}"
+                continue
+            now = _identity(results[name].occupations)
+            if any(abs(d - d0) > count_tol or abs(m - m0) > moment_tol
+                   for (d, m), (d0, m0) in zip(now, ident0[name])):
+                ended[name] = "changed identity"
+                continue
+            kept.append(name)
+        for name, fate in ended.items():
+            branches[name]["fate"] = fate
+            branches[name]["ends_at_U"] = U
+            branches[name]["steps"][-1]["valid"] = False
+            del state[name]
+        for name in kept:
+            state[name] = results[name].occupations
+        if verbose:
+            best = min(kept, key=lambda n: results[n].free_energy) if kept else None
+            line = f"U = {U:7.3f} eV: {len(kept)} branches alive"
+            if best is not None:
+                line += f", lowest F {results[best].free_energy:.6f} eV ({best})"
+            if ended:
+                line += "; ended: " + ", ".join(f"{n} ({f})" for n, f in ended.items())
+            print(line, flush=True)
+        if not state:
+            break
+    for name in state:
+        branches[name]["fate"] = "survives to U_min"
+        branches[name]["ends_at_U"] = U_grid[-1]
+    return {"U_grid": U_grid, "branches": branches,
+            "settings": {"width": width, "collapse_tol": collapse_tol, "count_tol": count_tol,
+                         "moment_tol": moment_tol, "n_electrons": float(n_electrons)}}
+
+
+def ground_branch(result: dict) -> str:
+    """Name of the branch that reaches the lowest U (its last valid step) with the lowest F there."""
+    best, key = None, None
+    for name, br in result["branches"].items():
+        valid = [s for s in br["steps"] if s["valid"]]
+        if not valid:
+            continue
+        k = (valid[-1]["U"], valid[-1]["F"])
+        if key is None or k < key:
+            best, key = name, k
+    if best is None:
+        raise ValueError("result: no branch has a valid (converged, itself) step")
+    return best
