@@ -63,11 +63,20 @@ def layer_settings(settings: dict, charge: float) -> dict:
 W3_ORDERS = {"FM": (3.0, 3.0), "AFM": (3.0, -3.0)}
 
 
-def w3_job_parts(atoms: Atoms, material: str, order: str, U: float) -> dict:
+#: How far (Angstrom) the compensating jellium slab of a charged layer reaches beyond its outer
+#: chalcogen planes: about the covalent radius of Te, so that the slab covers the layer's electrons.
+#: With the slab ending at the Te nuclei the extra electrons spill beyond it and the Te planes feel
+#: 7 eV/A outward (smoke test); with 1.4 A the forces are those of a uniform background.
+JELLIUM_PADDING_A = 1.4
+
+
+def w3_job_parts(atoms: Atoms, material: str, order: str, U: float,
+                 padding: float = JELLIUM_PADDING_A) -> dict:
     """The DFT+U, spin and background settings of the W3+ (t2g3) layer: one extra electron per
-    metal, compensated by a positive jellium slab spanning the layer (between its lowest and
-    highest chalcogen planes, so no charge sits in the vacuum), Dudarev U_eff = `U` eV on the metal
-    d shell, initial moments of 3 muB per metal arranged as `order`, and the dipole layer."""
+    metal, compensated by a positive jellium slab spanning the layer (from `padding` Angstrom below
+    its lowest to `padding` above its highest chalcogen plane, so no charge sits in the vacuum),
+    Dudarev U_eff = `U` eV on the metal d shell, initial moments of 3 muB per metal arranged as
+    `order`, and the dipole layer."""
     check_choice("order", order, W3_ORDERS)
     symbols = atoms.get_chemical_symbols()
     metal = METAL[material]
@@ -75,7 +84,8 @@ def w3_job_parts(atoms: Atoms, material: str, order: str, U: float) -> dict:
     moments = iter(W3_ORDERS[order] * len(symbols))
     magmoms = [next(moments) if s == metal else 0.0 for s in symbols]
     return {"charge": 0.0, "magmoms": magmoms, "hubbard_U": {metal: float(U)},
-            "jellium": {"charge": float(symbols.count(metal)), "z1": float(z_x.min()), "z2": float(z_x.max())},
+            "jellium": {"charge": float(symbols.count(metal)), "z1": float(z_x.min() - padding),
+                        "z2": float(z_x.max() + padding)},
             "dipole_correction": True}
 
 

@@ -88,7 +88,7 @@ def lcao_projections(atoms, job: dict, wd: Path) -> dict:
     # (b = sqrt(3) a) as hexagonal and rename them
     special = {"G": [0, 0, 0], "X": [0.5, 0, 0], "S": [0.5, 0.5, 0], "Y": [0, 0.5, 0]}
     path = atoms.cell.bandpath(job["path"], npoints=job["npath"], special_points=special, pbc=atoms.pbc)
-    nspins = len(H_skMM)
+    nspins = calc.get_number_of_spins()
     magmoms = calc.get_magnetic_moments().tolist() if nspins == 2 else None
     bandcalc = calc.fixed_density(kpts=path.kpts, symmetry="off", txt=str(wd / "gpaw-bands.txt"))
     e_path = np.array([[bandcalc.get_eigenvalues(kpt=i, spin=s) for i in range(len(path.kpts))]
