@@ -1,0 +1,196 @@
+"""UHF solver: invariances, the Dudarev limit against helpers.hartree_fock, mixing, supercells, input checks."""
+import json
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from helpers import hartree_fock as hf
+from helpers import wannier as W
+from helpers.manybody import configurations as C, interaction as I, toy, uhf
+
+RNG = np.random.default_rng(7)
+D5 = [np.arange(5), np.arange(5, 10)]
+
+
+def two_d_shell_model(nk=4, complex_hop=True, seed=3):
+    """Two d shells (10 orbitals) with random Hermitian on-site and inter-shell hoppings, on a 1D
+    k grid of nk points (eV). Real when complex_hop=False."""
+    rng = np.random.default_rng(seed)
+
+    def rnd(shape):
+        a = rng.normal(size=shape)
+        return a + 1j * rng.normal(size=shape) if complex_hop else a
+
+    h0 = rnd((10, 10)) * 0.3
+    h0 = 0.5 * (h0 + h0.conj().T)
+    t1 = rnd((10, 10)) * 0.3                     # hopping to the next cell
+    ks = np.arange(nk) / nk
+    return np.array([h0 + t1 * np.exp(2j * np.pi * k) + t1.conj().T * np.exp(-2j * np.pi * k) for k in ks])
+
+
+def polarized_start():
+    u = C.site_occupations([0, 2], [0], np.eye(5))
+    d = C.site_occupations([1], [1, 3], np.eye(5))
+    return [u, d]
+
+
+def block(Wm, nother=5):
+    B = np.eye(5 + nother, dtype=complex)
+    B[:5, :5] = Wm
+    return B
+
+
+def test_complex_unitary_rotation_of_a_shell_leaves_energies_unchanged():
+    """Rotate shell 1's orbitals by a random complex unitary W in the model (h -> B^H h B), the
+    tensor (rotate_tensor) and the start (n -> W^T n W*): F, E, moments unchanged. A transposed
+    potential or occupation convention would fail here."""
+    hk = two_d_shell_model()
+    inter = [I.slater(3.0, 0.7), I.slater(3.0, 0.7, dc="AMF")]
+    start = polarized_start()
+    ref = uhf.solve(hk, D5, inter, 9.0, start, width=0.05)
+    Wm = np.linalg.qr(RNG.normal(size=(5, 5)) + 1j * RNG.normal(size=(5, 5)))[0]
+    B = block(Wm)
+    hk_rot = np.einsum("am,kab,bn->kmn", B.conj(), hk, B)
+    inter_rot = [I.Interaction("tensor", 3.0, 0.7, I.rotate_tensor(inter[0].tensor, Wm), "FLL"), inter[1]]
+    start_rot = [tuple(Wm.T @ n @ Wm.conj() for n in start[0]), start[1]]
+    rot = uhf.solve(hk_rot, D5, inter_rot, 9.0, start_rot, width=0.05)
+    assert ref.converged and rot.converged
+    assert rot.free_energy == pytest.approx(ref.free_energy, abs=1e-7)
+    assert rot.energy == pytest.approx(ref.energy, abs=1e-7)
+    assert rot.total_moment == pytest.approx(ref.total_moment, abs=1e-6)
+    n_back = Wm.conj() @ rot.occupations[0][0] @ Wm.T
+    assert n_back == pytest.approx(ref.occupations[0][0], abs=1e-5)
+    assert np.abs(rot.occupations[0][0].imag).max() > 1e-2        # the test really is complex
+
+
+def test_so3_rotation_of_the_model_leaves_slater_energies_unchanged():
+    """Rotating shell 1's d orbitals by a real SO(3) rotation of the harmonics, model and state
+    only (the Slater tensor is invariant), leaves F and E unchanged: the rotated converged state
+    is a converged state of the rotated model (this random model has several HF solutions, so two
+    independent runs may part through round-off; the fixed point is what must map)."""
+    hk = two_d_shell_model(complex_hop=False)
+    inter = [I.slater(2.5, 0.5), I.slater(2.5, 0.5)]
+    start = polarized_start()
+    ref = uhf.solve(hk, D5, inter, 8.0, start, width=0.05)
+    D = I.d_rotation_matrix(Rotation.random(random_state=11).as_matrix())
+    B = block(D)
+    hk_rot = np.einsum("am,kab,bn->kmn", B.conj(), hk, B)
+    start_rot = [tuple(D.T @ n @ D for n in ref.occupations[0]), ref.occupations[1]]
+    rot = uhf.solve(hk_rot, D5, inter, 8.0, start_rot, width=0.05)
+    assert rot.iterations <= 3
+    assert ref.converged and rot.converged
+    assert rot.free_energy == pytest.approx(ref.free_energy, abs=1e-7)
+    assert rot.energy == pytest.approx(ref.energy, abs=1e-7)
+
+
+def test_dudarev_spin_symmetric_reproduces_restricted_hartree_fock():
+    hk = two_d_shell_model(complex_hop=False).real
+    n0 = [np.diag([0.6, 0.3, 0.2, 0.1, 0.2]), np.diag([0.2, 0.5, 0.1, 0.3, 0.1])]
+    U, J = 2.0, 0.4
+    ref = hf.solve(hk, D5, 8.0, U, J, n_init=n0, width=0.05, tol=1e-10, max_iter=2000)
+    new = uhf.solve(hk, D5, [I.dudarev(U, J)] * 2, 8.0, [(n, n) for n in n0], width=0.05, n_tol=1e-10)
+    assert ref.converged and new.converged
+    assert new.energy == pytest.approx(ref.energy, abs=1e-8)
+    assert new.total_moment == pytest.approx(0.0, abs=1e-10)
+    for (u, d), n in zip(new.occupations, ref.occupations):
+        assert u == pytest.approx(n, abs=1e-8)
+        assert d == pytest.approx(n, abs=1e-8)
+
+
+def test_slater_with_J0_and_FLL_equals_dudarev_with_Ueff_U():
+    """Same functional (energy and potential on random complex occupations) and so the same
+    self-consistent states: Slater started from the converged Dudarev state stays there."""
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        A = rng.normal(size=(5, 5)) + 1j * rng.normal(size=(5, 5))
+        n = [0.1 * (A + A.conj().T) + 0.4 * np.eye(5), 0.3 * np.eye(5)]
+        ea, *va = I.energy_and_potential(I.slater(2.5, 0.0), *n)
+        eb, *vb = I.energy_and_potential(I.dudarev(2.5, 0.0), *n)
+        assert ea == pytest.approx(eb, abs=1e-12)
+        assert va[0] == pytest.approx(vb[0], abs=1e-12) and va[1] == pytest.approx(vb[1], abs=1e-12)
+    hk = two_d_shell_model()
+    b = uhf.solve(hk, D5, [I.dudarev(2.5, 0.0)] * 2, 9.0, polarized_start(), width=0.05)
+    a = uhf.solve(hk, D5, [I.slater(2.5, 0.0)] * 2, 9.0, b.occupations, width=0.05)
+    assert a.converged and b.converged and a.iterations <= 3
+    assert a.free_energy == pytest.approx(b.free_energy, abs=1e-8)
+    assert a.energy == pytest.approx(b.energy, abs=1e-8)
+    for pa, pb in zip(a.occupations, b.occupations):
+        for x, y in zip(pa, pb):
+            assert x == pytest.approx(y, abs=1e-6)
+
+
+def test_anderson_beats_linear_mixing():
+    """Hubbard dimer at U = 2.1 t, just above the AFM instability (slow, nearly marginal mode):
+    same step 0.3; Anderson converges in < 30 iterations, linear mixing needs > 5 times more."""
+    hk, shells = toy.hubbard_dimer(1.0)
+    inter = [toy.hubbard_interaction(2.1)] * 2
+    start = [(np.eye(1), 0 * np.eye(1)), (0 * np.eye(1), np.eye(1))]
+    a = uhf.solve(hk, shells, inter, 2, start, width=1e-3, mixer="anderson")
+    lin = uhf.solve(hk, shells, inter, 2, start, width=1e-3, mixer="linear")
+    assert a.converged and a.iterations < 30
+    assert (not lin.converged) or lin.iterations > 5 * a.iterations
+    assert a.energy == pytest.approx(-2 / 2.1, abs=1e-8)
+
+
+def test_result_json_round_trip_and_site_summaries():
+    hk = two_d_shell_model()
+    r = uhf.solve(hk, D5, [I.kanamori(2.0, 0.4, 5)] * 2, 9.0, polarized_start(), width=0.05)
+    d = json.loads(json.dumps(r.to_dict()))
+    back = uhf.UHFResult.from_dict(d)
+    assert back.free_energy == r.free_energy and back.converged == r.converged
+    assert back.occupations[0][0] == pytest.approx(r.occupations[0][0], abs=1e-14)
+    s = r.sites()
+    assert sum(x["d_count"] for x in s) <= 9.0 + 1e-9
+    for x, (u, dn) in zip(s, r.occupations):
+        assert x["moment"] == pytest.approx(np.trace(u).real - np.trace(dn).real)
+        tot = np.sort(np.linalg.eigvalsh(u + dn))[::-1]
+        assert x["orbital_polarization"] == pytest.approx(tot[0] - tot[1])
+    assert r.free_energy == pytest.approx(r.energy - 0.05 * r.entropy)
+
+
+def test_site_occupations_are_projectors_in_the_local_basis():
+    Bm = np.linalg.qr(RNG.normal(size=(3, 3)) + 1j * RNG.normal(size=(3, 3)))[0]
+    u, d = C.site_occupations([0, 1], [0], Bm)
+    assert u @ u == pytest.approx(u, abs=1e-12) and np.trace(u).real == pytest.approx(2)
+    # n[a,b] = <c^+_a c_b>: orbital 0 is an eigenvector of n^T (the density matrix) with occupation 1
+    assert d.T @ Bm[:, 0] == pytest.approx(Bm[:, 0], abs=1e-12)
+    names = C.enumerate_starts(4, [np.eye(3)] * 2)
+    assert {"d2(a^2)/d2(a^2)", "d2(S=1:ab)/d2(S=1:ab) FM", "d2(S=1:ab)/d2(S=1:ab) AFM",
+            "d1(a)/d3(S=3/2) AFM", "d2(b^2)/d2(c^2)"} <= set(names)
+    assert all(abs(sum(np.trace(n).real for p in st for n in p) - 4) < 1e-12 for st in names.values())
+
+
+def test_supercell_bands_fold():
+    rng = np.random.default_rng(5)
+    R = np.array([[0, 0, 0], [1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [1, 1, 0], [-1, -1, 0]])
+    H = rng.normal(size=(7, 2, 2)) + 1j * rng.normal(size=(7, 2, 2))
+    H[0] = H[0] + H[0].conj().T
+    for a, b in [(1, 2), (3, 4), (5, 6)]:
+        H[b] = H[a].conj().T
+    model = W.TBModel(R, H, ["A:s", "B:s"], np.array([0, 1]), np.array([0, 0]),
+                      np.array([[0, 0, 0], [0.5, 0.5, 0]]), np.eye(3))
+    reps = (2, 3, 1)
+    sc = uhf.supercell(model, reps)
+    assert sc.norb == 12 and len(sc.positions) == 12 // 2 * 2
+    for K in rng.random((3, 3)) * [1, 1, 0]:
+        ks = [(K + np.array([g1, g2, 0])) / reps for g1 in range(2) for g2 in range(3)]
+        prim = np.sort(np.concatenate([model.bands(k)[0] for k in ks]))
+        assert sc.bands(K)[0] == pytest.approx(prim, abs=1e-10)
+
+
+@pytest.mark.parametrize("kw, word", [
+    (dict(n_electrons=-1), "n_electrons"),
+    (dict(n_electrons=21), "n_electrons"),
+    (dict(mixer="broyden"), "mixer"),
+    (dict(interactions=[I.slater(2.0, 0.5), I.kanamori(2.0, 0.5, 3)]), "tensor"),
+    (dict(interactions=[I.slater(2.0, 0.5)]), "interactions"),
+    (dict(start=[polarized_start()[0]]), "start"),
+    (dict(width=0.0), "width"),
+])
+def test_bad_input_refused_before_iterating(kw, word):
+    args = dict(hk=two_d_shell_model(), shells=D5, interactions=[I.slater(2.0, 0.5)] * 2, n_electrons=8.0,
+                start=polarized_start(), width=0.05)
+    args.update(kw)
+    with pytest.raises(ValueError, match=word):
+        uhf.solve(**args)
