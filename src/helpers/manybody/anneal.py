@@ -20,6 +20,13 @@ import numpy as np
 from . import uhf
 
 
+#: Solver settings tried in turn when a step does not converge, each continuing from where the
+#: previous attempt stopped: Anderson mixing can stall with a stale history (residual frozen at
+#: ~1e-4 on metallic d-shell models); a fresh, gentler Anderson run or plain linear mixing goes on.
+RETRIES = ({"mixer": "anderson", "mixing": 0.1, "history": 10},
+           {"mixer": "linear", "mixing": 0.1, "max_iter": 1000})
+
+
 def _identity(occ) -> list:
     return [(s["d_count"], abs(s["moment"])) for s in (uhf.site_summary(u, d) for u, d in occ)]
 
@@ -30,12 +37,13 @@ def _distance(occ_a, occ_b) -> float:
 
 def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width: float = 0.02,
            collapse_tol: float = 1e-3, count_tol: float = 0.5, moment_tol: float = 0.75,
-           solver_kw: dict | None = None, verbose: bool = True) -> dict:
+           solver_kw: dict | None = None, retries=RETRIES, verbose: bool = True) -> dict:
     """Follow every start of `starts` (name -> per-shell (n_up, n_dn)) along U_grid (eV, strictly
     decreasing). interactions_at(U) returns the per-shell Interactions at U. Returns a JSON-able
     dict: {'U_grid', 'settings', 'branches': {name: {'steps', 'fate', 'ends_at_U', 'final'}}}, each
     step {U, F, E, converged, iterations, total_moment, sites (uhf.site_summary per shell),
-    valid}; 'ends_at_U' is the U of the last step, where the fate was decided (U_min for survivors),
+    valid}; a step that does not converge is retried with each of `retries` (solver settings)
+    before the branch is declared not converged; 'ends_at_U' is the U of the last step, where the fate was decided (U_min for survivors),
     'final' the last UHF state (UHFResult.to_dict)."""
     U_grid = [float(u) for u in U_grid]
     if len(U_grid) == 0 or any(b >= a for a, b in zip(U_grid, U_grid[1:])):
@@ -56,9 +64,14 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
         results = {}
         for name in list(state):
             r = uhf.solve(hk, shells, inters, n_electrons, state[name], width=width, **kw)
+            for fallback in retries:
+                if r.converged:
+                    break
+                # a stalled Anderson history: continue from where it stopped with other settings
+                r = uhf.solve(hk, shells, inters, n_electrons, r.occupations, width=width, **{**kw, **fallback})
             results[name] = r
             branches[name]["steps"].append({"U": U, "F": r.free_energy, "E": r.energy, "converged": r.converged,
-                                            "iterations": r.iterations, "total_moment": r.total_moment,
+                                            "iterations": r.iterations, "dF": r.dF, "dn": r.dn, "total_moment": r.total_moment,
                                             "sites": r.sites(), "valid": True})
             branches[name]["final"] = r.to_dict()
         ended = {}
