@@ -138,6 +138,7 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
                 os.environ.pop("COMPENDIUM_READ_LOG", None)
             else:
                 os.environ["COMPENDIUM_READ_LOG"] = old_log
+        _hide_injected_parameters(target)
         reads = _reads(log)
         state = {"notebook": nb.name, "profile": profile, "parameters": params,
                  "hash": fingerprint(nb, profile, params, [r["entry"] for r in reads]),
@@ -147,6 +148,20 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
         print(f"[{i}/{len(books)}] {nb.name} done in {time.time() - t0:.0f} s", flush=True)
         done.append(target)
     return done
+
+
+def _hide_injected_parameters(path: Path) -> None:
+    """Tag the cell papermill injects (the run's parameters) `remove-input`: plumbing, not a result."""
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    for c in nb.cells:
+        tags = c.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-input" not in tags:
+            c.metadata["tags"] = [*tags, "remove-input"]
+            changed = True
+    if changed:
+        nbformat.write(nb, path)
 
 
 def unconverged(profile: str, names=None, out: Path = EXECUTED) -> list[str]:
