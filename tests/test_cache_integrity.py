@@ -168,3 +168,43 @@ def test_dependency_waves():
     books = [cli.NOTEBOOKS / f"{s}.ipynb" for s in cli.DEPENDS]
     assert [[b.stem for b in w] for w in cli.waves(books)] == [
         ["02_afe_lattice"], ["03_afo_order", "04_fe_dipole"], ["05_scorecard"]]
+
+
+def test_recompute_entry_replaces_only_that_entry(tmp_cache, monkeypatch):
+    root, a, b, compute = tmp_cache
+    (root / a / "log.txt").write_text("damaged")
+    other = snapshot(root / b)
+
+    def fake_execute(profile, names=None):
+        cache.cached("toy", "paper", {"x": 1}, compute)
+        cache.cached("toy", "paper", {"x": 2}, compute)
+
+    monkeypatch.setattr(cli, "execute", fake_execute)
+    cli.main(["recompute", "--profile", "paper", "--entry", a])
+    assert cache.problems(root / a) == [] and snapshot(root / b) == other
+    assert not list(root.glob(".backup-*"))
+
+
+def test_recompute_jobs_runs_independent_notebooks_at_once(tmp_path, monkeypatch):
+    """--jobs 2: 02 first, then 03 and 04 concurrently (overlapping), each in its own process."""
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    stamps = tmp_path / "stamps"
+    for stem in ("02_afe_lattice", "03_afo_order", "04_fe_dipole"):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+        nb.metadata["language_info"] = {"name": "python"}
+        params = nbformat.v4.new_code_cell('profile = "paper"')
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [params, nbformat.v4.new_code_cell(
+            "import time\nt0 = time.time(); time.sleep(3)\n"
+            f"open({str(stamps)!r}, 'a').write(f'{stem} {{t0}} {{time.time()}}\\n')")]
+        nbformat.write(nb, books / f"{stem}.ipynb")
+    monkeypatch.setenv("COMPENDIUM_NOTEBOOKS", str(books))
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("COMPENDIUM_RANKS", "2")
+    monkeypatch.setattr(cli, "NOTEBOOKS", books)
+    cli._execute_concurrently("paper", cli.notebooks(), jobs=2, out=tmp_path / "executed")
+    t = {line.split()[0]: tuple(map(float, line.split()[1:])) for line in stamps.read_text().splitlines()}
+    assert t["03_afo_order"][0] >= t["02_afe_lattice"][1] and t["04_fe_dipole"][0] >= t["02_afe_lattice"][1]
+    assert t["03_afo_order"][0] < t["04_fe_dipole"][1] and t["04_fe_dipole"][0] < t["03_afo_order"][1]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .paths import DATA, ROOT, cache_dir
 
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = Path(os.environ.get("COMPENDIUM_NOTEBOOKS", ROOT / "notebooks"))
 EXECUTED = ROOT / "build" / "executed"
 HELPERS = Path(__file__).resolve().parent
 
@@ -207,7 +207,7 @@ def waves(books: list[Path]) -> list[list[Path]]:
     return out
 
 
-def _execute_concurrently(profile: str, books: list[Path], jobs: int) -> None:
+def _execute_concurrently(profile: str, books: list[Path], jobs: int, out: Path = EXECUTED) -> None:
     """Execute `books` in dependency waves, up to `jobs` notebooks at once, each in its own
     process with an equal share of the MPI ranks ($COMPENDIUM_RANKS or the cores)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -216,8 +216,8 @@ def _execute_concurrently(profile: str, books: list[Path], jobs: int) -> None:
     for wave in waves(books):
         n = min(jobs, len(wave))
         env = dict(os.environ, COMPENDIUM_RANKS=str(max(1, total // n)))
-        cmds = [[sys.executable, "-m", "helpers", "execute", "--profile", profile, nb.stem]
-                for nb in wave]
+        cmds = [[sys.executable, "-m", "helpers", "execute", "--profile", profile, "--out", str(out),
+                 "--force", nb.stem] for nb in wave]
         print(f"recompute: running {[nb.stem for nb in wave]} ({n} at once, "
               f"{env['COMPENDIUM_RANKS']} rank(s) each)", flush=True)
         with ThreadPoolExecutor(n) as pool:
@@ -290,6 +290,8 @@ def main(argv=None) -> None:
         p.add_argument("notebooks", nargs="*", help="substrings of notebook names (default: all)")
         if name in ("execute", "book"):
             p.add_argument("--force", action="store_true", help="execute even if up to date")
+        if name == "execute":
+            p.add_argument("--out", default=str(EXECUTED), help="folder of the executed notebooks")
         if name == "recompute":
             p.add_argument("--entry", action="append", default=[],
                            help="recompute only this cache entry (repeatable)")
@@ -304,7 +306,7 @@ def main(argv=None) -> None:
     b.add_argument("--output", default=str(DATA / "benchmark.json"))
     args = ap.parse_args(argv)
     if args.cmd == "execute":
-        execute(args.profile, args.notebooks, force=args.force)
+        execute(args.profile, args.notebooks, out=Path(args.out), force=args.force)
     elif args.cmd == "book":
         execute(args.profile, args.notebooks, force=args.force,
                 require_cache=os.environ.get("COMPENDIUM_ALLOW_DFT") != "1")
