@@ -35,15 +35,18 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--hide-scrollbars"]
 
 # Injected into every HTML page the test server sends: once the page and its images have
-# loaded, record which images failed (complete but naturalWidth 0) in an attribute of <html>,
-# which --dump-dom then shows.
+# loaded, record which images failed (not complete, naturalWidth 0, or img.decode() rejected)
+# in an attribute of <html>, which --dump-dom then shows.
 PROBE = b"""<script>
 window.addEventListener('load', function () {
   var imgs = Array.from(document.images);
-  var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); })
-                   .map(function (i) { return i.getAttribute('src'); });
-  document.documentElement.setAttribute('data-probe',
-      JSON.stringify({images: imgs.length, broken: broken}));
+  Promise.allSettled(imgs.map(function (i) { return i.decode(); })).then(function (res) {
+    var broken = imgs.filter(function (i, k) {
+      return !(i.complete && i.naturalWidth > 0 && res[k].status === 'fulfilled');
+    }).map(function (i) { return i.getAttribute('src'); });
+    document.documentElement.setAttribute('data-probe',
+        JSON.stringify({images: imgs.length, broken: broken}));
+  });
 });
 </script>"""
 
@@ -122,6 +125,19 @@ def test_page_loads_with_all_images_and_no_errors(pages, page):
     assert probe, f"{page}: the page did not finish loading in Chromium"
     report = json.loads(html.unescape(probe.group(1)))
     assert not report["broken"], f"{page}: images not loaded: {report['broken']}"
+    # a truncated PNG can still report its size in the browser: decode every image file fully
+    for src in re.findall(r'<img[^>]+src="([^"]+)"', dom):
+        path = (HTML / page).parent / html.unescape(src)
+        if src.startswith("data:") or "://" in src:
+            continue
+        assert path.resolve().is_file(), f"{page}: image {src} is missing"
+        if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif"):
+            from PIL import Image
+            try:
+                with Image.open(path) as im:
+                    im.load()
+            except Exception as err:                      # noqa: BLE001 - any decoding failure
+                pytest.fail(f"{page}: image {src} cannot be decoded ({err})")
     assert "Traceback (most recent call last)" not in dom, f"{page} shows a Python traceback"
     classes = " ".join(re.findall(r'class="([^"]*)"', dom)).split()
     assert "traceback" not in classes and "error" not in classes, f"{page} shows an error output"
