@@ -81,6 +81,14 @@ def _scf(ranks: int) -> None:
 def measurements(repeat: int) -> dict:
     """name -> function returning that measurement's record."""
     def fresh_clone():
+        import hashlib
+        stamp = ROOT / ".venv" / ".setup-complete"
+        files = [ROOT / "pyproject.toml", ROOT / "scripts" / "setup.sh", ROOT / "scripts" / "gpaw-siteconfig.py"]
+        want = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+        if not stamp.exists() or stamp.read_text().strip() != want:
+            # the clone shares this .venv: setup.sh must not reinstall the project from the clone
+            raise SystemExit("bench: run `bash scripts/setup.sh` first (the environment is not current)")
+
         def run():
             with tempfile.TemporaryDirectory() as tmp:
                 clone = Path(tmp) / "clone"
