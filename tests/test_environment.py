@@ -20,3 +20,18 @@ def test_environment_yml_matches_pyproject():
     conda = names(d for d in env["dependencies"] if isinstance(d, str))
     missing = wanted - conda
     assert not missing, f"environment.yml lacks {sorted(missing)}"
+
+
+def test_binder_files():
+    """repo2docker: the project installed from environment.yml, and postBuild executes the pages
+    the launch buttons open, from the committed cache only."""
+    import os
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    assert "-e ." in pip
+    post = ROOT / "postBuild"
+    assert os.access(post, os.X_OK)
+    text = post.read_text()
+    assert "COMPENDIUM_REQUIRE_CACHE=1" in text and "python -m helpers execute --profile paper" in text
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"

@@ -7,6 +7,16 @@ wrote (final structure, GPAW log). Entries appear atomically: a job works in
 `<cache>/.work/<name>/` (which also holds its restart data, so an interrupted job resumes),
 then the finished directory is renamed into place. A forced recomputation (`force=True`) replaces an old
 entry only after the new one is complete, so a failed run loses nothing.
+
+Integrity: every entry holds `manifest.json`, the SHA-256 and size of every other file in it.
+Loading an entry verifies them; a truncated, altered, missing or unexpected file makes the
+load raise `CacheCorrupt` (naming the entry, the problem and the command that recomputes it),
+and nothing in the cache is changed. `python -m helpers verify` checks every entry.
+
+Read log: when $COMPENDIUM_READ_LOG names a file, every entry returned by `cached` is appended
+to it as one JSON line (entry name, profile, `converged` when the job reports it, manifest
+hash). `python -m helpers execute` sets it per notebook, to skip unchanged notebooks and to
+refuse a `paper` page built on a calculation that did not converge.
 """
 from __future__ import annotations
 
@@ -21,43 +31,163 @@ from typing import Callable
 
 from .paths import cache_dir
 
-SCHEMA = 1  # bump when the meaning of cached results changes
+SCHEMA = 2  # bump when the meaning of cached results or of their keys changes
+# 2: keys hash normalized inputs (-0.0 -> 0, integral floats -> int, numpy -> Python);
+#    every entry carries manifest.json. `python -m helpers migrate` converts schema-1 entries.
+MANIFEST = "manifest.json"
 
 
 class CacheMiss(RuntimeError):
     """Raised when a result is required to be cached (COMPENDIUM_REQUIRE_CACHE=1) but is not."""
 
 
-def canonical(obj) -> str:
-    """Deterministic JSON text of `obj` (sorted keys, floats rounded to 10 significant digits)."""
-    def norm(o):
-        if isinstance(o, float):
-            return float(f"{o:.10g}")
-        if isinstance(o, dict):
-            return {str(k): norm(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)):
-            return [norm(v) for v in o]
-        if hasattr(o, "tolist"):
-            return norm(o.tolist())
+class CacheCorrupt(RuntimeError):
+    """Raised when a cache entry fails verification; the entry is never used."""
+
+    def __init__(self, name: str, problems: list[str], profile: str | None = None):
+        self.name, self.problems = name, list(problems)
+        prof = profile or _profile_of(name)
+        self.command = f"python -m helpers recompute --profile {prof} --entry {name}"
+        super().__init__(
+            f"cache entry {name} is corrupt and was not used: {'; '.join(self.problems)}. "
+            f"Recompute it with `{self.command}` (or restore it from git if it is committed).")
+
+
+def _profile_of(name: str) -> str:
+    from .params import PROFILES
+    parts = name.split("-")
+    return next((p for p in reversed(parts[:-1]) if p in PROFILES), "paper")
+
+
+def normalize(o, schema: int = SCHEMA):
+    """`o` as plain JSON data in the form keys are hashed from.
+
+    Floats are rounded to 10 significant digits. From schema 2 on, -0.0 becomes 0, a float with
+    an integral value becomes an int (400.0 and 400 give one key), and numpy scalars and arrays
+    become Python numbers and lists (with schema 1 they were already turned into lists).
+    """
+    if isinstance(o, bool) or o is None or isinstance(o, str):
         return o
-    return json.dumps(norm(obj), sort_keys=True, separators=(",", ":"))
+    if isinstance(o, float):
+        r = float(f"{o:.10g}")
+        if schema >= 2 and r.is_integer() and abs(r) < 1e15:
+            return int(r)          # also turns -0.0 into 0
+        return r
+    if isinstance(o, int):
+        return int(o)
+    if isinstance(o, dict):
+        return {str(k): normalize(v, schema) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [normalize(v, schema) for v in o]
+    if hasattr(o, "tolist"):
+        return normalize(o.tolist(), schema)
+    return o
 
 
-def key(inputs: dict) -> str:
+def canonical(obj, schema: int = SCHEMA) -> str:
+    """Deterministic JSON text of `obj` (sorted keys, normalized numbers, see `normalize`)."""
+    return json.dumps(normalize(obj, schema), sort_keys=True, separators=(",", ":"))
+
+
+def key(inputs: dict, schema: int = SCHEMA) -> str:
     """16-hex-digit hash of the canonical JSON of `inputs` (with the cache schema)."""
-    return hashlib.sha256(canonical({"schema": SCHEMA, **inputs}).encode()).hexdigest()[:16]
+    return hashlib.sha256(canonical({"schema": schema, **inputs}, schema).encode()).hexdigest()[:16]
 
 
 def entry_name(kind: str, profile: str, inputs: dict) -> str:
     return f"{kind}-{profile}-{key(inputs)}"
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _files(entry: Path) -> list[str]:
+    """Relative paths of the files of an entry (hidden files and the manifest left out)."""
+    return sorted(p.relative_to(entry).as_posix() for p in entry.rglob("*")
+                  if p.is_file() and p.name != MANIFEST
+                  and not any(part.startswith(".") for part in p.relative_to(entry).parts))
+
+
+def write_manifest(entry: Path) -> dict:
+    """Record SHA-256 and size of every file of `entry` in its manifest.json."""
+    files = {rel: {"sha256": _sha256(entry / rel), "bytes": (entry / rel).stat().st_size}
+             for rel in _files(entry)}
+    manifest = {"schema": SCHEMA, "files": files}
+    tmp = entry / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    os.replace(tmp, entry / MANIFEST)
+    return manifest
+
+
+def manifest_hash(name: str) -> str | None:
+    """SHA-256 of entry `name`'s manifest (changes whenever any file of the entry changes)."""
+    path = cache_dir() / name / MANIFEST
+    return _sha256(path) if path.exists() else None
+
+
+def problems(entry: Path) -> list[str]:
+    """What is wrong with cache entry directory `entry` (empty list: verified)."""
+    mpath = entry / MANIFEST
+    if not mpath.exists():
+        return [f"it has no {MANIFEST} (an entry from before schema {SCHEMA}: run "
+                f"`python -m helpers migrate`, or an incomplete copy)"]
+    try:
+        listed = json.loads(mpath.read_text())["files"]
+    except (ValueError, KeyError, TypeError) as err:
+        return [f"its {MANIFEST} is unreadable ({err})"]
+    found = []
+    for rel, rec in sorted(listed.items()):
+        path = entry / rel
+        if not path.is_file():
+            found.append(f"file {rel} is missing")
+            continue
+        size = path.stat().st_size
+        if size < rec["bytes"]:
+            found.append(f"file {rel} is truncated ({size} of {rec['bytes']} bytes)")
+        elif _sha256(path) != rec["sha256"]:
+            found.append(f"file {rel} was altered (its SHA-256 differs from the manifest)")
+    for rel in _files(entry):
+        if rel not in listed:
+            found.append(f"file {rel} is not in the manifest")
+    if "result.json" not in listed:
+        found.append("the manifest lists no result.json")
+    return found
+
+
+def verify(name: str) -> None:
+    """Raise CacheCorrupt unless entry `name` matches its manifest."""
+    bad = problems(cache_dir() / name)
+    if bad:
+        raise CacheCorrupt(name, bad)
+
+
 def load(name: str) -> dict | None:
-    """The stored result of entry `name`, or None."""
-    path = cache_dir() / name / "result.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    return None
+    """The stored result of entry `name` (verified against its manifest), or None if absent.
+
+    Raises CacheCorrupt if the entry exists but is incomplete or altered; it is then not used
+    and left as it is.
+    """
+    entry = cache_dir() / name
+    if not entry.exists():
+        return None
+    verify(name)
+    return json.loads((entry / "result.json").read_text())
+
+
+def _log_read(name: str, result: dict) -> None:
+    """Append the entry read to $COMPENDIUM_READ_LOG (one JSON line), if set."""
+    log = os.environ.get("COMPENDIUM_READ_LOG")
+    if not log:
+        return
+    rec = {"entry": name, "profile": result.get("profile"), "converged": result.get("converged"),
+           "manifest": manifest_hash(name)}
+    with open(log, "a") as f:
+        f.write(json.dumps(rec) + "\n")
 
 
 def _compute_entry(root: Path, name: str, kind: str, profile: str, inputs: dict,
@@ -80,6 +210,7 @@ def _compute_entry(root: Path, name: str, kind: str, profile: str, inputs: dict,
     if staged.exists():
         shutil.rmtree(staged)
     shutil.copytree(work, staged)
+    write_manifest(staged)
     if final.exists():
         old = root / f".old-{name}-{os.getpid()}"
         os.replace(final, old)
@@ -105,6 +236,7 @@ def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict
         hit = load(name)
         if hit is not None:
             hit["cache_entry"] = str(final)
+            _log_read(name, hit)
             return hit
         if os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1":
             raise CacheMiss(
@@ -119,9 +251,11 @@ def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict
         try:
             if not force and (hit := load(name)) is not None:
                 hit["cache_entry"] = str(final)
+                _log_read(name, hit)
                 return hit
             result = _compute_entry(root, name, kind, profile, inputs, compute)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     result["cache_entry"] = str(final)
+    _log_read(name, result)
     return result

@@ -1,23 +1,43 @@
 """Command line of the compendium: `python -m helpers <command>`.
 
-    execute    run every notebook with papermill into build/executed (the book's pages)
+    execute    run the notebooks with papermill into build/executed (the book's pages); a
+               notebook whose inputs did not change since its last run is skipped ("up to date")
     book       execute, then build the HTML book with Jupyter Book into _build/html
-    recompute  recompute every cached result of a profile from scratch (hours for `paper`)
+               (Sphinx warnings are errors); fails if a `paper` page read a non-converged result
+    recompute  recompute the cached results of a profile from scratch (hours for `paper`);
+               --entry NAME recomputes only that entry, --jobs N runs independent notebooks at once
     status     list the cache entries present
+    verify     check every cache entry against its manifest (exit 1 on any bad entry)
+    migrate    bring the cache to the current schema (manifests, normalized keys); idempotent
+    bench      time the main commands and write data/benchmark.json (long: see README)
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .paths import ROOT, cache_dir
+from .paths import DATA, ROOT, cache_dir
 
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = Path(os.environ.get("COMPENDIUM_NOTEBOOKS", ROOT / "notebooks"))
 EXECUTED = ROOT / "build" / "executed"
+HELPERS = Path(__file__).resolve().parent
+
+# The order the notebooks impose on the results they compute: a notebook reads results that the
+# notebooks it depends on compute (the AFO and FE pages start from the relaxed layers of the
+# AFE-lattice page; the scorecard reads them all). A notebook not listed depends on every
+# notebook before it.
+DEPENDS = {
+    "02_afe_lattice": [],
+    "03_afo_order": ["02_afe_lattice"],
+    "04_fe_dipole": ["02_afe_lattice"],
+    "05_scorecard": ["02_afe_lattice", "03_afo_order", "04_fe_dipole"],
+}
 
 
 def notebooks(names=None) -> list[Path]:
@@ -31,50 +51,213 @@ def notebooks(names=None) -> list[Path]:
     return found
 
 
-def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool = False) -> list[Path]:
+def _digest_files(h, paths) -> None:
+    for p in paths:
+        h.update(str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p).encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+
+
+def fingerprint(nb: Path, profile: str, parameters: dict, reads: list[str]) -> str:
+    """Hash of everything an executed notebook depends on: the notebook, every helpers source
+    file, the structures and reference data, the profile and parameters, and the manifests of
+    the cache entries `reads` it read."""
+    from . import cache
+    h = hashlib.sha256()
+    _digest_files(h, [nb])
+    _digest_files(h, sorted(p for p in HELPERS.rglob("*") if p.is_file() and p.suffix in (".py", ".json")))
+    _digest_files(h, sorted(p for d in ("structures", "reference") for p in (DATA / d).rglob("*") if p.is_file()))
+    h.update(cache.canonical({"profile": profile, "parameters": parameters, "schema": cache.SCHEMA,
+                              "reads": {r: cache.manifest_hash(r) for r in sorted(set(reads))}}).encode())
+    return h.hexdigest()
+
+
+def _state_path(out: Path, nb: Path) -> Path:
+    return out / f"{nb.stem}.hash.json"
+
+
+def read_state(out: Path, nb: Path) -> dict | None:
+    p = _state_path(out, nb)
+    try:
+        return json.loads(p.read_text()) if p.exists() else None
+    except ValueError:
+        return None
+
+
+def _reads(log: Path) -> list[dict]:
+    """The distinct entries of a read log (last record of each), in first-read order."""
+    recs: dict[str, dict] = {}
+    if log.exists():
+        for line in log.read_text().splitlines():
+            if line.strip():
+                r = json.loads(line)
+                recs[r["entry"]] = {**recs.get(r["entry"], {}), **r}
+    return list(recs.values())
+
+
+def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool = False,
+            parameters: dict | None = None, force: bool = False) -> list[Path]:
     """Run notebooks with papermill (parameter `profile`) into `out`; returns the executed copies.
 
     With `require_cache`, a calculation missing from the cache stops the run with a message
-    naming it, instead of starting hours of DFT.
+    naming it, instead of starting hours of DFT. A notebook is skipped ("up to date") when its
+    executed copy exists and its `fingerprint` equals the one stored in
+    `out/<name>.hash.json` at its last successful run (unless `force`).
     """
     import papermill as pm
     from .params import PROFILES
     if profile not in PROFILES:
         raise SystemExit(f"--profile {profile!r} is not defined; allowed: {sorted(PROFILES)}")
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if require_cache:
         os.environ["COMPENDIUM_REQUIRE_CACHE"] = "1"
+    params = {"profile": profile, **(parameters or {})}
     done = []
     books = notebooks(names)
     for i, nb in enumerate(books, 1):
+        target = out / nb.name
+        state = read_state(out, nb)
+        if (not force and state and target.exists()
+                and state.get("hash") == fingerprint(nb, profile, params, [r["entry"] for r in state["reads"]])):
+            print(f"[{i}/{len(books)}] {nb.name} up to date (profile={profile})", flush=True)
+            done.append(target)
+            continue
+        _state_path(out, nb).unlink(missing_ok=True)
+        log = out / f"{nb.stem}.reads.jsonl"
+        log.unlink(missing_ok=True)
         t0 = time.time()
         print(f"[{i}/{len(books)}] executing {nb.name} (profile={profile})", flush=True)
-        target = out / nb.name
-        pm.execute_notebook(str(nb), str(target), parameters={"profile": profile},
-                            cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
-                            kernel_name="python3")
+        old_log = os.environ.get("COMPENDIUM_READ_LOG")
+        os.environ["COMPENDIUM_READ_LOG"] = str(log)
+        try:
+            pm.execute_notebook(str(nb), str(target), parameters=params,
+                                cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
+                                kernel_name="python3")
+        finally:
+            if old_log is None:
+                os.environ.pop("COMPENDIUM_READ_LOG", None)
+            else:
+                os.environ["COMPENDIUM_READ_LOG"] = old_log
+        _hide_injected_parameters(target)
+        reads = _reads(log)
+        state = {"notebook": nb.name, "profile": profile, "parameters": params,
+                 "hash": fingerprint(nb, profile, params, [r["entry"] for r in reads]),
+                 "reads": reads, "executed": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                 "seconds": round(time.time() - t0, 1)}
+        _state_path(out, nb).write_text(json.dumps(state, indent=1))
         print(f"[{i}/{len(books)}] {nb.name} done in {time.time() - t0:.0f} s", flush=True)
         done.append(target)
     return done
 
 
-def recompute(profile: str, names=None) -> None:
-    """Recompute every cached result of `profile` from scratch by executing the notebooks.
+def _hide_injected_parameters(path: Path) -> None:
+    """Tag the cell papermill injects (the run's parameters) `remove-input`: plumbing, not a result."""
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    for c in nb.cells:
+        tags = c.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-input" not in tags:
+            c.metadata["tags"] = [*tags, "remove-input"]
+            changed = True
+    if changed:
+        nbformat.write(nb, path)
 
-    The profile's cache entries are first moved to a backup folder; results are recomputed as
-    the notebooks ask for them (each once, shared results reused). On success the backup is
-    deleted; if the run fails, every entry that was not recomputed is restored from it.
+
+def unconverged(profile: str, names=None, out: Path = EXECUTED) -> list[str]:
+    """One line per cache entry a notebook of `profile` read whose job reported converged=false."""
+    bad = []
+    for nb in notebooks(names):
+        state = read_state(Path(out), nb) or {}
+        if state.get("profile") != profile:
+            continue
+        for r in state.get("reads", []):
+            if r.get("converged") is False:
+                bad.append(f"{nb.name} read {r['entry']}, which did not converge (converged=false)")
+    return bad
+
+
+def check_converged(profile: str, names=None, out: Path = EXECUTED) -> None:
+    """Stop with a message if a `paper` page was built on a result that did not converge."""
+    if profile != "paper":
+        return
+    bad = unconverged(profile, names, out)
+    if bad:
+        raise SystemExit(
+            "book: a paper result that did not converge is never shown as a result:\n  "
+            + "\n  ".join(bad)
+            + "\nFix the settings (e.g. more relaxation steps) and recompute it with "
+              "`python -m helpers recompute --profile paper --entry <entry>`.")
+
+
+def waves(books: list[Path]) -> list[list[Path]]:
+    """`books` grouped into successive sets that may run at once (see DEPENDS)."""
+    stems = [b.stem for b in books]
+    deps = {b.stem: [d for d in DEPENDS.get(b.stem, stems[:stems.index(b.stem)]) if d in stems]
+            for b in books}
+    done, out = set(), []
+    left = list(books)
+    while left:
+        wave = [b for b in left if all(d in done for d in deps[b.stem])]
+        if not wave:
+            raise RuntimeError(f"circular notebook dependencies among {[b.stem for b in left]}")
+        out.append(wave)
+        done |= {b.stem for b in wave}
+        left = [b for b in left if b not in wave]
+    return out
+
+
+def _execute_concurrently(profile: str, books: list[Path], jobs: int, out: Path = EXECUTED) -> None:
+    """Execute `books` in dependency waves, up to `jobs` notebooks at once, each in its own
+    process with an equal share of the MPI ranks ($COMPENDIUM_RANKS or the cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from .dft import ranks
+    total = ranks()
+    for wave in waves(books):
+        n = min(jobs, len(wave))
+        env = dict(os.environ, COMPENDIUM_RANKS=str(max(1, total // n)))
+        cmds = [[sys.executable, "-m", "helpers", "execute", "--profile", profile, "--out", str(out),
+                 "--force", nb.stem] for nb in wave]
+        print(f"recompute: running {[nb.stem for nb in wave]} ({n} at once, "
+              f"{env['COMPENDIUM_RANKS']} rank(s) each)", flush=True)
+        with ThreadPoolExecutor(n) as pool:
+            codes = list(pool.map(lambda c: subprocess.run(c, env=env, cwd=ROOT).returncode, cmds))
+        failed = [nb.stem for nb, c in zip(wave, codes) if c != 0]
+        if failed:
+            raise RuntimeError(f"recompute: notebooks failed: {failed}")
+
+
+def recompute(profile: str, names=None, entries=None, jobs: int = 1) -> None:
+    """Recompute cached results of `profile` from scratch by executing the notebooks.
+
+    The profile's cache entries (or only `entries`) are first moved to a backup folder; results
+    are recomputed as the notebooks ask for them (each once, shared results reused). With
+    `entries`, only the notebooks that read them last time run (all if unknown). On success the
+    backup is deleted; if the run fails, every entry that was not recomputed is restored from it.
+    `jobs` > 1 runs notebooks that do not depend on each other at the same time (see DEPENDS).
     """
     import shutil
     root = cache_dir()
+    if entries:
+        missing = [e for e in entries if not (root / e).is_dir()]
+        if missing:
+            raise SystemExit(f"recompute: no such cache entries: {missing}")
+        moved = [root / e for e in entries]
+        readers = [nb.stem for nb in notebooks(names)
+                   if any(r["entry"] in entries for r in (read_state(EXECUTED, nb) or {}).get("reads", []))]
+        names = readers or names
+    else:
+        moved = [p for p in root.glob(f"*-{profile}-*") if (p / "result.json").exists()]
     backup = root / f".backup-{profile}-{time.strftime('%Y%m%d-%H%M%S')}"
-    entries = [p for p in root.glob(f"*-{profile}-*") if (p / "result.json").exists()]
     backup.mkdir(parents=True)
-    for p in entries:
+    for p in moved:
         p.rename(backup / p.name)
-    print(f"recompute: moved {len(entries)} {profile} results to {backup}", flush=True)
+    print(f"recompute: moved {len(moved)} {profile} results to {backup}", flush=True)
     try:
-        execute(profile, names)
+        if jobs > 1:
+            _execute_concurrently(profile, notebooks(names), jobs)
+        else:
+            execute(profile, names)
     except BaseException:
         for p in backup.iterdir():
             if not (root / p.name).exists():
@@ -84,10 +267,14 @@ def recompute(profile: str, names=None) -> None:
     shutil.rmtree(backup)
 
 
-def build_book() -> Path:
-    """Build the HTML book from the executed notebooks (Jupyter Book 1, execution off)."""
+def build_book(strict: bool = True) -> Path:
+    """Build the HTML book from the executed notebooks (Jupyter Book 1, execution off).
+
+    `strict`: Sphinx warnings are errors and cross-references are checked (nitpicky)."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(ROOT)], check=True, cwd=ROOT)
+    flags = ["-W", "-n", "--keep-going"] if strict else []
+    subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(ROOT), *flags],
+                   check=True, cwd=ROOT)
     index = ROOT / "_build" / "html" / "index.html"
     print(f"book: {index}")
     return index
@@ -101,18 +288,55 @@ def main(argv=None) -> None:
         p = sub.add_parser(name)
         p.add_argument("--profile", default="paper")
         p.add_argument("notebooks", nargs="*", help="substrings of notebook names (default: all)")
+        if name in ("execute", "book"):
+            p.add_argument("--force", action="store_true", help="execute even if up to date")
+        if name == "execute":
+            p.add_argument("--out", default=str(EXECUTED), help="folder of the executed notebooks")
+        if name == "recompute":
+            p.add_argument("--entry", action="append", default=[],
+                           help="recompute only this cache entry (repeatable)")
+            p.add_argument("--jobs", type=int, default=1,
+                           help="notebooks run at once where the dependency order allows")
     sub.add_parser("status")
+    sub.add_parser("verify")
+    sub.add_parser("migrate")
+    b = sub.add_parser("bench")
+    b.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    b.add_argument("--only", nargs="*", help="measurements to run (default: all)")
+    b.add_argument("--output", default=str(DATA / "benchmark.json"))
     args = ap.parse_args(argv)
     if args.cmd == "execute":
-        execute(args.profile, args.notebooks)
+        execute(args.profile, args.notebooks, out=Path(args.out), force=args.force)
     elif args.cmd == "book":
-        execute(args.profile, args.notebooks, require_cache=os.environ.get("COMPENDIUM_ALLOW_DFT") != "1")
+        execute(args.profile, args.notebooks, force=args.force,
+                require_cache=os.environ.get("COMPENDIUM_ALLOW_DFT") != "1")
+        check_converged(args.profile, args.notebooks)
         build_book()
     elif args.cmd == "recompute":
-        recompute(args.profile, args.notebooks)
+        recompute(args.profile, args.notebooks, entries=args.entry, jobs=args.jobs)
     elif args.cmd == "status":
         for p in sorted(cache_dir().glob("*/result.json")):
             print(p.parent.name)
+    elif args.cmd == "verify":
+        from .cache import CacheCorrupt
+        from .migrate import verify_all
+        report = verify_all()
+        for name, bad in report:
+            print(f"ok   {name}" if not bad else f"BAD  {CacheCorrupt(name, bad)}")
+        nbad = sum(bool(b) for _, b in report)
+        print(f"verify: {len(report) - nbad} of {len(report)} entries verified in {cache_dir()}")
+        if nbad:
+            sys.exit(1)
+    elif args.cmd == "migrate":
+        from .migrate import migrate
+        lines = migrate()
+        for line in lines:
+            print(line)
+        if any(line.startswith(("CORRUPT", "SKIPPED")) for line in lines):
+            sys.exit(1)
+    elif args.cmd == "bench":
+        from .bench import bench
+        bench(repeat=args.repeat, only=args.only, output=Path(args.output))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,210 @@
+"""Cache integrity (manifests, refusal of damaged entries, migration, verify) and the fast,
+guarded rebuild (`execute` skips unchanged notebooks; non-converged paper results stop the book)."""
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from helpers import cache, cli, migrate
+from helpers.paths import DATA
+
+
+def snapshot(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def tmp_cache(tmp_path, monkeypatch):
+    root = tmp_path / "cache"
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(root))
+    monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
+    monkeypatch.delenv("COMPENDIUM_READ_LOG", raising=False)
+
+    def compute(work):
+        (work / "log.txt").write_text("GPAW log\n" * 100)
+        return {"value": 1.5, "converged": True}
+
+    a = cache.cached("toy", "paper", {"x": 1}, compute)
+    b = cache.cached("toy", "paper", {"x": 2}, compute)
+    return root, a["key"], b["key"], compute
+
+
+def test_new_entry_has_a_manifest_of_every_file(tmp_cache):
+    root, a, _, _ = tmp_cache
+    manifest = json.loads((root / a / "manifest.json").read_text())
+    assert set(manifest["files"]) == {"inputs.json", "log.txt", "result.json"}
+    assert cache.problems(root / a) == []
+
+
+@pytest.mark.parametrize("damage,problem", [
+    (lambda e: (e / "log.txt").write_bytes((e / "log.txt").read_bytes()[:50]), "truncated"),
+    (lambda e: (e / "result.json").write_text((e / "result.json").read_text().replace("1.5", "2.5")), "altered"),
+    (lambda e: (e / "log.txt").unlink(), "missing"),
+    (lambda e: (e / "manifest.json").unlink(), "no manifest.json"),
+])
+def test_damaged_entry_is_refused_and_nothing_else_changes(tmp_cache, damage, problem):
+    root, a, b, compute = tmp_cache
+    damage(root / a)
+    before = snapshot(root)
+    with pytest.raises(cache.CacheCorrupt) as err:
+        cache.cached("toy", "paper", {"x": 1}, compute)
+    msg = str(err.value)
+    assert a in msg and problem in msg
+    assert f"python -m helpers recompute --profile paper --entry {a}" in msg
+    assert snapshot(root) == before                      # refused entry left as it is, nothing else touched
+    assert cache.cached("toy", "paper", {"x": 2}, compute)["key"] == b   # the other entry still serves
+    with pytest.raises(SystemExit) as code:
+        cli.main(["verify"])
+    assert code.value.code == 1
+
+
+def test_keys_are_normalized():
+    assert cache.key({"charge": -0.0, "e": 400.0}) == cache.key({"charge": 0.0, "e": 400})
+    assert cache.key({"charge": -0.0}, schema=1) != cache.key({"charge": 0.0}, schema=1)
+    assert cache.key({"a": 0.1}) != cache.key({"a": 0.1000001})
+
+
+def test_migration_rekeys_a_schema1_entry_with_minus_zero(tmp_path):
+    root = tmp_path / "cache"
+    inputs = {"charge": -0.0, "positions": [[-0.0, 1.0]], "task": "scf"}
+    old = f"scf-toy-paper-{cache.key(inputs, schema=1)}"
+    (root / old).mkdir(parents=True)
+    result = {"kind": "scf-toy", "profile": "paper", "key": old, "inputs": inputs, "energy_eV": -1.25,
+              "converged": True}
+    (root / old / "result.json").write_text(json.dumps(result, indent=1, sort_keys=True))
+    (root / old / "gpaw.txt").write_text("log")
+    new = f"scf-toy-paper-{cache.key({'charge': 0.0, 'positions': [[0.0, 1]], 'task': 'scf'})}"
+    assert new != old
+    assert migrate.migrate(root) == [f"migrated {old} -> {new}"]
+    assert not (root / old).exists() and cache.problems(root / new) == []
+    moved = json.loads((root / new / "result.json").read_text())
+    assert moved.pop("key") == new and result.pop("key") == old and moved == result
+    assert (root / new / "gpaw.txt").read_text() == "log"
+    assert migrate.migrate(root) == [f"current {new}"]            # idempotent
+    assert migrate.verify_all(root) == [(new, [])]
+
+
+def test_migration_resumes_after_an_interruption(tmp_path):
+    root = tmp_path / "cache"
+    inputs = {"charge": -0.0}
+    old = f"scf-toy-paper-{cache.key(inputs, schema=1)}"
+    (root / old).mkdir(parents=True)
+    new = f"scf-toy-paper-{cache.key(inputs)}"
+    # interrupted after the key field was rewritten, before the manifest and the rename
+    (root / old / "result.json").write_text(json.dumps({"kind": "scf-toy", "profile": "paper", "key": new,
+                                                        "inputs": inputs}))
+    assert migrate.migrate(root) == [f"migrated {old} -> {new}"]
+    assert migrate.verify_all(root) == [(new, [])]
+
+
+def test_committed_cache_verifies():
+    report = migrate.verify_all(DATA / "cache")
+    assert report and all(not bad for _, bad in report), [r for r in report if r[1]]
+
+
+# ---- fast rebuild and the non-converged guard, with a tiny notebook (no DFT) ----
+
+def toy_notebook(path, converged=True, value=1):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    params = nbformat.v4.new_code_cell('profile = "paper"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "from helpers import cache\n"
+        f"r = cache.cached('toy', profile, {{'x': -0.0}}, lambda w: {{'value': {value}, 'converged': {converged}}})\n"
+        "print(r['value'])")]
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def toy_book(tmp_path, monkeypatch):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    monkeypatch.setattr(cli, "NOTEBOOKS", books)
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
+    monkeypatch.delenv("COMPENDIUM_READ_LOG", raising=False)
+    return books, tmp_path / "executed"
+
+
+def test_execute_skips_unchanged_notebooks(toy_book, capsys):
+    books, out = toy_book
+    toy_notebook(books / "01_toy.ipynb")
+    cli.execute("paper", out=out)
+    state = json.loads((out / "01_toy.hash.json").read_text())
+    assert [r["entry"] for r in state["reads"]] == [f"toy-paper-{cache.key({'x': 0})}"]
+    assert "executing" in capsys.readouterr().out
+
+    cli.execute("paper", out=out)                                    # nothing changed
+    assert "up to date" in capsys.readouterr().out
+
+    entry = next((out.parent / "cache").glob("toy-*"))
+    (entry / "result.json").write_text((entry / "result.json").read_text() + " ")
+    cache.write_manifest(entry)                                      # a cache entry it read changed
+    cli.execute("paper", out=out)
+    assert "executing" in capsys.readouterr().out
+
+    toy_notebook(books / "01_toy.ipynb", value=2)                    # the notebook changed
+    cli.execute("paper", out=out)
+    assert "executing" in capsys.readouterr().out
+
+    (out / "01_toy.ipynb").unlink()                                  # executed copy gone
+    cli.execute("paper", out=out)
+    assert "executing" in capsys.readouterr().out
+
+
+def test_book_refuses_a_non_converged_paper_result(toy_book):
+    books, out = toy_book
+    toy_notebook(books / "01_toy.ipynb", converged=False)
+    cli.execute("paper", out=out)
+    with pytest.raises(SystemExit, match="toy-paper-.*did not converge"):
+        cli.check_converged("paper", out=out)
+    cli.check_converged("smoke", out=out)                            # smoke pages are not judged
+
+
+def test_dependency_waves():
+    books = [cli.NOTEBOOKS / f"{s}.ipynb" for s in cli.DEPENDS]
+    assert [[b.stem for b in w] for w in cli.waves(books)] == [
+        ["02_afe_lattice"], ["03_afo_order", "04_fe_dipole"], ["05_scorecard"]]
+
+
+def test_recompute_entry_replaces_only_that_entry(tmp_cache, monkeypatch):
+    root, a, b, compute = tmp_cache
+    (root / a / "log.txt").write_text("damaged")
+    other = snapshot(root / b)
+
+    def fake_execute(profile, names=None):
+        cache.cached("toy", "paper", {"x": 1}, compute)
+        cache.cached("toy", "paper", {"x": 2}, compute)
+
+    monkeypatch.setattr(cli, "execute", fake_execute)
+    cli.main(["recompute", "--profile", "paper", "--entry", a])
+    assert cache.problems(root / a) == [] and snapshot(root / b) == other
+    assert not list(root.glob(".backup-*"))
+
+
+def test_recompute_jobs_runs_independent_notebooks_at_once(tmp_path, monkeypatch):
+    """--jobs 2: 02 first, then 03 and 04 concurrently (overlapping), each in its own process."""
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    stamps = tmp_path / "stamps"
+    for stem in ("02_afe_lattice", "03_afo_order", "04_fe_dipole"):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+        nb.metadata["language_info"] = {"name": "python"}
+        params = nbformat.v4.new_code_cell('profile = "paper"')
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [params, nbformat.v4.new_code_cell(
+            "import time\nt0 = time.time(); time.sleep(3)\n"
+            f"open({str(stamps)!r}, 'a').write(f'{stem} {{t0}} {{time.time()}}\\n')")]
+        nbformat.write(nb, books / f"{stem}.ipynb")
+    monkeypatch.setenv("COMPENDIUM_NOTEBOOKS", str(books))
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("COMPENDIUM_RANKS", "2")
+    monkeypatch.setattr(cli, "NOTEBOOKS", books)
+    cli._execute_concurrently("paper", cli.notebooks(), jobs=2, out=tmp_path / "executed")
+    t = {line.split()[0]: tuple(map(float, line.split()[1:])) for line in stamps.read_text().splitlines()}
+    assert t["03_afo_order"][0] >= t["02_afe_lattice"][1] and t["04_fe_dipole"][0] >= t["02_afe_lattice"][1]
+    assert t["03_afo_order"][0] < t["04_fe_dipole"][1] and t["04_fe_dipole"][0] < t["03_afo_order"][1]
