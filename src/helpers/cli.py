@@ -33,10 +33,11 @@ HELPERS = Path(__file__).resolve().parent
 # AFE-lattice page; the scorecard reads them all). A notebook not listed depends on every
 # notebook before it.
 DEPENDS = {
+    "01_valence": ["02_afe_lattice"],          # its 1T layer is the AFE page's relaxed 1T reference
     "02_afe_lattice": [],
     "03_afo_order": ["02_afe_lattice"],
     "04_fe_dipole": ["02_afe_lattice"],
-    "05_scorecard": ["02_afe_lattice", "03_afo_order", "04_fe_dipole"],
+    "05_scorecard": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole"],
 }
 
 

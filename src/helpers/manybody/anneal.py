@@ -7,8 +7,12 @@ branch stops existing at the first U where
     - it collapses into another branch: its occupation matrices (every shell, both spins) come
       within `collapse_tol` (max abs element) of those of a living branch of lower F at the same U
       ('collapsed into X'), or
-    - it changes identity: a site's d count departs from the start's by more than `count_tol`, or
-      its |moment| from the start's |moment| by more than `moment_tol` ('changed identity').
+    - it changes identity: a site's d count departs from its reference by more than `count_tol`, or
+      its |moment| from the reference |moment| by more than `moment_tol` ('changed identity').
+The reference is the controlled start (`identity_from='start'`), or the branch's own converged
+state at the first U (`identity_from='first'`): in a basis where the integer start relaxes at once
+to non-integer counts (the W-5d functions of a p-d model, which take up covalent charge), the
+branch is then the state that start converges to at U_max.
 Checks in that order. A moment that shrinks continuously to zero ends as a collapse into the
 non-magnetic branch (when one is followed), which is why moment_tol is generous by default.
 Energies in eV per cell.
@@ -37,7 +41,8 @@ def _distance(occ_a, occ_b) -> float:
 
 def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width: float = 0.02,
            collapse_tol: float = 1e-3, count_tol: float = 0.5, moment_tol: float = 0.75,
-           solver_kw: dict | None = None, retries=RETRIES, verbose: bool = True) -> dict:
+           solver_kw: dict | None = None, retries=RETRIES, identity_from: str = "start",
+           verbose: bool = True) -> dict:
     """Follow every start of `starts` (name -> per-shell (n_up, n_dn)) along U_grid (eV, strictly
     decreasing). interactions_at(U) returns the per-shell Interactions at U. Returns a JSON-able
     dict: {'U_grid', 'settings', 'branches': {name: {'steps', 'fate', 'ends_at_U', 'final'}}}, each
@@ -56,6 +61,8 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
             uhf.validate(hk, shells, interactions_at(U_grid[0]), n_electrons, st, kw.get("mixer", "anderson"), width)
         elif len(st) != len(shells):
             raise ValueError(f"starts[{name!r}]: {len(st)} entries for {len(shells)} shells")
+    if identity_from not in ("start", "first"):
+        raise ValueError(f"identity_from={identity_from!r}: choose 'start' or 'first'")
     ident0 = {name: _identity(st) for name, st in starts.items()}
     state = {name: st for name, st in starts.items()}
     branches = {name: {"steps": [], "fate": None, "ends_at_U": None, "final": None} for name in starts}
@@ -87,6 +94,8 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
                 ended[name] = f"collapsed into {target}"
                 continue
             now = _identity(results[name].occupations)
+            if identity_from == "first" and U == U_grid[0]:
+                ident0[name] = now
             if any(abs(d - d0) > count_tol or abs(m - m0) > moment_tol
                    for (d, m), (d0, m0) in zip(now, ident0[name])):
                 ended[name] = "changed identity"
@@ -112,9 +121,12 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
     for name in state:
         branches[name]["fate"] = "survives to U_min"
         branches[name]["ends_at_U"] = U_grid[-1]
+    for name, br in branches.items():
+        br["reference_identity"] = [list(map(float, x)) for x in ident0[name]]
     return {"U_grid": U_grid, "branches": branches,
             "settings": {"width": width, "collapse_tol": collapse_tol, "count_tol": count_tol,
-                         "moment_tol": moment_tol, "n_electrons": float(n_electrons)}}
+                         "moment_tol": moment_tol, "n_electrons": float(n_electrons),
+                         "identity_from": identity_from}}
 
 
 def ground_branch(result: dict) -> str:

@@ -1,0 +1,107 @@
+"""The valence rung: annealing on the two-site Hubbard model, controlled starts, the verdict logic,
+the W3+ layer set-up, and the Dudarev mean field against GPAW's own DFT+U (committed paper cache)."""
+import re
+
+import numpy as np
+import pytest
+
+from helpers import afe, structures, valence
+from helpers.manybody import toy
+
+
+def test_dimer_annealing_antiferromagnet_ends_at_U_2t_and_ed_matches_closed_form():
+    U = list(np.round(np.arange(6.0, 0.9, -0.25), 3))
+    d = valence.dimer_annealing(U)
+    afm = d["anneal"]["branches"]["AFM"]
+    assert afm["fate"] != "survives to U_min"
+    assert abs(afm["ends_at_U"] - 2.0) <= 0.25 + 1e-9          # the mean-field instability U = 2t
+    assert d["anneal"]["branches"]["spin 0 (restricted)"]["fate"] == "survives to U_min"
+    for u, e0, dd in zip(d["U"], d["exact"]["E0"], d["exact"]["double_occupancy"]):
+        ex = toy.dimer_exact(u)
+        assert e0 == pytest.approx(ex["E0"], abs=1e-10)
+        assert dd == pytest.approx(ex["double_occupancy"], abs=1e-10)
+    # every UHF branch lies above the exact ground state (variational)
+    for br in d["anneal"]["branches"].values():
+        for s in br["steps"]:
+            if s["valid"]:
+                assert s["E"] >= d["exact"]["E0"][d["U"].index(s["U"])] - 1e-9
+
+
+def test_u_grid_and_bad_parameters_name_themselves():
+    assert valence.u_grid(10, 3, 0.5)[0] == 10 and valence.u_grid(10, 3, 0.5)[-1] == 3
+    assert valence.u_grid(10, 3, 3.0) == [10, 7, 4, 3.0]
+    with pytest.raises(ValueError, match="U_step"):
+        valence.u_grid(10, 3, 0)
+    with pytest.raises(ValueError, match="U_min"):
+        valence.u_grid(3, 10, 0.5)
+    with pytest.raises(ValueError, match="interaction"):
+        valence.interactions_at("hubbard", 0.5, "FLL")
+    with pytest.raises(ValueError, match="double_counting"):
+        valence.interactions_at("slater", 0.5, "XYZ")
+
+
+def test_starts_are_integer_configurations_in_the_stated_basis():
+    rng = np.random.default_rng(0)
+    bases = [np.linalg.qr(rng.normal(size=(5, 5)))[0] for _ in range(2)]
+    starts = valence.valence_starts(bases)
+    # all nine spin-0 d2 pairs (ferro- and antiferro-orbital), high-spin d2 in both arrangements
+    assert sum(1 for k in starts if k.startswith("d2(") and "S=" not in k) == 9
+    assert "d2(S=1:ab)/d2(S=1:ab) FM" in starts and "d2(S=1:ab)/d2(S=1:ab) AFM" in starts
+    assert any(k.startswith("d1(") and "/d3(" in k for k in starts)
+    for name, sites in starts.items():
+        counts = [int(c) for c in re.findall(r"d(\d)(?:\(|/|$| )", name.split(" ")[0])]
+        for (nu, nd), N, B in zip(sites, counts, bases):
+            assert np.trace(nu + nd) == pytest.approx(N)
+            for n in (nu, nd):      # projectors: eigenvalues 0 or 1, onto t2g-like local orbitals a, b, c
+                assert np.allclose(n @ n, n, atol=1e-10)
+                assert np.allclose(B[:, 3:].T @ n @ B[:, 3:], 0, atol=1e-10)
+        if name.endswith(" AFM"):
+            (u1, d1), (u2, d2) = sites
+            assert np.trace(u1 - d1).real * np.trace(u2 - d2).real < 0     # moments antiparallel
+
+
+def test_verdict_needs_every_part():
+    good = {"branch": "d2(a^2)/d2(a^2)", "reaches_U_min": True, "d_counts": [2.01, 1.99], "moments": [0.0, 0.0]}
+    assert valence.paper_reading_holds(good)["all"]
+    for bad in ({**good, "branch": "d2(S=1:ab)/d2(S=1:ab) AFM"}, {**good, "moments": [0.5, 0.5]},
+                {**good, "d_counts": [1.5, 2.5]}, {**good, "reaches_U_min": False}):
+        assert not valence.paper_reading_holds(bad)["all"]
+
+
+def test_w3_layer_setup_neutral_with_jellium_over_the_layer():
+    at = structures.fictitious_1T("WTe2", vacuum=15.0)
+    p = afe.w3_job_parts(at, "WTe2", "AFM", 3.0)
+    w = [m for m, s in zip(p["magmoms"], at.get_chemical_symbols()) if s == "W"]
+    assert w == [3.0, -3.0] and p["charge"] == 0.0 and p["hubbard_U"] == {"W": 3.0}
+    assert p["jellium"]["charge"] == 2.0                       # one electron per W, compensated
+    z_te = at.positions[[s == "Te" for s in at.get_chemical_symbols()], 2]
+    assert p["jellium"]["z1"] < z_te.min() and p["jellium"]["z2"] > z_te.max()
+    assert p["jellium"]["z1"] > 0 and p["jellium"]["z2"] < at.cell[2, 2]   # not in the vacuum's far side
+    with pytest.raises(ValueError, match="order"):
+        afe.w3_job_parts(at, "WTe2", "ferri", 3.0)
+
+
+def test_dudarev_mean_field_agrees_with_gpaw_dft_plus_u_occupations(monkeypatch):
+    """UHF with Dudarev U_eff = 3 eV on the PBE p-d model of the relaxed d2 layer against the p-d
+    model of GPAW's self-consistent DFT+U (committed paper cache): the W-5d Tr n(1-n) moves from
+    its PBE value to DFT+U's, within a quarter of the PBE - DFT+U difference (+0.02)."""
+    monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "1")
+    from helpers import dft, params
+    from helpers import orbital_order as oo
+    from helpers.manybody import interaction as I, uhf
+    from helpers import wannier as W
+    s = params.settings("paper")
+    d2 = dft.atoms_from(afe.relax_layer("WTe2", "d2", s)["distorted"]["final"])
+    lc, lc_u = dft.lcao(d2, s, "WTe2-relaxed-d2"), dft.lcao(d2, s, "WTe2-relaxed-d2-U3", hubbard_U={"W": 3.0})
+    grid = [8, 4, 1]
+    model, model_u = oo.pd_model(lc), oo.pd_model(lc_u)
+    n_el, shells = oo.pd_electrons(lc), oo.d_shells(model)
+    n0 = oo.d_occupations(model, n_el, grid)
+    r = uhf.solve(model.hk(W.kgrid_points(grid)), shells, [I.dudarev(3.0)] * 2, n_el, [(x, x) for x in n0],
+                  width=0.02, n_tol=1e-5, e_tol=1e-7)
+    assert r.converged and abs(r.total_moment) < 1e-6
+    t = lambda n: float(2 * np.trace(n @ (np.eye(len(n)) - n)).real)
+    pbe, hf = t(n0[0]), t(r.occupations[0][0])
+    dftu = t(oo.d_occupations(model_u, oo.pd_electrons(lc_u), grid)[0])
+    assert abs(hf - dftu) <= 0.25 * abs(pbe - dftu) + 0.02
+    assert (hf - pbe) * (dftu - pbe) > 0                     # U moves both the same way
