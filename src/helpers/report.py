@@ -59,9 +59,16 @@ def structure_table(summaries: dict) -> pd.DataFrame:
     return df.round(3)
 
 
-def table1(layers: dict, chosen: dict, ref: dict, dcounts, material: str = "WTe2") -> pd.DataFrame:
+#: Column labels of our Table 1 variants: the d count of helpers.afe.relax_layer, and the W3+ ion
+#: made as a t2g3 DFT+U layer (helpers.afe.relax_w3_layer).
+T1_LABELS = {"d2": "d2 (ours)", "d3": "d3: +1 e/W, PBE, uniform background (ours)"}
+
+
+def table1(layers: dict, chosen: dict, ref: dict, dcounts, material: str = "WTe2",
+           w3_layers: dict | None = None) -> pd.DataFrame:
     """Table 1 of the paper recomputed with the chosen definitions; the paper's numbers (for WTe2)
-    are shown beside ours only when `material` is WTe2."""
+    are shown beside ours only when `material` is WTe2. `w3_layers` ({label: Atoms}) adds columns
+    for the t2g3 DFT+U variants of the W3+ layer, next to the paper's W3+ column."""
     from .geometry import distortion_table
     keys = {"d2": "d2_W4+", "d3": "d3_W3+"}
     refkey = {"bond": "bond_length_deviation", "angle": "angle_deviation"}
@@ -73,11 +80,34 @@ def table1(layers: dict, chosen: dict, ref: dict, dcounts, material: str = "WTe2
         if material == "WTe2":
             row["experiment (paper, Tao 2020)"] = ref[refkey[kind]]["experiment"]
         for d in dcounts:
-            row[f"{d} (ours)"] = distortion_table(layers[f"{d} relaxed"])[kind][name]
+            row[T1_LABELS[d]] = distortion_table(layers[f"{d} relaxed"])[kind][name]
             if material == "WTe2":
                 row[f"{d} (paper)"] = ref[refkey[kind]][keys[d]]
+        for label, atoms in (w3_layers or {}).items():
+            row[label] = distortion_table(atoms)[kind][name]
+        if w3_layers and material == "WTe2" and "d3" not in dcounts:
+            row["d3 (paper)"] = ref[refkey[kind]][keys["d3"]]
         rows[f"{kind}: {name}"] = row
     return pd.DataFrame(rows).T.round(3)
+
+
+def w3_table(w3: dict) -> pd.DataFrame:
+    """The t2g3 DFT+U layers ({order: {'1T': result, 'distorted': result}}): energies, the
+    distortion energy (meV/f.u.), W moments (muB) and convergence of each relaxation."""
+    rows = {}
+    for order, r in w3.items():
+        n_fu = len(r["1T"]["final"]["symbols"]) // 3
+        rows[order] = {
+            "E 1T (eV/cell)": round(r["1T"]["energy_eV"], 4),
+            "E from rattled start (eV/cell)": round(r["distorted"]["energy_eV"], 4),
+            "ΔE (meV/f.u.)": round(1000 * (r["distorted"]["energy_eV"] - r["1T"]["energy_eV"]) / n_fu, 1),
+            "W moments 1T (μB)": ", ".join(f"{m:+.2f}" for m in r["1T"]["magnetic_moments_muB"][:2]),
+            "W moments relaxed (μB)": ", ".join(f"{m:+.2f}" for m in r["distorted"]["magnetic_moments_muB"][:2]),
+            "steps (1T / rattled)": f"{r['1T']['steps']} / {r['distorted']['steps']}",
+            "converged": f"{r['1T']['converged']} / {r['distorted']['converged']}",
+            "wall time (min)": f"{r['1T']['wall_time_s'] / 60:.1f} / {r['distorted']['wall_time_s'] / 60:.1f}",
+        }
+    return pd.DataFrame(rows).T
 
 
 def dipole_table(summaries: dict) -> pd.DataFrame:
@@ -101,8 +131,9 @@ def convergence_table(rows: list, settings: dict) -> pd.DataFrame:
     return df
 
 
-def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows) -> str:
-    """Markdown summary of the AFE-lattice page, generated from the computed numbers."""
+def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows, w3=None) -> str:
+    """Markdown summary of the AFE-lattice page, generated from the computed numbers; `w3` holds the
+    t2g3 DFT+U relaxations of the W3+ layer ({order: {'1T', 'distorted'}}), if any."""
     from .geometry import distortion_table
     exp = summaries.get("experiment")
     lines = []
@@ -132,6 +163,22 @@ def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows) ->
             ours = distortion_table(layers[f"{d} relaxed"])[kind][name]
             paper = ref[refkey[kind]][keys[d]]
             txt += f" {d}: ours {ours:.3f}, paper {paper}."
+        lines.append(txt)
+    for order, r in (w3 or {}).items():
+        n_fu = len(r["1T"]["final"]["symbols"]) // 3
+        de = 1000 * (r["distorted"]["energy_eV"] - r["1T"]["energy_eV"]) / n_fu
+        s = summaries[f"d3: t2g3 DFT+U {order} (ours)"]
+        txt = (f"- **W3+ as a t2g3 DFT+U ion, {order}**: from the rattled start the metal off-centring is "
+               f"{s['offcentre_A']:.3f} Å (metal–metal {s['MM_short_A']:.3f}/{s['MM_long_A']:.3f} Å), "
+               f"{abs(de):.0f} meV per formula unit {'below' if de < 0 else 'above'} its 1T layer; W moments "
+               + ", ".join(f"{m:+.2f}" for m in r["distorted"]["magnetic_moments_muB"][:2]) + " μB.")
+        for kind, (name, _, _) in chosen.items():
+            from .geometry import distortion_table
+            keyref = {"bond": "bond_length_deviation", "angle": "angle_deviation"}[kind]
+            txt += (f" Table 1 {kind}: {distortion_table(layers[f'd3: t2g3 DFT+U {order} (ours)'])[kind][name]:.3f}"
+                    f" (paper's W3+: {ref[keyref]['d3_W3+']}).")
+        if not (r["1T"]["converged"] and r["distorted"]["converged"]):
+            txt += " *Not every relaxation reached the force tolerance: provisional.*"
         lines.append(txt)
     if conv_rows:
         des = [1000 * r["dE_per_fu_eV"] for r in conv_rows]
