@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def verdict(ok: bool | None) -> str:
-    return {True: "reproduced", False: "not reproduced", None: "not computed here"}[ok]
+def verdict(ok) -> str:
+    """'reproduced' (True), 'not reproduced' (False), 'not computed here' (None), or 'undetermined'
+    (the string 'undetermined': the verdict flips across choices of ours, so no verdict is given)."""
+    return {True: "reproduced", False: "not reproduced", None: "not computed here",
+            "undetermined": "undetermined"}[ok]
 
 
 def row(rung: str, claim: str, paper, ours, criterion: str, ok: bool | None) -> dict:

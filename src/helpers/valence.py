@@ -257,6 +257,16 @@ def dimer_annealing(U_grid, t: float = 1.0, n_electrons: int = 2) -> dict:
 GPAW_BRANCHES = {"NM": None, "FM": (2.0, 2.0), "AFM": (2.0, -2.0)}
 
 
+#: k-point density (1/Angstrom) of the GPAW DFT+U check at most: its spin-polarized LCAO runs
+#: converge slowly (a soft magnetization), so the check runs on a coarser grid than the profile's.
+GPAW_CHECK_KPT_DENSITY = 3.0
+
+
+def gpaw_check_settings(settings: dict) -> dict:
+    """The profile's settings with the k density capped at GPAW_CHECK_KPT_DENSITY."""
+    return dict(settings, kpt_density=min(settings["kpt_density"], GPAW_CHECK_KPT_DENSITY))
+
+
 def gpaw_magmoms(atoms, branch: str, metal: str = "W"):
     """Initial magnetic moments per atom for GPAW branch `branch` (None: spin-restricted run)."""
     if branch not in GPAW_BRANCHES:
