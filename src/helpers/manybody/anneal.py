@@ -26,9 +26,12 @@ from . import uhf
 
 #: Solver settings tried in turn when a step does not converge, each continuing from where the
 #: previous attempt stopped: Anderson mixing can stall with a stale history (residual frozen at
-#: ~1e-4 on metallic d-shell models); a fresh, gentler Anderson run or plain linear mixing goes on.
+#: ~1e-4 on metallic d-shell models, along soft charge or orbital modes); linear mixing moves on,
+#: and a fresh Anderson run ({} = the step's own settings) then converges. Seen on the 1T layer:
+#: a high-spin branch left at dn = 4e-4 after 1600 iterations converged in 55 fresh ones.
 RETRIES = ({"mixer": "anderson", "mixing": 0.1, "history": 10},
-           {"mixer": "linear", "mixing": 0.1, "max_iter": 1000})
+           {"mixer": "linear", "mixing": 0.2, "max_iter": 300}, {},
+           {"mixer": "linear", "mixing": 0.1, "max_iter": 600}, {})
 
 
 def _identity(occ) -> list:
