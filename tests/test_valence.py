@@ -44,8 +44,9 @@ def test_starts_are_integer_configurations_in_the_stated_basis():
     rng = np.random.default_rng(0)
     bases = [np.linalg.qr(rng.normal(size=(5, 5)))[0] for _ in range(2)]
     starts = valence.valence_starts(bases)
-    # all nine spin-0 d2 pairs (ferro- and antiferro-orbital), high-spin d2 in both arrangements
-    assert sum(1 for k in starts if k.startswith("d2(") and "S=" not in k) == 9
+    # the six spin-0 d2 pairs up to swapping the two (inversion-related) W, high-spin d2 both ways
+    assert sum(1 for k in starts if k.startswith("d2(") and "S=" not in k) == 6
+    assert len(valence.valence_starts(bases, equivalent_sites=False)) == len(starts) + 3
     assert "d2(S=1:ab)/d2(S=1:ab) FM" in starts and "d2(S=1:ab)/d2(S=1:ab) AFM" in starts
     assert any(k.startswith("d1(") and "/d3(" in k for k in starts)
     for name, sites in starts.items():

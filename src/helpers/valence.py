@@ -103,7 +103,7 @@ PD_COUNTS = ((1, 1), (2, 2), (3, 3), (4, 4), (1, 3))
 
 
 def valence_starts(bases: list, counts=EFFECTIVE_COUNTS, orbitals=(0, 1, 2), every_orbital=((2, 2),),
-                   first_only: bool = False, background=None) -> dict:
+                   first_only: bool = False, background=None, equivalent_sites: bool = True) -> dict:
     """Controlled starts of the two-W cell: name -> per W (n_up, n_dn), integer occupations of the
     local orbitals (columns of `bases`, in each W's d functions) plus `background`.
 
@@ -115,7 +115,9 @@ def valence_starts(bases: list, counts=EFFECTIVE_COUNTS, orbitals=(0, 1, 2), eve
     lower count's configurations with the higher count's lowest spin-0 and high-spin ones.
     `first_only` keeps only the first configuration of each family and count (fewer branches).
     `background` (per W, a d x d matrix per spin, default zero) is added to both spins: the p-d
-    basis keeps its eg-like orbitals at their covalent (U = 0) filling, see `eg_background`."""
+    basis keeps its eg-like orbitals at their covalent (U = 0) filling, see `eg_background`.
+    `equivalent_sites` (the two W of the 1T layer are related by inversion) keeps one of the
+    site-swapped pairs x/y and y/x."""
     background = background or [0.0, 0.0]
     starts = {}
     for N1, N2 in counts:
@@ -130,7 +132,8 @@ def valence_starts(bases: list, counts=EFFECTIVE_COUNTS, orbitals=(0, 1, 2), eve
         for c1 in c1s:
             for c2 in c2s:
                 same = c1[1:] == c2[1:]
-                every = (N1, N2) in every_orbital and c1[3] == c2[3] == 0
+                every = ((N1, N2) in every_orbital and c1[3] == c2[3] == 0
+                         and not (equivalent_sites and c1s.index(c1) > c2s.index(c2)))
                 if N1 != N2 or same or every:
                     _pair(starts, c1, c2, bases, background)
     return starts
@@ -214,10 +217,19 @@ def branch_rows(result: dict, n_fu: int) -> list:
     return rows
 
 
+def reference_branch(result: dict) -> str:
+    """The branch the energies of a plot are measured from: the one with the most valid steps
+    (followed from U_max the longest), ties broken by the lower F at its last valid step."""
+    def key(name):
+        valid = [s for s in result["branches"][name]["steps"] if s["valid"]]
+        return (-len(valid), valid[-1]["F"] if valid else np.inf)
+    return min(result["branches"], key=key)
+
+
 def energy_curves(result: dict, n_fu: int, reference: str | None = None) -> dict:
-    """Per branch, (U list, F list in meV/f.u. relative to branch `reference` (default: the ground
-    branch) at each U, validity list): the data of the Fig. 1(a)-like plot."""
-    ref = reference or mb_anneal.ground_branch(result)
+    """Per branch, (U list, F list in meV/f.u. relative to branch `reference` (default:
+    `reference_branch`) at each U, validity list): the data of the Fig. 1(a)-like plot."""
+    ref = reference or reference_branch(result)
     F_ref = {s["U"]: s["F"] for s in result["branches"][ref]["steps"]}
     out = {}
     for name, br in result["branches"].items():
@@ -446,6 +458,8 @@ def plot_dimer(axes, dimer: dict) -> None:
 
 def family(name: str) -> str:
     """The family of a start name: its count split and spin ('d2/d2 spin 0', 'd2/d2 high spin FM', ...)."""
+    if "fallen" in name:
+        return "fallen into from another branch"
     n = re.findall(r"d(\d)(?:\(|/|$| )", name.split(" ")[0])
     counts = "/".join(f"d{c}" for c in n)
     spin = "high spin" if "S=" in name else "spin 0" if all(int(c) % 2 == 0 for c in n) else "low spin"
@@ -456,7 +470,8 @@ def family(name: str) -> str:
 def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
     """Free energy of every branch relative to the ground branch (meV per formula unit) against U
     (eV), one colour per family of starts; × where a branch ends, the ground branch in black."""
-    curves = energy_curves(result, n_fu)
+    ref = reference_branch(result)
+    curves = energy_curves(result, n_fu, ref)
     ground = mb_anneal.ground_branch(result)
     fams = sorted({family(n) for n in curves})
     colors = {f: plt_color(i) for i, f in enumerate(fams)}
@@ -476,7 +491,7 @@ def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
     ax.plot([], [], "k-", lw=2.5, label=f"ground branch: {ground}")
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xlabel("U (eV)")
-    ax.set_ylabel("F − F(ground branch) (meV per W)")
+    ax.set_ylabel(f"F − F({ref}) (meV per W)", fontsize=8)
     ax.invert_xaxis()
     ax.legend(fontsize=7, loc="best")
     ax.set_title(title, fontsize=10)

@@ -2,20 +2,26 @@
 
 At the first (largest) U every branch starts from its controlled start (helpers.manybody.
 configurations); at every later U it starts from its own converged state at the previous U. A
-branch stops existing at the first U where
-    - it does not converge ('not converged'), or
+branch stops existing at the first U where, in this order of checks,
+    - it does not converge ('not converged'; a step that fails is first retried, see RETRIES), or
+    - it has no continuous continuation: the converged state at U differs from the branch's state
+      at the previous U by more than `jump_tol` (max abs element of the occupation matrices) even
+      after the step is halved `refine` times: the configuration became unstable and the
+      self-consistency fell into another state ('no continuous continuation'), or
     - it collapses into another branch: its occupation matrices (every shell, both spins) come
-      within `collapse_tol` (max abs element) of those of a living branch of lower F at the same U
+      within `collapse_tol` of those of a living branch of lower F at the same U
       ('collapsed into X'), or
     - it changes identity: a site's d count departs from its reference by more than `count_tol`, or
       its |moment| from the reference |moment| by more than `moment_tol` ('changed identity').
+With `follow_fallen`, the converged state that a branch falls into when it ends without a
+continuous continuation (or changes identity) is followed from there on as a new branch named
+'X → fallen at U eV', so that the states reached at U_min include those not connected to any start.
 The reference is the controlled start (`identity_from='start'`), or the branch's own converged
 state at the first U (`identity_from='first'`): in a basis where the integer start relaxes at once
 to non-integer counts (the W-5d functions of a p-d model, which take up covalent charge), the
-branch is then the state that start converges to at U_max.
-Checks in that order. A moment that shrinks continuously to zero ends as a collapse into the
-non-magnetic branch (when one is followed), which is why moment_tol is generous by default.
-Energies in eV per cell.
+branch is then the state that start converges to at U_max. A moment that shrinks continuously to
+zero ends as a collapse into the non-magnetic branch (when one is followed), which is why
+moment_tol is generous by default. Energies in eV per cell.
 """
 from __future__ import annotations
 
@@ -45,6 +51,7 @@ def _distance(occ_a, occ_b) -> float:
 def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width: float = 0.02,
            collapse_tol: float = 1e-3, count_tol: float = 0.5, moment_tol: float = 0.75,
            solver_kw: dict | None = None, retries=RETRIES, identity_from: str = "start",
+           jump_tol: float = 0.2, refine: int = 2, follow_fallen: bool = True,
            verbose: bool = True) -> dict:
     """Follow every start of `starts` (name -> per-shell (n_up, n_dn)) along U_grid (eV, strictly
     decreasing). interactions_at(U) returns the per-shell Interactions at U. Returns a JSON-able
@@ -69,25 +76,50 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
     ident0 = {name: _identity(st) for name, st in starts.items()}
     state = {name: st for name, st in starts.items()}
     branches = {name: {"steps": [], "fate": None, "ends_at_U": None, "final": None} for name in starts}
+    def converge(U, start):
+        r = uhf.solve(hk, shells, interactions_at(U), n_electrons, start, width=width, **kw)
+        for fallback in retries:
+            if r.converged:
+                break
+            # a stalled Anderson history: continue from where it stopped with other settings
+            r = uhf.solve(hk, shells, interactions_at(U), n_electrons, r.occupations, width=width,
+                          **{**kw, **fallback})
+        return r
+
+    def follow(U_from, U_to, start, depth):
+        """The state at U_to reached continuously from `start` (converged at U_from): a step whose
+        occupations move by more than jump_tol is split in two, `depth` times at most. Returns
+        (result, substeps used, continuous)."""
+        r = converge(U_to, start)
+        if U_from is None or (r.converged and _distance(r.occupations, start) <= jump_tol):
+            return r, 0, True
+        if depth == 0:
+            return r, 0, False
+        mid, n1, ok1 = follow(U_from, 0.5 * (U_from + U_to), start, depth - 1)
+        if not (ok1 and mid.converged):
+            return mid, n1 + 1, False
+        r, n2, ok2 = follow(0.5 * (U_from + U_to), U_to, mid.occupations, depth - 1)
+        return r, n1 + n2 + 1, ok2
+
+    U_prev = None
     for U in U_grid:
-        inters = interactions_at(U)
-        results = {}
+        results, jumped = {}, set()
         for name in list(state):
-            r = uhf.solve(hk, shells, inters, n_electrons, state[name], width=width, **kw)
-            for fallback in retries:
-                if r.converged:
-                    break
-                # a stalled Anderson history: continue from where it stopped with other settings
-                r = uhf.solve(hk, shells, inters, n_electrons, r.occupations, width=width, **{**kw, **fallback})
+            r, nsub, continuous = follow(U_prev, U, state[name], refine)
+            if not continuous and r.converged:
+                jumped.add(name)
             results[name] = r
             branches[name]["steps"].append({"U": U, "F": r.free_energy, "E": r.energy, "converged": r.converged,
                                             "iterations": r.iterations, "dF": r.dF, "dn": r.dn, "total_moment": r.total_moment,
-                                            "sites": r.sites(), "valid": True})
+                                            "substeps": nsub, "sites": r.sites(), "valid": True})
             branches[name]["final"] = r.to_dict()
+        U_prev = U
         ended = {}
         for name, r in results.items():
             if not r.converged:
                 ended[name] = "not converged"
+            elif name in jumped:
+                ended[name] = "no continuous continuation"
         alive = sorted((n for n in results if n not in ended), key=lambda n: results[n].free_energy)
         kept = []
         for name in alive:
@@ -109,6 +141,16 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
             branches[name]["ends_at_U"] = U
             branches[name]["steps"][-1]["valid"] = False
             del state[name]
+            r = results[name]
+            if follow_fallen and r.converged and fate in ("no continuous continuation", "changed identity") \
+                    and U != U_grid[-1] and not any(_distance(r.occupations, results[o].occupations) < collapse_tol
+                                                    for o in kept):
+                # the state it fell into is a stationary state too: follow it as a branch of its own
+                new = f"{name} → fallen at {U:g} eV"
+                branches[new] = {"steps": [{**branches[name]["steps"][-1], "valid": True}], "fate": None,
+                                 "ends_at_U": None, "final": r.to_dict(), "born_at_U": U}
+                state[new] = r.occupations
+                ident0[new] = _identity(r.occupations)
         for name in kept:
             state[name] = results[name].occupations
         if verbose:
@@ -129,7 +171,7 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
     return {"U_grid": U_grid, "branches": branches,
             "settings": {"width": width, "collapse_tol": collapse_tol, "count_tol": count_tol,
                          "moment_tol": moment_tol, "n_electrons": float(n_electrons),
-                         "identity_from": identity_from}}
+                         "identity_from": identity_from, "jump_tol": jump_tol, "refine": refine}}
 
 
 def ground_branch(result: dict) -> str:
