@@ -65,7 +65,8 @@ def test_verdict_needs_every_part():
     good = {"branch": "d2(a^2)/d2(a^2)", "reaches_U_min": True, "d_counts": [2.01, 1.99], "moments": [0.0, 0.0]}
     assert valence.paper_reading_holds(good)["all"]
     for bad in ({**good, "branch": "d2(S=1:ab)/d2(S=1:ab) AFM"}, {**good, "moments": [0.5, 0.5]},
-                {**good, "d_counts": [1.5, 2.5]}, {**good, "reaches_U_min": False}):
+                {**good, "d_counts": [1.5, 2.5]}, {**good, "reaches_U_min": False},
+                {**good, "branch": "d2(c^2)/d2(c^2) → fallen at 5 eV"}):
         assert not valence.paper_reading_holds(bad)["all"]
 
 

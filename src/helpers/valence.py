@@ -207,6 +207,7 @@ def branch_rows(result: dict, n_fu: int) -> list:
         last = valid[-1] if valid else br["steps"][-1]
         row = {"branch": name, "fate": br["fate"], "ends at U (eV)": br["ends_at_U"],
                "last valid U (eV)": last["U"] if valid else np.nan,
+               "last step |ΔF| (eV), max|Δn|": f"{abs(br['steps'][-1]['dF']):.0e}, {br['steps'][-1]['dn']:.0e}",
                "F − F_ground (meV/f.u.)": (1000 * (last["F"] - F_ground[last["U"]]) / n_fu
                                            if valid and last["U"] in F_ground else np.nan)}
         for i, site in enumerate(last["sites"], 1):
@@ -353,15 +354,83 @@ def engine_dudarev_branches(models: dict, U_eff: float, grid, width: float = 0.0
     return rows
 
 
+# --- stability of the survivors at U_min ------------------------------------------------------------
+
+#: Perturbations applied to each branch that reaches U_min before reconverging it there: a staggered
+#: and a uniform moment, and a charge transfer between the two W (0.05 per d orbital in each).
+PROBES = {"staggered moment": (+1, -1, 0), "uniform moment": (+1, +1, 0), "disproportionation": (0, 0, +1)}
+PROBE_SIZE = 0.05
+
+
+def probe_survivors(label: str, profile: str, models: dict, basis: str, result: dict, interaction: str,
+                    J: float, dc: str, f4_over_f2: float = 0.625, width: float = 0.05,
+                    force: bool = False) -> dict:
+    """Is a branch that reaches U_min stable there? Each survivor's state is perturbed as in PROBES
+    (size PROBE_SIZE per d orbital and spin) and reconverged at U_min; cached (kind 'probe').
+    UHF keeps a spin-symmetric state spin-symmetric and a uniform state uniform, so without this
+    a spin-0 branch is never tested against magnetism or disproportionation. Returns
+    {'U': U_min, 'states': [{name, F, converged, sites}], 'lowest': name of the lowest state among
+    the survivors and the reconverged probes}."""
+    from .manybody import uhf
+    model, shells, n_el = models[basis]
+    U = result["U_grid"][-1]
+    survivors = {n: br for n, br in result["branches"].items() if br["fate"] == "survives to U_min"}
+    inputs = {"anneal": result["key"], "probes": PROBES, "size": PROBE_SIZE}
+
+    def compute(workdir):
+        hk = model.hk(W.kgrid_points(result["inputs"]["grid"]))
+        inters = interactions_at(interaction, J, dc, f4_over_f2)(U)
+        states = []
+        for name, br in survivors.items():
+            occ = uhf.UHFResult.from_dict(br["final"]).occupations
+            states.append({"name": name, "F": br["steps"][-1]["F"], "converged": True,
+                           "sites": br["steps"][-1]["sites"]})
+            for pname, (m1, m2, q) in PROBES.items():
+                start = []
+                for i, (nu, nd) in enumerate(occ):
+                    eye = np.eye(len(nu)) * PROBE_SIZE
+                    ms, qs = (m1, m2)[i], q * (1 if i == 0 else -1)
+                    start.append((nu + eye * (ms + qs) / 2, nd + eye * (-ms + qs) / 2))
+                r = uhf.solve(hk, shells, inters, n_el, start, width=width, **SOLVER)
+                for fallback in mb_anneal.RETRIES:
+                    if r.converged:
+                        break
+                    r = uhf.solve(hk, shells, inters, n_el, r.occupations, width=width, **{**SOLVER, **fallback})
+                states.append({"name": f"{name} + {pname}", "F": r.free_energy, "converged": r.converged,
+                               "sites": r.sites()})
+        ok = [x for x in states if x["converged"]]
+        return {"U": U, "states": states, "lowest": min(ok, key=lambda x: x["F"])["name"] if ok else None}
+
+    return cache.cached(f"probe-{label}-{basis}", profile, inputs, compute, force=force)
+
+
+def probe_rows(probe: dict, n_fu: int) -> list:
+    """Rows of a probe: each state, F relative to the lowest (meV/f.u.), d counts and moments."""
+    F0 = min(x["F"] for x in probe["states"] if x["converged"])
+    return [{"state at U_min": x["name"], "converged": x["converged"],
+             "F − F_lowest (meV/f.u.)": 1000 * (x["F"] - F0) / n_fu,
+             "d counts": ", ".join(f"{s['d_count']:.2f}" for s in x["sites"]),
+             "moments (μB)": ", ".join(f"{s['moment']:+.2f}" for s in x["sites"]),
+             "largest natural occ.": ", ".join(f"{s['natural_up'][0] + s['natural_dn'][0]:.2f}" for s in x["sites"])}
+            for x in probe["states"]]
+
+
 # --- the verdict ----------------------------------------------------------------------------------
 
-def ground_state_content(result: dict) -> dict:
+def ground_state_content(result: dict, probe: dict | None = None) -> dict:
     """The ground branch of an annealing result and what it holds at its last valid U: name, U (eV),
-    per-W d count, |moment| (muB), orbital polarization and largest natural occupation (both spins)."""
+    per-W d count, |moment| (muB), orbital polarization and largest natural occupation (both spins);
+    with a `probe` (probe_survivors), 'stable' says whether it is also the lowest of the reconverged
+    perturbed states at U_min (None without a probe)."""
     name = mb_anneal.ground_branch(result)
     last = [s for s in result["branches"][name]["steps"] if s["valid"]][-1]
     sites = last["sites"]
+    stable = None
+    if probe is not None:
+        F_low = min(x["F"] for x in probe["states"] if x["converged"])
+        stable = last["F"] - F_low < 1e-4 * len(sites)        # within 0.1 meV per W
     return {"branch": name, "U_eV": last["U"], "reaches_U_min": last["U"] == result["U_grid"][-1],
+            "stable": stable, "lowest_probe": probe["lowest"] if probe else None,
             "d_counts": [s["d_count"] for s in sites], "moments": [abs(s["moment"]) for s in sites],
             "orbital_polarization": [s["orbital_polarization"] for s in sites],
             "largest_natural": [s["natural_up"][0] + s["natural_dn"][0] for s in sites]}
@@ -373,7 +442,10 @@ def paper_reading_holds(content: dict, d_tol: float = 0.25, m_tol: float = 0.1) 
     counts within `d_tol` of 2 and moments below `m_tol` muB. Returns each part and the conjunction."""
     start = content["branch"]
     parts = {"a branch reaches U_min": content["reaches_U_min"],
-             "started as d2 spin 0 with one orbital doubly occupied": start.startswith("d2(") and "S=" not in start,
+             "it is the lowest state at U_min, also against perturbed (magnetic, disproportionated) states":
+                 content.get("stable") is not False,
+             "started as d2 spin 0 with one orbital doubly occupied":
+                 start.startswith("d2(") and "S=" not in start and "fallen" not in start,
              f"d count within {d_tol} of 2": all(abs(d - 2) <= d_tol for d in content["d_counts"]),
              f"|moment| < {m_tol} μB (diamagnetic)": all(m < m_tol for m in content["moments"])}
     parts["all"] = all(parts.values())
@@ -523,12 +595,13 @@ def robustness_variants(interaction: str, J: float, dc: str) -> dict:
     return out
 
 
-def robustness_rows(results: dict) -> list:
-    """Per interaction: the ground branch, its content at U_min, which branch was lowest at U_max,
-    and the branches that survive to U_min."""
+def robustness_rows(results: dict, probes: dict) -> list:
+    """Per interaction: the ground branch, its content at U_min, whether it is the lowest state there
+    against perturbed states (`probe_survivors`), which branch was lowest at U_max, and the branches
+    that survive to U_min."""
     rows = []
     for name, res in results.items():
-        g = ground_state_content(res)
+        g = ground_state_content(res, probes.get(name))
         first = min((n for n, b in res["branches"].items() if b["steps"][0]["valid"]),
                     key=lambda n: res["branches"][n]["steps"][0]["F"], default="none")
         alive = [n for n, b in res["branches"].items() if b["fate"] == "survives to U_min"]
@@ -536,17 +609,19 @@ def robustness_rows(results: dict) -> list:
                      "d counts": ", ".join(f"{d:.2f}" for d in g["d_counts"]),
                      "|m| (μB)": ", ".join(f"{m:.2f}" for m in g["moments"]),
                      "largest natural occ.": ", ".join(f"{x:.2f}" for x in g["largest_natural"]),
+                     "stable against perturbations at U_min": g["stable"],
                      "lowest branch at U_max": first,
                      "branches surviving to U_min": len(alive),
                      "paper's reading holds": paper_reading_holds(g)["all"]})
     return rows
 
 
-def findings(runs: dict, robust: dict, U_grid, gpaw: dict | None, grid, width) -> str:
-    """Markdown summary of the valence page from its results, with the paper's claim beside them."""
+def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: dict | None, grid, width) -> str:
+    """Markdown summary of the valence page from its results, with the paper's claim beside them.
+    `runs` {basis: result}; `robust` {interaction: effective-basis result}; `probes` as page_results."""
     lines = []
     for b, res in runs.items():
-        g = ground_state_content(res)
+        g = ground_state_content(res, probes[main if b == "effective" else "pd"])
         ends = sorted(((n, br["ends_at_U"], br["fate"]) for n, br in res["branches"].items()
                        if br["fate"] != "survives to U_min"), key=lambda x: -x[1])
         first = min((n for n, br in res["branches"].items() if br["steps"][0]["valid"]),
@@ -561,12 +636,16 @@ def findings(runs: dict, robust: dict, U_grid, gpaw: dict | None, grid, width) -
             f"{', '.join(f'{m:.2f}' for m in g['moments'])} μB, largest natural occupation "
             f"{', '.join(f'{x:.2f}' for x in g['largest_natural'])}). "
             + ("The lowest configuration at large U is the one that flows to the ground state, as in the paper."
-               if first == g["branch"] else
-               "The lowest configuration at large U is *not* the one that reaches the realistic U as the ground state."))
+               if first == g["branch"] and alive else
+               "The lowest configuration at large U is *not* the one that reaches the realistic U as the ground state.")
+            + ("" if g["stable"] is None else
+               " Perturbed (magnetic, disproportionated) copies of the survivors reconverge, at U_min, "
+               + ("no lower than the ground branch." if g["stable"] else
+                  f"lower than the ground branch: the lowest state there is *{g['lowest_probe']}*.")))
         if ends:
-            lines.append("  Branches that end (first five by U): " + "; ".join(
-                f"{n} at {u:g} eV ({f})" for n, u, f in ends[:5]) + ".")
-    verdicts = {name: paper_reading_holds(ground_state_content(r))["all"] for name, r in robust.items()}
+            lines.append("  Where branches end (highest U first): " + "; ".join(
+                f"{n} at {u:g} eV ({f})" for n, u, f in ends[:8]) + ("; …" if len(ends) > 8 else "") + ".")
+    verdicts = {name: paper_reading_holds(ground_state_content(r, probes.get(name)))["all"] for name, r in robust.items()}
     n_ok = sum(verdicts.values())
     if n_ok == len(verdicts):
         v = "holds for every interaction tried"
@@ -611,10 +690,16 @@ def page_results(material: str = "WTe2", profile: str = "paper", U_max: float = 
                            f4_over_f2, width) for b in BASES}
     main = f"{interaction}, J = {J:g} eV, {dc} (main)"
     runs = {main: run["effective"]}
+    probes = {main: probe_survivors(f"{material}-1T", profile, models, "effective", run["effective"],
+                                    interaction, J, dc, f4_over_f2, width),
+              "pd": probe_survivors(f"{material}-1T", profile, models, "pd", run["pd"],
+                                    interaction, J, dc, f4_over_f2, width)}
     if robustness:
         core = core_starts(starts["effective"])
         for name, v in robustness_variants(interaction, J, dc).items():
             runs[name] = anneal_layer(f"{material}-1T", profile, models, "effective", core, U_grid, grid,
                                       v["interaction"], v["J"], v["dc"], f4_over_f2, width)
+            probes[name] = probe_survivors(f"{material}-1T", profile, models, "effective", runs[name],
+                                           v["interaction"], v["J"], v["dc"], f4_over_f2, width)
     return {"one_t": one_t, "lcao": lcao, "models": models, "U_grid": U_grid, "grid": grid, "starts": starts,
-            "runs": runs, "main": main, "pd": run["pd"]}
+            "runs": runs, "main": main, "pd": run["pd"], "probes": probes}
