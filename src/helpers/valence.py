@@ -45,6 +45,9 @@ IDENTITY = {"effective": "start", "pd": "first"}
 #: Convergence of every UHF step: |dF| < 1e-7 eV per cell and max |dn| < 1e-5 (occupation
 #: matrices), at most 300 iterations before the driver's retries (helpers.manybody.anneal.RETRIES).
 SOLVER = {"n_tol": 1e-5, "e_tol": 1e-7, "max_iter": 300}
+#: Continuity of the annealing (helpers.manybody.anneal): a step whose occupations move by more than
+#: jump_tol is halved `refine` times before the branch is declared to have no continuous continuation.
+CONTINUITY = {"jump_tol": 0.2, "refine": 1}
 INTERACTIONS = ("slater", "dudarev")
 DOUBLE_COUNTINGS = ("FLL", "AMF")
 #: electrons of a filled chalcogen p shell, removed from the p-d count to give the nominal d count
@@ -183,14 +186,14 @@ def anneal_layer(label: str, profile: str, models: dict, basis: str, starts: dic
     inputs = {"model": model_fingerprint(model), "basis": basis, "n_electrons": float(n_el),
               "grid": list(grid), "U_grid": U_grid, "interaction": interaction, "J": float(J), "dc": dc,
               "f4_over_f2": float(f4_over_f2), "width": float(width), "solver": SOLVER,
-              "retries": list(mb_anneal.RETRIES), "identity_from": IDENTITY[basis],
+              "retries": list(mb_anneal.RETRIES), "identity_from": IDENTITY[basis], "continuity": CONTINUITY,
               "starts": {k: [[np.round(np.real(x), 8).tolist() for x in site] for site in v]
                          for k, v in sorted(starts.items())}}
     hk = model.hk(W.kgrid_points(grid))
 
     def compute(workdir):
         return mb_anneal.anneal(hk, shells, inters, n_el, starts, U_grid, width=width, solver_kw=SOLVER,
-                                identity_from=IDENTITY[basis])
+                                identity_from=IDENTITY[basis], **CONTINUITY)
 
     return cache.cached(f"anneal-{label}-{basis}", profile, inputs, compute, force=force)
 

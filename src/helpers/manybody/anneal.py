@@ -36,8 +36,7 @@ from . import uhf
 #: and a fresh Anderson run ({} = the step's own settings) then converges. Seen on the 1T layer:
 #: a high-spin branch left at dn = 4e-4 after 1600 iterations converged in 55 fresh ones.
 RETRIES = ({"mixer": "anderson", "mixing": 0.1, "history": 10},
-           {"mixer": "linear", "mixing": 0.2, "max_iter": 300}, {},
-           {"mixer": "linear", "mixing": 0.1, "max_iter": 600}, {})
+           {"mixer": "linear", "mixing": 0.2, "max_iter": 300}, {})
 
 
 def _identity(occ) -> list:
@@ -76,9 +75,9 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
     ident0 = {name: _identity(st) for name, st in starts.items()}
     state = {name: st for name, st in starts.items()}
     branches = {name: {"steps": [], "fate": None, "ends_at_U": None, "final": None} for name in starts}
-    def converge(U, start):
+    def converge(U, start, retry=True):
         r = uhf.solve(hk, shells, interactions_at(U), n_electrons, start, width=width, **kw)
-        for fallback in retries:
+        for fallback in (retries if retry else ()):
             if r.converged:
                 break
             # a stalled Anderson history: continue from where it stopped with other settings
@@ -90,7 +89,8 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
         """The state at U_to reached continuously from `start` (converged at U_from): a step whose
         occupations move by more than jump_tol is split in two, `depth` times at most. Returns
         (result, substeps used, continuous)."""
-        r = converge(U_to, start)
+        # retries only where no further halving is possible: a failing step is split first
+        r = converge(U_to, start, retry=depth == 0 or U_from is None)
         if U_from is None or (r.converged and _distance(r.occupations, start) <= jump_tol):
             return r, 0, True
         if depth == 0:
