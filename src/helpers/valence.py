@@ -481,11 +481,15 @@ def settings_line(interaction, J, f4_over_f2, dc, U_grid, grid, width) -> str:
             f"{len(U_grid)} steps; mean-field k grid {'×'.join(map(str, grid))}, Fermi–Dirac width {width:g} eV.")
 
 
-def models_line(models: dict) -> str:
-    """Markdown line with the size and electron count of the two bases."""
+def models_line(models: dict, grid) -> str:
+    """Markdown line with the size and electron count of the two bases, and how many electrons each
+    model holds below the DFT Fermi level (its own zero of energy) on the k grid `grid`."""
     (pd_m, _, n_pd), (eff, _, n_eff) = models["pd"], models["effective"]
-    return (f"p–d model: {pd_m.norb} orbitals, {n_pd:g} electrons per cell. Effective W-5d model: "
-            f"{eff.norb} orbitals, {n_eff:g} nominal electrons per cell ({n_eff / 2:g} per W).")
+    at_ef = {k: W.electron_count(m, grid) for k, m in (("pd", pd_m), ("eff", eff))}
+    return (f"p–d model: {pd_m.norb} orbitals, filled with {n_pd:g} electrons per cell (it holds "
+            f"{at_ef['pd']:.2f} below the DFT Fermi level). Effective W-5d model: {eff.norb} orbitals, filled "
+            f"with the {n_eff:g} nominal electrons per cell ({n_eff / 2:g} per W; it holds {at_ef['eff']:.2f} "
+            f"below the DFT Fermi level).")
 
 
 def dimer_table(dimer: dict, at_U) -> list:
