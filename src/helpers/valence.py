@@ -440,16 +440,17 @@ def ground_state_content(result: dict, probe: dict | None = None) -> dict:
 
 
 def paper_reading_holds(content: dict, d_tol: float = 0.25, m_tol: float = 0.1) -> dict:
-    """The paper's valence claim, read as: a branch reaches the realistic U, and the lowest one there
-    started as d2 spin 0 with one orbital doubly occupied on each W ('d2(x^2)/d2(y^2)'), keeps d
-    counts within `d_tol` of 2 and moments below `m_tol` muB. Returns each part and the conjunction."""
-    start = content["branch"]
-    parts = {"a branch reaches U_min": content["reaches_U_min"],
+    """The paper's valence claim (effective W4+: d2, spin 0), read as a statement about the mean-field
+    ground state at the realistic U: a state reaches U_min, the lowest state found there (among every
+    branch, the states branches fell into, and their perturbed copies) has a d count within `d_tol`
+    of 2 on each W and moments below `m_tol` muB. Whether that state is continuously connected to a
+    d2(x^2) start depends on how finely U is stepped (helpers.manybody.anneal's continuity test), so
+    it is reported beside the verdict, not folded into it. Returns each part and the conjunction."""
+    parts = {"a state reaches U_min": content["reaches_U_min"],
              "it is the lowest state at U_min, also against perturbed (magnetic, disproportionated) states":
                  content.get("stable") is not False,
-             "started as d2 spin 0 with one orbital doubly occupied":
-                 start.startswith("d2(") and "S=" not in start and "fallen" not in start,
-             f"d count within {d_tol} of 2": all(abs(d - 2) <= d_tol for d in content["d_counts"]),
+             f"d count within {d_tol} of 2 on each W (no disproportionation)":
+                 all(abs(d - 2) <= d_tol for d in content["d_counts"]),
              f"|moment| < {m_tol} μB (diamagnetic)": all(m < m_tol for m in content["moments"])}
     parts["all"] = all(parts.values())
     return parts
@@ -661,8 +662,12 @@ def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: di
     else:
         v = (f"holds for {n_ok} of {len(verdicts)} interactions (" + ", ".join(k for k, ok in verdicts.items() if ok)
              + "): **undetermined** — it depends on the form of the interaction")
-    lines.append(f"- The paper's claim (effective W4+: the ground branch is d2 spin 0 with one orbital doubly occupied "
-                 f"on each W), read in the effective-orbital basis, {v}.")
+    lines.append(f"- The paper's claim (effective W4+: d2, spin 0), read as *the lowest mean-field state at U = "
+                 f"{U_grid[-1]:g} eV has two electrons on each W and no moment* in the effective-orbital basis, {v}. "
+                 f"Whether that state is continuously connected to a d2(x²) start is shown by its name (“→ fallen at” marks "
+                 f"where its history left a branch); that connection depends on how finely U is stepped, so it is "
+                 f"reported, not judged. The paper's “both electrons in one orbital” is not what the mean field finds at "
+                 f"{U_grid[-1]:g} eV in any case: see the largest natural occupations above (2 would be a doubly occupied orbital).")
     if gpaw:
         rows = gpaw_branch_summary(gpaw, grid, width)
         low = min(rows, key=lambda r: r["F − F(first) (meV/f.u.)"])
