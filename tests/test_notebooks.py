@@ -60,7 +60,7 @@ def test_smoke_cache_holds_real_gpaw_results(smoke_run):
     entries = sorted(p.parent.name for p in (root / "cache").glob("*/result.json"))
     assert sum(e.startswith("relax-WTe2-d2") for e in entries) == 2
     assert sum(e.startswith(("relax-WTe2-d3-1T", "relax-WTe2-d3-distorted")) for e in entries) == 2
-    assert sum(e.startswith("relax-WTe2-d3-t2g3-") for e in entries) == 4      # FM and AFM W3+ layers
+    assert sum(e.startswith("relax-WTe2-d3-t2g3-FM") for e in entries) == 1    # the W3+ (t2g3) layer, FM
     assert sum(e.startswith("anneal-WTe2-1T-") for e in entries) >= 2           # both bases of U
     assert any(e.startswith("scf-") for e in entries) and any(e.startswith("lcao-") for e in entries)
     for e in entries:
