@@ -221,23 +221,18 @@ def branch_rows(result: dict, n_fu: int) -> list:
     return rows
 
 
-def reference_branch(result: dict) -> str:
-    """The branch the energies of a plot are measured from: the one with the most valid steps
-    (followed from U_max the longest), ties broken by the lower F at its last valid step."""
-    def key(name):
-        valid = [s for s in result["branches"][name]["steps"] if s["valid"]]
-        return (-len(valid), valid[-1]["F"] if valid else np.inf)
-    return min(result["branches"], key=key)
-
-
-def energy_curves(result: dict, n_fu: int, reference: str | None = None) -> dict:
-    """Per branch, (U list, F list in meV/f.u. relative to branch `reference` (default:
-    `reference_branch`) at each U, validity list): the data of the Fig. 1(a)-like plot."""
-    ref = reference or reference_branch(result)
-    F_ref = {s["U"]: s["F"] for s in result["branches"][ref]["steps"]}
+def energy_curves(result: dict, n_fu: int) -> dict:
+    """Per branch, (U list, F in meV/f.u. relative to the lowest valid state at each U, validity
+    list): the data of the Fig. 1(a)-like plot. No single branch exists at every U, so the zero is
+    the lowest state at that U."""
+    F_min = {}
+    for br in result["branches"].values():
+        for s in br["steps"]:
+            if s["valid"]:
+                F_min[s["U"]] = min(F_min.get(s["U"], np.inf), s["F"])
     out = {}
     for name, br in result["branches"].items():
-        pts = [(s["U"], 1000 * (s["F"] - F_ref[s["U"]]) / n_fu, s["valid"]) for s in br["steps"] if s["U"] in F_ref]
+        pts = [(s["U"], 1000 * (s["F"] - F_min[s["U"]]) / n_fu, s["valid"]) for s in br["steps"] if s["U"] in F_min]
         out[name] = tuple(map(list, zip(*pts))) if pts else ([], [], [])
     return out
 
@@ -271,6 +266,8 @@ def dimer_annealing(U_grid, t: float = 1.0, n_electrons: int = 2) -> dict:
 
 #: Initial moments (muB) of the two W in the GPAW DFT+U runs that steer it into each spin branch.
 GPAW_BRANCHES = {"NM": None, "FM": (2.0, 2.0), "AFM": (2.0, -2.0)}
+#: (GPAW's LCAO SCF from the ferromagnetic start oscillated, total moment 0.2-0.8 muB, without
+#: converging in 45 iterations at U_eff = 3 eV on both k grids tried: the page leaves FM out.)
 
 
 #: k-point density (1/Angstrom) of the GPAW DFT+U check at most: its spin-polarized LCAO runs
@@ -550,8 +547,7 @@ def family(name: str) -> str:
 def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
     """Free energy of every branch relative to the ground branch (meV per formula unit) against U
     (eV), one colour per family of starts; × where a branch ends, the ground branch in black."""
-    ref = reference_branch(result)
-    curves = energy_curves(result, n_fu, ref)
+    curves = energy_curves(result, n_fu)
     ground = mb_anneal.ground_branch(result)
     fams = sorted({family(n) for n in curves})
     colors = {f: plt_color(i) for i, f in enumerate(fams)}
@@ -571,9 +567,9 @@ def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
     ax.plot([], [], "k-", lw=2.5, label=f"ground branch: {ground}")
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xlabel("U (eV)")
-    ax.set_ylabel(f"F − F({ref}) (meV per W)", fontsize=8)
+    ax.set_ylabel("F − F(lowest state at that U) (meV per W)")
     ax.invert_xaxis()
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     ax.set_title(title, fontsize=10)
 
 
@@ -603,6 +599,13 @@ def robustness_variants(interaction: str, J: float, dc: str) -> dict:
     return out
 
 
+def lowest_at_U_max(result: dict) -> str:
+    """The start whose branch has the lowest F at the first U (branches born later are not starts)."""
+    U0 = result["U_grid"][0]
+    first = [n for n, b in result["branches"].items() if b["steps"][0]["U"] == U0 and b["steps"][0]["valid"]]
+    return min(first, key=lambda n: result["branches"][n]["steps"][0]["F"], default="none")
+
+
 def robustness_rows(results: dict, probes: dict) -> list:
     """Per interaction: the ground branch, its content at U_min, whether it is the lowest state there
     against perturbed states (`probe_survivors`), which branch was lowest at U_max, and the branches
@@ -610,8 +613,7 @@ def robustness_rows(results: dict, probes: dict) -> list:
     rows = []
     for name, res in results.items():
         g = ground_state_content(res, probes.get(name))
-        first = min((n for n, b in res["branches"].items() if b["steps"][0]["valid"]),
-                    key=lambda n: res["branches"][n]["steps"][0]["F"], default="none")
+        first = lowest_at_U_max(res)
         alive = [n for n, b in res["branches"].items() if b["fate"] == "survives to U_min"]
         rows.append({"interaction": name, "ground branch at U_min": g["branch"],
                      "d counts": ", ".join(f"{d:.2f}" for d in g["d_counts"]),
@@ -632,14 +634,14 @@ def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: di
         g = ground_state_content(res, probes[main if b == "effective" else "pd"])
         ends = sorted(((n, br["ends_at_U"], br["fate"]) for n, br in res["branches"].items()
                        if br["fate"] != "survives to U_min"), key=lambda x: -x[1])
-        first = min((n for n, br in res["branches"].items() if br["steps"][0]["valid"]),
-                    key=lambda n: res["branches"][n]["steps"][0]["F"], default="none")
+        first = lowest_at_U_max(res)
         alive = [n for n, br in res["branches"].items() if br["fate"] == "survives to U_min"]
+        n_starts = sum("fallen" not in n for n in res["branches"])
         where = (f"the ground branch there is" if alive else
                  f"none does; the last to end is, at U = {g['U_eV']:g} eV,")
         lines.append(
-            f"- **{b} basis**: {len(res['branches'])} starts; at U = {U_grid[0]:g} eV the lowest branch is "
-            f"*{first}*. {len(alive)} branches survive to U = {U_grid[-1]:g} eV; {where} "
+            f"- **{b} basis**: {n_starts} starts ({len(res['branches']) - n_starts} more branches fallen into); "
+            f"at U = {U_grid[0]:g} eV the lowest is *{first}*. {len(alive)} branch(es) survive to U = {U_grid[-1]:g} eV; {where} "
             f"*{g['branch']}* (d counts {', '.join(f'{d:.2f}' for d in g['d_counts'])}, |m| "
             f"{', '.join(f'{m:.2f}' for m in g['moments'])} μB, largest natural occupation "
             f"{', '.join(f'{x:.2f}' for x in g['largest_natural'])}). "
