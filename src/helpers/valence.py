@@ -85,21 +85,6 @@ def layer_models(lcao_result: dict, grid, e_low: float, width: float) -> dict:
             "local": [np.real(v) for v in oo.site_orbitals(eff)]}
 
 
-def _pair(starts: dict, c1, c2, bases, background, arrangements=("FM", "AFM")):
-    (n1, up1, dn1, s1), (n2, up2, dn2, s2) = c1, c2
-
-    def site(i, up, dn):
-        nu, nd = cfg.site_occupations(up, dn, bases[i])
-        return (nu + background[i], nd + background[i])
-
-    if s1 and s2:
-        for arr in arrangements:
-            up, dn = (up2, dn2) if arr == "FM" else (dn2, up2)
-            starts.setdefault(f"{n1}/{n2} {arr}", [site(0, up1, dn1), site(1, up, dn)])
-    else:
-        starts.setdefault(f"{n1}/{n2}", [site(0, up1, dn1), site(1, up2, dn2)])
-
-
 #: The families of starts: counts (N1, N2) per W in the t2g-like orbitals a, b, c.
 EFFECTIVE_COUNTS = ((2, 2), (1, 3), (0, 4))
 PD_COUNTS = ((1, 1), (2, 2), (3, 3), (4, 4), (1, 3))
@@ -121,7 +106,6 @@ def valence_starts(bases: list, counts=EFFECTIVE_COUNTS, orbitals=(0, 1, 2), eve
     basis keeps its eg-like orbitals at their covalent (U = 0) filling, see `eg_background`.
     `equivalent_sites` (the two W of the 1T layer are related by inversion) keeps one of the
     site-swapped pairs x/y and y/x."""
-    background = background or [0.0, 0.0]
     starts = {}
     for N1, N2 in counts:
         if N1 > N2 or N1 < 0 or N2 > 2 * len(orbitals):
@@ -138,7 +122,7 @@ def valence_starts(bases: list, counts=EFFECTIVE_COUNTS, orbitals=(0, 1, 2), eve
                 every = ((N1, N2) in every_orbital and c1[3] == c2[3] == 0
                          and not (equivalent_sites and c1s.index(c1) > c2s.index(c2)))
                 if N1 != N2 or same or every:
-                    _pair(starts, c1, c2, bases, background)
+                    cfg.add_pair(starts, c1, c2, bases, background=background)
     return starts
 
 
@@ -391,11 +375,7 @@ def probe_survivors(label: str, profile: str, models: dict, basis: str, result: 
                     eye = np.eye(len(nu)) * PROBE_SIZE
                     ms, qs = (m1, m2)[i], q * (1 if i == 0 else -1)
                     start.append((nu + eye * (ms + qs) / 2, nd + eye * (-ms + qs) / 2))
-                r = uhf.solve(hk, shells, inters, n_el, start, width=width, **SOLVER)
-                for fallback in mb_anneal.RETRIES:
-                    if r.converged:
-                        break
-                    r = uhf.solve(hk, shells, inters, n_el, r.occupations, width=width, **{**SOLVER, **fallback})
+                r = mb_anneal.solve_with_retries(hk, shells, inters, n_el, start, width, SOLVER)
                 states.append({"name": f"{name} + {pname}", "F": r.free_energy, "converged": r.converged,
                                "sites": r.sites()})
         ok = [x for x in states if x["converged"]]

@@ -39,6 +39,19 @@ RETRIES = ({"mixer": "anderson", "mixing": 0.1, "history": 10},
            {"mixer": "linear", "mixing": 0.2, "max_iter": 300}, {})
 
 
+def solve_with_retries(hk, shells, interactions, n_electrons, start, width: float, solver_kw: dict,
+                       retries=RETRIES) -> uhf.UHFResult:
+    """uhf.solve from `start`; if it does not converge, continue from where it stopped with each of
+    `retries` in turn (a stalled Anderson history is the usual cause, see RETRIES)."""
+    r = uhf.solve(hk, shells, interactions, n_electrons, start, width=width, **solver_kw)
+    for fallback in retries:
+        if r.converged:
+            break
+        r = uhf.solve(hk, shells, interactions, n_electrons, r.occupations, width=width,
+                      **{**solver_kw, **fallback})
+    return r
+
+
 def _identity(occ) -> list:
     return [(s["d_count"], abs(s["moment"])) for s in (uhf.site_summary(u, d) for u, d in occ)]
 
@@ -76,14 +89,8 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
     state = {name: st for name, st in starts.items()}
     branches = {name: {"steps": [], "fate": None, "ends_at_U": None, "final": None} for name in starts}
     def converge(U, start, retry=True):
-        r = uhf.solve(hk, shells, interactions_at(U), n_electrons, start, width=width, **kw)
-        for fallback in (retries if retry else ()):
-            if r.converged:
-                break
-            # a stalled Anderson history: continue from where it stopped with other settings
-            r = uhf.solve(hk, shells, interactions_at(U), n_electrons, r.occupations, width=width,
-                          **{**kw, **fallback})
-        return r
+        return solve_with_retries(hk, shells, interactions_at(U), n_electrons, start, width, kw,
+                                  retries if retry else ())
 
     def follow(U_from, U_to, start, depth):
         """The state at U_to reached continuously from `start` (converged at U_from): a step whose

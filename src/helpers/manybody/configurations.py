@@ -120,16 +120,25 @@ def enumerate_starts(n_shell_electrons: int, bases: list, orbitals=(0, 1, 2),
                     continue
                 for c1 in site_configurations(N1, orbitals, (fam1,)):
                     for c2 in site_configurations(N2, orbitals, (fam2,)):
-                        _add_pair(starts, c1, c2, bases, arrangements)
+                        add_pair(starts, c1, c2, bases, arrangements)
     return starts
 
 
-def _add_pair(starts, c1, c2, bases, arrangements):
+def add_pair(starts: dict, c1, c2, bases, arrangements=("FM", "AFM"), background=None) -> None:
+    """Add to `starts` the two-site start of site configurations c1, c2 (site_configurations
+    tuples) in the local `bases`, once per moment arrangement when both sites carry a moment
+    ('X/Y FM', 'X/Y AFM': site 2 spin-flipped), else once ('X/Y'). `background` (per site, added to
+    both spins; default none) holds occupations kept outside the configuration."""
     (n1, up1, dn1, s1), (n2, up2, dn2, s2) = c1, c2
-    site1 = site_occupations(up1, dn1, bases[0])
+    bg = background or [0.0, 0.0]
+
+    def site(i, up, dn):
+        nu, nd = site_occupations(up, dn, bases[i])
+        return (nu + bg[i], nd + bg[i])
+
     if s1 and s2:
         for arr in arrangements:
             a, b = (up2, dn2) if arr == "FM" else (dn2, up2)
-            starts.setdefault(f"{n1}/{n2} {arr}", [site1, site_occupations(a, b, bases[1])])
+            starts.setdefault(f"{n1}/{n2} {arr}", [site(0, up1, dn1), site(1, a, b)])
     else:
-        starts.setdefault(f"{n1}/{n2}", [site1, site_occupations(up2, dn2, bases[1])])
+        starts.setdefault(f"{n1}/{n2}", [site(0, up1, dn1), site(1, up2, dn2)])
