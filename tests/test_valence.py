@@ -108,3 +108,16 @@ def test_dudarev_mean_field_agrees_with_gpaw_dft_plus_u_occupations(monkeypatch)
     dftu = t(oo.d_occupations(model_u, oo.pd_electrons(lc_u), grid)[0])
     assert abs(hf - dftu) <= 0.25 * abs(pbe - dftu) + 0.02
     assert (hf - pbe) * (dftu - pbe) > 0                     # U moves both the same way
+
+
+def test_probe_rows_and_content_when_no_branch_reaches_U_min():
+    empty = {"U": 3.0, "states": [], "lowest": None}
+    rows = valence.probe_rows(empty, 2)
+    assert len(rows) == 1 and "no branch" in rows[0]["state at U_min"]
+    result = {"U_grid": [5.0, 3.0], "branches": {"x": {"steps": [
+        {"U": 5.0, "F": 0.0, "valid": True, "sites": [{"d_count": 2.0, "moment": 0.0, "orbital_polarization": 0.0,
+                                                        "natural_up": [1.0], "natural_dn": [1.0]}] * 2},
+        {"U": 3.0, "F": 0.0, "valid": False, "sites": []}], "fate": "not converged", "ends_at_U": 3.0}}}
+    g = valence.ground_state_content(result, empty)
+    assert g["stable"] is None and not g["reaches_U_min"]
+    assert not valence.paper_reading_holds(g)["all"]

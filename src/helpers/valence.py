@@ -385,7 +385,10 @@ def probe_survivors(label: str, profile: str, models: dict, basis: str, result: 
 
 
 def probe_rows(probe: dict, n_fu: int) -> list:
-    """Rows of a probe: each state, F relative to the lowest (meV/f.u.), d counts and moments."""
+    """Rows of a probe: each state, F relative to the lowest (meV/f.u.), d counts and moments (one
+    row saying so when no branch reached U_min)."""
+    if not any(x["converged"] for x in probe["states"]):
+        return [{"state at U_min": "no branch reaches U_min: nothing to probe", "converged": False}]
     F0 = min(x["F"] for x in probe["states"] if x["converged"])
     return [{"state at U_min": x["name"], "converged": x["converged"],
              "F − F_lowest (meV/f.u.)": 1000 * (x["F"] - F0) / n_fu,
@@ -406,7 +409,7 @@ def ground_state_content(result: dict, probe: dict | None = None) -> dict:
     last = [s for s in result["branches"][name]["steps"] if s["valid"]][-1]
     sites = last["sites"]
     stable = None
-    if probe is not None:
+    if probe is not None and any(x["converged"] for x in probe["states"]):
         F_low = min(x["F"] for x in probe["states"] if x["converged"])
         stable = last["F"] - F_low < 1e-4 * len(sites)        # within 0.1 meV per W
     return {"branch": name, "U_eV": last["U"], "reaches_U_min": last["U"] == result["U_grid"][-1],
