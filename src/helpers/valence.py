@@ -230,7 +230,8 @@ def dimer_annealing(U_grid, t: float = 1.0, n_electrons: int = 2) -> dict:
     half = n_electrons // 2
     e = np.eye(1)
     z = np.zeros((1, 1))
-    starts = {"spin 0 (restricted)": [(0.5 * n_electrons / 2 * e, 0.5 * n_electrons / 2 * e)] * 2,
+    fill = n_electrons / 4 * e          # per site and spin: the spin-symmetric, uniform start
+    starts = {"spin 0 (restricted)": [(fill, fill)] * 2,
               "AFM": [(e, z), (z, e)] if half == 1 else None,
               "FM": [(e, z), (e, z)] if n_electrons == 2 else None}
     starts = {k: v for k, v in starts.items() if v is not None}
@@ -533,7 +534,7 @@ def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
     curves = energy_curves(result, n_fu)
     ground = mb_anneal.ground_branch(result)
     fams = sorted({family(n) for n in curves})
-    colors = {f: plt_color(i) for i, f in enumerate(fams)}
+    colors = {f: f"C{i % 10}" for i, f in enumerate(fams)}
     seen = set()
     for name, (U, dF, ok) in curves.items():
         if not U:
@@ -554,10 +555,6 @@ def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
     ax.invert_xaxis()
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     ax.set_title(title, fontsize=10)
-
-
-def plt_color(i: int) -> str:
-    return f"C{i % 10}"
 
 
 def core_starts(starts: dict) -> dict:
