@@ -135,17 +135,21 @@ def optional_job_parts(hubbard_U: dict | None = None, jellium: dict | None = Non
 
 def lcao(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", charge: float = 0.0,
          path: str = "GXSYG", npath: int = 60, hubbard_U: dict | None = None, magmoms=None,
-         force: bool = False) -> dict:
+         moments: bool = False, force: bool = False) -> dict:
     """LCAO (PBE, `basis`) eigenvalues and projections onto first-zeta orbitals on the full k grid
     of the profile's density, and bands along `path`; cached (lcao.npz in the cache entry).
     `hubbard_U` ({'W': 3.0}, eV) adds GPAW's DFT+U (Dudarev) on the d shell of those elements;
-    `magmoms` (initial moments per atom, muB) makes the run spin-polarized, starting from them."""
+    `magmoms` (initial moments per atom, muB) makes the run spin-polarized, starting from them;
+    `moments` also stores the z matrix of the Bloch states, <psi_nk|z|psi_mk> (Angstrom, PAW
+    corrections included; helpers.gpaw_job.z_matrices), for the dipoles of Wannier orbitals."""
     job = _job("lcao", atoms, settings, charge, magmoms)
     for k in ("fmax", "max_steps", "relax_cell", "ecut"):
         job.pop(k)
     if magmoms is None:
         job.pop("spinpol"), job.pop("magmoms")
     job.update(basis=basis, path=path, npath=int(npath), **optional_job_parts(hubbard_U))
+    if moments:
+        job["moments"] = True
 
     return _submit(job, label, settings["profile"], force)
 
