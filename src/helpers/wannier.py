@@ -118,19 +118,27 @@ def projected_wannier(eps_kn, A_knm, window=(-np.inf, np.inf)):
     norb = A_knm.shape[2]
     Hk, min_proj, n_win, n_used = [], [], [], []
     for e, A in zip(eps_kn, A_knm):
-        inwin = np.where((e >= window[0]) & (e <= window[1]))[0]
-        if len(inwin) < norb:
-            raise ValueError(f"energy window {window} eV holds {len(inwin)} bands at some k, fewer than "
-                             f"the {norb} orbitals; widen the window")
-        chosen = select_bands(A, inwin, norb)
-        U = loewdin(A[chosen])                                   # (n chosen bands, norb orbitals)
+        chosen, U, n_in = pwf_at_k(e, A, window)
         Hk.append(U.conj().T @ np.diag(e[chosen]) @ U)
         min_proj.append(float((np.abs(A[chosen]) ** 2).sum(axis=1).min()))
-        n_win.append(len(inwin))
+        n_win.append(n_in)
         n_used.append(len(chosen))
     return np.array(Hk), {"min_projectability": float(min(min_proj)),
                           "n_bands_in_window": n_win, "max_bands_used": int(max(n_used)),
                           "k_with_extra_bands": int(sum(n > norb for n in n_used))}
+
+
+def pwf_at_k(e: np.ndarray, A: np.ndarray, window) -> tuple[np.ndarray, np.ndarray, int]:
+    """At one k: the bands used (indices), the Loewdin-orthonormalized projections U (bands x
+    orbitals; the Wannier functions are w_m = sum_n psi_n U_nm) and the number of bands in the
+    energy window (eV)."""
+    norb = A.shape[1]
+    inwin = np.where((e >= window[0]) & (e <= window[1]))[0]
+    if len(inwin) < norb:
+        raise ValueError(f"energy window {tuple(window)} eV holds {len(inwin)} bands at some k, fewer than "
+                         f"the {norb} orbitals; widen the window")
+    chosen = select_bands(A, inwin, norb)
+    return chosen, loewdin(A[chosen]), len(inwin)
 
 
 def select_bands(A: np.ndarray, candidates: np.ndarray, norb: int, min_overlap: float = 1e-2) -> np.ndarray:
@@ -175,6 +183,20 @@ def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf), spin: 
     bounds the bands that may be used; `spin` picks a spin channel of a spin-polarized run.
     Energies of the model are relative to the Fermi level.
     """
+    atoms, basis_idx, labels, atom_of, l_of, eps, A, data = model_inputs(result, wanted, spin)
+    Hk, info = projected_wannier(eps, A, window)
+    grid = result["kpts"]
+    R = lattice_vectors(grid)
+    H_R = fourier_to_real_space(Hk, data["kpts"], R)
+    info.update(kgrid=list(grid), window=list(map(float, window)), wanted=wanted, spin=spin)
+    return TBModel(R, H_R, labels, np.array(atom_of), np.array(l_of), atoms.positions,
+                   np.array(atoms.cell), info)
+
+
+def model_inputs(result: dict, wanted: dict, spin: int | None = None):
+    """What model_from_lcao builds from: the structure (atoms at GPAW's wrapped positions), the
+    selected basis functions (indices, labels, atom, l), eigenvalues relative to E_F (eV), the
+    projections onto the selected functions, and the raw arrays of the cache entry."""
     from .dft import atoms_from
     data = lcao_arrays(result, spin)
     atoms = atoms_from(result["final"] if "final" in result else result["inputs"]["atoms"])
@@ -186,13 +208,7 @@ def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf), spin: 
     column = {int(M): c for c, M in enumerate(data["sz_index"])}
     A = data["A_knm"][:, :, [column[M] for M in basis_idx]].astype(complex)
     eps = data["eps_kn"] - result["fermi_level_eV"]
-    Hk, info = projected_wannier(eps, A, window)
-    grid = result["kpts"]
-    R = lattice_vectors(grid)
-    H_R = fourier_to_real_space(Hk, data["kpts"], R)
-    info.update(kgrid=list(grid), window=list(map(float, window)), wanted=wanted, spin=spin)
-    return TBModel(R, H_R, labels, np.array(atom_of), np.array(l_of), atoms.positions,
-                   np.array(atoms.cell), info)
+    return atoms, basis_idx, labels, atom_of, l_of, eps, A, data
 
 
 def band_deviation(model: TBModel, result: dict, window=(-1.0, 1.0)) -> float:
@@ -319,13 +335,8 @@ def effective_orbitals(model: TBModel, keep: list, grid, e_low: float = -1.5, wi
     orbitals carry tails on the removed orbitals (Te-5p tails of W-5d functions): their dipoles.
     """
     keep = np.asarray(keep)
-    k = kgrid_points(grid)
+    k, W_k = effective_projector(model, keep, grid, e_low, width)
     H_k = model.hk(k)
-    e_k, V_k = np.linalg.eigh(H_k)
-    x = np.clip((e_k - e_low) / width, -60, 60)
-    f = 1.0 / (1.0 + np.exp(-x))
-    fH = np.einsum("kin,kn,kjn->kij", V_k, f, V_k.conj())
-    W_k = np.array([loewdin(g[:, keep]) for g in fH])                  # (nk, norb, nkeep)
     Hk = np.einsum("kim,kij,kjn->kmn", W_k.conj(), H_k, W_k)
     R = lattice_vectors(grid)
     coeff = np.einsum("kr,kjm->rjm", np.exp(2j * np.pi * k @ R.T), W_k) / len(k)
@@ -336,6 +347,18 @@ def effective_orbitals(model: TBModel, keep: list, grid, e_low: float = -1.5, wi
     eff = TBModel(R, H_R, [model.labels[i] for i in keep], model.atom_of[keep], model.l_of[keep],
                   model.positions, model.cell, info)
     return eff, coeff, R
+
+
+def effective_projector(model: TBModel, keep, grid, e_low: float, width: float):
+    """The k points of `grid` and, at each, W_k (norb x nkeep): the downfolded orbitals of
+    `effective_orbitals` expressed in the model's orbitals (columns orthonormal)."""
+    keep = np.asarray(keep)
+    k = kgrid_points(grid)
+    e_k, V_k = np.linalg.eigh(model.hk(k))
+    x = np.clip((e_k - e_low) / width, -60, 60)
+    f = 1.0 / (1.0 + np.exp(-x))
+    fH = np.einsum("kin,kn,kjn->kij", V_k, f, V_k.conj())
+    return k, np.array([loewdin(g[:, keep]) for g in fH])
 
 
 def position_matrix(model: TBModel, coeff: np.ndarray, R: np.ndarray) -> np.ndarray:
