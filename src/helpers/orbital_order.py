@@ -17,9 +17,44 @@ PD = {"W": 2, "Te": 1}
 N_SEMICORE = {"W": 8, "Te": 2, "Mo": 8}   # electrons below the p-d manifold (W 5s5p, Te 5s)
 
 
-def pd_model(lcao_result: dict) -> W.TBModel:
-    """The W-5d + Te-5p projected-Wannier model of a cached LCAO result."""
-    return W.model_from_lcao(lcao_result, PD)
+#: Energy window (eV from E_F) of the bands a p-d model may use: it keeps the W-5d/Te-5p manifold
+#: (about -6 to +4 eV in WTe2) and excludes the Te-5s bands near -11 eV, which an unbounded
+#: window lets in where their projectability happens to be large. Models built with -7..5 or
+#: -9..8 eV are identical for the WTe2 layers (checked on the AFO page).
+PD_WINDOW = (-8.0, 6.0)
+#: What a model must satisfy before a page uses it (helpers.orbital_order.check_model).
+QUALITY_LIMITS = {"electrons": 0.05, "band deviation (eV)": 0.10, "hermiticity (eV)": 1e-6,
+                  "symmetry (eV)": 0.02}
+
+
+def pd_model(lcao_result: dict, window=PD_WINDOW) -> W.TBModel:
+    """The W-5d + Te-5p projected-Wannier model of a cached LCAO result, from the bands inside
+    `window` (eV relative to E_F)."""
+    lo, hi = window
+    if not lo < 0 < hi:
+        raise ValueError(f"window={window!r}: must be (low, high) eV with low < 0 < high (E_F inside)")
+    return W.model_from_lcao(lcao_result, PD, tuple(window))
+
+
+class ModelQualityError(ValueError):
+    """A tight-binding model failed a check it must pass before it is used."""
+
+
+def check_model(model: W.TBModel, lcao_result: dict, atoms, limits: dict | None = None, name: str = "") -> dict:
+    """model_quality, enforced: raises ModelQualityError naming every check that exceeds `limits`
+    (default QUALITY_LIMITS: electron count against DFT, band deviation within 1 eV of E_F,
+    Hermiticity, symmetry). Returns the quality dict when the model passes."""
+    limits = dict(QUALITY_LIMITS, **(limits or {}))
+    q = model_quality(model, lcao_result, atoms)
+    measured = {"electrons": abs(q["electrons (model, at E_F)"] - q["electrons (DFT p-d manifold)"]),
+                "band deviation (eV)": q["max band deviation in (-1.0, 1.0) eV (eV)"],
+                "hermiticity (eV)": q["max |H(R) - H(-R)^H| (eV)"],
+                "symmetry (eV)": q["max symmetry violation (eV)"]}
+    bad = [f"{k} = {v:.4g} > {limits[k]:g}" for k, v in measured.items() if not v <= limits[k]]
+    if bad:
+        raise ModelQualityError(f"model {name or model.labels[0]} fails its checks: {'; '.join(bad)} "
+                                f"(window {model.info.get('window')} eV). Change the window or the basis.")
+    return q
 
 
 def pd_electrons(lcao_result: dict) -> float:

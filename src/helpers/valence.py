@@ -77,8 +77,11 @@ def nominal_d_electrons(lcao_result: dict) -> float:
 def layer_models(lcao_result: dict, grid, e_low: float, width: float) -> dict:
     """The two bases of a layer: {'pd': (model, shells, electrons), 'effective': (model, shells,
     nominal electrons)}, and 'local': the crystal-field orbitals a..e of each W (5x5 unitary
-    columns, from the effective model, second W matched to the first)."""
+    columns, from the effective model, second W matched to the first). The p-d model is checked
+    (helpers.orbital_order.check_model) before it is used."""
+    from .dft import atoms_from
     pd = oo.pd_model(lcao_result)
+    oo.check_model(pd, lcao_result, atoms_from(lcao_result["inputs"]["atoms"]), name="p-d model of the layer")
     eff, _, _ = oo.downfold_d(pd, grid, e_low, width)
     return {"pd": (pd, oo.d_shells(pd), oo.pd_electrons(lcao_result)),
             "effective": (eff, oo.d_shells(eff), nominal_d_electrons(lcao_result)),
