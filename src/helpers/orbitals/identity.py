@@ -262,3 +262,100 @@ def name_by_overlap(vectors: np.ndarray, reference: np.ndarray, names: list) -> 
     for r, c in zip(rows, cols):
         out[c] = names[r]
     return out
+
+
+# --- the readings of "a, b, c" -------------------------------------------------------------------
+
+READINGS = ("energy order", "continuity from 1T", "local octahedral frame", "trigonal frame")
+#: What each reading means by the levels of a, b, c.
+READING_MEANS = {
+    "energy order": "eigenvalues of the on-site block; a, b, c the three lowest",
+    "continuity from 1T": "eigenvalues; a the descendant of the 1T a1g level, b and c of the 1T e_g^pi pair",
+    "local octahedral frame": "diagonal energies of the t2g orbitals xy', yz', xz' of the octahedron's own "
+                              "cubic axes; b, c the pair closest in energy, a the third",
+    "trigonal frame": "diagonal energies of a1g and the two e_g^pi built on the octahedron's own axes "
+                      "(split by the site mirror)"}
+#: Two levels closer than this (eV) are called degenerate: k_B T at 300 K.
+DEGENERACY_TOL = 0.025
+
+
+def complete_basis(cols: np.ndarray) -> np.ndarray:
+    """A 5x5 orthogonal matrix whose first columns are the (orthonormal) `cols`."""
+    q, _ = np.linalg.qr(np.column_stack([cols, np.eye(5)]))
+    q = q[:, :5]
+    q[:, :cols.shape[1]] = cols
+    return q
+
+
+def generic_field(ops: list, seed: int = 1) -> np.ndarray:
+    """A random real symmetric 5x5 crystal field averaged over the site group `ops`: what every
+    field of that symmetry shares, and nothing more."""
+    rng = np.random.default_rng(seed)
+    h = rng.normal(size=(5, 5))
+    h = h + h.T
+    D = [d_representation(o) for o in ops]
+    return sum(d @ h @ d.T for d in D) / len(D)
+
+
+def symmetry_forced(u: np.ndarray, v: np.ndarray, ops: list, kind: str, tol: float = 0.02) -> bool:
+    """Whether the site symmetry alone makes two orbitals' levels equal, for any crystal field:
+    for kind 'diagonal', their diagonal energies; for kind 'eigenvalues', the two eigenvalues of the
+    field restricted to span{u, v}. Tested on a generic field of the symmetry (generic_field).
+    A degeneracy that symmetry forces is a consistency check of the code, not evidence."""
+    if kind not in ("diagonal", "eigenvalues"):
+        raise ValueError(f"kind={kind!r}: choose 'diagonal' or 'eigenvalues'")
+    g = generic_field(ops)
+    scale = np.abs(g).max()
+    if kind == "diagonal":
+        return bool(abs(u @ g @ u - v @ g @ v) < tol * scale)
+    B = np.column_stack([u, v])
+    w = np.linalg.eigvalsh(B.T @ g @ B)
+    return bool(abs(w[1] - w[0]) < tol * scale)
+
+
+def reading(h5: np.ndarray, atoms: Atoms, index: int, name: str, names_from_1T: list | None = None) -> dict:
+    """Orbitals a, b, c of the metal `index` (on-site block `h5`, cell-frame d basis) under one
+    reading (READINGS): the 5x5 orbital matrix (columns a, b, c, then the rest), the three energies
+    (eV) in the sense of the reading, the b-c splitting (eV), whether b and c count as degenerate
+    (DEGENERACY_TOL) and whether a site operation exchanges them (degeneracy forced by symmetry).
+    `names_from_1T`: the continuity names (a1g, epi+, ...) of the eigenvectors of parity_levels,
+    from follow() along a path; without it they are taken by overlap with the trigonal orbitals."""
+    if name not in READINGS:
+        raise ValueError(f"reading={name!r}: choose from {list(READINGS)}")
+    h5 = np.real(0.5 * (h5 + h5.conj().T))
+    ops = site_operations(atoms, index)
+    frame = octahedral_frame(atoms, index)
+    if name == "energy order":
+        w, v = np.linalg.eigh(h5)
+        orbs, e = v, w[:3]
+    elif name == "continuity from 1T":
+        w, v, _ = parity_levels(h5, ops)
+        trig, tnames = trigonal_orbitals(frame, ops)
+        names = names_from_1T or name_by_overlap(v, trig, tnames)
+        a = names.index("a1g")
+        pis = [i for i, n in enumerate(names) if n.startswith("epi")]
+        pis.sort(key=lambda i: w[i])
+        order = [a] + pis
+        orbs = complete_basis(v[:, order])
+        e = w[order]
+    elif name == "local octahedral frame":
+        V = frame_orbitals(frame)[:, [0, 1, 3]]
+        d = diagonal_energies(h5, V)
+        pairs = [(0, 1), (0, 2), (1, 2)]
+        i, j = min(pairs, key=lambda p: abs(d[p[0]] - d[p[1]]))
+        k = ({0, 1, 2} - {i, j}).pop()
+        i, j = sorted((i, j), key=lambda m: d[m])
+        orbs = complete_basis(V[:, [k, i, j]])
+        e = d[[k, i, j]]
+    else:
+        trig, tnames = trigonal_orbitals(frame, ops)
+        d = diagonal_energies(h5, trig)
+        i, j = sorted((1, 2), key=lambda m: d[m])
+        orbs = complete_basis(trig[:, [0, i, j]])
+        e = d[[0, i, j]]
+    split = float(abs(e[2] - e[1]))
+    return {"reading": name, "orbitals": orbs, "energies_eV": np.asarray(e, float), "bc_splitting_eV": split,
+            "degenerate": split < DEGENERACY_TOL,
+            "forced by symmetry": symmetry_forced(orbs[:, 1], orbs[:, 2], ops,
+                                                  "eigenvalues" if name in READINGS[:2] else "diagonal"),
+            "a lowest": bool(e[0] < min(e[1], e[2]))}
