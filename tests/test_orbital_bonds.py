@@ -204,16 +204,32 @@ def test_bonds_are_listed_once_and_hopping_reverses_to_its_adjoint():
         assert np.allclose(B.bond_hopping(eff, rev, O[b["j"]], O[b["i"]]), T.conj().T)
 
 
-def test_bond_table_same_sublattice_bonds_cannot_decide():
+@pytest.fixture(scope="module")
+def synthetic_rows():
     eff = synthetic_model()
     O = [np.linalg.eigh(eff.onsite()[s][:, s])[1] for s in (slice(0, 5), slice(5, 10))]
-    rows = B.bond_table(eff, O, U, J, max_length=3.2)
+    return B.bond_table(eff, O, U, J, max_length=3.2)
+
+
+def test_bond_table_same_sublattice_bonds_cannot_decide(synthetic_rows):
+    rows = synthetic_rows
     chain = [r for r in rows if r["i"] == r["j"]]
     assert chain and all(r["E2 AFO - FO (meV)"] == pytest.approx(0, abs=1e-9) for r in chain)
     hetero = [r for r in rows if r["i"] != r["j"]]
     assert hetero and all(r["E2 AFO b-c (meV)"] == r["E2 b2c2 (meV)"] for r in hetero)
     pf = B.per_formula_unit(rows)
     assert pf["E2 (meV/f.u.)"]["FO b-b"] == pytest.approx(sum(r["E2 b2b2 (meV)"] for r in rows) / 2)
+
+
+def test_plot_draws_one_bar_per_bond_and_pattern(synthetic_rows):
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    ax, ax2 = B.plot_bond_energies(ax, synthetic_rows)
+    heights = sorted(p.get_height() for p in ax.patches)
+    assert len(ax.patches) == len(synthetic_rows) * len(B.PATTERNS)
+    assert np.allclose(heights, sorted(r[f"E2 {p} (meV)"] for r in synthetic_rows for p in B.PATTERNS))
+    assert "(meV)" in ax.get_ylabel()
+    plt.close(fig)
 
 
 def test_relaxed_d2_layer_bonds():

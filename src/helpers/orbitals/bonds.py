@@ -275,7 +275,11 @@ def pinned_energies(levels_i, levels_j, T, U: float, J: float, h: float = -0.3, 
     cluster Hamiltonian in the pinned ground state, a variational energy of the pattern),
     E_nominal = E_pinned - 4h (the first-order pinning energy of the perfect pattern removed),
     and gain = E_var - E_phi (all-order energy gain relative to the unperturbed product state).
-    'AFO - FO' entries: mean of b2c2, c2b2 minus mean of b2b2, c2c2 for E_var and E_nominal (eV)."""
+    'AFO - FO' entries: mean of b2c2, c2b2 minus mean of b2b2, c2c2 for E_var and E_nominal (eV).
+    The estimate stands for the pattern only where n_pinned is near 4: against Hund's J (the d2
+    triplet lies ~3J below a doublon) or a strongly covalent bond a field of a few tenths of an eV
+    does not hold it. The field also shifts the virtual states, so gain differs from the
+    second-order E2 already at order T^2 (by a relative O(h/U))."""
     if not np.isfinite(h) or h >= 0:
         raise ValueError(f"h={h}: the pinning field must be a negative energy (eV) to favour a pattern")
     configs = CONFIGS if configs is None else configs
