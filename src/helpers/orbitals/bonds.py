@@ -472,5 +472,5 @@ def plot_bond_energies(ax, rows: list):
     ax2.set_ylabel("ED orbital correlation ⟨(n_b−n_c)(n_b−n_c)⟩_c")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=7, ncol=3, loc="lower left")
+    ax.legend(h1 + h2, l1 + l2, fontsize=7, ncol=3, loc="best")
     return ax, ax2
