@@ -52,3 +52,31 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
     ax.legend(uniq.values(), uniq.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
               fontsize=8, frameon=False)
     return ax
+
+
+def model_bands(ax, lcao_result: dict, model, title: str = "", ylim=(-6, 4)):
+    """DFT bands (grey) of a cached LCAO result along its path and those of a tight-binding model
+    built from it (red dashed), E - E_F in eV."""
+    from pathlib import Path
+    data = np.load(Path(lcao_result["cache_entry"]) / lcao_result["npz"])
+    x = np.array(lcao_result["path_x"])
+    e = data["e_path"] if "e_path" in data.files else data["e_path_s"][0]
+    ax.plot(x, e - lcao_result["fermi_level_eV"], color="0.6", lw=2.5)
+    ax.plot(x, model.bands(data["path_kpts"]), "--", color="tab:red", lw=1)
+    ax.set_xticks(lcao_result["path_special_x"], lcao_result["path_labels"])
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_ylim(*ylim)
+    ax.set_title(f"{title}: DFT (grey), p–d model (red)", fontsize=10)
+
+
+def path_levels(ax, rows: list):
+    """On-site levels (eV) of the effective W-5d orbitals along the 1T -> distorted path, one line
+    per orbital named after its 1T origin; solid: mirror-even, dashed: mirror-odd."""
+    names = list(dict.fromkeys(r["orbital"] for r in rows))
+    for i, n in enumerate(names):
+        pts = sorted((r["lambda"], r["E (eV)"], r["parity"]) for r in rows if r["orbital"] == n)
+        lam, e, par = zip(*pts)
+        ax.plot(lam, e, "-o" if par[-1] != "-" else "--o", color=f"C{i}", label=f"{n} ({par[-1] or '?'})")
+    ax.set_xlabel("fraction of the way from 1T (0) to the relaxed d2 layer (1)")
+    ax.set_ylabel("on-site level of W1, E − E$_F$ (eV)")
+    ax.legend(fontsize=8, ncol=2, loc="center left", bbox_to_anchor=(1.0, 0.5))

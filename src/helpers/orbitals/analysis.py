@@ -110,3 +110,343 @@ def orbital_dipole_rows(m: dict, volume_A3: float, readings_: dict | None = None
                              "p_z TB (e·Å)": tb[site][i],
                              "P_z (μC/cm²)": float(dipole_density_uC_cm2(full[site][i], volume_A3))})
     return rows
+
+
+# --- verdicts over the choices of ours -----------------------------------------------------------
+
+def robust_verdict(outcomes: dict) -> dict:
+    """Verdict on a claim from its outcome under every variant {variant: True/False/None}:
+    'reproduced' if it holds in every variant that decides, 'not reproduced' if it fails in every
+    one, 'undetermined' if it flips (with the variants on each side); None outcomes (the variant
+    cannot decide, e.g. a state does not survive) are listed apart."""
+    yes = [k for k, v in outcomes.items() if v is True]
+    no = [k for k, v in outcomes.items() if v is False]
+    none = [k for k, v in outcomes.items() if v is None]
+    verdict = ("not computed here" if not (yes or no) else "reproduced" if not no else
+               "not reproduced" if not yes else "undetermined")
+    return {"verdict": verdict, "holds in": yes, "fails in": no, "undecided in": none,
+            "range": f"holds in {len(yes)} of {len(yes) + len(no)} variants that decide"
+                     + (f" ({len(none)} undecided)" if none else "")}
+
+
+def orbitals_for(m: dict, reading_name: str, names_from_1T: list | None = None) -> list:
+    """The orbital matrices (columns a, b, c, ...) of both W of layer model `m` under a reading;
+    W2's are the inversion image of W1's (the same coefficients)."""
+    atom = oo.metal_atoms(m["eff"])[0]
+    x = idt.reading(onsite_block(m["eff"]), m["atoms"], atom, reading_name,
+                    names_from_1T if reading_name == "continuity from 1T" else None)
+    return [np.real(x["orbitals"])] * len(oo.d_shells(m["eff"]))
+
+
+#: Pinning field (eV) of the all-order cluster estimate: weaker fields do not hold the patterns
+#: (pinned occupation well below 4 of 4 at -0.3 eV; helpers.orbitals.bonds.pinned_energies).
+PIN_FIELD = -2.0
+
+
+def bond_rows(m: dict, label: str, profile: str, readings_, Us, Js, names_from_1T=None,
+              h: float = PIN_FIELD) -> dict:
+    """Per reading: the cached W-W bond scan (helpers.orbitals.bonds.cached_scan) over Us x Js (eV)
+    and its summary rows."""
+    from . import bonds
+    out = {}
+    for r in readings_:
+        orbs = orbitals_for(m, r, names_from_1T)
+        res = bonds.cached_scan(label, profile, m["eff"], orbs, Us, Js, h=h)
+        out[r] = {"scan": res, "summary": bonds.scan_summary(res)}
+    return out
+
+
+# --- the layers of the pages ----------------------------------------------------------------------
+
+def layer_structures(material: str, profile: str, vacuum: float) -> dict:
+    """The layers the sub-eV pages study: the fictitious 1T and relaxed d2 layers of the AFE page
+    (cached relaxations) and the experimental layer."""
+    from .. import afe, dft, params, structures
+    lattice = afe.relax_layer(material, "d2", params.settings(profile))
+    return {"1T": dft.atoms_from(lattice["1T"]["final"]),
+            "relaxed d2": dft.atoms_from(lattice["distorted"]["final"]),
+            "experiment": structures.monolayer_1Tprime(material, vacuum=vacuum)}
+
+
+def layer_models(material: str, settings: dict, basis: str, grid, e_low: float, width: float,
+                 window=oo.PD_WINDOW, moments: bool = False, names=("1T", "relaxed d2", "experiment")) -> dict:
+    """Checked layer models (layer_model) of the layers of layer_structures, from cached LCAO runs
+    (`moments`: the runs that also hold the z matrices)."""
+    from .. import dft
+    structs = layer_structures(material, settings["profile"], settings["vacuum"])
+    out = {}
+    for name in names:
+        at = structs[name]
+        lc = dft.lcao(at, settings, f"{material}-{name.replace(' ', '-')}", basis=basis, moments=moments)
+        out[name] = layer_model(lc, at, grid, e_low, width, window, name=name)
+    return out
+
+
+def path_models(material: str, settings: dict, basis: str, grid, e_low: float, width: float, lambdas,
+                window=oo.PD_WINDOW) -> list:
+    """[(lam, layer model)] along the straight path from the 1T layer (lam = 0) to the relaxed d2
+    layer (lam = 1), each from a cached LCAO run with z matrices."""
+    from .. import dft
+    lambdas = sorted(float(x) for x in lambdas)
+    if not lambdas or lambdas[0] != 0.0 or lambdas[-1] != 1.0:
+        raise ValueError(f"path_lambdas={lambdas}: must start at 0 (1T) and end at 1 (relaxed d2)")
+    structs = layer_structures(material, settings["profile"], settings["vacuum"])
+    out = []
+    for lam in lambdas:
+        at = (structs["1T"] if lam == 0 else structs["relaxed d2"] if lam == 1 else
+              idt.interpolate(structs["1T"], structs["relaxed d2"], lam))
+        label = (f"{material}-1T" if lam == 0 else f"{material}-relaxed-d2" if lam == 1 else f"{material}-path-{lam:g}")
+        lc = dft.lcao(at, settings, label, basis=basis, moments=True)
+        out.append((lam, layer_model(lc, at, grid, e_low, width, window, name=f"path {lam:g}")))
+    return out
+
+
+def identity_robustness(material: str, settings: dict, basis: str, grid, width: float, e_lows, kpt_densities,
+                        window=oo.PD_WINDOW) -> list:
+    """b-c splitting (meV) of the relaxed d2 layer under every reading, for each downfolding window
+    e_low (eV) and each LCAO k density (1/Angstrom; cached runs): the choices of ours."""
+    rows = []
+    for kd in kpt_densities:
+        s = dict(settings, kpt_density=kd)
+        for e_low in e_lows:
+            m = layer_models(material, s, basis, grid, e_low, width, window, names=("relaxed d2",))["relaxed d2"]
+            for r, x in readings(m).items():
+                rows.append({"k density (1/Å)": kd, "e_low (eV)": e_low, "reading": r,
+                             "|E_b - E_c| (meV)": 1000 * x["bc_splitting_eV"], "degenerate": x["degenerate"],
+                             "forced by symmetry": x["forced by symmetry"]})
+    return rows
+
+
+def ordered_by_reading(material: str, profile: str, readings_: list, m: dict, e_low: float, width: float,
+                       J: float, main_reading: str, names_from_1T=None, verbose: bool = False) -> dict:
+    """The annealed ordered states (helpers.orbitals.ordered.page_results) of the relaxed d2 layer
+    with a, b, c under each reading: every part (cells, bases, interactions, convergence) for the
+    main reading, the primitive effective-basis run for the others. Returns {reading: page result}."""
+    from .. import dft, params, valence
+    from . import ordered
+    settings = params.settings(profile)
+    lc = dft.lcao(m["atoms"], settings, f"{material}-relaxed-d2", basis="dzp")
+    models = valence.layer_models(lc, oo.HF_GRID[profile], e_low, width)
+    out = {}
+    for r in readings_:
+        parts = (("primitive", "direct", "robustness", "convergence", "supercells", "pd") if r == main_reading
+                 else ("primitive",))
+        out[r] = ordered.page_results(material, profile, J=J, orbitals_per_site=orbitals_for(m, r, names_from_1T),
+                                      e_low=e_low, window_width=width, parts=parts, verbose=verbose,
+                                      models=models, label=f"{material}-relaxed-d2")
+    return out
+
+
+def ordered_comparison_rows(by_reading: dict, U: float) -> list:
+    """ordered.paper_comparison at U (eV) for every run of every reading."""
+    from . import ordered
+    rows = []
+    for r, page in by_reading.items():
+        for name, (res, n_fu) in page["runs"].items():
+            if U not in [float(u) for u in res["U_grid"]] and not any(abs(float(u) - U) < 1e-9 for u in res["U_grid"]):
+                continue
+            c = ordered.paper_comparison(ordered.pattern_rows(res, n_fu), U)
+            rows.append({"reading": r, "run": name, **c})
+    return rows
+
+
+# --- parameters, tables and verdicts of the AFO page ------------------------------------------------
+
+def check_parameters(U, J, U_scan, J_scan, e_low, e_low_scan, window_width, pd_window, path_lambdas,
+                     main_reading, hf_grid) -> None:
+    """Validate the AFO page's parameters before any work: ValueError naming the parameter."""
+    def number(name, v, lo, hi):
+        if not (isinstance(v, (int, float)) and lo <= v <= hi):
+            raise ValueError(f"{name}={v!r}: must be a number in [{lo}, {hi}]")
+    number("U", U, 0.1, 20)
+    number("J", J, 0, U / 3)
+    for u in U_scan:
+        number("U_scan entry", u, 0.1, 20)
+    for j in J_scan:
+        number("J_scan entry", j, 0, 5)
+    number("e_low", e_low, -5, 0)
+    for e in e_low_scan:
+        number("e_low_scan entry", e, -5, 0)
+    number("window_width", window_width, 0.01, 3)
+    if not (len(pd_window) == 2 and pd_window[0] < 0 < pd_window[1]):
+        raise ValueError(f"pd_window={pd_window!r}: must be [low, high] eV with low < 0 < high")
+    for lam in path_lambdas:
+        number("path_lambdas entry", lam, 0, 1)
+    if main_reading not in idt.READINGS:
+        raise ValueError(f"main_reading={main_reading!r}: choose from {list(idt.READINGS)}")
+    if hf_grid is not None and not (isinstance(hf_grid, (list, tuple)) and len(hf_grid) == 3
+                                    and all(isinstance(n, int) and n >= 1 for n in hf_grid)):
+        raise ValueError(f"hf_grid={hf_grid!r}: must be three positive integers")
+
+
+def bond_display_rows(rows: list) -> list:
+    """The columns of a bond table a reader needs: bond, length, the hoppings among a, b, c,
+    the naive ratio, second-order and pinned E(AFO) - E(FO), the ED orbital correlation."""
+    out = []
+    for r in rows:
+        out.append({"bond": f"{r['name']} R={tuple(r['R'])[:2]}", "length (Å)": r["length_A"],
+                    **{f"t_{p} (eV)": r[f"t_{p}"] for p in ("aa", "bb", "cc", "bc", "cb", "ab", "ac")},
+                    "(t_intra/t_inter)²": r["naive_ratio"], "perturbative": r["perturbative"],
+                    "E2 AFO − FO (meV)": r["E2 AFO - FO (meV)"], "pinned AFO − FO (meV)": r["pinned AFO - FO (meV)"],
+                    "ED orbital correlation": r["ED orbital correlation"]})
+    return out
+
+
+def bond_summary_rows(bond: dict) -> list:
+    """Per reading and (U, J): the bond sums of bonds.scan_summary."""
+    return [{"reading": r, **row} for r, v in bond.items() for row in v["summary"]]
+
+
+def dftu_occupations(material: str, settings: dict, basis: str, m: dict, U_eff: float, grid) -> dict:
+    """W-5d occupation matrices of the relaxed d2 layer: PBE, Hartree-Fock (Dudarev U_eff eV) on the
+    PBE p-d model, and the p-d model of GPAW's own DFT+U bands (cached LCAO run)."""
+    from .. import dft, hartree_fock as hf, wannier as W
+    lc = dft.lcao(m["atoms"], settings, f"{material}-relaxed-d2", basis=basis)
+    model = oo.pd_model(lc)
+    n_el = oo.pd_electrons(lc)
+    lc_u = dft.lcao(m["atoms"], settings, f"{material}-relaxed-d2-U{U_eff:g}", basis=basis, hubbard_U={"W": U_eff})
+    model_u = oo.pd_model(lc_u)
+    hk = model.hk(W.kgrid_points(grid))
+    start = oo.d_occupations(model, n_el, grid)
+    r = hf.solve(hk, oo.d_shells(model), n_el, U_eff, 0.0, n_init=start, width=0.02, mixing=0.15, max_iter=1500)
+    return {"PBE (U = 0)": start, f"Hartree-Fock, U_eff = {U_eff:g} eV": r.occupations,
+            f"GPAW DFT+U, U_eff = {U_eff:g} eV": oo.d_occupations(model_u, oo.pd_electrons(lc_u), grid)}
+
+
+CLAIMS = {
+    "b, c degenerate": "b and c stay degenerate in the distorted layer (|E_b − E_c| < 25 meV)",
+    "polarization > 100 meV": "doubly occupying b or c instead of a lowers E by > 100 meV/f.u. (annealed mean field, U)",
+    "AFO lowest (mean field)": "AFO lies below both FO states (annealed mean field, U)",
+    "AFO lowest (bonds)": "E(AFO) < E(FO) summed over the W–W bonds (second order where perturbative; pinned two-W ED)",
+    "t_intra > t_inter (W1–W2)": "intra-orbital b/c hopping exceeds inter-orbital on the W1–W2 bonds",
+}
+
+
+def afo_verdicts(id_rows: list, id_robust: list, bond: dict, cmp_rows: list, U: float, J: float,
+                 main_reading: str) -> list:
+    """One row per claim and reading: the verdict over the variants (robust_verdict), its range,
+    and whether it is a consistency check (a degeneracy the site symmetry forces)."""
+    rows = []
+    for r in idt.READINGS:
+        # 1. degeneracy: every k density and window of the relaxed layer, and the experimental layer
+        var = {f"k {x['k density (1/Å)']}, e_low {x['e_low (eV)']}": x["degenerate"] for x in id_robust
+               if x["reading"] == r}
+        var.update({f"{x['layer']}": x["degenerate"] for x in id_rows if x["reading"] == r})
+        forced = all(x["forced by symmetry"] for x in id_rows + id_robust if x["reading"] == r)
+        v = robust_verdict(var)
+        rows.append({"claim": CLAIMS["b, c degenerate"], "reading": r,
+                     "verdict": "consistency check (forced by the site mirror)" if forced and v["verdict"] == "reproduced"
+                     else v["verdict"], "range": v["range"]})
+        # 2, 3a: annealed mean field, every run of this reading
+        mine = [x for x in cmp_rows if x["reading"] == r]
+        for key, col in (("polarization > 100 meV", "(i) b/c polarization lowers E by > 100 meV/f.u."),
+                         ("AFO lowest (mean field)", "(ii) AFO below FO")):
+            v = robust_verdict({x["run"]: x[col] for x in mine})
+            rows.append({"claim": CLAIMS[key], "reading": r, "verdict": v["verdict"], "range": v["range"]})
+        # 3b: bond sums, every (U, J) scanned; second order only where perturbative, pinned ED where held
+        var = {}
+        for t in bond[r]["summary"]:
+            key = f"U {t['U_eV']:g}, J {t['J_eV']:g}"
+            var[f"{key}, 2nd order"] = (t["E2 AFO - FO (meV/f.u.)"] < 0) if t["perturbative"] else None
+            var[f"{key}, pinned ED"] = (t["pinned AFO - FO (meV/f.u.)"] < 0) if t["min pinned n"] >= 2.8 else None
+        v = robust_verdict(var)
+        rows.append({"claim": CLAIMS["AFO lowest (bonds)"], "reading": r, "verdict": v["verdict"], "range": v["range"]})
+        # 3c: hopping ratio on the W1-W2 bonds (independent of U, J: the first table)
+        t0 = bond[r]["scan"]["tables"][0]["rows"]
+        var = {f"{x['name']} R={tuple(x['R'])[:2]}": bool(x["t_intra_eV"] > x["t_inter_eV"]) for x in t0
+               if x["name"].startswith("W1-W2")}
+        v = robust_verdict(var)
+        rows.append({"claim": CLAIMS["t_intra > t_inter (W1–W2)"], "reading": r, "verdict": v["verdict"],
+                     "range": v["range"]})
+    for x in rows:
+        x["main reading"] = x["reading"] == main_reading
+    return rows
+
+
+def combined_verdict(verdicts: list, claim: str) -> dict:
+    """A claim's verdict across readings: the same when every reading agrees (consistency checks
+    aside), otherwise 'undetermined' with the readings on each side."""
+    mine = {x["reading"]: x["verdict"] for x in verdicts if x["claim"] == claim}
+    real = {k: v for k, v in mine.items() if not v.startswith("consistency")}
+    vals = set(real.values())
+    overall = vals.pop() if len(vals) == 1 else ("undetermined" if real else "consistency check")
+    return {"claim": claim, "verdict": overall, "by reading": mine}
+
+
+def afo_findings(verdicts: list, main_reading: str) -> str:
+    """Markdown summary of the AFO page's verdicts, generated from the rows."""
+    lines = []
+    for key, claim in CLAIMS.items():
+        c = combined_verdict(verdicts, claim)
+        by = "; ".join(f"{r}: {v}" for r, v in c["by reading"].items())
+        main = next(x for x in verdicts if x["claim"] == claim and x["reading"] == main_reading)
+        lines.append(f"- **{claim}** — **{c['verdict']}** across readings ({by}). Under the main reading "
+                     f"({main_reading}): {main['verdict']}, {main['range']}.")
+    return "\n".join(lines)
+
+
+# --- the FE page: dipoles ---------------------------------------------------------------------------
+
+def normalizations(p_eA: float, atoms, spacing_A: float) -> dict:
+    """One dipole p (e*Angstrom) expressed in the normalizations a reader may use: per formula-unit
+    volume (area per W x interlayer spacing), per two-W layer cell volume, per four-W Td bulk cell
+    (two layers), in microC/cm^2, and per area per W (2D, pC/m)."""
+    area = abs(np.linalg.det(np.array(atoms.cell)[:2, :2]))
+    n_w = sum(1 for s in atoms.get_chemical_symbols() if s in ("W", "Mo", "Re"))
+    e_per_A = 1.602176634e-19 / 1e-10           # C/m for 1 e/Angstrom
+    return {"per f.u. volume (μC/cm²)": float(dipole_density_uC_cm2(p_eA, area / n_w * spacing_A)),
+            "per layer cell volume (μC/cm²)": float(dipole_density_uC_cm2(p_eA, area * spacing_A)),
+            "per Td bulk cell, 4 f.u. (μC/cm²)": float(dipole_density_uC_cm2(p_eA, area * 2 * spacing_A)),
+            "per area per W, 2D (pC/m)": float(p_eA / (area / n_w) * e_per_A * 1e12)}
+
+
+def dipole_robustness(material: str, settings: dict, basis: str, grid, width: float, e_lows, layers=("relaxed d2", "experiment"),
+                      window=oo.PD_WINDOW) -> list:
+    """p_z of a, b, c of W1 (e*Angstrom, z matrices) under every reading, for each downfolding
+    window and layer, and whether b and c have opposite signs."""
+    rows = []
+    for e_low in e_lows:
+        ms = layer_models(material, settings, basis, grid, e_low, width, window, moments=True, names=layers)
+        for layer, m in ms.items():
+            d = [x for x in orbital_dipole_rows(m, 1.0) if x["W"] == 1]
+            for r in idt.READINGS:
+                p = {x["orbital"]: x["p_z (e·Å)"] for x in d if x["reading"] == r}
+                rows.append({"layer": layer, "e_low (eV)": e_low, "reading": r, "p_z a (e·Å)": p["a"],
+                             "p_z b (e·Å)": p["b"], "p_z c (e·Å)": p["c"],
+                             "b, c opposite": bool(np.sign(p["b"]) != np.sign(p["c"]))})
+    return rows
+
+
+def state_dipole_rows(by_reading: dict, m_moments: dict, U: float) -> list:
+    """Out-of-plane dipole (e*Angstrom per cell, relative to a2a2 of the same run) of every surviving
+    ordered state at U of the primitive effective-basis runs, from its self-consistent W-5d occupation
+    matrices and the on-site z matrices of the effective orbitals (from the moments LCAO run)."""
+    from . import ordered
+    rows = []
+    for r, page in by_reading.items():
+        models = page["models"]
+        eff = models["effective"][0]
+        s = m_moments["settings"]
+        pd = m_moments["pd"]
+        keep = np.concatenate(oo.d_shells(pd))
+        grid = tuple(eff.info["kgrid"])
+        Zeff = mom.effective_z(mom.z_model(m_moments["lcao"], pd), pd, keep, grid, eff.info["e_low_eV"],
+                               eff.info["width_eV"])
+        shells, atoms = oo.d_shells(eff), oo.metal_atoms(eff)
+        for name, (res, n_fu) in page["runs"].items():
+            if not name.startswith("primitive, effective") or "directly" in name:
+                continue
+            prow = {x["branch"]: x for x in ordered.pattern_rows(res, n_fu) if abs(x["U (eV)"] - U) < 1e-9}
+            p = {}
+            for b, br in res["branches"].items():
+                if b not in prow or not prow[b]["valid"] or br["final"] is None:
+                    continue
+                from ..manybody.uhf import UHFResult
+                occ = UHFResult.from_dict(br["final"]).occupations
+                p[b] = mom.state_dipole_z(Zeff, eff, shells, atoms, occ)
+            ref = p.get(ordered.REFERENCE)
+            for b, val in p.items():
+                rows.append({"reading": r, "run": name, "state": b, "pattern now": prow[b]["pattern now"],
+                             "survives": prow[b]["survives"], "p_z (e·Å/cell)": val,
+                             "p_z − p_z(a2a2) (e·Å/cell)": (val - ref) if ref is not None else np.nan})
+    return rows

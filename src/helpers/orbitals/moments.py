@@ -35,8 +35,8 @@ def z_model(lcao_result: dict, model: W.TBModel) -> W.TBModel:
     wanted, spin = model.info["wanted"], model.info.get("spin")
     window = model.info.get("window", (-np.inf, np.inf))
     *_, eps, A, data = W.model_inputs(lcao_result, wanted, spin)
-    Z = np.asarray(data["Z_knn"] if spin is None else np.load(
-        f"{lcao_result['cache_entry']}/{lcao_result['npz']}")["Z_sknn"][spin])
+    raw = np.load(f"{lcao_result['cache_entry']}/{lcao_result['npz']}")
+    Z = raw["Z_knn"] if spin is None else raw["Z_sknn"][spin]
     Zk = []
     for e, a, z in zip(eps, A, Z):
         chosen, U, _ = W.pwf_at_k(e, a, window)
