@@ -6,11 +6,18 @@ from __future__ import annotations
 import numpy as np
 
 
+VERDICTS = ("reproduced", "not reproduced", "not computed here", "undetermined", "consistency check")
+
+
 def verdict(ok) -> str:
-    """'reproduced' (True), 'not reproduced' (False), 'not computed here' (None), or 'undetermined'
-    (the string 'undetermined': the verdict flips across choices of ours, so no verdict is given)."""
-    return {True: "reproduced", False: "not reproduced", None: "not computed here",
-            "undetermined": "undetermined"}[ok]
+    """'reproduced' (True), 'not reproduced' (False), 'not computed here' (None), or a verdict
+    string: 'undetermined' (the verdict flips across choices of ours, so no verdict is given) or
+    'consistency check ...' (what symmetry forces: a test of the code, not of the paper)."""
+    if isinstance(ok, str):
+        if not ok.startswith(VERDICTS):
+            raise ValueError(f"verdict {ok!r}: must start with one of {VERDICTS}")
+        return ok
+    return {True: "reproduced", False: "not reproduced", None: "not computed here"}[ok]
 
 
 def row(rung: str, claim: str, paper, ours, criterion: str, ok: bool | None) -> dict:
