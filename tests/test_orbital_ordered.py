@@ -131,6 +131,19 @@ def test_two_site_model_virtual_hopping_picks_afo_or_fo(tmp_cache):
     assert c_intra["lowest surviving pattern"] == "a2a2"        # a is lowest and hops intra-orbitally too
 
 
+def test_plot_fills_exactly_the_surviving_points(tmp_cache):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    _, rows = run(dimer(-0.3, 0.0), (10.0, 6.0))
+    rows[2] = {**rows[2], "survives": False}                    # one point marked as not surviving
+    fig, ax = plt.subplots()
+    od.plot_patterns(ax, rows)
+    filled = sum(len(c.get_offsets()) for c in ax.collections if c.get_facecolors().size and c.get_facecolors()[0][3] > 0)
+    assert filled == sum(r["survives"] for r in rows if r["branch"] == r["pattern"]) == len(rows) - 1
+    plt.close(fig)
+
+
 def test_inversion_symmetry_switching_partners_are_degenerate(tmp_cache):
     """Symmetry check: in a periodic model with inversion exchanging the two W, the AFO state b2c2 and
     its switching partner c2b2 (the paper's +P and -P) have equal free energies at every U, in the

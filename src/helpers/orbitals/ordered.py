@@ -39,13 +39,14 @@ CELLS = {"primitive": (1, 1, 1), "2x1": (2, 1, 1), "1x2": (1, 2, 1)}
 #: (FO period doubled), or the AFO pattern alternates with its inversion partner; across the chains
 #: AFO alternates with its partner (the orbital counterpart of an antiferroelectric arrangement).
 EXTRA_PATTERNS = {(2, 1, 1): ("b2b2|c2c2", "b2c2|c2b2"), (1, 2, 1): ("b2c2|c2b2",)}
-#: Annealing settings per profile: U grid (eV), mean-field k grid per cell, Fermi-Dirac width (eV),
-#: and the k grids and widths of the convergence check (primitive cell, effective basis).
+#: Annealing settings per profile: U grid (eV), mean-field k grid per cell (the supercells' grids
+#: sample the same k density as the primitive one at 'paper'), that of the p-d basis, Fermi-Dirac
+#: width (eV), and the k grids and widths of the convergence check (primitive cell, effective basis).
 SETTINGS = {
-    "smoke": {"U_grid": [10.0, 6.0, 3.0], "grids": {(1, 1, 1): (4, 2, 1), (2, 1, 1): (2, 2, 1), (1, 2, 1): (4, 1, 1)},
-              "width": 0.05, "conv_grids": ((4, 2, 1), (6, 3, 1)), "conv_widths": (0.05, 0.1)},
+    "smoke": {"U_grid": [10.0, 6.0, 3.0], "grids": {(1, 1, 1): (4, 2, 1), (2, 1, 1): (2, 1, 1), (1, 2, 1): (2, 1, 1)},
+              "pd_grid": (2, 1, 1), "width": 0.05, "conv_grids": ((2, 1, 1), (4, 2, 1)), "conv_widths": (0.05, 0.1)},
     "paper": {"U_grid": valence.u_grid(10.0, 3.0, 0.5),
-              "grids": {(1, 1, 1): (12, 6, 1), (2, 1, 1): (6, 6, 1), (1, 2, 1): (12, 3, 1)},
+              "grids": {(1, 1, 1): (12, 6, 1), (2, 1, 1): (6, 6, 1), (1, 2, 1): (12, 3, 1)}, "pd_grid": (12, 6, 1),
               "width": 0.05, "conv_grids": ((8, 4, 1), (12, 6, 1), (16, 8, 1)), "conv_widths": (0.02, 0.05, 0.1)},
 }
 #: Threshold of claim (i), meV per formula unit.
@@ -88,6 +89,13 @@ def pattern_orbitals(pattern: str, n_sites: int, n_cells: int = 1) -> list:
     if len(parts) != n_cells:
         raise ValueError(f"patterns: {pattern!r} lists {len(parts)} sub-cells, the cell has {n_cells}")
     return [LETTERS.index(ch) for p in parts for ch in p[::2]]
+
+
+def pattern_name(orbitals: list, n_sites: int) -> str:
+    """The pattern name of orbital indices per W (inverse of pattern_orbitals; '|' between sub-cells
+    unless every sub-cell repeats the first)."""
+    parts = ["".join(f"{LETTERS[m]}2" for m in orbitals[i:i + n_sites]) for i in range(0, len(orbitals), n_sites)]
+    return parts[0] if len(set(parts)) == 1 else "|".join(parts)
 
 
 def pattern_of(branch: str) -> str:
@@ -212,9 +220,10 @@ def pattern_rows(result: dict, n_fu: int) -> list:
     """One row per branch and U step of an anneal_patterns result: pattern (the start it comes from),
     branch, U (eV), fate, 'valid' (converged, continuous, not collapsed, same d counts and moments:
     helpers.manybody.anneal), 'kept pattern' (on every W the requested orbital is still the most
-    occupied of a, b, c), 'survives' (both), F per cell (eV), F - F(a2a2) at that U (meV per formula
-    unit; NaN where the a2a2 branch is not valid), and per W (order of the cell) the d count, moment
-    (muB) and occupation (both spins) of the requested orbital."""
+    occupied of a, b, c), 'survives' (both), 'pattern now' (the most occupied of a, b, c on each W),
+    F per cell (eV), F - F(a2a2) at that U (meV per formula unit; NaN where the a2a2 branch is not
+    valid), and per W (order of the cell) the d count, moment (muB), occupation (both spins) of the
+    requested orbital and those of a, b, c."""
     if not (isinstance(n_fu, int) and n_fu >= 1):
         raise ValueError(f"n_fu={n_fu!r}: need the positive number of formula units per cell")
     n_sites = len(result["inputs"]["orbitals_per_site"])
@@ -226,14 +235,16 @@ def pattern_rows(result: dict, n_fu: int) -> list:
         want = pattern_orbitals(pat, n_sites, n_cells)
         for s in br["steps"]:
             occ = [np.add(*site) for site in s["observed"]["local_occupations"]]
-            kept = all(int(np.argmax(o[:3])) == m for o, m in zip(occ, want))
+            now = [int(np.argmax(o[:3])) for o in occ]
             row = {"pattern": pat, "branch": name, "U (eV)": s["U"], "fate": br["fate"], "valid": bool(s["valid"]),
-                   "kept pattern": bool(kept), "survives": bool(s["valid"] and kept), "F (eV/cell)": s["F"],
+                   "kept pattern": now == want, "survives": bool(s["valid"] and now == want),
+                   "pattern now": pattern_name(now, n_sites), "F (eV/cell)": s["F"],
                    "F − F(a2a2) (meV/f.u.)": 1000 * (s["F"] - ref[s["U"]]) / n_fu if s["U"] in ref else np.nan}
             for i, (site, o, m) in enumerate(zip(s["sites"], occ, want), 1):
                 row[f"W{i} d count"] = site["d_count"]
                 row[f"W{i} m (μB)"] = site["moment"]
                 row[f"W{i} n(requested)"] = float(o[m])
+                row[f"W{i} n(a, b, c)"] = ", ".join(f"{x:.2f}" for x in o[:3])
             rows.append(row)
     return rows
 
@@ -274,6 +285,8 @@ def paper_comparison(rows: list, U: float = 3.0, threshold_meV: float = CLAIM_I_
             "lowest b/c pattern − E(a2a2) (meV/f.u.)": bc,
             "lowest state": lowest["branch"] if lowest else None,
             "lowest state kept its pattern": lowest["kept pattern"] if lowest else None,
+            "lowest state's pattern now": lowest["pattern now"] if lowest else None,
+            "lowest state n(a, b, c) of W1": lowest["W1 n(a, b, c)"] if lowest else None,
             "lowest state |m| max (μB)": (max(abs(v) for k, v in lowest.items() if k.endswith("m (μB)"))
                                           if lowest else np.nan),
             "lowest surviving pattern": best["pattern"] if best else None,
@@ -330,27 +343,34 @@ def plot_patterns(ax, rows: list, title: str = "") -> None:
 
 def page_results(material: str = "WTe2", profile: str = "paper", interaction: str = "slater", J: float = 0.5,
                  dc: str = "FLL", orbitals_per_site=None, e_low: float = -1.5, window_width: float = 0.5,
-                 parts=("primitive", "robustness", "convergence", "supercells", "pd"), verbose: bool = True) -> dict:
+                 parts=("primitive", "direct", "robustness", "convergence", "supercells", "pd"), verbose: bool = True,
+                 models: dict | None = None, label: str | None = None) -> dict:
     """Every run of the sub-eV ordered states of the relaxed d2 layer (cached): the effective basis in
-    the primitive cell ('primitive'), robustness variants there ('robustness': Dudarev J = 0 and Slater
+    the primitive cell ('primitive'), the same starts converged directly at U_min without annealing
+    ('direct': does an ordered state exist there at all?), robustness variants ('robustness': Dudarev J = 0 and Slater
     J + 0.3 eV), the k-grid and width check ('convergence'), the 2x1 and 1x2 supercells ('supercells'),
-    the p-d basis in the primitive cell ('pd'). Returns {models, U_grid, runs {name: (result, n_fu)},
-    convergence (rows)}."""
+    the p-d basis in the primitive cell ('pd'), with the annealing settings of `profile` (SETTINGS).
+    The models are those of the layer's cached LCAO (helpers.valence.layer_models), unless `models`
+    (same form) and their `label` are given. Returns {models, U_grid, label, runs {name: (result,
+    formula units per cell)}, convergence (rows)}."""
     from .. import afe, dft, params
     from .. import orbital_order as oo
     if profile not in SETTINGS:
         raise ValueError(f"profile={profile!r} is not allowed; choose from {list(SETTINGS)}")
-    unknown = set(parts) - {"primitive", "robustness", "convergence", "supercells", "pd"}
+    unknown = set(parts) - {"primitive", "direct", "robustness", "convergence", "supercells", "pd"}
     if unknown:
         raise ValueError(f"parts: unknown {sorted(unknown)}")
     valence.interactions_at(interaction, J, dc)
     st = SETTINGS[profile]
-    settings = params.settings(profile)
-    lattice = afe.relax_layer(material, "d2", settings)
-    at = dft.atoms_from(lattice["distorted"]["final"])
-    label = f"{material}-relaxed-d2"
-    lc = dft.lcao(at, settings, label, basis="dzp")
-    models = valence.layer_models(lc, oo.HF_GRID[profile], e_low, window_width)
+    if models is None:
+        settings = params.settings(profile)
+        lattice = afe.relax_layer(material, "d2", settings)
+        at = dft.atoms_from(lattice["distorted"]["final"])
+        label = f"{material}-relaxed-d2"
+        lc = dft.lcao(at, settings, label, basis="dzp")
+        models = valence.layer_models(lc, oo.HF_GRID[profile], e_low, window_width)
+    elif not label:
+        raise ValueError("label: name the given models (it is part of the cache entry names)")
     orbs = models["local"] if orbitals_per_site is None else orbitals_per_site
     U_grid, width = st["U_grid"], st["width"]
     g1 = st["grids"][(1, 1, 1)]
@@ -365,6 +385,9 @@ def page_results(material: str = "WTe2", profile: str = "paper", interaction: st
 
     if "primitive" in parts:
         run(f"primitive, effective, {main}", "effective", prim, U_grid, g1, width, interaction, J, dc, orbs)
+    if "direct" in parts:
+        run(f"primitive, effective, {main}, directly at U = {U_grid[-1]:g} eV", "effective", prim, U_grid[-1:], g1,
+            width, interaction, J, dc, orbs)
     if "robustness" in parts:
         run("primitive, effective, dudarev, J = 0 eV, FLL", "effective", prim, U_grid, g1, width, "dudarev", 0.0,
             "FLL", orbs)
@@ -380,8 +403,9 @@ def page_results(material: str = "WTe2", profile: str = "paper", interaction: st
             run(f"{cname}, effective, {main}", "effective", s, U_grid, st["grids"][cell], width, interaction, J, dc,
                 orbs, cell)
     if "pd" in parts:
-        s = pattern_starts(models, orbs, basis="pd", grid=g1, width=width)
-        run(f"primitive, pd, {main}", "pd", s, U_grid, g1, width, interaction, J, dc, orbs)
+        gp = st["pd_grid"]
+        s = pattern_starts(models, orbs, basis="pd", grid=gp, width=width)
+        run(f"primitive, pd, {main}", "pd", s, U_grid, gp, width, interaction, J, dc, orbs)
     n_w = len(models["effective"][1])
     return {"models": models, "U_grid": U_grid, "label": label, "convergence": conv,
             "runs": {k: (v, n_w * int(np.prod(v["inputs"]["cell"]))) for k, v in runs.items()}}
