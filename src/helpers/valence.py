@@ -54,16 +54,19 @@ DOUBLE_COUNTINGS = ("FLL", "AMF")
 FILLED_P = {"Te": 6, "Se": 6, "S": 6}
 
 
-def interactions_at(kind: str, J: float, dc: str, f4_over_f2: float = 0.625):
-    """U -> [Interaction, Interaction] for the two W shells: the full Slater d shell (U, J, the stated
-    F4/F2, double counting `dc`) or Dudarev's U_eff = U - J (helpers.manybody.interaction)."""
+def interactions_at(kind: str, J: float, dc: str, f4_over_f2: float = 0.625, n_shells: int = 2):
+    """U -> one Interaction per W shell (`n_shells`, two in the primitive cell): the full Slater d
+    shell (U, J, the stated F4/F2, double counting `dc`) or Dudarev's U_eff = U - J
+    (helpers.manybody.interaction)."""
     if kind not in INTERACTIONS:
         raise ValueError(f"interaction={kind!r} is not allowed; choose from {list(INTERACTIONS)}")
     if dc not in DOUBLE_COUNTINGS:
         raise ValueError(f"double_counting={dc!r} is not allowed; choose from {list(DOUBLE_COUNTINGS)}")
+    if not (isinstance(n_shells, int) and n_shells >= 1):
+        raise ValueError(f"n_shells={n_shells!r}: need a positive integer")
     if kind == "slater":
-        return lambda U: [I.slater(U, J, dc=dc, f4_over_f2=f4_over_f2)] * 2
-    return lambda U: [I.dudarev(U, J)] * 2
+        return lambda U: [I.slater(U, J, dc=dc, f4_over_f2=f4_over_f2)] * n_shells
+    return lambda U: [I.dudarev(U, J)] * n_shells
 
 
 def nominal_d_electrons(lcao_result: dict) -> float:
@@ -157,10 +160,15 @@ def model_fingerprint(model: W.TBModel) -> str:
 
 def anneal_layer(label: str, profile: str, models: dict, basis: str, starts: dict, U_grid, grid,
                  interaction: str = "slater", J: float = 0.5, dc: str = "FLL", f4_over_f2: float = 0.625,
-                 width: float = 0.05, force: bool = False) -> dict:
+                 width: float = 0.05, force: bool = False, kind: str = "anneal", extra_inputs: dict | None = None,
+                 observe=None) -> dict:
     """Interaction annealing of `starts` on one basis of `layer_models`, cached (kind 'anneal'):
     U from U_grid[0] down to U_grid[-1] (eV), k grid `grid`, Fermi-Dirac width `width` (eV).
-    Returns helpers.manybody.anneal.anneal's result (branches with every step)."""
+    Returns helpers.manybody.anneal.anneal's result (branches with every step).
+    Other callers (helpers.orbitals.ordered) name their own cache `kind`, add what else defines
+    their run to the key (`extra_inputs`, absent from the valence keys) and may record
+    `observe(UHFResult)` at every step (helpers.manybody.anneal.anneal). Every W shell of the
+    model (any number, e.g. in a supercell) gets the same interaction."""
     if basis not in BASES:
         raise ValueError(f"basis={basis!r} is not allowed; choose from {list(BASES)}")
     U_grid = [float(u) for u in U_grid]
@@ -169,20 +177,22 @@ def anneal_layer(label: str, profile: str, models: dict, basis: str, starts: dic
     if not (isinstance(J, (int, float)) and 0 <= J <= min(U_grid)):
         raise ValueError(f"J={J!r}: must be a number of eV in [0, min(U_grid)]")
     model, shells, n_el = models[basis]
-    inters = interactions_at(interaction, J, dc, f4_over_f2)
+    inters = interactions_at(interaction, J, dc, f4_over_f2, len(shells))
     inputs = {"model": model_fingerprint(model), "basis": basis, "n_electrons": float(n_el),
               "grid": list(grid), "U_grid": U_grid, "interaction": interaction, "J": float(J), "dc": dc,
               "f4_over_f2": float(f4_over_f2), "width": float(width), "solver": SOLVER,
               "retries": list(mb_anneal.RETRIES), "identity_from": IDENTITY[basis], "continuity": CONTINUITY,
               "starts": {k: [[np.round(np.real(x), 8).tolist() for x in site] for site in v]
                          for k, v in sorted(starts.items())}}
+    if extra_inputs:
+        inputs.update(extra_inputs)
     hk = model.hk(W.kgrid_points(grid))
 
     def compute(workdir):
         return mb_anneal.anneal(hk, shells, inters, n_el, starts, U_grid, width=width, solver_kw=SOLVER,
-                                identity_from=IDENTITY[basis], **CONTINUITY)
+                                identity_from=IDENTITY[basis], observe=observe, **CONTINUITY)
 
-    return cache.cached(f"anneal-{label}-{basis}", profile, inputs, compute, force=force)
+    return cache.cached(f"{kind}-{label}-{basis}", profile, inputs, compute, force=force)
 
 
 def branch_rows(result: dict, n_fu: int) -> list:

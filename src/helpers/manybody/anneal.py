@@ -64,14 +64,16 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
            collapse_tol: float = 1e-3, count_tol: float = 0.5, moment_tol: float = 0.75,
            solver_kw: dict | None = None, retries=RETRIES, identity_from: str = "start",
            jump_tol: float = 0.2, refine: int = 2, follow_fallen: bool = True,
-           verbose: bool = True) -> dict:
+           verbose: bool = True, observe=None) -> dict:
     """Follow every start of `starts` (name -> per-shell (n_up, n_dn)) along U_grid (eV, strictly
     decreasing). interactions_at(U) returns the per-shell Interactions at U. Returns a JSON-able
     dict: {'U_grid', 'settings', 'branches': {name: {'steps', 'fate', 'ends_at_U', 'final'}}}, each
     step {U, F, E, converged, iterations, total_moment, sites (uhf.site_summary per shell),
     valid}; a step that does not converge is retried with each of `retries` (solver settings)
     before the branch is declared not converged; 'ends_at_U' is the U of the last step, where the fate was decided (U_min for survivors),
-    'final' the last UHF state (UHFResult.to_dict)."""
+    'final' the last UHF state (UHFResult.to_dict). With `observe` (a function of the UHFResult
+    returning JSON-able data, e.g. occupations of chosen orbitals), every step also holds
+    'observed': observe(result)."""
     U_grid = [float(u) for u in U_grid]
     if len(U_grid) == 0 or any(b >= a for a, b in zip(U_grid, U_grid[1:])):
         raise ValueError(f"U_grid: need a non-empty, strictly decreasing list, got {U_grid}")
@@ -119,6 +121,8 @@ def anneal(hk, shells, interactions_at, n_electrons, starts: dict, U_grid, width
             branches[name]["steps"].append({"U": U, "F": r.free_energy, "E": r.energy, "converged": r.converged,
                                             "iterations": r.iterations, "dF": r.dF, "dn": r.dn, "total_moment": r.total_moment,
                                             "substeps": nsub, "sites": r.sites(), "valid": True})
+            if observe is not None:
+                branches[name]["steps"][-1]["observed"] = observe(r)
             branches[name]["final"] = r.to_dict()
         U_prev = U
         ended = {}
