@@ -204,16 +204,23 @@ def path_models(material: str, settings: dict, basis: str, grid, e_low: float, w
 def identity_robustness(material: str, settings: dict, basis: str, grid, width: float, e_lows, kpt_densities,
                         window=oo.PD_WINDOW) -> list:
     """b-c splitting (meV) of the relaxed d2 layer under every reading, for each downfolding window
-    e_low (eV) and each LCAO k density (1/Angstrom; cached runs): the choices of ours."""
+    e_low (eV) and each LCAO k density (1/Angstrom; cached runs): the choices of ours. A model that
+    fails its checks (orbital_order.check_model) is not used: its rows say why, with no verdict."""
     rows = []
-    for kd in kpt_densities:
+    for kd in sorted(set([settings["kpt_density"]] + list(kpt_densities))):
         s = dict(settings, kpt_density=kd)
         for e_low in e_lows:
-            m = layer_models(material, s, basis, grid, e_low, width, window, names=("relaxed d2",))["relaxed d2"]
+            try:
+                m = layer_models(material, s, basis, grid, e_low, width, window, names=("relaxed d2",))["relaxed d2"]
+            except oo.ModelQualityError as err:        # a model that fails its checks is not used
+                rows += [{"k density (1/Å)": kd, "e_low (eV)": e_low, "reading": r, "|E_b - E_c| (meV)": np.nan,
+                          "degenerate": None, "forced by symmetry": None, "model": str(err).split(": ", 1)[1]}
+                         for r in idt.READINGS]
+                continue
             for r, x in readings(m).items():
                 rows.append({"k density (1/Å)": kd, "e_low (eV)": e_low, "reading": r,
                              "|E_b - E_c| (meV)": 1000 * x["bc_splitting_eV"], "degenerate": x["degenerate"],
-                             "forced by symmetry": x["forced by symmetry"]})
+                             "forced by symmetry": x["forced by symmetry"], "model": "passes its checks"})
     return rows
 
 
@@ -332,7 +339,8 @@ def afo_verdicts(id_rows: list, id_robust: list, bond: dict, cmp_rows: list, U: 
         var = {f"k {x['k density (1/Å)']}, e_low {x['e_low (eV)']}": x["degenerate"] for x in id_robust
                if x["reading"] == r}
         var.update({f"{x['layer']}": x["degenerate"] for x in id_rows if x["reading"] == r})
-        forced = all(x["forced by symmetry"] for x in id_rows + id_robust if x["reading"] == r)
+        forced = all(x["forced by symmetry"] for x in id_rows + id_robust
+                     if x["reading"] == r and x["forced by symmetry"] is not None)
         v = robust_verdict(var)
         rows.append({"claim": CLAIMS["b, c degenerate"], "reading": r,
                      "verdict": "consistency check (forced by the site mirror)" if forced and v["verdict"] == "reproduced"
