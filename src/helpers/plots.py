@@ -52,3 +52,52 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
     ax.legend(uniq.values(), uniq.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
               fontsize=8, frameon=False)
     return ax
+
+
+#: Colour of each rung's page in the energy-scale ladder.
+RUNG_COLORS = {"01_valence": "tab:purple", "02_afe_lattice": "tab:red", "03_afo_order": "tab:blue",
+               "04_fe_dipole": "tab:green"}
+#: Short name of each rung's page.
+RUNG_LABELS = {"01_valence": "valence", "02_afe_lattice": "AFE lattice", "03_afo_order": "AFO order",
+               "04_fe_dipole": "FE dipole"}
+
+
+def energy_scales(ax, scales, thermal: dict, skipped=()):
+    """The ladder of energy scales on a log axis (eV): one row per scale, largest on top (a filled
+    marker for a computed result, an open one for an input such as U), its value written beside it;
+    rows for the `skipped` (name, page, reason) scales say they are not shown; a dashed vertical
+    line at each thermal energy of `thermal` ({label: eV})."""
+    import textwrap
+
+    from .scales import format_energy
+    rows = [(s.name, s.page, s.value_eV, s.computed) for s in scales]
+    rows += [(name, page, None, True) for name, page, _ in skipped]
+    values = [v for _, _, v, _ in rows if v] + list(thermal.values())
+    if not values:
+        raise ValueError("energy_scales: nothing to draw (no scale and no thermal energy)")
+    lo, hi = min(values) / 4, max(values) * 6
+    y = np.arange(len(rows))[::-1]
+    for yi, (name, page, v, computed) in zip(y, rows):
+        color = RUNG_COLORS.get(page.rsplit("/", 1)[-1], "0.3")
+        if v is None:
+            ax.text(lo * 1.5, yi, "not shown: see the table below", color="0.45", style="italic",
+                    ha="left", va="center", fontsize=9)
+            continue
+        ax.hlines(yi, lo, v, color=color, lw=1.2, alpha=0.5)
+        ax.plot(v, yi, "o", ms=9, color=color, mfc=color if computed else "white", mew=2)
+        ax.annotate(format_energy(v), (v, yi),
+                    xytext=(9, 0), textcoords="offset points", va="center", fontsize=9)
+    styles = ["--", ":", "-."]
+    for (label, e), ls in zip(thermal.items(), styles):
+        ax.axvline(e, color="k", ls=ls, lw=1.2, label=label.replace("k_B T", r"$k_\mathrm{B}T$"))
+    ax.plot([], [], "o", color="0.3", mfc="white", mew=2, label="an input of the calculation, not a result")
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    stem = [page.rsplit("/", 1)[-1] for _, page, _, _ in rows]
+    ax.set_yticks(y, [textwrap.fill(name, 26) + f"\n({RUNG_LABELS.get(st, st)} page)"
+                      for (name, _, _, _), st in zip(rows, stem)], fontsize=9)
+    ax.set_xlabel("energy (eV, log scale)")
+    ax.grid(axis="x", which="major", color="0.9")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, fontsize=9, frameon=False)
+    return ax
