@@ -113,7 +113,7 @@ def _cell(value) -> str:
     if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
         return "—"
     if isinstance(value, (float, np.floating)):
-        text = f"{value:.6g}"
+        text = f"{value + 0.0:.6g}"                        # + 0.0: no "-0" from a rounded -0.0
     else:
         text = str(value)
     return _MD_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
@@ -152,13 +152,23 @@ def _check_key(key: str) -> None:
                          f"letters, digits and hyphens (it is also the figure's or table's label)")
 
 
+#: Resolution of glued figures (dots per inch); they are displayed at half that many pixels per
+#: inch (100, so an 8-inch figure is 800 CSS pixels wide: about the page width), sharp on HiDPI screens.
+FIGURE_DPI = 200
+
+
 def glue_figure(key: str, fig, source: str) -> None:
-    """Glue a matplotlib figure under `key` and its source line under `key`-source; the figure is
-    closed (so Jupyter does not show it twice)."""
+    """Glue a matplotlib figure as a PNG under `key` (whatever the matplotlib backend) and its
+    source line under `key`-source; the figure is closed (so Jupyter does not show it twice)."""
+    import io
+
     import matplotlib.pyplot as plt
+    from IPython.display import Image
     _check_key(key)
-    _glue(key, fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
     plt.close(fig)
+    _glue(key, Image(data=buf.getvalue(), format="png", retina=True))
     _glue(f"{key}-source", Markdown(source))
 
 

@@ -7,9 +7,11 @@ from ase import Atoms
 COLORS = {"W": "#4d4d4d", "Mo": "#6a5acd", "Te": "#d98c1a"}
 
 
-def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float = 1.5, title=""):
-    """Top view (x: chain direction, y: dimerization direction) of a layer, repeated, with the
-    in-plane part of each metal's local dipole drawn as an arrow (red +y, blue -y)."""
+def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float = 1.5, title="",
+                   legend: bool = True):
+    """Top view (x: chain direction, y: dimerization direction, Angstrom) of a layer, repeated, with
+    the in-plane part of each metal's local dipole drawn as an arrow (red +y, blue -y); `legend`
+    False leaves the legend to the caller (e.g. one for several panels, see `shared_legend`)."""
     big = atoms.repeat((*repeat, 1))
     sym = np.array(big.get_chemical_symbols())
     z = big.positions[:, 2]
@@ -38,6 +40,8 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
                                             color="tab:red" if p[1] > 0 else "tab:blue"), zorder=4)
                 ax.update_datalim([tip])   # annotations do not extend the axes by themselves
         ax.autoscale_view()
+        ax.plot([], [], color="tab:red", lw=2.5, label="dipole, +y")
+        ax.plot([], [], color="tab:blue", lw=2.5, label="dipole, −y")
     cell = np.array(atoms.cell)
     for i in range(repeat[0] + 1):
         ax.plot(*np.array([i * cell[0][:2], i * cell[0][:2] + repeat[1] * cell[1][:2]]).T, "k:", lw=0.6)
@@ -47,11 +51,22 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
     ax.set_xlabel("x (Å), W chains")
     ax.set_ylabel("y (Å)")
     ax.set_title(title)
-    handles, labels = ax.get_legend_handles_labels()
-    uniq = dict(zip(labels, handles))
-    ax.legend(uniq.values(), uniq.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
-              fontsize=8, frameon=False)
+    if legend:
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles))
+        ax.legend(uniq.values(), uniq.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
+                  fontsize=8, frameon=False)
     return ax
+
+
+def shared_legend(fig, axes, ncol: int = 4, fontsize: float = 9):
+    """One legend below all `axes` of `fig`, each label once (for panels drawn with legend=False)."""
+    uniq = {}
+    for ax in np.atleast_1d(axes):
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            uniq.setdefault(lab, h)
+    return fig.legend(uniq.values(), uniq.keys(), loc="lower center", ncol=ncol, fontsize=fontsize,
+                      frameon=False, bbox_to_anchor=(0.5, 0.0))
 
 
 #: Colour of each rung's page in the energy-scale ladder.
