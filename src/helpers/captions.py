@@ -179,6 +179,14 @@ def glue_table(key: str, df: pd.DataFrame, source: str) -> None:
     _glue(f"{key}-source", Markdown(source))
 
 
+def glue_markdown(key: str, text: str, source: str) -> None:
+    """Glue Markdown `text` (e.g. a MyST table with {doc} links, pasted with `:format: myst`) under
+    `key` and its source line under `key`-source."""
+    _check_key(key)
+    _glue(key, Markdown(text))
+    _glue(f"{key}-source", Markdown(source))
+
+
 def glue_missing(key: str, reason: str) -> None:
     """Glue a stand-in for a figure or table the page does not produce with its parameters (the
     markdown cell that pastes it must still find it): one cell saying `reason`."""
