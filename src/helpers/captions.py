@@ -152,8 +152,8 @@ def _check_key(key: str) -> None:
                          f"letters, digits and hyphens (it is also the figure's or table's label)")
 
 
-#: Resolution of glued figures (dots per inch); they are displayed at half that many pixels per
-#: inch (100, so an 8-inch figure is 800 CSS pixels wide: about the page width), sharp on HiDPI screens.
+#: Resolution of glued figures (dots per inch); they are displayed at 100 CSS pixels per inch, so a
+#: 7-inch figure is 700 pixels wide, the width of the page's text column, and sharp on HiDPI screens.
 FIGURE_DPI = 200
 
 
@@ -168,7 +168,10 @@ def glue_figure(key: str, fig, source: str) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
     plt.close(fig)
-    _glue(key, Image(data=buf.getvalue(), format="png", retina=True))
+    png = buf.getvalue()
+    width_px = int.from_bytes(png[16:20], "big")          # PNG header: IHDR width
+    # only the width is given, so a page narrower than the figure scales it without distorting it
+    _glue(key, Image(data=png, format="png", width=width_px * 100 // FIGURE_DPI))
     _glue(f"{key}-source", Markdown(source))
 
 

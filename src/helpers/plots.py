@@ -96,7 +96,7 @@ def energy_scales(ax, scales, thermal: dict, skipped=()):
         color = RUNG_COLORS.get(page.rsplit("/", 1)[-1], "0.3")
         if v is None:
             ax.text(lo * 1.5, yi, "not shown: see the table below", color="0.45", style="italic",
-                    ha="left", va="center", fontsize=9)
+                    ha="left", va="center", fontsize=9, bbox=dict(fc="white", ec="none", pad=1), zorder=3)
             continue
         ax.hlines(yi, lo, v, color=color, lw=1.2, alpha=0.5)
         ax.plot(v, yi, "o", ms=9, color=color, mfc=color if computed else "white", mew=2)

@@ -532,6 +532,8 @@ def family(name: str) -> str:
 def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
     """Free energy of every branch relative to the ground branch (meV per formula unit) against U
     (eV), one colour per family of starts; × where a branch ends, the ground branch in black."""
+    import textwrap
+
     import matplotlib.pyplot as plt
     curves = energy_curves(result, n_fu)
     ground = mb_anneal.ground_branch(result)
@@ -551,7 +553,7 @@ def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
         seen.add(f)
         if result["branches"][name]["fate"] != "survives to U_min":
             ax.plot(*good[-1], "x", color=col, ms=7, mew=1.5)
-    ax.plot([], [], "k-", lw=2.5, label=f"ground branch: {ground}")
+    ax.plot([], [], "k-", lw=2.5, label=textwrap.fill(f"ground branch: {ground}", 42))
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xlabel("U (eV)")
     ax.set_ylabel("F − F(lowest state at that U) (meV per W)")
