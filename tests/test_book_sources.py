@@ -15,16 +15,63 @@ def bib_entries():
     return dict(re.findall(r"@\w+\{([^,]+),(.*?)\n\}", text, re.S))
 
 
+def markdown_sources():
+    """The text of every Markdown page of book/ and of every markdown cell of the notebooks."""
+    import nbformat
+    texts = [md.read_text() for md in (ROOT / "book").glob("*.md")]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        texts += [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"]
+    return texts
+
+
 def test_every_citation_is_in_the_bibliography():
     keys = set(bib_entries())
     cited = set()
-    for md in (ROOT / "book").glob("*.md"):
-        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", md.read_text()):
+    for text in markdown_sources():
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text):
             cited |= {k.strip() for k in group.split(",")}
     assert cited and cited <= keys, f"unknown citation keys {sorted(cited - keys)}"
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["bibtex_bibfiles"] == ["book/references.bib"]
     assert "{bibliography}" in (ROOT / "book" / "references.md").read_text()
+
+
+def test_launch_buttons_open_the_executed_notebook_in_binder():
+    """Binder needs the repository and a BinderHub; the page paths it opens are those of _toc.yml,
+    which postBuild creates (python -m helpers execute into build/executed)."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", config["repository"]["url"])
+    assert config["repository"].get("branch")
+    assert config["launch_buttons"]["binderhub_url"].startswith("https://")
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
+    notebooks = [p for p in pages if p.startswith("build/executed/")]
+    assert notebooks and all((ROOT / "notebooks" / (p.split("/")[-1] + ".ipynb")).exists() for p in notebooks)
+    assert "helpers execute" in (ROOT / "postBuild").read_text()
+
+
+def notebook_cells(path):
+    import nbformat
+    cells = nbformat.read(path, as_version=4).cells
+    return ("\n".join(c.source for c in cells if c.cell_type == "markdown"),
+            "\n".join(c.source for c in cells if c.cell_type == "code"))
+
+
+def test_every_numref_names_a_figure_or_table_and_every_paste_is_glued():
+    """Before a build: each {numref} target is a `:name:` of some page, and each {glue:figure} or
+    {glue:md} key of a notebook is glued by a code cell of that notebook (by its literal key)."""
+    names, refs = set(), set()
+    for text in markdown_sources():
+        names |= set(re.findall(r"^:name:\s*(\S+)", text, re.M))
+        refs |= set(re.findall(r"\{numref\}`(?:[^`<]*<)?([^`>]+)>?`", text))
+    assert refs and refs <= names, f"{{numref}} without a target: {sorted(refs - names)}"
+    for text in markdown_sources():                  # a role in a table's caption loses its number
+        for caption in re.findall(r"^`+\{table\}(.*)$", text, re.M):
+            assert "{" not in caption, f"a role in the table caption {caption[:60]!r}"
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        md, code = notebook_cells(path)
+        for key in re.findall(r"\{glue:(?:figure|md)\}\s+(\S+)", md):
+            assert f'"{key.removesuffix("-source")}"' in code, f"{path.name}: {key} is pasted but never glued"
 
 
 def test_dois_are_well_formed():

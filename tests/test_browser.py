@@ -147,6 +147,25 @@ def test_page_loads_with_all_images_and_no_errors(pages, page):
     assert shot.exists() and shot.stat().st_size > 10_000, f"no screenshot of {page}"
 
 
+def test_notebook_pages_have_a_binder_link_and_numbered_figures_and_tables(pages):
+    """Every notebook page offers its Binder launch link (repository.url of _config.yml); on the
+    pages converted to numbered figures (00-02) every figure and table has its Sphinx number."""
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    org_repo = urlparse(repo).path.strip("/")
+    for page in toc_files():
+        if page.startswith("build/executed/"):
+            stem = page.removesuffix(".html")
+            assert re.search(rf'href="https://mybinder\.org/v2/gh/{re.escape(org_repo)}/[^"]*{re.escape(stem)}\.ipynb"',
+                             pages[page]), f"{page}: no Binder launch link"
+    for stem in ("00_intro", "01_valence", "02_afe_lattice"):
+        dom = pages[f"build/executed/{stem}.html"]
+        figures = re.findall(r"<figure\b.*?</figure>", dom, re.S)
+        tables = re.findall(r"<table\b.*?</table>", dom, re.S)
+        assert figures and all('class="caption-number"' in f for f in figures), f"{stem}: unnumbered figure"
+        assert tables and all("<caption>" in t and 'class="caption-number"' in t for t in tables), \
+            f"{stem}: a table without a numbered caption"
+
+
 def test_navigation_reaches_every_chapter(pages, site):
     """Following the links of the pages (sidebar and next/previous) from the root page reaches
     every chapter of _toc.yml."""

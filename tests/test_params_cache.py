@@ -103,3 +103,24 @@ def test_concurrent_requests_compute_an_entry_once(tmp_path, monkeypatch):
         w.join()
     assert len(calls) == 1
     assert [r["value"] for r in results] == [42, 42]
+
+
+def test_a_missing_result_is_logged_so_the_notebook_reruns_once_it_exists(tmp_path, monkeypatch):
+    """A notebook that skipped a result missing from the cache (CacheMiss caught, as the
+    introduction's scales do) is not 'up to date' once that result appears."""
+    from helpers import cli
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("COMPENDIUM_READ_LOG", str(tmp_path / "reads.jsonl"))
+    monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "1")
+    with pytest.raises(cache.CacheMiss) as miss:
+        cache.cached("toy", "smoke", {"x": 1}, lambda w: {"value": 1})
+    name = miss.value.entry
+    assert name == cache.entry_name("toy", "smoke", {"x": 1})
+    reads = [r["entry"] for r in cli._reads(tmp_path / "reads.jsonl")]
+    assert reads == [name]
+    nb = tmp_path / "00_x.ipynb"
+    nb.write_text("{}")
+    before = cli.fingerprint(nb, "smoke", {}, reads)
+    monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE")
+    cache.cached("toy", "smoke", {"x": 1}, lambda w: {"value": 1})
+    assert cli.fingerprint(nb, "smoke", {}, reads) != before

@@ -38,7 +38,12 @@ MANIFEST = "manifest.json"
 
 
 class CacheMiss(RuntimeError):
-    """Raised when a result is required to be cached (COMPENDIUM_REQUIRE_CACHE=1) but is not."""
+    """Raised when a result is required to be cached (COMPENDIUM_REQUIRE_CACHE=1) but is not;
+    `entry` names the missing entry."""
+
+    def __init__(self, message: str, entry: str | None = None):
+        super().__init__(message)
+        self.entry = entry
 
 
 class CacheCorrupt(RuntimeError):
@@ -239,11 +244,12 @@ def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict
             _log_read(name, hit)
             return hit
         if os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1":
+            # logged too: a notebook that skipped a missing result is re-executed once it exists
+            _log_read(name, {"profile": profile})
             raise CacheMiss(
                 f"{name} is not in the cache {root} and COMPENDIUM_REQUIRE_CACHE=1. "
                 f"Compute it with `python -m helpers recompute --profile {profile}` "
-                f"(or run the notebook without COMPENDIUM_REQUIRE_CACHE)."
-            )
+                f"(or run the notebook without COMPENDIUM_REQUIRE_CACHE).", entry=name)
     (root / ".work").mkdir(parents=True, exist_ok=True)
     with open(root / ".work" / f"{name}.lock", "w") as lock:
         # one process computes an entry at a time; another asking for it waits, then reads it

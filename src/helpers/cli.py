@@ -33,6 +33,7 @@ HELPERS = Path(__file__).resolve().parent
 # AFE-lattice page; the scorecard reads them all). A notebook not listed depends on every
 # notebook before it.
 DEPENDS = {
+    "00_intro": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole"],   # reads their results
     "01_valence": ["02_afe_lattice"],          # its 1T layer is the AFE page's relaxed 1T reference
     "02_afe_lattice": [],
     "03_afo_order": ["02_afe_lattice"],
@@ -97,7 +98,8 @@ def _reads(log: Path) -> list[dict]:
 
 def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool = False,
             parameters: dict | None = None, force: bool = False) -> list[Path]:
-    """Run notebooks with papermill (parameter `profile`) into `out`; returns the executed copies.
+    """Run notebooks with papermill (parameter `profile`) into `out`, each after the notebooks whose
+    results it reads (DEPENDS); returns the executed copies.
 
     With `require_cache`, a calculation missing from the cache stops the run with a message
     naming it, instead of starting hours of DFT. A notebook is skipped ("up to date") when its
@@ -114,7 +116,7 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
         os.environ["COMPENDIUM_REQUIRE_CACHE"] = "1"
     params = {"profile": profile, **(parameters or {})}
     done = []
-    books = notebooks(names)
+    books = [nb for wave in waves(notebooks(names)) for nb in wave]     # a notebook after those it reads
     for i, nb in enumerate(books, 1):
         target = out / nb.name
         state = read_state(out, nb)

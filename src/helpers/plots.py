@@ -7,9 +7,11 @@ from ase import Atoms
 COLORS = {"W": "#4d4d4d", "Mo": "#6a5acd", "Te": "#d98c1a"}
 
 
-def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float = 1.5, title=""):
-    """Top view (x: chain direction, y: dimerization direction) of a layer, repeated, with the
-    in-plane part of each metal's local dipole drawn as an arrow (red +y, blue -y)."""
+def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float = 1.5, title="",
+                   legend: bool = True):
+    """Top view (x: chain direction, y: dimerization direction, Angstrom) of a layer, repeated, with
+    the in-plane part of each metal's local dipole drawn as an arrow (red +y, blue -y); `legend`
+    False leaves the legend to the caller (e.g. one for several panels, see `shared_legend`)."""
     big = atoms.repeat((*repeat, 1))
     sym = np.array(big.get_chemical_symbols())
     z = big.positions[:, 2]
@@ -38,6 +40,8 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
                                             color="tab:red" if p[1] > 0 else "tab:blue"), zorder=4)
                 ax.update_datalim([tip])   # annotations do not extend the axes by themselves
         ax.autoscale_view()
+        ax.plot([], [], color="tab:red", lw=2.5, label="dipole, +y")
+        ax.plot([], [], color="tab:blue", lw=2.5, label="dipole, −y")
     cell = np.array(atoms.cell)
     for i in range(repeat[0] + 1):
         ax.plot(*np.array([i * cell[0][:2], i * cell[0][:2] + repeat[1] * cell[1][:2]]).T, "k:", lw=0.6)
@@ -47,10 +51,70 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
     ax.set_xlabel("x (Å), W chains")
     ax.set_ylabel("y (Å)")
     ax.set_title(title)
-    handles, labels = ax.get_legend_handles_labels()
-    uniq = dict(zip(labels, handles))
-    ax.legend(uniq.values(), uniq.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
-              fontsize=8, frameon=False)
+    if legend:
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles))
+        ax.legend(uniq.values(), uniq.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
+                  fontsize=8, frameon=False)
+    return ax
+
+
+def shared_legend(fig, axes, ncol: int = 4, fontsize: float = 9):
+    """One legend below all `axes` of `fig`, each label once (for panels drawn with legend=False)."""
+    uniq = {}
+    for ax in np.atleast_1d(axes):
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            uniq.setdefault(lab, h)
+    return fig.legend(uniq.values(), uniq.keys(), loc="lower center", ncol=ncol, fontsize=fontsize,
+                      frameon=False, bbox_to_anchor=(0.5, 0.0))
+
+
+#: Colour of each rung's page in the energy-scale ladder.
+RUNG_COLORS = {"01_valence": "tab:purple", "02_afe_lattice": "tab:red", "03_afo_order": "tab:blue",
+               "04_fe_dipole": "tab:green"}
+#: Short name of each rung's page.
+RUNG_LABELS = {"01_valence": "valence", "02_afe_lattice": "AFE lattice", "03_afo_order": "AFO order",
+               "04_fe_dipole": "FE dipole"}
+
+
+def energy_scales(ax, scales, thermal: dict, skipped=()):
+    """The ladder of energy scales on a log axis (eV): one row per scale, largest on top (a filled
+    marker for a computed result, an open one for an input such as U), its value written beside it;
+    rows for the `skipped` (name, page, reason) scales say they are not shown; a dashed vertical
+    line at each thermal energy of `thermal` ({label: eV})."""
+    import textwrap
+
+    from .scales import format_energy
+    rows = [(s.name, s.page, s.value_eV, s.computed) for s in scales]
+    rows += [(name, page, None, True) for name, page, _ in skipped]
+    values = [v for _, _, v, _ in rows if v] + list(thermal.values())
+    if not values:
+        raise ValueError("energy_scales: nothing to draw (no scale and no thermal energy)")
+    lo, hi = min(values) / 4, max(values) * 6
+    y = np.arange(len(rows))[::-1]
+    for yi, (name, page, v, computed) in zip(y, rows):
+        color = RUNG_COLORS.get(page.rsplit("/", 1)[-1], "0.3")
+        if v is None:
+            ax.text(lo * 1.5, yi, "not shown: see the table below", color="0.45", style="italic",
+                    ha="left", va="center", fontsize=9, bbox=dict(fc="white", ec="none", pad=1), zorder=3)
+            continue
+        ax.hlines(yi, lo, v, color=color, lw=1.2, alpha=0.5)
+        ax.plot(v, yi, "o", ms=9, color=color, mfc=color if computed else "white", mew=2)
+        ax.annotate(format_energy(v), (v, yi),
+                    xytext=(9, 0), textcoords="offset points", va="center", fontsize=9)
+    styles = ["--", ":", "-."]
+    for (label, e), ls in zip(thermal.items(), styles):
+        ax.axvline(e, color="k", ls=ls, lw=1.2, label=label.replace("k_B T", r"$k_\mathrm{B}T$"))
+    ax.plot([], [], "o", color="0.3", mfc="white", mew=2, label="an input of the calculation, not a result")
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    stem = [page.rsplit("/", 1)[-1] for _, page, _, _ in rows]
+    ax.set_yticks(y, [textwrap.fill(name, 26) + f"\n({RUNG_LABELS.get(st, st)} page)"
+                      for (name, _, _, _), st in zip(rows, stem)], fontsize=9)
+    ax.set_xlabel("energy (eV, log scale)")
+    ax.grid(axis="x", which="major", color="0.9")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, fontsize=9, frameon=False)
     return ax
 
 

@@ -518,16 +518,17 @@ def plot_dimer(axes, dimer: dict) -> None:
             if br["fate"] != "survives to U_min":
                 ax.plot(*v[-1], "x", color=c, ms=10, mew=2)
     ax.set_xlabel("U / t")
-    ax.set_ylabel("energy (units of t)")
+    ax.set_ylabel("ground-state energy (units of t)")
     ax.set_ylim(-2.5, 0.5)
-    ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("two-site Hubbard model, 2 electrons: × marks where a branch ends", fontsize=9)
+    ax.legend(fontsize=9, loc="lower right")
+    ax.set_title("energies; × where a branch ends", fontsize=10)
     ax = axes[1]
     ax.plot(U, dimer["exact"]["double_occupancy"], label="⟨n↑n↓⟩ per site")
     ax.plot(U, dimer["exact"]["spin_correlation"], label="⟨S1·S2⟩")
     ax.set_xlabel("U / t")
-    ax.legend(fontsize=8)
-    ax.set_title("exact ground state", fontsize=9)
+    ax.set_ylabel("correlation (dimensionless)")
+    ax.legend(fontsize=9, loc="center right")
+    ax.set_title("exact ground state", fontsize=10)
 
 
 def family(name: str) -> str:
@@ -544,10 +545,14 @@ def family(name: str) -> str:
 def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
     """Free energy of every branch relative to the ground branch (meV per formula unit) against U
     (eV), one colour per family of starts; × where a branch ends, the ground branch in black."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
     curves = energy_curves(result, n_fu)
     ground = mb_anneal.ground_branch(result)
     fams = sorted({family(n) for n in curves})
-    colors = {f: f"C{i % 10}" for i, f in enumerate(fams)}
+    palette = [f"C{i}" for i in range(10)] if len(fams) <= 10 else [plt.cm.tab20(i) for i in range(20)]
+    colors = {f: palette[i % len(palette)] for i, f in enumerate(fams)}
     seen = set()
     for name, (U, dF, ok) in curves.items():
         if not U:
@@ -561,13 +566,13 @@ def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
         seen.add(f)
         if result["branches"][name]["fate"] != "survives to U_min":
             ax.plot(*good[-1], "x", color=col, ms=7, mew=1.5)
-    ax.plot([], [], "k-", lw=2.5, label=f"ground branch: {ground}")
+    ax.plot([], [], "k-", lw=2.5, label=textwrap.fill(f"ground branch: {ground}", 42))
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xlabel("U (eV)")
     ax.set_ylabel("F − F(lowest state at that U) (meV per W)")
     ax.invert_xaxis()
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
-    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
+    ax.set_title(title, fontsize=11)
 
 
 def core_starts(starts: dict) -> dict:

@@ -1,0 +1,83 @@
+"""The energy scales of the introduction: read from the committed paper cache, each consistent with
+the page it comes from; nothing computed when the cache is empty; bad input refused."""
+import os
+
+import pytest
+import yaml
+
+from helpers import afe, params, scales
+from helpers import orbital_order as oo
+from helpers.paths import ROOT, cache_dir
+
+
+@pytest.fixture(scope="module")
+def models():
+    return scales._relaxed_d2_models("paper")
+
+
+def test_pages_are_chapters_of_the_book():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = {c["file"] for part in toc["parts"] for c in part["chapters"]}
+    assert set(scales.PAGES.values()) <= files
+
+
+def test_thermal_energies():
+    kt = scales.thermal_energies()
+    assert list(kt) == ["k_B T at 350 K (ferroelectric order)", "k_B T at 565 K (Td–1T′ transition)"]
+    assert kt["k_B T at 350 K (ferroelectric order)"] == pytest.approx(0.030161, abs=1e-6)   # 350 K in eV
+
+
+def test_distortion_energy_is_the_afe_pages_number():
+    s = scales.distortion_energy("paper")
+    lattice = afe.relax_layer("WTe2", "d2", params.settings("paper"))
+    assert s.value_eV == pytest.approx(-afe.energy_gain_per_fu(lattice), rel=1e-12)
+    assert 0.3 < s.value_eV < 1.5 and s.computed                       # an eV-scale energy per f.u.
+    assert all((cache_dir() / e / "result.json").exists() for e in s.entries) and len(s.entries) == 2
+
+
+def test_charging_energy_is_the_end_of_the_annealing_and_marked_as_an_input():
+    s = scales.charging_energy("paper")
+    assert s.value_eV == 3.0 and not s.computed and s.entries[0].startswith("anneal-WTe2-1T-effective-paper-")
+
+
+def test_afo_fo_estimate_is_second_order_in_the_chain_hoppings(models):
+    s3 = scales.afo_fo_difference("paper", U=3.0, models=models)
+    s6 = scales.afo_fo_difference("paper", U=6.0, models=models)
+    assert s6.value_eV == pytest.approx(s3.value_eV / 2, rel=1e-12)      # t^2 / U
+    ti, te = oo.intra_inter(oo.chain_hoppings(models["eff"], oo.site_orbitals(models["eff"])[0]))
+    assert s3.value_eV == pytest.approx(4 * abs(ti**2 - te**2) / 3.0, rel=1e-12)
+    assert ("AFO lower" in s3.name) == (ti > te)
+
+
+def test_dipole_coupling_is_linear_in_the_field(models):
+    a = scales.dipole_field_coupling("paper", field_V_per_nm=0.1, models=models)
+    b = scales.dipole_field_coupling("paper", field_V_per_nm=0.3, models=models)
+    assert b.value_eV == pytest.approx(3 * a.value_eV, rel=1e-12)
+    assert 1e-5 < a.value_eV < 1e-2                # a sub-meV-to-meV coupling for a 0.1 V/nm field
+
+
+def test_collect_computes_nothing_when_the_cache_is_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
+    out = scales.collect("paper")
+    assert out["scales"] == [] and len(out["skipped"]) == 5
+    assert all("not in the cache (missing: `" in reason for _, _, reason in out["skipped"])
+    assert not [p for p in (tmp_path / "cache").rglob("result.json")]      # no job ran
+    assert "COMPENDIUM_REQUIRE_CACHE" not in os.environ                      # restored
+
+
+@pytest.mark.parametrize("kw,name", [({"U": 0.0}, "U"), ({"field_V_per_nm": -0.1}, "field_V_per_nm"),
+                                     ({"profile": "fast"}, "profile")])
+def test_bad_input_is_refused(kw, name):
+    with pytest.raises(ValueError, match=name):
+        scales.collect(**{"profile": "paper", **kw})
+
+
+def test_table_has_one_row_per_scale_with_a_link(models):
+    from test_captions import gfm_cells
+    found = {"scales": [scales.distortion_energy("paper"), scales.afo_fo_difference("paper", models=models)],
+             "skipped": [("orbital polarization", scales.PAGES["orbitals"], "none | found")],
+             "thermal": scales.thermal_energies()}
+    rows = gfm_cells(scales.table_markdown(found))
+    assert [len(r) for r in rows] == [4] * 6
+    assert rows[1][1].endswith(" meV") and rows[3][2] == "not shown: none | found"
