@@ -6,16 +6,14 @@ unless stated), the page (Sphinx docname) and how it was obtained. A scale whose
 the cache, or that the results do not define (no ordered state, say), raises; `collect` gathers the
 scales that exist and states the reason for each one it skips, so the introduction's figure grows as
 pages add results. `collect` never computes a cached result: it runs with COMPENDIUM_REQUIRE_CACHE=1
-(no DFT, no annealing); what it computes itself is seconds of model algebra (downfolding, one
-Hartree-Fock solution per ordered state).
-
-The AFO and FE rungs are being rebuilt (helpers.orbitals); their scales are read here from the
-current helpers.orbital_order through `_relaxed_d2_models`, `orbital_polarization`,
-`afo_fo_difference` and `dipole_field_coupling`: point those at the new functions.
+(no DFT, no annealing); what it computes itself is seconds of model algebra (downfolding, z
+matrices of the orbitals). The sub-eV scales read the AFO and FE pages' results (helpers.orbitals).
 """
 from __future__ import annotations
 
 import contextlib
+
+import numpy as np
 import os
 from typing import NamedTuple
 
@@ -84,71 +82,72 @@ def distortion_energy(profile: str, material: str = "WTe2") -> Scale:
                  tuple(cache_entries(lattice)))
 
 
-# --- orbital order and its dipole (sub-eV): current helpers.orbital_order ----------------------------
+# --- orbital order and its dipole (sub-eV): helpers.orbitals ----------------------------------------
 
-def _relaxed_d2_models(profile: str, material: str = "WTe2", e_low: float = -1.5, width: float = 0.5) -> dict:
-    """The AFO page's models of the relaxed d2 layer (current helpers.orbital_order): the cached LCAO,
-    the p-d model, the effective W-5d model (`eff`, `coeff`, `R`), the k grid and the cache entries."""
+#: The AFO page's defaults, which the scales read back from the cache.
+SUB_EV = {"e_low": -1.5, "width": 0.5, "reading": "continuity from 1T", "Us": [2.0, 3.0, 4.0, 6.0],
+          "Js": [0.0, 0.3, 0.5, 0.8]}
+
+
+def _relaxed_d2_models(profile: str, material: str = "WTe2") -> dict:
+    """The AFO page's checked model of the relaxed d2 layer (helpers.orbitals.analysis.layer_models,
+    the LCAO run with z matrices), and its cache entries."""
+    from .orbitals import analysis as an
     settings = params.settings(profile)
-    lattice = afe.relax_layer(material, "d2", settings)
-    lc = dft.lcao(dft.atoms_from(lattice["distorted"]["final"]), settings, f"{material}-relaxed-d2", basis="dzp")
     grid = tuple(oo.HF_GRID[profile])
-    model = oo.pd_model(lc)
-    eff, coeff, R = oo.downfold_d(model, grid, e_low, width)
-    return {"lcao": lc, "model": model, "eff": eff, "coeff": coeff, "R": R, "grid": grid,
-            "entries": tuple(cache_entries(lattice["distorted"], lc))}
+    m = an.layer_models(material, settings, "dzp", grid, SUB_EV["e_low"], SUB_EV["width"], moments=True,
+                        names=("relaxed d2",))["relaxed d2"]
+    m["entries"] = tuple(cache_entries(m["lcao"]))
+    return m
 
 
 def orbital_polarization(profile: str, material: str = "WTe2", U: float = 3.0, models: dict | None = None) -> Scale:
-    """|E(lowest ordered state) - E(a-a)| per formula unit (eV) of the relaxed d2 layer in restricted
-    Hartree-Fock on the p-d model at U (J = 0), if an ordered state distinct from a-a exists there.
-    `models`: `_relaxed_d2_models`'s result, if already built."""
+    """The crystal-field scale of the orbitals a, b, c (the AFO page's main reading): the spread of
+    their levels (eV) on W1 of the relaxed d2 layer, which orbital polarization has to overcome."""
+    from .orbitals import analysis as an
     m = models or _relaxed_d2_models(profile, material)
-    rows = oo.state_scan(m["model"], oo.patterns(m["eff"]), oo.pd_electrons(m["lcao"]), [U], 0.0, m["grid"])
-    if not oo.distinct(rows)[float(U)]:
-        raise NotAvailable(f"at U = {U:g} eV every ordered start of the Hartree–Fock on the p–d model of the "
-                           f"relaxed d2 layer returns to a-a: no orbital polarization to measure")
-    kept = [r for r in rows if r["state"] != "a-a" and r["converged"] and r["survival"] > 0.5]
-    best = min(kept, key=lambda r: r["dE_meV_per_fu"])
-    sense = "gain" if best["dE_meV_per_fu"] < 0 else "cost (ordered states metastable)"
-    return Scale(f"orbital polarization {sense}", abs(best["dE_meV_per_fu"]) / 1000, PAGES["orbitals"],
-                 f"E({best['state']}) − E(a-a), the lowest ordered state, restricted Hartree–Fock on the p–d model "
-                 f"of the relaxed d2 layer at U = {U:g} eV, J = 0, per formula unit", m["entries"])
+    x = an.readings(m)[SUB_EV["reading"]]
+    spread = float(np.ptp(x["energies_eV"]))
+    return Scale("crystal-field spread of a, b, c", spread, PAGES["orbitals"],
+                 f"max − min of the levels of a, b, c (reading: {SUB_EV['reading']}) of the effective W-5d model of "
+                 f"the relaxed d2 layer", m["entries"])
 
 
 def afo_fo_difference(profile: str, material: str = "WTe2", U: float = 3.0, models: dict | None = None) -> Scale:
-    """The paper's second-order estimate of AFO against FO per W-W bond along the chain (one bond per
-    formula unit): 4 (t_intra^2 - t_inter^2) / U (eV) from the chain hoppings of the effective W-5d
-    model of the relaxed d2 layer (helpers.orbital_order.virtual_gain)."""
+    """E(AFO) - E(FO) per formula unit (eV) at second order in the W-W hoppings, summed over all bonds
+    up to 5 Angstrom (helpers.orbitals.bonds, the AFO page's cached scan), at U and J = 0 eV, main reading."""
+    from .orbitals import analysis as an
     m = models or _relaxed_d2_models(profile, material)
-    t_intra, t_inter = oo.intra_inter(oo.chain_hoppings(m["eff"], oo.site_orbitals(m["eff"])[0]))
-    gain = oo.virtual_gain(t_intra, t_inter, U)
-    diff = (gain["AFO_meV"] - gain["FO_meV"]) / 1000
-    if diff == 0:
-        raise NotAvailable("intra- and inter-orbital hoppings are equal: AFO and FO are degenerate at second order")
+    orbs = an.orbitals_for(m, SUB_EV["reading"])
+    from .orbitals import bonds
+    res = bonds.cached_scan(f"{material}-relaxed-d2", profile, m["eff"], orbs, SUB_EV["Us"], SUB_EV["Js"], h=an.PIN_FIELD)
+    t = [t for t in res["tables"] if abs(t["U_eV"] - U) < 1e-9 and t["J_eV"] == 0.0]
+    if not t:
+        raise NotAvailable(f"U = {U:g} eV is not in the AFO page's bond scan {SUB_EV['Us']}")
+    diff = t[0]["per_fu"]["AFO - FO, E2 (meV/f.u.)"] / 1000
     return Scale(f"AFO − FO difference (second order, {'AFO' if diff < 0 else 'FO'} lower)", abs(diff),
                  PAGES["orbitals"],
-                 f"4(t_intra² − t_inter²)/U per W–W bond along the chain (one per formula unit), |t_intra| = "
-                 f"{t_intra:.3f} eV, |t_inter| = {t_inter:.3f} eV, U = {U:g} eV, effective W-5d model of the relaxed "
-                 f"d2 layer: the paper's virtual-hopping argument, not a self-consistent energy", m["entries"])
+                 f"exact second-order virtual-hopping energy summed over the W–W bonds of a cell, U = {U:g} eV, J = 0, "
+                 f"per formula unit (reading: {SUB_EV['reading']})", m["entries"] + tuple(cache_entries(res)))
 
 
 def dipole_field_coupling(profile: str, material: str = "WTe2", field_V_per_nm: float = 0.1,
                           models: dict | None = None) -> Scale:
-    """Splitting (eV per formula unit) of the two AFO switching partners (b-c, c-b) in an out-of-plane
-    field: |p_z(b-c) - p_z(c-b)| E_z, from the orbital dipoles of the effective W-5d model."""
+    """Splitting (eV per formula unit) of the two AFO switching partners (b2c2, c2b2) in an out-of-plane
+    field: |p_z(b2c2) - p_z(c2b2)| E_z, with the orbital dipoles from the z matrices (helpers.orbitals.moments)."""
+    from .orbitals import analysis as an
     m = models or _relaxed_d2_models(profile, material)
-    dip = oo.orbital_dipoles(m["model"], m["coeff"], m["R"], m["eff"], oo.site_orbitals(m["eff"]))
-    states = oo.state_dipoles(dip)
-    dp = float(states["AFO b-c"][2] - states["AFO c-b"][2])            # e*Angstrom per cell
+    rows = [r for r in an.orbital_dipole_rows(m, 1.0) if r["W"] == 1 and r["reading"] == SUB_EV["reading"]]
+    p = {r["orbital"]: r["p_z (e·Å)"] for r in rows}
+    dp = 2 * abs(p["b"] - p["c"])                                       # e*Angstrom per cell
     n_fu = len(oo.metal_atoms(m["eff"]))
-    split = abs(dp) * field_V_per_nm / 10 / n_fu                       # 1 V/nm = 0.1 V/Angstrom
+    split = dp * field_V_per_nm / 10 / n_fu                            # 1 V/nm = 0.1 V/Angstrom
     if split == 0:
         raise NotAvailable("the two AFO partners carry the same out-of-plane dipole: no coupling to E_z")
     return Scale(f"dipole coupling to E_z = {field_V_per_nm:g} V/nm", split, PAGES["dipole"],
-                 f"|p_z(AFO b-c) − p_z(AFO c-b)| E_z per formula unit, |Δp_z| = {abs(dp):.4f} e·Å per cell from the "
-                 f"orbital dipoles of the effective W-5d model of the relaxed d2 layer; E_z = {field_V_per_nm:g} V/nm "
-                 f"is a chosen field (a parameter)", m["entries"])
+                 f"|p_z(b2c2) − p_z(c2b2)| E_z per formula unit, |Δp_z| = {dp:.4f} e·Å per cell from the z matrices of "
+                 f"the Bloch states (reading: {SUB_EV['reading']}); E_z = {field_V_per_nm:g} V/nm is a chosen field",
+                 m["entries"])
 
 
 # --- the ladder -------------------------------------------------------------------------------------
