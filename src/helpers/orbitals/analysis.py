@@ -534,3 +534,17 @@ def fe_findings(orb, dip_robust, states, norm_rows: dict, ref_fe: dict, bilayer:
             lines.append(f"- The Td bilayer without orbital order (sliding picture): P_z = "
                          f"{b['P_z over two layers (μC/cm²)']:.4f} μC/cm² with the dipole layer.")
     return "\n".join(lines)
+
+
+#: Scans of the sub-eV pages per profile (a notebook parameter left at None takes these).
+SCANS = {"smoke": {"U_scan": [3.0, 6.0], "J_scan": [0.0, 0.5], "e_low_scan": [-2.0, -1.5],
+                   "path_lambdas": [0.0, 0.5, 1.0]},
+         "paper": {"U_scan": [2.0, 3.0, 4.0, 6.0], "J_scan": [0.0, 0.3, 0.5, 0.8], "e_low_scan": [-2.0, -1.5, -1.0],
+                   "path_lambdas": [0.0, 0.25, 0.5, 0.75, 1.0]}}
+
+
+def scan_defaults(profile: str, **given) -> dict:
+    """The scans of a profile (SCANS), with every parameter that is not None taken from `given`."""
+    if profile not in SCANS:
+        raise ValueError(f"profile={profile!r}: choose from {list(SCANS)}")
+    return {k: (v if given.get(k) is None else list(given[k])) for k, v in SCANS[profile].items()}
