@@ -548,3 +548,15 @@ def scan_defaults(profile: str, **given) -> dict:
     if profile not in SCANS:
         raise ValueError(f"profile={profile!r}: choose from {list(SCANS)}")
     return {k: (v if given.get(k) is None else list(given[k])) for k, v in SCANS[profile].items()}
+
+
+def wannier90_rows(material: str, settings: dict, m: dict) -> dict:
+    """Our projected Wannier functions against Wannier90's (projection-only and maximally localized)
+    for layer model `m`'s structure (cached helpers.dft.wannier90 run): {title: comparison rows}."""
+    from .. import dft
+    from . import wannier90 as w90
+    res = dft.wannier90(m["atoms"], settings, f"{material}-relaxed-d2")
+    lc = dft.lcao(m["atoms"], settings, f"{material}-relaxed-d2", basis="dzp")
+    s = m["settings"]
+    rows = w90.construction_rows(res, lc, tuple(s["grid"]), s["e_low"], s["width"])
+    return {f"ours against {tag}": r for tag, r in rows.items()}
