@@ -167,7 +167,7 @@ def test_book_refuses_a_non_converged_paper_result(toy_book):
 def test_dependency_waves():
     books = [cli.NOTEBOOKS / f"{s}.ipynb" for s in cli.DEPENDS]
     assert [[b.stem for b in w] for w in cli.waves(books)] == [
-        ["02_afe_lattice"], ["01_valence", "03_afo_order", "04_fe_dipole"], ["00_intro", "05_scorecard"]]
+        ["02_afe_lattice"], ["01_valence", "03_afo_order"], ["04_fe_dipole"], ["00_intro", "05_scorecard"]]
 
 
 def test_recompute_entry_replaces_only_that_entry(tmp_cache, monkeypatch):
@@ -186,11 +186,11 @@ def test_recompute_entry_replaces_only_that_entry(tmp_cache, monkeypatch):
 
 
 def test_recompute_jobs_runs_independent_notebooks_at_once(tmp_path, monkeypatch):
-    """--jobs 2: 02 first, then 03 and 04 concurrently (overlapping), each in its own process."""
+    """--jobs 2: 02 first, then 01 and 03 concurrently (overlapping), each in its own process."""
     books = tmp_path / "notebooks"
     books.mkdir()
     stamps = tmp_path / "stamps"
-    for stem in ("02_afe_lattice", "03_afo_order", "04_fe_dipole"):
+    for stem in ("01_valence", "02_afe_lattice", "03_afo_order"):
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
         nb.metadata["language_info"] = {"name": "python"}
@@ -206,5 +206,5 @@ def test_recompute_jobs_runs_independent_notebooks_at_once(tmp_path, monkeypatch
     monkeypatch.setattr(cli, "NOTEBOOKS", books)
     cli._execute_concurrently("paper", cli.notebooks(), jobs=2, out=tmp_path / "executed")
     t = {line.split()[0]: tuple(map(float, line.split()[1:])) for line in stamps.read_text().splitlines()}
-    assert t["03_afo_order"][0] >= t["02_afe_lattice"][1] and t["04_fe_dipole"][0] >= t["02_afe_lattice"][1]
-    assert t["03_afo_order"][0] < t["04_fe_dipole"][1] and t["04_fe_dipole"][0] < t["03_afo_order"][1]
+    assert t["03_afo_order"][0] >= t["02_afe_lattice"][1] and t["01_valence"][0] >= t["02_afe_lattice"][1]
+    assert t["03_afo_order"][0] < t["01_valence"][1] and t["01_valence"][0] < t["03_afo_order"][1]

@@ -37,7 +37,7 @@ DEPENDS = {
     "01_valence": ["02_afe_lattice"],          # its 1T layer is the AFE page's relaxed 1T reference
     "02_afe_lattice": [],
     "03_afo_order": ["02_afe_lattice"],
-    "04_fe_dipole": ["02_afe_lattice"],
+    "04_fe_dipole": ["02_afe_lattice", "03_afo_order"],   # reads the AFO page's ordered states
     "05_scorecard": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole"],
 }
 
