@@ -560,3 +560,25 @@ def wannier90_rows(material: str, settings: dict, m: dict) -> dict:
     s = m["settings"]
     rows = w90.construction_rows(res, lc, tuple(s["grid"]), s["e_low"], s["width"])
     return {f"ours against {tag}": r for tag, r in rows.items()}
+
+
+def readings_needed(id_rows: list, dipole_rows: list, layer: str = "relaxed d2") -> tuple[list, str]:
+    """Which reading the rest of the paper needs: per reading, whether b and c are degenerate (and
+    whether symmetry forces it) and whether their out-of-plane dipoles have opposite signs (the FE
+    claim needs that); and a sentence on the readings that give both."""
+    rows = []
+    for r in idt.READINGS:
+        x = next(y for y in id_rows if y["layer"] == layer and y["reading"] == r)
+        p = {y["orbital"]: y["p_z (e·Å)"] for y in dipole_rows if y["reading"] == r and y["W"] == 1}
+        rows.append({"reading": r, "|E_b - E_c| (meV)": x["|E_b - E_c| (meV)"], "degenerate": x["degenerate"],
+                     "forced by symmetry": x["forced by symmetry"], "p_z(b) (e·Å)": p["b"], "p_z(c) (e·Å)": p["c"],
+                     "opposite p_z": bool(np.sign(p["b"]) != np.sign(p["c"]))})
+    both = [x["reading"] for x in rows if x["degenerate"] and x["opposite p_z"] and not x["forced by symmetry"]]
+    deg = [x["reading"] for x in rows if x["degenerate"]]
+    opp = [x["reading"] for x in rows if x["opposite p_z"]]
+    text = (f"Degenerate b, c under: {', '.join(deg) or 'no reading'}"
+            + (" (forced by the site symmetry)" if deg and all(x["forced by symmetry"] for x in rows if x["degenerate"]) else "")
+            + f". Opposite out-of-plane dipoles of b and c (what the FE claim needs) under: {', '.join(opp) or 'no reading'}. "
+            + (f"Both hold, non-trivially, under: {', '.join(both)}." if both else
+               "No reading gives both: the degeneracy claim and the dipole claim need different meanings of b and c."))
+    return rows, text
