@@ -1,10 +1,8 @@
-"""Sub-eV scale: crystal-field orbitals of W-5d, orbital-ordered mean-field states, the hoppings
-behind the antiferro-orbital (AFO) preference, and the dipoles the orbitals carry.
+"""The W-5d models of a layer: the checked p-d model of projected Wannier functions (helpers.wannier),
+its downfolding onto effective W-5d orbitals, their crystal-field levels and occupation measures.
 
-Built on helpers.wannier (p-d model of projected Wannier functions from GPAW LCAO) and
-helpers.hartree_fock. Orbital names follow the paper: on each W, `a` is the lowest crystal-field
-level of the effective W-5d model and `b`, `c` the next two (the pair the paper finds degenerate).
-Energies in eV, lengths in Angstrom.
+What the sub-eV rung does with them (orbital identity, bonds, ordered states, dipoles) lives in
+helpers.orbitals. Energies in eV, lengths in Angstrom.
 """
 from __future__ import annotations
 
@@ -113,84 +111,8 @@ def site_orbitals(eff: W.TBModel) -> list:
     return [v1, match_to(v1, v2)]
 
 
-def patterns(eff: W.TBModel) -> dict:
-    """Starting orbitals of each W for the ordered states, in the effective d basis of each W:
-    'a-a' (both doubly occupy the lowest level), 'FO b-b', 'FO c-c', 'AFO b-c', 'AFO c-b'."""
-    v1, v2 = site_orbitals(eff)
-    a, b, c = 0, 1, 2
-    return {"a-a": [v1[:, a], v2[:, a]], "FO b-b": [v1[:, b], v2[:, b]], "FO c-c": [v1[:, c], v2[:, c]],
-            "AFO b-c": [v1[:, b], v2[:, c]], "AFO c-b": [v1[:, c], v2[:, b]]}
-
-
 #: k grid of the downfolding and the Hartree-Fock calculations, per profile.
 HF_GRID = {"smoke": [4, 2, 1], "paper": [12, 6, 1]}
-
-
-def ordered_states(model: W.TBModel, eff_patterns: dict, n_electrons: float, U: float, J: float,
-                   grid, width: float = 0.02, mixing: float = 0.15, max_iter: int = 1500) -> dict:
-    """Hartree-Fock on `model` (the p-d model or the effective d model) from each pattern's start:
-    the chosen orbital doubly occupied on each W (a 5-vector in that W's d orbitals), the other d
-    orbitals at their non-interacting filling. Returns per state the energy per formula unit
-    relative to 'a-a' (meV), convergence, natural occupations and the survival overlap (1: the
-    requested orbital is still the most occupied one)."""
-    shells = d_shells(model)
-    hk = model.hk(W.kgrid_points(grid))
-    n_fu = len(shells)
-    base = d_occupations(model, n_electrons, grid, width)     # the U = 0 filling of each shell
-    out = {}
-    for name, vecs in eff_patterns.items():
-        # start: the requested orbital doubly occupied, other d orbitals at their U=0 filling
-        start = []
-        for n0, v in zip(base, vecs):
-            P = hf.projector(np.real(v))
-            rest = np.eye(len(v)) - P
-            start.append(P + rest @ n0 @ rest)
-        r = hf.solve(hk, shells, n_electrons, U, J, n_init=start, width=width, mixing=mixing,
-                     max_iter=max_iter)
-        out[name] = {"result": r, "energy_eV": r.energy, "converged": r.converged,
-                     "survival": hf.dominant_overlap(r, [np.real(v) for v in vecs]),
-                     "natural_occupations": [o.tolist() for o in r.natural_occupations()]}
-    ref = out["a-a"]["energy_eV"]
-    for v in out.values():
-        v["dE_meV_per_fu"] = 1000 * (v["energy_eV"] - ref) / n_fu
-    return out
-
-
-def chain_hoppings(eff: W.TBModel, orbitals: np.ndarray, R=(1, 0, 0)) -> np.ndarray:
-    """Hopping matrix (eV) between the local orbitals (columns, in one W's d basis) of a W and
-    the same W one lattice vector R away (along the chain for R = a)."""
-    shell = d_shells(eff)[0]
-    idx = np.where((eff.R == np.asarray(R)).all(axis=1))[0][0]
-    T = eff.H_R[idx][np.ix_(shell, shell)]
-    return orbitals.conj().T @ T @ orbitals
-
-
-def intra_inter(T: np.ndarray) -> tuple[float, float]:
-    """From a chain hopping matrix in the local orbitals (a, b, c, ...): the intra-orbital hopping
-    of the pair b, c (rms of t_bb and t_cc) and the inter-orbital one |t_bc|, eV."""
-    T = np.real(T)
-    return float(np.sqrt((T[1, 1] ** 2 + T[2, 2] ** 2) / 2)), float(abs(T[1, 2]))
-
-
-def virtual_gain(t_intra: float, t_inter: float, U: float) -> dict:
-    """Second-order (t^2/U) energy per W-W bond of doubly occupied orbitals b or c on two
-    neighbours: FO (b-b) can only hop into the empty c (inter-orbital), AFO (b-c) hops
-    intra-orbitally into the empty partner. Each of the two electrons of each site hops: -4 t^2/U."""
-    return {"FO_meV": -1000 * 4 * t_inter**2 / U, "AFO_meV": -1000 * 4 * t_intra**2 / U,
-            "ratio": (t_intra / t_inter) ** 2 if t_inter else np.inf}
-
-
-def orbital_dipoles(model: W.TBModel, coeff, R, eff: W.TBModel, orbitals_per_site: list) -> list:
-    """Per W: (3,) dipole (e*Angstrom) of one doubly occupied local orbital (each column), relative
-    to the W nucleus: p = -2 e (<r> - r_W). Returns a list (per W) of arrays (norbitals, 3)."""
-    X = W.position_matrix(model, coeff, R)
-    out = []
-    for atom, shell, orbs in zip(metal_atoms(eff), d_shells(eff), orbitals_per_site):
-        r_W = model.positions[atom]
-        Xs = X[:, shell][:, :, shell]
-        cen = np.real(np.einsum("mi,xmn,ni->ix", orbs.conj(), Xs, orbs))
-        out.append(-2.0 * (cen - r_W))
-    return out
 
 
 def model_quality(model: W.TBModel, lcao_result: dict, atoms, band_window=(-1.0, 1.0)) -> dict:
@@ -207,62 +129,6 @@ def model_quality(model: W.TBModel, lcao_result: dict, atoms, band_window=(-1.0,
         f"max band deviation in {band_window} eV (eV)": W.band_deviation(model, lcao_result, band_window),
         "min projectability of used bands": model.info["min_projectability"],
     }
-
-
-def state_scan(model, pats, n_electrons, Us, J, grid) -> list:
-    """ordered_states at each U (eV) in `Us`: rows of (U, state, dE meV/f.u., survival min, converged)."""
-    rows = []
-    for U in Us:
-        for name, v in ordered_states(model, pats, n_electrons, U, J, grid).items():
-            rows.append({"U_eV": float(U), "state": name, "dE_meV_per_fu": v["dE_meV_per_fu"],
-                         "survival": float(min(v["survival"])), "converged": v["converged"]})
-    return rows
-
-
-def distinct(rows: list, tol_meV: float = 1.0, min_survival: float = 0.5) -> dict:
-    """For each U of a state_scan: whether a converged ordered state kept its pattern (survival
-    above `min_survival`) and differs in energy from a converged 'a-a' by more than `tol_meV`."""
-    out = {}
-    ref_ok = {r["U_eV"]: r["converged"] for r in rows if r["state"] == "a-a"}
-    for r in rows:
-        out.setdefault(r["U_eV"], False)
-        if (r["state"] != "a-a" and r["converged"] and ref_ok.get(r["U_eV"]) and
-                r["survival"] > min_survival and abs(r["dE_meV_per_fu"]) > tol_meV):
-            out[r["U_eV"]] = True
-    return out
-
-
-def orbital_weights_by_atom(model: W.TBModel, coeff, R, vec, shell) -> tuple[np.ndarray, np.ndarray]:
-    """Weight of the local orbital `vec` (5-vector on the effective orbitals `shell`) on every atom
-    image: returns (positions (n, 3) Angstrom, weights (n,)), weights summing to 1."""
-    c = np.einsum("rjm,m->rj", coeff[:, :, shell], vec)             # (nR, norb)
-    w = np.abs(c) ** 2
-    pos, wt = [], []
-    for r_i, r in enumerate(R):
-        shift = r @ np.asarray(model.cell)
-        for a in sorted(set(model.atom_of.tolist())):
-            s = w[r_i, model.atom_of == a].sum()
-            if s > 1e-4:
-                pos.append(model.positions[a] + shift)
-                wt.append(s)
-    return np.array(pos), np.array(wt)
-
-
-def state_dipoles(dipoles: list) -> dict:
-    """Net dipole (e*Angstrom, 3-vector) of one monolayer cell in each ordered state, from the
-    dipoles of the doubly occupied local orbitals (`dipoles[site][orbital]`, orbitals a, b, c =
-    0, 1, 2), relative to the a-a state."""
-    a, b, c = 0, 1, 2
-    occ = {"a-a": (a, a), "FO b-b": (b, b), "FO c-c": (c, c), "AFO b-c": (b, c), "AFO c-b": (c, b)}
-    ref = dipoles[0][a] + dipoles[1][a]
-    return {name: dipoles[0][i] + dipoles[1][j] - ref for name, (i, j) in occ.items()}
-
-
-def td_bilayer(p_layer: np.ndarray) -> np.ndarray:
-    """Dipole of a Td bilayer whose two layers carry the same orbital state. In Pmn2_1 the second
-    layer is the image of the first under the 2_1 screw along z, a 180-degree rotation
-    (x, y) -> (-x, -y): in-plane parts cancel, out-of-plane parts add."""
-    return p_layer + np.array([-1.0, -1.0, 1.0]) * p_layer
 
 
 def d_occupations(model: W.TBModel, n_electrons: float, grid, width: float = 0.02) -> list:
