@@ -540,7 +540,7 @@ def fe_findings(orb, dip_robust, states, norm_rows: dict, ref_fe: dict, bilayer:
 SCANS = {"smoke": {"U_scan": [3.0, 6.0], "J_scan": [0.0, 0.5], "e_low_scan": [-2.0, -1.5],
                    "path_lambdas": [0.0, 0.5, 1.0]},
          "paper": {"U_scan": [2.0, 3.0, 4.0, 6.0], "J_scan": [0.0, 0.3, 0.5, 0.8], "e_low_scan": [-2.0, -1.5, -1.0],
-                   "path_lambdas": [0.0, 0.25, 0.5, 0.75, 1.0]}}
+                   "path_lambdas": [0.0, 0.5, 1.0]}}
 
 
 def scan_defaults(profile: str, **given) -> dict:
