@@ -202,7 +202,13 @@ def wannier90(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", proj
     bands to E_F + `froz_max_eV` eV. Two runs: projection-only (num_iter = 0) and maximally
     localized (`num_iter`), each after `dis_num_iter` disentanglement steps. The result holds
     centres and spreads of both, their hr.dat/wsvec.dat files, and our projected Wannier functions
-    for the same Bloch states (H(R) and centres) (see helpers.orbitals.wannier90.models)."""
+    for the same Bloch states (H(R) and centres) (see helpers.orbitals.wannier90.models).
+
+    LCAO rather than plane waves: our projected Wannier functions are built from this same LCAO
+    Hamiltonian (helpers.dft.lcao), so the two constructions start from identical Bloch bands and
+    every difference is the construction's (projections onto PAW projectors, disentanglement and
+    maximal localization, against Loewdin projections onto first-zeta basis functions). The k grid
+    is the layer's as given (one k point along z); wannier90.x must be installed."""
     projections = dict(W90_PROJECTIONS if projections is None else projections)
     for sym, l in projections.items():
         if l not in (0, 1, 2):
@@ -220,6 +226,10 @@ def wannier90(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", proj
         raise ValueError(f"froz_max_eV={froz_max_eV!r}: must be eV above E_F in (0, 10]")
     layer = layer_at_origin(atoms)
     job = _job("wannier90", layer, settings, 0.0, None)
+    # the k grid of the layer as given (one k point across the vacuum), not of its periodic copy
+    job["kpts"] = kpts_for(atoms, settings["kpt_density"])
+    if not atoms.pbc[2]:
+        job["kpts"][2] = 1
     for k in ("fmax", "max_steps", "relax_cell", "ecut", "spinpol", "magmoms"):
         job.pop(k)
     job.update(basis=basis, projections={k: int(v) for k, v in sorted(projections.items())},

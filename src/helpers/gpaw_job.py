@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from ase.filters import FrechetCellFilter
+from ase.units import Bohr
 from ase.io import read
 from ase.io.trajectory import Trajectory
 from ase.optimize import BFGS
@@ -162,11 +163,12 @@ def wannier90_run(job: dict, wd: Path) -> dict:
 
     class LCAOWannier90(Wannier90):
         """GPAW's writer with LCAO wave functions: its `wavefunctions` asks the old API for a
-        real-space array, which LCAO does not give; this one builds u_nk on the grid."""
+        real-space array, which LCAO does not give; this one builds u_nk on the grid, in atomic
+        units (the new API gives Angstrom^-3/2, the overlaps integrate with a volume in Bohr^3)."""
         def wavefunctions(self, bz_index, bands):
             ibz = self.calc.wfs.kd.bz2ibz_k[bz_index]
             u = self.calc.dft.wave_functions(0, bands[-1] + 1, kpt=ibz, spin=self.spin,
-                                             periodic=True, _pad=False).data
+                                             periodic=True, _pad=False).data * Bohr**1.5
             return np.array([self.ibz2bz[bz_index].map_pseudo_wave_to_BZ(x) for x in u])
 
     t0 = time.time()
@@ -206,6 +208,14 @@ def wannier90_run(job: dict, wd: Path) -> dict:
     wan.write_projections()
     wan.write_eigenvalues()
     wan.write_overlaps()
+    from gpaw.ibz2bz import get_overlap, get_overlap_coefficients
+    from gpaw.wannier.wannier90 import get_projections_in_bz
+    proj0 = get_projections_in_bz(calc.wfs, 0, 0, wan.ibz2bz)
+    u0 = wan.wavefunctions(0, bands)
+    S0 = get_overlap(bands, calc.wfs.gd, u0, u0, proj0, proj0, get_overlap_coefficients(calc.wfs))
+    norm_err = float(np.abs(S0 - np.eye(nb)).max())         # <psi_n|psi_m> at k = 0: identity
+    if norm_err > 1e-2:
+        raise RuntimeError(f"Bloch states on the grid are not orthonormal (error {norm_err:.2e})")
     t_files = time.time() - t0
     say(f"step   files written ({t_files:.0f} s)")
     M, kb, G = w90.read_mmn(scratch / f"{seed}.mmn")
@@ -214,6 +224,7 @@ def wannier90_run(job: dict, wd: Path) -> dict:
     out = {"fermi_level_eV": ef, "symbols": symbols, "cell": cell.tolist(),
            "positions_A": (spos @ cell).tolist(), "kpts_frac": kpts.tolist(),
            "bands_used": [bands[0], bands[-1]], "t_files_s": round(t_files, 1),
+           "grid_orthonormality_error": norm_err,
            "eps_min_eV": float(eps.min() - ef), "eps_max_eV": float(eps.max() - ef),
            "bands_below_froz_max_max": int((eps <= ef + job["froz_max_eV"]).sum(axis=1).max())}
     for tag, num_iter in (("proj", 0), ("mlwf", int(job["num_iter"]))):

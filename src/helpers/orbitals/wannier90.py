@@ -559,3 +559,29 @@ def models(result: dict, fold_z: bool = True) -> dict:
                              "centres_A": o["centres_A"], "atomic_order": True,
                              "kgrid": list(result["inputs"]["kpts"])})
     return out
+
+
+def with_centres(model: W.TBModel, centres, positions) -> W.TBModel:
+    """`model` with info['centres_A'] set to `centres` (Angstrom, one per orbital of the model)
+    measured in a frame where the atoms sit at `positions`, carried to the model's own frame
+    (each centre moved with its atom)."""
+    c = np.asarray(centres, float) - np.asarray(positions, float)[model.atom_of] + model.positions[model.atom_of]
+    return W.TBModel(model.R, model.H_R, model.labels, model.atom_of, model.l_of, model.positions,
+                     model.cell, {**model.info, "centres_A": c.tolist()})
+
+
+def construction_rows(result: dict, lcao_result: dict, grid=(12, 6, 1), e_low: float = -1.5,
+                      width: float = 0.5, band_window=(-1.0, 1.0)) -> dict:
+    """Comparison rows (compare) of our W-5d + Te-5p model of `lcao_result` (orbital_order.pd_model,
+    the compendium's model; its functions' centres taken from our recipe on the Wannier90 job's
+    Bloch states) against: 'proj' and 'mlwf' (the two Wannier90 runs of `result`, a cached
+    helpers.dft.wannier90) and 'ours, job states' (our recipe on the job's Bloch states: what the
+    periodic z, the moved layer and the job's own SCF change)."""
+    from .. import orbital_order as oo
+    ms = models(result)
+    ours = with_centres(oo.pd_model(lcao_result), ms["ours"].info["centres_A"], ms["ours"].positions)
+    out = {}
+    for tag, theirs in (("proj", ms["proj"]), ("mlwf", ms["mlwf"]), ("ours, job states", ms["ours"])):
+        if theirs is not None:
+            out[tag] = compare(ours, theirs, lcao_result, grid, e_low, width, band_window)
+    return out
