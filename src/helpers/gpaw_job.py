@@ -258,18 +258,20 @@ def wannier90_run(job: dict, wd: Path) -> dict:
     Hk, U_ours, sel, ortho_err = [], [], [], 0.0
     for k in range(len(kpts)):
         kp = calc.wfs.kpt_u[k]
+        # the compatibility layer's C_nM and S_MM satisfy C S C^H = 1, and the grid wave functions
+        # (the .mmn's) have <psi_n|phi_m> = conj(C S)_nm (checked against grid overlaps)
         C = np.asarray(kp.C_nM)[bands]
         S = np.asarray(kp.S_MM)
-        if not np.allclose(S, S.conj().T, atol=1e-10):
-            S = np.tril(S) + np.tril(S, -1).conj().T
-        A = (C.conj() @ S)[:, idx]                                    # <psi_n|phi_m>
-        ortho_err = max(ortho_err, float(np.abs(C.conj() @ S @ C.T - np.eye(nb)).max()))
+        A = (C @ S).conj()[:, idx]                                     # <psi_n|phi_m>
+        ortho_err = max(ortho_err, float(np.abs(C @ S @ C.conj().T - np.eye(nb)).max()))
         chosen = W.select_bands(A, np.arange(nb), len(idx))
         Uk = np.zeros((nb, len(idx)), complex)
         Uk[chosen] = W.loewdin(A[chosen])
         U_ours.append(Uk)
         Hk.append(Uk.conj().T @ np.diag(eps[k] - ef) @ Uk)
         sel.append(len(chosen))
+    if ortho_err > 1e-6:
+        raise RuntimeError(f"LCAO coefficients are not orthonormal (C S C^H - 1 up to {ortho_err:.1e})")
     R = W.lattice_vectors(job["kpts"])
     H_R = W.fourier_to_real_space(np.array(Hk), kpts, R)
     np.savez_compressed(wd / "ours.npz", R=R, H_R=H_R)
