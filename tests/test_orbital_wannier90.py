@@ -284,6 +284,9 @@ def test_paper_entry_is_consistent(paper_result):
     result, lcao = paper_result
     ms = w90.models(result)
     proj, ours, mlwf = ms["proj"], ms["ours"], ms["mlwf"]
+    # our recipe on the job's Bloch states (periodic z, layer moved) gives the compendium's model
+    from helpers import orbital_order as oo
+    assert np.allclose(w90.shell_levels(ours), w90.shell_levels(oo.pd_model(lcao)), atol=1e-3)
     for tag in ("proj", "mlwf"):                             # our centre formula reproduces Wannier90's
         assert result[tag]["mv_centres_check_max_A"] < 1e-3
     assert sum(result["mlwf"]["spreads_A2"]) < sum(result["proj"]["spreads_A2"])   # localization lowers Omega
@@ -294,9 +297,10 @@ def test_paper_entry_is_consistent(paper_result):
         e, e0 = model.bands(k), ours.bands(k)
         assert np.abs(np.where(e0 < top, e - e0, 0)).max() < 2e-3
         assert W.hermiticity_error(model) < 1e-5
-    # the layer has inversion symmetry: the two W carry the same levels, opposite z offsets
+    # the layer has inversion symmetry (to the relaxation's tolerance, and the localization's
+    # convergence): the two W carry the same levels, opposite z offsets
     for model in (proj, mlwf, ours):
         a, b = w90.shell_levels(model)
-        assert np.allclose(a, b, atol=2e-3)
+        assert np.allclose(a, b, atol=5e-3)
         za, zb = w90.z_offsets(model)
         assert np.mean(za) == pytest.approx(-np.mean(zb), abs=2e-3)
