@@ -53,10 +53,11 @@ def ranks() -> int:
     return int(os.environ.get("COMPENDIUM_RANKS", os.cpu_count() or 1))
 
 
-def _launch(workdir: Path, label: str) -> None:
-    n = ranks()
+def _launch(workdir: Path, label: str, n: int | None = None, stage: str | None = None) -> None:
+    """Run helpers.gpaw_job on `workdir` with `n` MPI ranks (default: ranks()), at `stage`."""
+    n = ranks() if n is None else n
     gpaw = shutil.which("gpaw") or str(Path(sys.executable).with_name("gpaw"))
-    cmd = [gpaw, "python", "-m", "helpers.gpaw_job", str(workdir)]
+    cmd = [gpaw, "python", "-m", "helpers.gpaw_job", str(workdir)] + ([stage] if stage else [])
     if n > 1 and shutil.which("mpiexec"):
         extra = ["--allow-run-as-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         cmd = ["mpiexec", *extra, "-n", str(n), *cmd]
@@ -174,3 +175,79 @@ def single_point(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, 
     `dipole_correction` adds GPAW's dipole layer in the vacuum (for a polar slab)."""
     return _run("scf", atoms, settings, label, charge, magmoms, force,
                 extra=optional_job_parts(hubbard_U, jellium, dipole_correction))
+
+
+#: Wannier90 projections of the W-5d + Te-5p model (symbol: l)
+W90_PROJECTIONS = {"W": 2, "Te": 1}
+
+
+def layer_at_origin(atoms: Atoms) -> Atoms:
+    """A copy of a layer moved along z so that the middle of its z extent is at z = 0, and made
+    periodic in all three directions (the vacuum separates the images). Wannier90's centres along
+    z come from phases of overlaps between k and k + b_z (|b_z| = 2 pi / c): a layer in the middle
+    of the cell sits near a phase of pi, where the branch of the logarithm scrambles them."""
+    out = atoms.copy()
+    z = out.positions[:, 2]
+    out.positions[:, 2] -= 0.5 * (z.min() + z.max())
+    out.pbc = True
+    return out
+
+
+def wannier90(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", projections: dict | None = None,
+              nbands: int = 60, exclude_bands: int = 12, num_bands: int = 30, froz_max_eV: float = 3.0,
+              dis_num_iter: int = 2000, num_iter: int = 1000, force: bool = False) -> dict:
+    """Wannier90 (through GPAW's interface) on a PBE LCAO (`basis`) SCF of the layer `atoms`, on
+    the Gamma-centred k grid of the profile's density, cached (helpers.gpaw_job task `wannier90`).
+
+    The layer is moved to z = 0 and made periodic (layer_at_origin). The SCF has `nbands` bands;
+    Wannier90 gets `num_bands` of them above the `exclude_bands` lowest (semicore: W 5s, 5p and
+    Te 5s for WTe2), all inside the outer window, with projections `projections` ({'W': 2,
+    'Te': 1}: W d, Te p, from GPAW's PAW projectors) and a frozen window from the bottom of those
+    bands to E_F + `froz_max_eV` eV. Two runs: projection-only (num_iter = 0) and maximally
+    localized (`num_iter`), each after `dis_num_iter` disentanglement steps. The result holds
+    centres and spreads of both, their hr.dat/wsvec.dat files, and our projected Wannier functions
+    for the same Bloch states (H(R) and centres) (see helpers.orbitals.wannier90.models).
+
+    LCAO rather than plane waves: our projected Wannier functions are built from this same LCAO
+    Hamiltonian (helpers.dft.lcao), so the two constructions start from identical Bloch bands and
+    every difference is the construction's (projections onto PAW projectors, disentanglement and
+    maximal localization, against Loewdin projections onto first-zeta basis functions). The k grid
+    is the layer's as given (one k point along z); wannier90.x must be installed."""
+    projections = dict(W90_PROJECTIONS if projections is None else projections)
+    for sym, l in projections.items():
+        if l not in (0, 1, 2):
+            raise ValueError(f"projections[{sym!r}]={l!r}: l must be 0, 1 or 2")
+        if sym not in atoms.get_chemical_symbols():
+            raise ValueError(f"projections: no {sym!r} atom in the structure")
+    num_wann = sum(2 * projections.get(s, -1) + 1 for s in atoms.get_chemical_symbols() if s in projections)
+    for name, v, lo in (("nbands", nbands, 1), ("exclude_bands", exclude_bands, 0), ("num_bands", num_bands, num_wann),
+                        ("dis_num_iter", dis_num_iter, 0), ("num_iter", num_iter, 1)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+            raise ValueError(f"{name}={v!r}: must be an integer >= {lo}")
+    if exclude_bands + num_bands > nbands:
+        raise ValueError(f"exclude_bands + num_bands = {exclude_bands + num_bands} exceeds nbands={nbands}")
+    if not (isinstance(froz_max_eV, (int, float)) and 0 < froz_max_eV <= 10):
+        raise ValueError(f"froz_max_eV={froz_max_eV!r}: must be eV above E_F in (0, 10]")
+    layer = layer_at_origin(atoms)
+    job = _job("wannier90", layer, settings, 0.0, None)
+    # the k grid of the layer as given (one k point across the vacuum), not of its periodic copy
+    job["kpts"] = kpts_for(atoms, settings["kpt_density"])
+    if not atoms.pbc[2]:
+        job["kpts"][2] = 1
+    for k in ("fmax", "max_steps", "relax_cell", "ecut", "spinpol", "magmoms"):
+        job.pop(k)
+    job.update(basis=basis, projections={k: int(v) for k, v in sorted(projections.items())},
+               nbands=nbands, exclude_bands=exclude_bands, num_bands=num_bands,
+               froz_max_eV=float(froz_max_eV), dis_num_iter=dis_num_iter, num_iter=num_iter,
+               wannier90="wannier90.x 3")
+
+    def compute(workdir: Path) -> dict:
+        if shutil.which("wannier90.x") is None:
+            raise RuntimeError("wannier90.x is not installed (Debian package wannier90; scripts/setup.sh installs it)")
+        (workdir / "job.json").write_text(json.dumps(job))
+        write(workdir / "input.traj", layer)
+        _launch(workdir, label, stage="scf")
+        _launch(workdir, label, n=1, stage="w90")
+        return json.loads((workdir / "job_result.json").read_text())
+
+    return cache.cached(f"wannier90-{label}", settings["profile"], job, compute, force=force)
