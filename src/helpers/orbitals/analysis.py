@@ -213,14 +213,14 @@ def identity_robustness(material: str, settings: dict, basis: str, grid, width: 
             try:
                 m = layer_models(material, s, basis, grid, e_low, width, window, names=("relaxed d2",))["relaxed d2"]
             except oo.ModelQualityError as err:        # a model that fails its checks is not used
-                rows += [{"k density (1/Å)": kd, "e_low (eV)": e_low, "reading": r, "|E_b - E_c| (meV)": np.nan,
-                          "degenerate": None, "forced by symmetry": None, "model": str(err).split(": ", 1)[1]}
+                rows += [{"model": f"PWF, k {kd:g}/Å", "e_low (eV)": e_low, "reading": r, "|E_b - E_c| (meV)": np.nan,
+                          "degenerate": None, "forced by symmetry": None, "note": str(err).split(": ", 1)[1]}
                          for r in idt.READINGS]
                 continue
             for r, x in readings(m).items():
-                rows.append({"k density (1/Å)": kd, "e_low (eV)": e_low, "reading": r,
+                rows.append({"model": f"PWF, k {kd:g}/Å", "e_low (eV)": e_low, "reading": r,
                              "|E_b - E_c| (meV)": 1000 * x["bc_splitting_eV"], "degenerate": x["degenerate"],
-                             "forced by symmetry": x["forced by symmetry"], "model": "passes its checks"})
+                             "forced by symmetry": x["forced by symmetry"], "note": "passes its checks"})
     return rows
 
 
@@ -336,7 +336,7 @@ def afo_verdicts(id_rows: list, id_robust: list, bond: dict, cmp_rows: list, U: 
     rows = []
     for r in idt.READINGS:
         # 1. degeneracy: every k density and window of the relaxed layer, and the experimental layer
-        var = {f"k {x['k density (1/Å)']}, e_low {x['e_low (eV)']}": x["degenerate"] for x in id_robust
+        var = {f"{x['model']}, e_low {x['e_low (eV)']}": x["degenerate"] for x in id_robust
                if x["reading"] == r}
         var.update({f"{x['layer']}": x["degenerate"] for x in id_rows if x["reading"] == r})
         forced = all(x["forced by symmetry"] for x in id_rows + id_robust
@@ -582,3 +582,23 @@ def readings_needed(id_rows: list, dipole_rows: list, layer: str = "relaxed d2")
             + (f"Both hold, non-trivially, under: {', '.join(both)}." if both else
                "No reading gives both: the degeneracy claim and the dipole claim need different meanings of b and c."))
     return rows, text
+
+
+def wannier90_readings(material: str, settings: dict, m: dict) -> list:
+    """The b-c splitting under every reading from Wannier90's projection-only functions of layer
+    model `m`'s structure (the same downfolding as ours), in identity_robustness's row format with
+    the construction named in place of the k density."""
+    from ase import Atoms
+    from .. import dft
+    from . import wannier90 as w90
+    res = dft.wannier90(m["atoms"], settings, f"{material}-relaxed-d2")
+    proj = w90.models(res)["proj"]
+    s = m["settings"]
+    eff, _, _ = oo.downfold_d(proj, tuple(s["grid"]), s["e_low"], s["width"])
+    atoms = Atoms(res["symbols"], positions=res["positions_A"], cell=res["cell"], pbc=True)   # layer at z = 0
+    rows = []
+    for r, x in readings({"eff": eff, "atoms": atoms}).items():
+        rows.append({"model": "Wannier90, projection-only", "e_low (eV)": s["e_low"], "reading": r,
+                     "|E_b - E_c| (meV)": 1000 * x["bc_splitting_eV"], "degenerate": x["degenerate"],
+                     "forced by symmetry": x["forced by symmetry"], "note": f"k grid {res['inputs']['kpts']}"})
+    return rows
