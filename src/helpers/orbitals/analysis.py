@@ -294,14 +294,23 @@ def bond_display_rows(rows: list) -> list:
         out.append({"bond": f"{r['name']} R={tuple(r['R'])[:2]}", "length (Å)": r["length_A"],
                     **{f"t_{p} (eV)": r[f"t_{p}"] for p in ("aa", "bb", "cc", "bc", "cb", "ab", "ac")},
                     "(t_intra/t_inter)²": r["naive_ratio"], "perturbative": r["perturbative"],
-                    "E2 AFO − FO (meV)": r["E2 AFO - FO (meV)"], "pinned AFO − FO (meV)": r["pinned AFO - FO (meV)"],
+                    "E2 AFO − FO (meV)": r["E2 AFO - FO (meV)"] if r["perturbative"] else np.nan,
+                    "pinned AFO − FO (meV)": r["pinned AFO - FO (meV)"],
                     "ED orbital correlation": r["ED orbital correlation"]})
     return out
 
 
 def bond_summary_rows(bond: dict) -> list:
-    """Per reading and (U, J): the bond sums of bonds.scan_summary."""
-    return [{"reading": r, **row} for r, v in bond.items() for row in v["summary"]]
+    """Per reading and (U, J): the bond sums of bonds.scan_summary; the second-order sum is blanked
+    where it is not perturbative (some virtual state lies below the starting configuration)."""
+    out = []
+    for r, v in bond.items():
+        for row in v["summary"]:
+            row = dict(row, reading=r)
+            if not row["perturbative"]:          # a virtual state below the start: second order is meaningless
+                row["E2 AFO - FO (meV/f.u.)"] = np.nan
+            out.append(row)
+    return out
 
 
 def dftu_occupations(material: str, settings: dict, basis: str, m: dict, U_eff: float, grid) -> dict:
@@ -397,9 +406,10 @@ def combined_verdict(verdicts: list, claim: str) -> dict:
     """A claim's verdict across readings: the same when every reading agrees (consistency checks
     aside), otherwise 'undetermined' with the readings on each side."""
     mine = {x["reading"]: x["verdict"] for x in verdicts if x["claim"] == claim}
-    real = {k: v for k, v in mine.items() if not v.startswith("consistency")}
+    real = {k: v for k, v in mine.items() if not v.startswith(("consistency", "not computed"))}
     vals = set(real.values())
-    overall = vals.pop() if len(vals) == 1 else ("undetermined" if real else "consistency check")
+    overall = (vals.pop() if len(vals) == 1 else "undetermined" if real else
+               "consistency check" if any(v.startswith("consistency") for v in mine.values()) else "not computed here")
     return {"claim": claim, "verdict": overall, "by reading": mine}
 
 
