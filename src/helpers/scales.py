@@ -85,7 +85,7 @@ def distortion_energy(profile: str, material: str = "WTe2") -> Scale:
 # --- orbital order and its dipole (sub-eV): helpers.orbitals ----------------------------------------
 
 #: The AFO page's defaults, which the scales read back from the cache.
-SUB_EV = {"e_low": -1.5, "width": 0.5, "reading": "continuity from 1T", "Us": [2.0, 3.0, 4.0, 6.0],
+SUB_EV = {"e_low": -1.5, "width": 0.5, "reading": "energy order", "Us": [2.0, 3.0, 4.0, 6.0],
           "Js": [0.0, 0.3, 0.5, 0.8]}
 
 
@@ -114,8 +114,9 @@ def orbital_polarization(profile: str, material: str = "WTe2", U: float = 3.0, m
 
 
 def afo_fo_difference(profile: str, material: str = "WTe2", U: float = 3.0, models: dict | None = None) -> Scale:
-    """E(AFO) - E(FO) per formula unit (eV) at second order in the W-W hoppings, summed over all bonds
-    up to 5 Angstrom (helpers.orbitals.bonds, the AFO page's cached scan), at U and J = 0 eV, main reading."""
+    """The virtual-hopping part of E(AFO) - E(FO) per formula unit (eV): exact second order in the W-W
+    hoppings summed over all bonds up to 5 Angstrom (helpers.orbitals.bonds, the AFO page's cached
+    scan), lower AFO minus lower FO pattern, at U and J = 0 eV, main reading (no crystal-field cost)."""
     from .orbitals import analysis as an
     m = models or _relaxed_d2_models(profile, material)
     orbs = an.orbitals_for(m, SUB_EV["reading"])
@@ -124,10 +125,12 @@ def afo_fo_difference(profile: str, material: str = "WTe2", U: float = 3.0, mode
     t = [t for t in res["tables"] if abs(t["U_eV"] - U) < 1e-9 and t["J_eV"] == 0.0]
     if not t:
         raise NotAvailable(f"U = {U:g} eV is not in the AFO page's bond scan {SUB_EV['Us']}")
-    diff = t[0]["per_fu"]["AFO - FO, E2 (meV/f.u.)"] / 1000
+    e2 = bonds.per_formula_unit(t[0]["rows"])["E2 (meV/f.u.)"]         # virtual-hopping part only
+    diff = (min(e2["AFO b-c"], e2["AFO c-b"]) - min(e2["FO b-b"], e2["FO c-c"])) / 1000
     return Scale(f"AFO − FO difference (second order, {'AFO' if diff < 0 else 'FO'} lower)", abs(diff),
                  PAGES["orbitals"],
-                 f"exact second-order virtual-hopping energy summed over the W–W bonds of a cell, U = {U:g} eV, J = 0, "
+                 f"exact second-order virtual-hopping energy summed over the W–W bonds of a cell (lower AFO minus lower FO, "
+                 f"crystal-field cost not included), U = {U:g} eV, J = 0, "
                  f"per formula unit (reading: {SUB_EV['reading']})", m["entries"] + tuple(cache_entries(res)))
 
 

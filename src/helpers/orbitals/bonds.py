@@ -375,9 +375,9 @@ def _afo_minus_fo(row, fmt):
 def per_formula_unit(rows: list, n_fu: int = 2) -> dict:
     """Sum over the bonds of one cell (each row is one bond per cell) of the second-order and the
     pinned energies of each pattern, per formula unit (meV/f.u.; n_fu W per cell, 2 for WTe2),
-    with AFO - FO (mean of the AFO patterns minus mean of the FO ones) and the on-site (zeroth
-    order) cost of each pattern relative to a-a from the crystal-field levels, 2 (e_x - e_a) per W
-    and pattern, which AFO - FO does not contain (it cancels in the means)."""
+    the on-site (zeroth order) cost of each pattern relative to a-a from the crystal-field levels,
+    2 (e_x - e_a) per W and pattern, and AFO - FO: the lower AFO pattern minus the lower FO pattern,
+    on-site cost included (the paper claims AFO below both FO states)."""
     if not rows:
         raise ValueError("rows: empty bond table")
     out = {"E2 (meV/f.u.)": {}, "pinned gain (meV/f.u.)": {}, "onsite (meV/f.u.)": {}}
@@ -392,15 +392,19 @@ def per_formula_unit(rows: list, n_fu: int = 2) -> dict:
         for pat, occ in PATTERNS.items():
             out["onsite (meV/f.u.)"][pat] = 1000 * sum(
                 2 * (lv[ORBITALS.index(occ[s])] - lv[0]) for s, lv in levels.items()) / n_fu
+    onsite = out["onsite (meV/f.u.)"] or {pat: 0.0 for pat in PATTERNS}
     for key in ("E2 (meV/f.u.)", "pinned gain (meV/f.u.)"):
-        e = out[key]
-        out[f"AFO - FO, {key}"] = 0.5 * (e["AFO b-c"] + e["AFO c-b"]) - 0.5 * (e["FO b-b"] + e["FO c-c"])
+        e = {pat: out[key][pat] + onsite[pat] for pat in PATTERNS}
+        # the paper's claim: AFO below *both* FO states, crystal-field cost included
+        out[f"AFO - FO, {key}"] = min(e["AFO b-c"], e["AFO c-b"]) - min(e["FO b-b"], e["FO c-c"])
     out["all bonds perturbative"] = all(r["perturbative"] for r in rows)
     return out
 
 
 # --- scans over U and J, cached -----------------------------------------------------------------------
 
+#: Second order is trusted only where every hopping is this small compared with its virtual gap.
+MAX_T_OVER_GAP = 0.3
 #: bump when the meaning of the numbers of bond_table changes (part of the cache key)
 VERSION = 1
 
@@ -439,15 +443,23 @@ def cached_scan(label: str, profile: str, eff, orbitals_per_site, Us, Js, max_le
 def scan_summary(result: dict) -> list:
     """One row per (U, J) of a scan: AFO - FO per formula unit at second order and from the pinned
     clusters (meV/f.u.), whether every bond's second-order sum is perturbative (all virtual
-    gaps > 0), the smallest gap (eV) and the smallest pinned occupation (of 4)."""
+    gaps > 0), the smallest gap (eV), the largest |t|/gap over the bonds and whether it is below
+    MAX_T_OVER_GAP (second order valid), whether a doubly occupied orbital is the two-electron
+    atomic ground state at all (3J below the smallest crystal-field splitting; otherwise the Hund
+    triplet is, and the expansion starts from an excited atom), and the smallest pinned occupation."""
     out = []
     for t in result["tables"]:
-        pf = t["per_fu"]
+        pf = per_formula_unit(t["rows"])          # recomputed from the cached rows (definition above)
+        ratio = max(max(abs(r[f"t_{x}{y}"]) for x in "abc" for y in "abc") / r["min gap (eV)"]
+                    if r["min gap (eV)"] > 0 else np.inf for r in t["rows"])
+        spread = min(float(np.diff(np.sort(r[f"levels_{s}_eV"]))[0]) for r in t["rows"] for s in "ij")
         out.append({"U_eV": t["U_eV"], "J_eV": t["J_eV"],
                     "E2 AFO - FO (meV/f.u.)": pf["AFO - FO, E2 (meV/f.u.)"],
                     "pinned AFO - FO (meV/f.u.)": pf["AFO - FO, pinned gain (meV/f.u.)"],
                     "perturbative": pf["all bonds perturbative"],
                     "min gap (eV)": min(r["min gap (eV)"] for r in t["rows"]),
+                    "max |t|/gap": ratio, "second order valid": bool(ratio < MAX_T_OVER_GAP),
+                    "doublon is the atomic ground state": bool(3 * t["J_eV"] < spread),
                     "min pinned n": min(r[f"pinned n {p}"] for r in t["rows"] for p in PATTERNS)})
     return out
 

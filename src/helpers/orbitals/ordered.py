@@ -32,7 +32,13 @@ PATTERNS = ("a2a2", "b2b2", "c2c2", "b2c2", "c2b2")
 LETTERS = "abc"
 REFERENCE = "a2a2"
 FO = ("b2b2", "c2c2")
-AFO = ("b2c2", "c2b2")
+#: Antiferro-orbital patterns: W1 and W2 in different orbitals (the paper's), and in the supercells the
+#: patterns alternating along the chains and across them.
+AFO = ("b2c2", "c2b2", "b2c2|c2b2", "b2b2|c2c2")
+#: A W counts as orbitally polarized in its requested orbital only if that orbital holds at least this
+#: many electrons (both spins): the crystal-field state has its largest occupation near 1, and the
+#: most occupied of a, b, c alone would label it a "pattern".
+POLARIZED_MIN = 1.5
 #: The cells: primitive (2 W), doubled along the chains (x, 4 W) and across them (y, 4 W).
 CELLS = {"primitive": (1, 1, 1), "2x1": (2, 1, 1), "1x2": (1, 2, 1)}
 #: Patterns of a longer period added in the supercells: along the chains b and c alternate on each W
@@ -220,7 +226,7 @@ def pattern_rows(result: dict, n_fu: int) -> list:
     """One row per branch and U step of an anneal_patterns result: pattern (the start it comes from),
     branch, U (eV), fate, 'valid' (converged, continuous, not collapsed, same d counts and moments:
     helpers.manybody.anneal), 'kept pattern' (on every W the requested orbital is still the most
-    occupied of a, b, c), 'survives' (both), 'pattern now' (the most occupied of a, b, c on each W),
+    occupied of a, b, c and holds at least POLARIZED_MIN electrons), 'survives' (both), 'pattern now' (the most occupied of a, b, c on each W),
     F per cell (eV), F - F(a2a2) at that U (meV per formula unit; NaN where the a2a2 branch is not
     valid), and per W (order of the cell) the d count, moment (muB), occupation (both spins) of the
     requested orbital and those of a, b, c."""
@@ -237,7 +243,9 @@ def pattern_rows(result: dict, n_fu: int) -> list:
             occ = [np.add(*site) for site in s["observed"]["local_occupations"]]
             now = [int(np.argmax(o[:3])) for o in occ]
             row = {"pattern": pat, "branch": name, "U (eV)": s["U"], "fate": br["fate"], "valid": bool(s["valid"]),
-                   "kept pattern": now == want, "survives": bool(s["valid"] and now == want),
+                   "n_fu": n_fu,
+                   "kept pattern": now == want and all(o[m] >= POLARIZED_MIN for o, m in zip(occ, want)),
+                   "survives": bool(s["valid"] and now == want and all(o[m] >= POLARIZED_MIN for o, m in zip(occ, want))),
                    "pattern now": pattern_name(now, n_sites), "F (eV/cell)": s["F"],
                    "F − F(a2a2) (meV/f.u.)": 1000 * (s["F"] - ref[s["U"]]) / n_fu if s["U"] in ref else np.nan}
             for i, (site, o, m) in enumerate(zip(s["sites"], occ, want), 1):
@@ -247,6 +255,17 @@ def pattern_rows(result: dict, n_fu: int) -> list:
                 row[f"W{i} n(a, b, c)"] = ", ".join(f"{x:.2f}" for x in o[:3])
             rows.append(row)
     return rows
+
+
+def _bc_polarized(row: dict) -> bool:
+    """Whether every W of a pattern_rows row holds at least POLARIZED_MIN electrons in b or c, more
+    than in a (an orbitally polarized state in the paper's sense, whatever its start)."""
+    sites = [k for k in row if k.endswith("n(a, b, c)")]
+    ok = []
+    for k in sites:
+        n = [float(x) for x in row[k].split(",")]
+        ok.append(max(n[1], n[2]) >= POLARIZED_MIN and max(n[1], n[2]) > n[0])
+    return bool(ok) and all(ok)
 
 
 def _at(rows: list, U: float) -> dict:
@@ -271,8 +290,15 @@ def paper_comparison(rows: list, U: float = 3.0, threshold_meV: float = CLAIM_I_
         v = [E[p] for p in names if p in E and np.isfinite(E[p])]
         return min(v) if v else np.nan
 
-    fo, afo = low(FO), low(AFO)
     bc = low([p for p in E if p == pattern_of(p) and p != REFERENCE])
+    # AFO against FO needs no a2a2 reference: from F itself, over surviving states
+    n_fu = next(iter(at.values()))["n_fu"]
+    F = {p: at[p]["F (eV/cell)"] for p in at if at[p]["survives"] and at[p]["branch"] == at[p]["pattern"]}
+    f_fo = min([F[p] for p in FO if p in F], default=np.nan)
+    f_afo = min([F[p] for p in AFO if p in F], default=np.nan)
+    fo, afo = f_fo, f_afo
+    afo_unconverged = any(r["pattern"] in AFO and r["branch"] == r["pattern"] and r["fate"] == "not converged"
+                          and not r["survives"] for r in at.values())
     valid = [r for r in at.values() if r["valid"]]
     lowest = min(valid, key=lambda r: r["F (eV/cell)"]) if valid else None
     surv = [r for r in at.values() if r["survives"] and r["branch"] == r["pattern"]]
@@ -280,7 +306,8 @@ def paper_comparison(rows: list, U: float = 3.0, threshold_meV: float = CLAIM_I_
     return {"U (eV)": float(U),
             "E(b2b2) − E(a2a2) (meV/f.u.)": E.get("b2b2", np.nan),
             "E(c2c2) − E(a2a2) (meV/f.u.)": E.get("c2c2", np.nan),
-            "E(AFO) − E(FO) (meV/f.u.)": afo - fo,
+            "E(AFO) − E(FO) (meV/f.u.)": 1000 * (afo - fo) / n_fu,
+            "an AFO start ended unconverged": afo_unconverged,
             "E(b2c2) − E(c2b2) (meV/f.u.)": E.get("b2c2", np.nan) - E.get("c2b2", np.nan),
             "lowest b/c pattern − E(a2a2) (meV/f.u.)": bc,
             "lowest state": lowest["branch"] if lowest else None,
@@ -289,6 +316,7 @@ def paper_comparison(rows: list, U: float = 3.0, threshold_meV: float = CLAIM_I_
             "lowest state n(a, b, c) of W1": lowest["W1 n(a, b, c)"] if lowest else None,
             "lowest state |m| max (μB)": (max(abs(v) for k, v in lowest.items() if k.endswith("m (μB)"))
                                           if lowest else np.nan),
+            "lowest state b/c polarized": bool(lowest and _bc_polarized(lowest)),
             "lowest surviving pattern": best["pattern"] if best else None,
             "(i) b/c polarization lowers E by > 100 meV/f.u.": None if not np.isfinite(bc) else bool(bc < -threshold_meV),
             "(ii) AFO below FO": None if not (np.isfinite(afo) and np.isfinite(fo)) else bool(afo < fo)}
