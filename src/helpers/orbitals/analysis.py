@@ -371,9 +371,9 @@ def afo_verdicts(id_rows: list, id_robust: list, bond: dict, cmp_rows: list, hop
         # 1. degeneracy: every k density and window of the relaxed layer, and the experimental layer
         var = {f"{x['model']}, e_low {x['e_low (eV)']}": x["degenerate"] for x in id_robust
                if x["reading"] == r}
-        var.update({f"{x['layer']}": x["degenerate"] for x in id_rows if x["reading"] == r})
+        var.update({f"{x['layer']}": x["degenerate"] for x in id_rows if x["reading"] == r and x["layer"] != "1T"})
         forced = all(x["forced by symmetry"] for x in id_rows + id_robust
-                     if x["reading"] == r and x["forced by symmetry"] is not None)
+                     if x["reading"] == r and x["forced by symmetry"] is not None and x.get("layer") != "1T")
         v = robust_verdict(var)
         rows.append({"claim": CLAIMS["b, c degenerate"], "reading": r,
                      "verdict": "consistency check (forced by the site mirror)" if forced and v["verdict"] == "reproduced"
