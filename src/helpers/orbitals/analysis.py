@@ -680,3 +680,24 @@ def hopping_ratio_rows(material: str, settings: dict, basis: str, grid, width: f
             rows.append({"e_low (eV)": e_low, "reading": r, "(t_intra/t_inter)², W1–W2, t²-weighted": ratio,
                          "(t_intra/t_inter)² ≥ 4": bool(ratio >= 4)})
     return rows
+
+
+def polar_check_structure(atoms, shift_A: float = 0.1):
+    """A copy of a layer with its first atom pushed `shift_A` along z: a polar structure on which the
+    z matrices' PAW dipole term must reproduce GPAW's density dipole."""
+    at = atoms.copy()
+    at.positions[0, 2] += shift_A
+    return at
+
+
+def moment_check_rows(material: str, settings: dict, basis: str, layers: dict) -> list:
+    """The checks stored by each LCAO run with z matrices (helpers.gpaw_job.moment_checks) for the
+    given layer models and for the polar check of the relaxed d2 layer (a cached LCAO run)."""
+    from .. import dft
+    runs = {name: m["lcao"] for name, m in layers.items()}
+    polar = polar_check_structure(layers["relaxed d2"]["atoms"])
+    runs["polar check (W1 + 0.1 Å along z)"] = dft.lcao(polar, settings, f"{material}-polar-check", basis=basis,
+                                                         moments=True)
+    return [{"run": k, "max |S_grid − S| ": r["moments"]["overlap_error_max"],
+             "dipole from z matrices (e·Å)": r["moments"]["dipole_z_from_moments_eA"],
+             "GPAW density dipole (e·Å)": r["moments"]["dipole_z_gpaw_eA"]} for k, r in runs.items()]
