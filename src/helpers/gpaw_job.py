@@ -60,6 +60,17 @@ def make_calc(job: dict, txt: Path) -> GPAW:
     )
 
 
+def lcao_calc(job: dict, txt: Path, **extra) -> GPAW:
+    """GPAW LCAO calculator from the settings in `job`: full k grid without symmetry reduction (the
+    Wannier constructions need every k), Fermi-Dirac smearing; `extra` keywords are passed on."""
+    return GPAW(mode="lcao", basis=job["basis"], xc=job.get("xc", "PBE"),
+                kpts={"size": job["kpts"], "gamma": True},
+                symmetry={"point_group": False, "time_reversal": False},
+                occupations={"name": "fermi-dirac", "width": job["smearing"]},
+                charge=job.get("charge", 0), convergence={"energy": 1e-5, "density": 1e-5},
+                txt=str(txt), **extra)
+
+
 def z_matrices(calc) -> tuple[np.ndarray, np.ndarray, dict]:
     """<Phi_Mk| z |Phi_Nk> (Angstrom) between all LCAO basis functions at every k of the full grid,
     with the PAW correction, and the overlap computed the same way (for the convention check).
@@ -139,13 +150,8 @@ def lcao_projections(atoms, job: dict, wd: Path) -> dict:
     from gpaw.lcao.tools import get_lcao_hamiltonian
     if job.get("magmoms") is not None:
         atoms.set_initial_magnetic_moments(job["magmoms"])
-    calc = GPAW(mode="lcao", basis=job["basis"], xc=job.get("xc", "PBE"),
-                **optional_parameters(job), spinpol=bool(job.get("spinpol", False)),
-                kpts={"size": job["kpts"], "gamma": True},
-                symmetry={"point_group": False, "time_reversal": False},
-                occupations={"name": "fermi-dirac", "width": job["smearing"]},
-                charge=job.get("charge", 0), convergence={"energy": 1e-5, "density": 1e-5},
-                txt=str(wd / "gpaw-lcao.txt"))
+    calc = lcao_calc(job, wd / "gpaw-lcao.txt", **optional_parameters(job),
+                     spinpol=bool(job.get("spinpol", False)))
     atoms.calc = calc
     energy = atoms.get_potential_energy()
     efermi = float(calc.get_fermi_level())
@@ -211,12 +217,7 @@ def wannier90_scf(atoms, job: dict, wd: Path) -> None:
     if (wd / "scf.gpw").exists():
         say("resuming: scf.gpw is there")
         return
-    calc = GPAW(mode="lcao", basis=job["basis"], xc=job.get("xc", "PBE"), nbands=job["nbands"],
-                kpts={"size": job["kpts"], "gamma": True},
-                symmetry={"point_group": False, "time_reversal": False},
-                occupations={"name": "fermi-dirac", "width": job["smearing"]},
-                charge=job.get("charge", 0), convergence={"energy": 1e-5, "density": 1e-5},
-                txt=str(wd / "gpaw-scf.txt"))
+    calc = lcao_calc(job, wd / "gpaw-scf.txt", nbands=job["nbands"])
     atoms.calc = calc
     t0 = time.time()
     energy = atoms.get_potential_energy()
