@@ -133,10 +133,13 @@ def model_bands(ax, lcao_result: dict, model, title: str = "", ylim=(-6, 4)):
     ax.set_title(f"{title}: DFT (grey), p–d model (red)", fontsize=10)
 
 
-def path_levels(ax, rows: list):
+def path_levels(ax, rows: list, n_lowest: int = 3):
     """On-site levels (eV) of the effective W-5d orbitals along the 1T -> distorted path, one line
-    per orbital named after its 1T origin; solid: mirror-even, dashed: mirror-odd."""
-    names = list(dict.fromkeys(r["orbital"] for r in rows))
+    per orbital named after its 1T origin; solid: mirror-even, dashed: mirror-odd. Only the
+    `n_lowest` orbitals at the 1T end (the t2g-derived a1g and e_g^pi) are drawn."""
+    start = min(r["lambda"] for r in rows)
+    first = sorted((r["E (eV)"], r["orbital"]) for r in rows if r["lambda"] == start)
+    names = [n for _, n in first[:n_lowest]]
     for i, n in enumerate(names):
         pts = sorted((r["lambda"], r["E (eV)"], r["parity"]) for r in rows if r["orbital"] == n)
         lam, e, par = zip(*pts)
