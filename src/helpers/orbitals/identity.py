@@ -82,12 +82,7 @@ def forced_degeneracies(ops: list, seed: int = 1, tol: float = 1e-4) -> list:
     """Degeneracies of the d levels that the site group `ops` forces: the multiplicities of the
     eigenvalues of a random Hermitian 5x5 matrix averaged over the group (a generic crystal field of
     that symmetry). E.g. [1, 1, 1, 1, 1] for a mirror alone, [1, 2, 2] for D3d."""
-    rng = np.random.default_rng(seed)
-    h = rng.normal(size=(5, 5))
-    h = h + h.T
-    D = [d_representation(o) for o in ops]
-    hs = sum(d @ h @ d.T for d in D) / len(D)
-    w = np.sort(np.linalg.eigvalsh(hs))
+    w = np.sort(np.linalg.eigvalsh(generic_field(ops, seed)))
     groups, count = [], 1
     for x, y in zip(w[:-1], w[1:]):
         if y - x < tol * max(1.0, abs(w).max()):
