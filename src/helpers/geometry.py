@@ -44,11 +44,22 @@ class Octahedron:
         return -self.vectors.mean(axis=0)
 
 
+def default_metal(symbols) -> str:
+    """The metal of a structure: the first registry metal (helpers.materials) among `symbols`, in
+    the order W, Mo, Re, ... of the registry."""
+    from .materials import MATERIALS
+    for m in dict.fromkeys(e["metal"] for e in MATERIALS.values()):
+        if m in set(symbols):
+            return m
+    raise ValueError(f"no metal of helpers.materials.MATERIALS in {sorted(set(symbols))}")
+
+
 def octahedra(atoms: Atoms, metal: str | None = None, cutoff: float = 3.6) -> list[Octahedron]:
-    """The MX6 octahedron of every metal atom (metal: 'W'/'Mo', default: the heavier species)."""
+    """The MX6 octahedron of every metal atom (metal: default the registry metal of the structure,
+    helpers.materials)."""
     symbols = np.array(atoms.get_chemical_symbols())
     if metal is None:
-        metal = "W" if "W" in symbols else "Mo"
+        metal = default_metal(symbols)
     i, j, D = neighbor_list("ijD", atoms, cutoff)
     out = []
     for m in np.where(symbols == metal)[0]:
@@ -131,7 +142,7 @@ def distortion_table(atoms: Atoms) -> dict:
 def metal_metal_distances(atoms: Atoms, metal: str | None = None, cutoff: float = 4.6) -> np.ndarray:
     """Sorted distinct in-plane metal-metal distances below `cutoff` Angstrom."""
     symbols = np.array(atoms.get_chemical_symbols())
-    metal = metal or ("W" if "W" in symbols else "Mo")
+    metal = metal or default_metal(symbols)
     i, j, d = neighbor_list("ijd", atoms, cutoff)
     sel = (symbols[i] == metal) & (symbols[j] == metal)
     return np.unique(np.round(d[sel], 3))

@@ -11,8 +11,9 @@ import numpy as np
 from . import hartree_fock as hf
 from . import wannier as W
 
-PD = {"W": 2, "Te": 1}
-N_SEMICORE = {"W": 8, "Te": 2, "Mo": 8}   # electrons below the p-d manifold (W 5s5p, Te 5s)
+from .materials import SEMICORE as N_SEMICORE, pd_projections   # semicore electrons per setup
+
+PD = {"W": 2, "Te": 1}   # the p-d model of WTe2; other materials: helpers.materials.pd_projections
 
 
 #: Energy window (eV from E_F) of the bands a p-d model may use: it keeps the W-5d/Te-5p manifold
@@ -28,12 +29,14 @@ SMOKE_LIMITS = {"electrons": 1.0, "band deviation (eV)": 2.0, "hermiticity (eV)"
 
 
 def pd_model(lcao_result: dict, window=PD_WINDOW) -> W.TBModel:
-    """The W-5d + Te-5p projected-Wannier model of a cached LCAO result, from the bands inside
-    `window` (eV relative to E_F)."""
+    """The metal-d + chalcogen-p projected-Wannier model of a cached LCAO result (W-5d + Te-5p for
+    WTe2; helpers.materials.pd_projections), from the bands inside `window` (eV relative to E_F)."""
+    from .dft import atoms_from
     lo, hi = window
     if not lo < 0 < hi:
         raise ValueError(f"window={window!r}: must be (low, high) eV with low < 0 < high (E_F inside)")
-    return W.model_from_lcao(lcao_result, PD, tuple(window))
+    wanted = pd_projections(atoms_from(lcao_result["inputs"]["atoms"]).get_chemical_symbols())
+    return W.model_from_lcao(lcao_result, wanted, tuple(window))
 
 
 class ModelQualityError(ValueError):

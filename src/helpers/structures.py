@@ -16,7 +16,8 @@ from .paths import STRUCTURES
 EXPERIMENTAL = {
     "WTe2": "WTe2_Td_Mar1992.cif",
 }
-#: Metal of each material (the octahedrally coordinated cation).
+#: Metal of each material the ladder pages run on (1T-derived layers, two metals per cell; the
+#: octahedrally coordinated cation). Every material of the generalization page: helpers.materials.
 METAL = {"WTe2": "W", "MoTe2": "Mo"}
 CHALCOGEN = {"WTe2": "Te", "MoTe2": "Te"}
 
@@ -127,6 +128,104 @@ def fictitious_1T(material: str = "WTe2", a_hex: float | None = None, bond: floa
     note = "" if material in EXPERIMENTAL else " (defaults taken from the WTe2 layer)"
     atoms.info["source"] = f"fictitious 1T {material}, a_hex={a_hex:.4f} A, M-X bond={bond:.4f} A{note}"
     return atoms
+
+
+def registry_bulk(material: str, refinement: str | None = None) -> Atoms:
+    """The experimental bulk cell of a registry material (helpers.materials) from its file in
+    data/structures, or one of its other refinements (materials.REFINEMENTS[material][refinement])."""
+    from .materials import REFINEMENTS, check
+    entry = check(material)
+    if refinement is not None:
+        from .params import check_choice
+        check_choice("refinement", refinement, REFINEMENTS.get(material, {}))
+        name = REFINEMENTS[material][refinement]
+    elif entry["file"] is None:
+        raise ValueError(f"material={material!r} has no experimental structure file "
+                         f"({entry['kind']}: {entry['structure']})")
+    else:
+        name = entry["file"]
+    atoms = read(STRUCTURES / name)
+    atoms.info["source"] = name
+    return atoms
+
+
+def stacking_axis(bulk: Atoms) -> int:
+    """The cell vector (0, 1, 2) across the van der Waals gaps: the one along which the atoms'
+    coordinates normal to the plane of the other two leave the widest empty gap."""
+    cell = np.array(bulk.cell)
+    best, axis = -1.0, None
+    for k in range(3):
+        i, j = [x for x in range(3) if x != k]
+        n = np.cross(cell[i], cell[j])
+        n /= np.linalg.norm(n)
+        d = abs(cell[k] @ n)
+        z = np.sort((bulk.positions @ n) % d)
+        gap = np.diff(np.append(z, z[0] + d)).max()
+        if gap > best:
+            best, axis = gap, k
+    return axis
+
+
+def cut_layers(bulk: Atoms, nlayers: int = 1, vacuum: float = 15.0, gap: float = 2.2) -> Atoms:
+    """`nlayers` consecutive layers of a layered bulk cell of any lattice, in a slab with the
+    layers in the xy plane (x along the first in-plane cell vector) and `vacuum` Angstrom between
+    images. Layers are separated at gaps wider than `gap` Angstrom along the layer normal. (The
+    Td-WTe2 slabs of the ladder pages come from `slab`, which keeps its own conventions.)"""
+    if not (isinstance(nlayers, (int, np.integer)) and nlayers >= 1):
+        raise ValueError(f"nlayers={nlayers!r}: must be an integer >= 1")
+    if not vacuum > 0:
+        raise ValueError(f"vacuum={vacuum!r}: must be a positive length in Angstrom")
+    k = stacking_axis(bulk)
+    i, j = [x for x in range(3) if x != k]
+    cell = np.array(bulk.cell)
+    ex = cell[i] / np.linalg.norm(cell[i])
+    ez = np.cross(cell[i], cell[j])
+    ez /= np.linalg.norm(ez)
+    ey = np.cross(ez, ex)
+    rot = np.array([ex, ey, ez])                        # rows: the slab's axes in the bulk frame
+    a1, a2, a3 = cell[i] @ rot.T, cell[j] @ rot.T, cell[k] @ rot.T
+    if a3[2] < 0:
+        a3 = -a3
+    per_cell = None
+    reps = nlayers + 3
+    pos = np.concatenate([bulk.positions @ rot.T + m * a3 for m in range(reps)])
+    symbols = bulk.get_chemical_symbols() * reps
+    order = np.argsort(pos[:, 2])
+    z = pos[order, 2]
+    groups = np.split(order, np.where(np.diff(z) > gap)[0] + 1)
+    per_cell = len(bulk) // max(1, round(len(groups) / reps))
+    complete = [g for g in groups if len(g) == per_cell]
+    if len(complete) < nlayers + 1:
+        raise ValueError(f"could not find {nlayers} complete layers (gap={gap} Angstrom)")
+    chosen = np.concatenate(complete[1:1 + nlayers])      # skip the bottom one (cut at the seam)
+    out = Atoms([symbols[c] for c in chosen], positions=pos[chosen], cell=[a1, a2, [0, 0, 1.0]],
+                pbc=(True, True, False))
+    out.wrap()
+    out.center(vacuum=vacuum / 2, axis=2)
+    out.info["source"] = f"{nlayers} layer(s) cut from {bulk.info.get('source', 'a bulk cell')}"
+    return out
+
+
+def substituted(atoms: Atoms, mapping: dict, note: str = "") -> Atoms:
+    """A copy of `atoms` with every element in `mapping` replaced ({'W': 'Mo'}), positions and cell
+    unchanged: the start of a DFT relaxation of an isostructural compound (never an experimental
+    structure)."""
+    for old, new in mapping.items():
+        if old not in atoms.get_chemical_symbols():
+            raise ValueError(f"mapping={mapping!r}: no {old!r} atom in the structure")
+    out = atoms.copy()
+    out.set_chemical_symbols([mapping.get(s, s) for s in out.get_chemical_symbols()])
+    src = atoms.info.get("source", "a structure")
+    out.info["source"] = f"{src} with {', '.join(f'{k} -> {v}' for k, v in mapping.items())}{note}"
+    return out
+
+
+def prototype_1Tprime(material: str, vacuum: float = 15.0) -> Atoms:
+    """The 1T' monolayer of `material` built from the experimental Td-WTe2 layer with the metal
+    substituted (MoTe2: Mo on the W sites); the start of a DFT relaxation, labelled as computed."""
+    check_material(material)
+    return substituted(monolayer_1Tprime("WTe2", vacuum), {"W": METAL[material]},
+                       " (prototype for a DFT relaxation, not an experimental structure)")
 
 
 def rattle(atoms: Atoms, amplitude: float = 0.03, seed: int = 0) -> Atoms:
