@@ -172,3 +172,30 @@ def layer_spacing(material: str) -> float:
     from .structures import EXPERIMENTAL, experimental_bulk, layer_indices
     bulk = experimental_bulk(material if material in EXPERIMENTAL else "WTe2")
     return float(bulk.cell[2, 2] / len(layer_indices(bulk)))
+
+
+def refinement_rows(chosen: dict, material: str = "WTe2") -> list:
+    """The Table 1 measures chosen on the default structure (matching_definitions: {kind: (name,
+    ...)}) and the layer geometry of every refinement of the material's experimental structure
+    (helpers.materials.REFINEMENTS), then their spread (max - min): the honest tolerance of the
+    experimental column. Lengths in Angstrom, angles in degrees."""
+    import numpy as np
+
+    from .geometry import distortion_table, metal_metal_distances, octahedra
+    from .materials import REFINEMENTS
+    from .structures import registry_bulk
+    rows = []
+    for label in REFINEMENTS[material]:
+        bulk = registry_bulk(material, label)
+        table = distortion_table(bulk)
+        mm = metal_metal_distances(bulk)
+        lengths = sorted(np.linalg.norm(bulk.cell, axis=1))
+        rows.append({"refinement": label, "file": bulk.info["source"],
+                     **{f"{kind}: {name}": table[kind][name] for kind, (name, *_) in chosen.items()},
+                     "a (Å)": lengths[0], "b (Å)": lengths[1], "c (Å)": lengths[2],
+                     "W–W short (Å)": float(mm.min()), "W–W long (Å)": float(mm.max()),
+                     "off-centring (Å)": float(np.mean([np.linalg.norm(o.offcentre) for o in octahedra(bulk)]))})
+    keys = [k for k in rows[0] if k not in ("refinement", "file")]
+    rows.append({"refinement": "spread (max − min)", "file": "",
+                 **{k: max(r[k] for r in rows) - min(r[k] for r in rows) for k in keys}})
+    return rows
