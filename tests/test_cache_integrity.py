@@ -167,7 +167,8 @@ def test_book_refuses_a_non_converged_paper_result(toy_book):
 def test_dependency_waves():
     books = [cli.NOTEBOOKS / f"{s}.ipynb" for s in cli.DEPENDS]
     assert [[b.stem for b in w] for w in cli.waves(books)] == [
-        ["02_afe_lattice"], ["01_valence", "03_afo_order"], ["04_fe_dipole"], ["00_intro", "05_scorecard"]]
+        ["02_afe_lattice"], ["01_valence", "03_afo_order"], ["04_fe_dipole", "05_generalization"],
+        ["00_intro", "06_scorecard"]]
 
 
 def test_recompute_entry_replaces_only_that_entry(tmp_cache, monkeypatch):

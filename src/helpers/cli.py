@@ -38,7 +38,8 @@ DEPENDS = {
     "02_afe_lattice": [],
     "03_afo_order": ["02_afe_lattice"],
     "04_fe_dipole": ["02_afe_lattice", "03_afo_order"],   # reads the AFO page's ordered states
-    "05_scorecard": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole"],
+    "05_generalization": ["02_afe_lattice", "03_afo_order"],   # WTe2's relaxed d2 layer and its LCAO
+    "06_scorecard": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole", "05_generalization"],
 }
 
 

@@ -1,0 +1,453 @@
+"""The generalization rung: does the mechanism's condition hold in other layered compounds, and
+what do their metal-d Wannier orbitals look like?
+
+The paper's condition is a metal site without local parity (no inversion at the site), so that
+an orbital can carry a d-p hybridization dipole; for an *out-of-plane* dipole the site group must
+also leave z invariant. Here:
+
+- `symmetry_rows`: space group and site group of every inequivalent metal of each structure of the
+  registry (helpers.materials), whether the site holds inversion, which dipole directions it
+  allows, and whether the metals are related by inversion (then a ferro-orbital state compensates
+  and an antiferro-orbital one need not). These are statements of symmetry: a consistency check of
+  the structures and of the code, not evidence for the paper's mechanism.
+- `candidate_layer`: the layer of a candidate the DFT runs use (the computed 1T'-MoTe2 monolayer
+  relaxed from the WTe2 prototype; the experimental ReSe2 monolayer).
+- `site_rows`: per metal, the crystal-field levels of the effective metal-d orbitals and the
+  out-of-plane dipole of each orbital doubly occupied, from the z matrices of the Bloch states
+  (helpers.orbitals.moments), over the downfolding windows of the robustness check.
+- `characteristics_rows`: the paper's five characteristics per material, what this compendium
+  computes for each and what stays open.
+
+Energies in eV, lengths in Angstrom, dipoles in e*Angstrom (microC/cm^2 where named).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import materials as mats
+from . import structures as S
+
+#: Tolerance (Angstrom) of the symmetry search: the experimental layers of the Td bulk are
+#: centrosymmetric only to ~0.01 Angstrom (helpers.structures.monolayer_1Tprime).
+SYMPREC = 0.02
+
+
+# --- structures -----------------------------------------------------------------------------------
+
+def relax_computed(material: str, settings: dict, force: bool = False) -> dict:
+    """DFT relaxations of a registry material that has no experimental structure: the 1T' monolayer
+    from its prototype (helpers.structures.prototype_1Tprime, in-plane cell relaxed) and, as the
+    energy reference, the undistorted 1T layer (the AFE page's '1T' relaxation of that material).
+    {'1Tprime': result, '1T': result}, cached (helpers.dft.relax)."""
+    from . import afe, dft
+    entry = mats.check(material)
+    if entry["kind"] != "computed":
+        raise ValueError(f"material={material!r} has an experimental structure; nothing to relax")
+    start = S.prototype_1Tprime(material, vacuum=settings["vacuum"])
+    out = {"1Tprime": dft.relax(start, settings, label=f"{material}-1Tprime", force=force)}
+    ref = S.fictitious_1T(material, vacuum=settings["vacuum"])
+    out["1T"] = dft.relax(ref, afe.layer_settings(settings, 0.0), label=f"{material}-d2-1T", force=force)
+    return out
+
+
+def candidate_layer(material: str, settings: dict) -> tuple:
+    """(atoms, provenance) of the monolayer a candidate's DFT runs use: the computed 1T' layer
+    (relax_computed) or one layer cut from the experimental bulk."""
+    from . import dft
+    entry = mats.check(material)
+    if entry["kind"] == "computed":
+        r = relax_computed(material, settings)["1Tprime"]
+        return dft.atoms_from(r["final"]), f"computed: {entry['structure']} ({settings['profile']} profile)"
+    if material == "WTe2":
+        return S.monolayer_1Tprime("WTe2", settings["vacuum"]), f"experimental: {entry['structure']}"
+    return S.cut_layers(S.registry_bulk(material), 1, settings["vacuum"]), f"experimental: {entry['structure']}"
+
+
+def symmetry_structures(settings: dict, computed: bool = True) -> dict:
+    """{name: (material, atoms, provenance)} of every structure of the symmetry test: the bulk and
+    the layers (materials.MATERIALS[m]['layers']) of each registry material with a file, the
+    computed layers (`computed`: needs their relaxations, cached), the Td prototype bulk of a
+    computed material (symmetry only), and the fictitious 1T WTe2 layer (inversion at W: the
+    negative control of the condition)."""
+    vac = settings["vacuum"]
+    out = {"WTe2 fictitious 1T layer": ("WTe2", S.fictitious_1T("WTe2", vacuum=vac),
+                                        "model: W at the centre of its octahedron")}
+    for name, e in mats.MATERIALS.items():
+        if e["kind"] == "experimental":
+            bulk = S.registry_bulk(name)
+            out[f"{name} bulk"] = (name, bulk, f"experimental: {e['structure']}")
+            for n in e["layers"]:
+                at = S.slab(name, n, vac) if name == "WTe2" else S.cut_layers(bulk, n, vac)
+                out[f"{name} {_nlayer(n)}"] = (name, at, f"experimental: {n} layer(s) of the bulk")
+        else:
+            proto = S.substituted(S.registry_bulk(e["prototype"]), {S.METAL[e["prototype"]]: e["metal"]})
+            out[f"{name} Td bulk (prototype)"] = (name, proto, f"prototype: {e['prototype']} bulk with "
+                                                  f"{e['metal']} on the metal sites (not relaxed)")
+            if computed:
+                at, prov = candidate_layer(name, settings)
+                out[f"{name} 1T' monolayer"] = (name, at, prov)
+    return out
+
+
+def _nlayer(n: int) -> str:
+    return {1: "monolayer", 2: "bilayer", 3: "trilayer"}.get(n, f"{n} layers")
+
+
+# --- symmetry -------------------------------------------------------------------------------------
+
+def inversion_relates_metals(atoms, symprec: float = SYMPREC) -> bool:
+    """Whether the structure's space group holds an inversion (rotation part -1) that maps metals
+    onto other metals (in a layer: the two sublattices of an antiferroelectric arrangement)."""
+    import spglib
+    metals = mats.metal_indices(atoms)
+    ds = spglib.get_symmetry_dataset((np.array(atoms.cell), atoms.get_scaled_positions(), atoms.numbers),
+                                     symprec=symprec)
+    frac = atoms.get_scaled_positions()
+    for rot, tr in zip(ds.rotations, ds.translations):
+        if not np.allclose(rot, -np.eye(3)):
+            continue
+        for i in metals:
+            img = rot @ frac[i] + tr
+            for j in metals:
+                d = img - frac[j]
+                if j != i and np.linalg.norm((d - np.round(d)) @ np.array(atoms.cell)) < symprec:
+                    return True
+    return False
+
+
+def site_condition(site: dict) -> dict:
+    """The mechanism's conditions at one metal site (helpers.orbitals.identity.site_symmetry):
+    local parity broken (no inversion at the site) and an out-of-plane dipole allowed for an orbital
+    of a non-degenerate level (z invariant under the site group)."""
+    no_inv = not site["inversion"]
+    z_ok = "z" in site["dipole allowed along"]
+    return {"no inversion at the metal": no_inv, "out-of-plane orbital dipole allowed": z_ok,
+            "condition met": no_inv and z_ok}
+
+
+def symmetry_rows(structs: dict, symprec: float = SYMPREC) -> list:
+    """One row per structure and inequivalent metal site: space group, site group, its order, the d
+    degeneracies it forces, the dipole directions it allows, the conditions (site_condition), and
+    whether inversion relates the metals."""
+    import spglib
+    from .orbitals import identity as idt
+    rows = []
+    for name, (material, at, prov) in structs.items():
+        ds = spglib.get_symmetry_dataset((np.array(at.cell), at.get_scaled_positions(), at.numbers),
+                                         symprec=symprec)
+        relates = inversion_relates_metals(at, symprec)
+        seen = set()
+        for i in mats.metal_indices(at):
+            orbit = int(ds.equivalent_atoms[i])
+            if orbit in seen:
+                continue
+            seen.add(orbit)
+            site = idt.site_symmetry(at, i, symprec)
+            n_equiv = int(np.sum(ds.equivalent_atoms == orbit))
+            rows.append({"structure": name, "material": material, "provenance": prov,
+                         "space group": site["space group"], "metal site": f"{at[i].symbol}{i} (x{n_equiv})",
+                         "site group": site["site symmetry"], "order": site["order"],
+                         "d degeneracies forced": str(site["d degeneracies forced"]),
+                         "dipole allowed along": "".join(site["dipole allowed along"]) or "none",
+                         **site_condition(site), "inversion relates metals": relates})
+    return rows
+
+
+def condition_summary(rows: list) -> list:
+    """Per structure: whether every inequivalent metal site meets the condition (symmetry_rows)."""
+    out = {}
+    for r in rows:
+        s = out.setdefault(r["structure"], {"structure": r["structure"], "material": r["material"],
+                                            "space group": r["space group"], "sites": 0, "sites meeting it": 0,
+                                            "inversion relates metals": r["inversion relates metals"]})
+        s["sites"] += 1
+        s["sites meeting it"] += int(r["condition met"])
+    for s in out.values():
+        s["condition met"] = s["sites meeting it"] == s["sites"]
+    return list(out.values())
+
+
+# --- metal-d orbitals of a candidate --------------------------------------------------------------
+
+def layer_spacing(material: str) -> float:
+    """Interlayer spacing (Angstrom) of the material's experimental bulk: the repeat normal to the
+    layers divided by the layers per cell. A computed material takes its prototype's."""
+    e = mats.check(material)
+    bulk = S.registry_bulk(e["prototype"] if e["kind"] == "computed" else material)
+    k = S.stacking_axis(bulk)
+    cell = np.array(bulk.cell)
+    i, j = [x for x in range(3) if x != k]
+    n = np.cross(cell[i], cell[j])
+    n /= np.linalg.norm(n)
+    d = abs(cell[k] @ n)
+    z = np.sort((bulk.positions @ n) % d)
+    n_layers = int(np.sum(np.diff(np.append(z, z[0] + d)) > 2.2))
+    return float(d / max(1, n_layers))
+
+
+def model_grid(atoms, profile: str) -> tuple:
+    """k grid of the downfolding for a layer: the density of the AFO page's grid along the WTe2
+    chain (helpers.orbital_order.HF_GRID[profile][0] points over 3.477 Angstrom) on every in-plane
+    axis, at least 2 points."""
+    from . import orbital_order as oo
+    per_A = oo.HF_GRID[profile][0] * 3.477
+    return tuple(max(2, int(round(per_A / np.linalg.norm(atoms.cell[i])))) for i in range(2)) + (1,)
+
+
+def candidate_model(material: str, settings: dict, basis: str, e_low: float, width: float, window,
+                    grid=None) -> dict:
+    """The checked p-d model and effective metal-d model (helpers.orbitals.analysis.layer_model)
+    of a candidate's monolayer (candidate_layer), from a cached LCAO run with z matrices; the WTe2
+    entry is the AFO page's relaxed d2 layer. Adds 'provenance' and 'material'."""
+    from . import dft
+    from .orbitals import analysis as an
+    if material == "WTe2":
+        at = an.layer_structures("WTe2", settings["profile"], settings["vacuum"])["relaxed d2"]
+        prov, label = "computed: the AFE page's relaxed d2 layer", "WTe2-relaxed-d2"
+    else:
+        at, prov = candidate_layer(material, settings)
+        label = f"{material}-monolayer"
+    grid = tuple(grid or model_grid(at, settings["profile"]))
+    lc = dft.lcao(at, settings, label, basis=basis, moments=True)
+    m = an.layer_model(lc, at, grid, e_low, width, window, name=f"{material} monolayer")
+    m.update(provenance=prov, material=material)
+    return m
+
+
+def site_levels(m: dict) -> list:
+    """Per metal site of a layer model: (levels eV ascending, orbitals as columns, p_z e*Angstrom
+    of each orbital doubly occupied relative to the nucleus), from its own on-site block and the z
+    matrices (every site diagonalized separately: no site is assumed to be an image of another)."""
+    from . import orbital_order as oo
+    from .orbitals import moments as mom
+    eff, pd, s = m["eff"], m["pd"], m["settings"]
+    keep = np.concatenate(oo.d_shells(pd))
+    Z = mom.effective_z(mom.z_model(m["lcao"], pd), pd, keep, s["grid"], s["e_low"], s["width"])
+    shells, atoms = oo.d_shells(eff), oo.metal_atoms(eff)
+    out = []
+    for sh, a in zip(shells, atoms):
+        h = np.real(eff.onsite()[np.ix_(sh, sh)])
+        w, v = np.linalg.eigh(0.5 * (h + h.T))
+        p = mom.orbital_dipoles_z(Z, eff, [sh], [a], [v])[0]
+        out.append((w, v, np.asarray(p, float)))
+    return out
+
+
+def site_rows(m: dict, volume_A3: float) -> list:
+    """One row per metal site and crystal-field orbital (energy order, 1 = lowest): level (eV, from
+    the site's mean), p_z (e*Angstrom) and its density over `volume_A3` (microC/cm^2)."""
+    from .dipoles import dipole_density_uC_cm2
+    rows = []
+    metals = mats.metal_indices(m["atoms"])
+    for k, (w, v, p) in enumerate(site_levels(m)):
+        for i in range(len(w)):
+            rows.append({"material": m["material"], "site": f"{m['atoms'][metals[k]].symbol}{k + 1}",
+                         "orbital": i + 1, "level − mean (eV)": float(w[i] - w.mean()),
+                         "p_z (e·Å)": float(p[i]),
+                         "P_z (μC/cm²)": float(dipole_density_uC_cm2(p[i], volume_A3))})
+    return rows
+
+
+def pair_rows(m: dict, n_low: int = 3) -> list:
+    """Per metal site: the two of its `n_low` lowest (t2g-derived) orbitals closest in energy, the
+    analogue of the paper's b and c: their splitting (meV), their p_z (e*Angstrom), whether the
+    signs are opposite."""
+    rows = []
+    metals = mats.metal_indices(m["atoms"])
+    for k, (w, v, p) in enumerate(site_levels(m)):
+        pairs = [(i, j) for i in range(n_low) for j in range(i + 1, n_low)]
+        i, j = min(pairs, key=lambda ij: abs(w[ij[1]] - w[ij[0]]))
+        rows.append({"material": m["material"], "site": f"{m['atoms'][metals[k]].symbol}{k + 1}",
+                     "pair (energy order)": f"{i + 1}, {j + 1}", "splitting (meV)": 1000 * float(w[j] - w[i]),
+                     "p_z first (e·Å)": float(p[i]), "p_z second (e·Å)": float(p[j]),
+                     "opposite signs": bool(p[i] * p[j] < 0),
+                     "t2g-derived spread (meV)": 1000 * float(w[n_low - 1] - w[0])})
+    return rows
+
+
+def window_robustness(material: str, settings: dict, basis: str, e_lows, width: float, window) -> list:
+    """site_rows' largest |p_z| of the t2g-derived orbitals and pair_rows on site 1, for each
+    downfolding window e_low (eV): the choice of ours the dipoles are most sensitive to."""
+    rows = []
+    for e_low in e_lows:
+        m = candidate_model(material, settings, basis, e_low, width, window)
+        w, v, p = site_levels(m)[0]
+        pr = pair_rows(m)[0]
+        rows.append({"material": material, "e_low (eV)": e_low,
+                     "max |p_z| of orbitals 1-3 (e·Å)": float(np.abs(p[:3]).max()),
+                     "p_z of orbitals 1-3 (e·Å)": ", ".join(f"{x:+.3f}" for x in p[:3]),
+                     "pair": pr["pair (energy order)"], "pair splitting (meV)": pr["splitting (meV)"],
+                     "pair opposite signs": pr["opposite signs"]})
+    return rows
+
+
+# --- the paper's five characteristics --------------------------------------------------------------
+
+CHARACTERISTICS = ("1) no parity lowering of the lattice at the transition", "2) high ordering temperature",
+                   "3) small dipolar order parameter", "4) hysteresis under switching",
+                   "5) fast, low-energy switching")
+
+
+def characteristics_rows(material: str, summary: list, dipoles: dict, field_V_per_nm: float,
+                         energy_scale: dict | None = None) -> list:
+    """The paper's five characteristics for `material`: what the computation here shows (from the
+    condition summary of its structures, its orbital dipoles {'max |p_z| (e·Å)', 'P_z (μC/cm²)'} and,
+    where computed, an energy scale {'name', 'meV'}), what the experiments cited by the paper show
+    (helpers.reference entry 'generalization_experiments', qualitative, with citation) and what
+    stays open."""
+    from . import reference
+    from ase.units import kB
+    exp = reference.get("generalization_experiments").get(material, {})
+    bto = reference.get("BaTiO3_spontaneous_polarization_uC_per_cm2")["value"]
+    tc = reference.get("ferroelectric_Tc_K")["value"]
+    cond = [s for s in summary if s["material"] == material]
+    met = [s["structure"] for s in cond if s["condition met"]]
+    p = dipoles.get("max |p_z| (e·Å)")
+    couple = None if p is None else 2 * p * field_V_per_nm / 10 * 1000    # meV, 2 p E (switching partners)
+    ours = {
+        CHARACTERISTICS[0]: (f"metal site without inversion already in {', '.join(met)} (symmetry)" if met else
+                             "the metal site keeps inversion or a horizontal mirror in every structure tested"),
+        CHARACTERISTICS[1]: (f"{energy_scale['name']}: {energy_scale['meV']:.0f} meV (k_B T at {tc} K: {1000 * kB * tc:.0f} meV)"
+                             if energy_scale else "not computed here (needs the ordered-state energies)"),
+        CHARACTERISTICS[2]: ("not computed" if p is None else
+                             f"largest orbital |p_z| {p:.3f} e·Å ({dipoles.get('P_z (μC/cm²)', float('nan')):.2f} μC/cm² "
+                             f"per formula-unit volume), against {bto} μC/cm² in BaTiO3"),
+        CHARACTERISTICS[3]: ("an orbital order would break a discrete symmetry (inversion relating the metals)"
+                             if any(s["inversion relates metals"] for s in cond) else "no discrete partner found"),
+        CHARACTERISTICS[4]: ("not computed" if couple is None else
+                             f"field coupling 2 p_z E = {couple:.2f} meV per metal pair at {field_V_per_nm:g} V/nm"),
+    }
+    return [{"material": material, "characteristic": c, "computed here": ours[c],
+             "experiment (as cited)": exp.get(c.split(")")[0], exp.get("all", "no citable value in our reference file")),
+             "open": "experiment on orbital order (the paper suggests electron microscopy or EELS)"
+             if c == CHARACTERISTICS[0] else ("the ordered states' energies" if c == CHARACTERISTICS[1] and not energy_scale
+                                              else "")} for c in CHARACTERISTICS]
+
+
+def generalization_verdict(summary: list, pairs: dict, min_dipole_eA: float = 0.01) -> dict:
+    """The scorecard's generalization row: the paper's claim that trilayer ReSe2 and monolayer
+    1T'-MoTe2 satisfy the mechanism's conditions. Evidence counted: in each candidate's layer, a
+    t2g-derived orbital carries |p_z| >= `min_dipole_eA` e*Angstrom from the DFT z matrices
+    (pairs: {material: pair_rows}). The symmetry condition (site without inversion, z allowed) and
+    the negative controls (1T WTe2, 2H-MoS2) are consistency checks, reported apart."""
+    by = {s["structure"]: s for s in summary}
+    checks = {"ReSe2 trilayer meets the condition": by.get("ReSe2 trilayer", {}).get("condition met"),
+              "1T'-MoTe2 monolayer meets the condition": by.get("MoTe2 1T' monolayer", {}).get("condition met"),
+              "1T WTe2 fails it (control)": (not by["WTe2 fictitious 1T layer"]["condition met"])
+              if "WTe2 fictitious 1T layer" in by else None,
+              "2H-MoS2 monolayer fails it (control)": (not by["MoS2 monolayer"]["condition met"])
+              if "MoS2 monolayer" in by else None}
+    evidence = {}
+    for mat in ("MoTe2", "ReSe2"):
+        rows = pairs.get(mat)
+        evidence[mat] = None if not rows else bool(max(max(abs(r["p_z first (e·Å)"]), abs(r["p_z second (e·Å)"]))
+                                                       for r in rows) >= min_dipole_eA)
+    decided = [v for v in evidence.values() if v is not None]
+    ok = None if len(decided) < 2 else all(decided)
+    return {"consistency checks": checks, "evidence": evidence, "ok": ok}
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+def plot_site_levels(axes, rows: list, vmax: float | None = None):
+    """One panel per material: the crystal-field levels of each metal site (site_rows) as short
+    lines, coloured by the orbital's p_z (e*Angstrom, blue negative, red positive). Returns the
+    colour mapping (for a colour bar)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
+    mats_ = list(dict.fromkeys(r["material"] for r in rows))
+    vmax = vmax or max(abs(r["p_z (e·Å)"]) for r in rows) or 1.0
+    sm = plt.cm.ScalarMappable(norm=Normalize(-vmax, vmax), cmap="RdBu_r")
+    for ax, mat in zip(np.atleast_1d(axes), mats_):
+        mine = [r for r in rows if r["material"] == mat]
+        sites = list(dict.fromkeys(r["site"] for r in mine))
+        for r in mine:
+            x = sites.index(r["site"])
+            ax.hlines(r["level − mean (eV)"], x - 0.3, x + 0.3, color=sm.to_rgba(r["p_z (e·Å)"]), lw=3)
+        ax.set_xticks(range(len(sites)), sites)
+        ax.set_xlim(-0.6, len(sites) - 0.4)
+        ax.set_title(mat)
+        ax.grid(axis="y", alpha=0.3)
+    return sm
+
+
+# --- the page's parameters, summaries and findings ---------------------------------------------
+
+def check_parameters(materials_, e_low, e_low_scan, window_width, pd_window, field_V_per_nm, min_dipole_eA) -> None:
+    """Validate the generalization page's parameters before any work: ValueError naming the
+    parameter and what is allowed."""
+    if not (isinstance(materials_, (list, tuple)) and materials_):
+        raise ValueError(f"materials={materials_!r}: must be a non-empty list of {sorted(mats.MATERIALS)}")
+    for m in materials_:
+        mats.check(m)
+        if m == "WTe2":
+            raise ValueError("materials: WTe2 is the reference and always shown; list the other candidates")
+        if mats.MATERIALS[m]["role"].startswith("negative control"):
+            raise ValueError(f"materials: {m} is a negative control (symmetry test only); choose candidates")
+    for name, v in (("e_low", e_low), *((f"e_low_scan[{i}]", x) for i, x in enumerate(e_low_scan))):
+        if not (isinstance(v, (int, float)) and -4.0 <= v <= -0.25):
+            raise ValueError(f"{name}={v!r}: must be a window edge in [-4, -0.25] eV below E_F")
+    if not (isinstance(window_width, (int, float)) and 0.05 <= window_width <= 2.0):
+        raise ValueError(f"window_width={window_width!r}: must be a width in [0.05, 2] eV")
+    if not (len(pd_window) == 2 and pd_window[0] < 0 < pd_window[1]):
+        raise ValueError(f"pd_window={pd_window!r}: must be [low, high] eV with low < 0 < high")
+    if not (isinstance(field_V_per_nm, (int, float)) and 0 < field_V_per_nm <= 10):
+        raise ValueError(f"field_V_per_nm={field_V_per_nm!r}: must be a field in (0, 10] V/nm")
+    if not (isinstance(min_dipole_eA, (int, float)) and 0 < min_dipole_eA < 1):
+        raise ValueError(f"min_dipole_eA={min_dipole_eA!r}: must be a dipole in (0, 1) e*Angstrom")
+
+
+def computed_rows(material: str, settings: dict) -> list:
+    """The computed structure of `material` (relax_computed) beside the WTe2 layers: cell,
+    metal-metal distances, off-centring (Angstrom), the distortion energy E(1T') - E(1T) per formula
+    unit (eV) and whether each relaxation converged."""
+    from . import afe, dft
+    r = relax_computed(material, settings)
+    wte2 = afe.relax_layer("WTe2", "d2", settings)
+    rows = []
+    for name, res, ref in ((f"{material} 1T' (computed)", r["1Tprime"], r["1T"]),
+                           ("WTe2 relaxed d2 (AFE page)", wte2["distorted"], wte2["1T"])):
+        s = afe.structure_summary(dft.atoms_from(res["final"]))
+        n_fu = len(res["final"]["symbols"]) // 3
+        rows.append({"layer": name, "a (Å)": s["a_A"], "b (Å)": s["b_A"], "M–M short (Å)": s["MM_short_A"],
+                     "M–M long (Å)": s["MM_long_A"], "off-centring (Å)": s["offcentre_A"],
+                     "E(1T′) − E(1T) (meV/f.u.)": 1000 * (res["energy_eV"] - ref["energy_eV"]) / n_fu,
+                     "converged": bool(res.get("converged", True)) and bool(ref.get("converged", True)),
+                     "steps": res.get("steps")})
+    s = afe.structure_summary(S.monolayer_1Tprime("WTe2", settings["vacuum"]))
+    rows.append({"layer": "WTe2 experiment (Mar 1992)", "a (Å)": s["a_A"], "b (Å)": s["b_A"],
+                 "M–M short (Å)": s["MM_short_A"], "M–M long (Å)": s["MM_long_A"],
+                 "off-centring (Å)": s["offcentre_A"]})
+    return rows
+
+
+def findings(summary: list, pairs: dict, robust: list, verdict: dict, materials_: list) -> str:
+    """Markdown summary of the generalization page, generated from its tables."""
+    by = {s["structure"]: s for s in summary}
+    met = [k for k, s in by.items() if s["condition met"]]
+    fail = [k for k, s in by.items() if not s["condition met"]]
+    lines = [f"- **Symmetry (consistency check).** The metal sites meet the condition (no inversion, an "
+             f"out-of-plane orbital dipole allowed) in {', '.join(met)}; not in {', '.join(fail)}."]
+    for mat in ["WTe2"] + list(materials_):
+        rows = pairs.get(mat) or []
+        if not rows:
+            continue
+        p = max(max(abs(r["p_z first (e·Å)"]), abs(r["p_z second (e·Å)"])) for r in rows)
+        opp = sum(r["opposite signs"] for r in rows)
+        split = [r["splitting (meV)"] for r in rows]
+        rob = [r for r in robust if r["material"] == mat]
+        windows = ", ".join(f"{r['e_low (eV)']:g}" for r in rob)
+        pmax = [r["max |p_z| of orbitals 1-3 (e·Å)"] for r in rob]
+        rng = (f"; over the windows e_low = {windows} eV the largest |p_z| of the three lowest orbitals spans "
+               f"{min(pmax):.3f}–{max(pmax):.3f} e·Å and the closest pair has opposite signs in "
+               f"{sum(r['pair opposite signs'] for r in rob)} of {len(rob)}") if rob else ""
+        lines.append(f"- **{mat}.** The closest pair of the three lowest metal-d orbitals is split by "
+                     f"{min(split):.0f}–{max(split):.0f} meV; their |p_z| reaches {p:.3f} e·Å, with opposite signs "
+                     f"on {opp} of {len(rows)} sites{rng}.")
+    ev = verdict["evidence"]
+    lines.append("- **Verdict.** " + ("The candidates' orbitals carry out-of-plane dipoles above the threshold: "
+                                      "the paper's condition is realized in " +
+                                      ", ".join(k for k, v in ev.items() if v) if verdict["ok"] else
+                                      "not every candidate decides or passes: " + ", ".join(f"{k}: {v}" for k, v in ev.items()))
+                 + ". Whether an orbital order forms there (the energies of ordered states) is not computed on this page.")
+    return "\n".join(lines)
