@@ -281,6 +281,37 @@ def window_robustness(material: str, settings: dict, basis: str, e_lows, width: 
     return rows
 
 
+# --- ordered orbital patterns of a two-metal candidate -------------------------------------------
+
+def ordered_rows(material: str, settings: dict, basis: str, e_low: float, width: float, U: float = 3.0,
+                 J: float = 0.5, parts=("primitive", "robustness")) -> list | None:
+    """The AFO page's annealed ordered states (helpers.orbitals.ordered.page_results: d2 pattern
+    starts a2a2, b2b2, c2c2, b2c2, c2b2 annealed from 10 eV down to U) on a candidate's layer, and
+    their comparison at U (ordered.paper_comparison: E(b2b2) - E(a2a2), E(AFO) - E(FO) in meV per
+    formula unit, the lowest state), one row per run (`parts`: the primitive cell with the Slater
+    interaction at J, and the robustness variants). WTe2 reads the AFO page's own runs. None where
+    the cell does not allow the two-site patterns (a cell with other than two metals, as ReSe2's
+    four Re)."""
+    from . import dft, valence
+    from .orbitals import ordered
+    profile = settings["profile"]
+    if material == "WTe2":
+        page = ordered.page_results("WTe2", profile, J=J, e_low=e_low, window_width=width, parts=parts, verbose=False)
+    else:
+        at, _ = candidate_layer(material, settings)
+        if len(mats.metal_indices(at)) != 2:
+            return None
+        lc = dft.lcao(at, settings, f"{material}-monolayer", basis=basis, moments=True)
+        models = valence.layer_models(lc, ordered.SETTINGS[profile]["grids"][(1, 1, 1)], e_low, width)
+        page = ordered.page_results(material, profile, J=J, e_low=e_low, window_width=width, parts=parts,
+                                    verbose=False, models=models, label=f"{material}-monolayer")
+    rows = []
+    for name, (res, n_fu) in page["runs"].items():
+        c = ordered.paper_comparison(ordered.pattern_rows(res, n_fu), U)
+        rows.append({"material": material, "run": name, "result": res, **c})
+    return rows
+
+
 # --- the paper's five characteristics --------------------------------------------------------------
 
 CHARACTERISTICS = ("1) no parity lowering of the lattice at the transition", "2) high ordering temperature",
@@ -421,7 +452,17 @@ def computed_rows(material: str, settings: dict) -> list:
     return rows
 
 
-def findings(summary: list, pairs: dict, robust: list, verdict: dict, materials_: list) -> str:
+def ordered_display_rows(ordered_runs: dict) -> list:
+    """The columns of ordered_rows a reader needs, for every material whose cell allows them."""
+    keep = ("E(b2b2) − E(a2a2) (meV/f.u.)", "E(c2c2) − E(a2a2) (meV/f.u.)", "E(AFO) − E(FO) (meV/f.u.)",
+            "lowest state", "lowest state's pattern now", "lowest state n(a, b, c) of W1", "lowest state |m| max (μB)",
+            "lowest state b/c polarized")
+    return [{"material": r["material"], "run": r["run"], **{k: r[k] for k in keep}}
+            for rows in ordered_runs.values() if rows for r in rows]
+
+
+def findings(summary: list, pairs: dict, robust: list, verdict: dict, materials_: list,
+             ordered_runs: dict | None = None, U: float = 3.0) -> str:
     """Markdown summary of the generalization page, generated from its tables."""
     by = {s["structure"]: s for s in summary}
     met = [k for k, s in by.items() if s["condition met"]]
@@ -449,5 +490,35 @@ def findings(summary: list, pairs: dict, robust: list, verdict: dict, materials_
                                       "the paper's condition is realized in " +
                                       ", ".join(k for k, v in ev.items() if v) if verdict["ok"] else
                                       "not every candidate decides or passes: " + ", ".join(f"{k}: {v}" for k, v in ev.items()))
-                 + ". Whether an orbital order forms there (the energies of ordered states) is not computed on this page.")
+                 + ".")
+    for mat, rows in (ordered_runs or {}).items():
+        if mat == "WTe2":
+            continue
+        if not rows:
+            lines.append(f"- **Ordered states of {mat}:** not computed (the cell does not fit the two-site patterns).")
+            continue
+        now = "lowest state's pattern now"
+        low = [f"{r['run'].split(', FLL')[0]}: {r['lowest state'] or 'none'}"
+               + (f" (now {r[now]}, b/c polarized: {r['lowest state b/c polarized']})" if r["lowest state"] else "")
+               for r in rows]
+        afo = [r["E(AFO) − E(FO) (meV/f.u.)"] for r in rows if np.isfinite(r["E(AFO) − E(FO) (meV/f.u.)"])]
+        lines.append(f"- **Ordered states of {mat}** (mean field at U = {U:g} eV): lowest state per run: "
+                     + "; ".join(low) + ". E(AFO) − E(FO) "
+                     + (f"ranges over {min(afo):.0f} to {max(afo):.0f} meV/f.u. where both survive." if afo else
+                        "is not determined in any run (AFO and FO do not both survive)."))
     return "\n".join(lines)
+
+
+def ordering_scale(rows: list | None, U: float) -> dict | None:
+    """The energy scale of orbital order from ordered_rows (the first run: the primitive cell,
+    main interaction): |E(AFO) - E(FO)| at U in meV per formula unit where both survive, else
+    |lowest b/c pattern - E(a2a2)|; None where neither is computed."""
+    if not rows:
+        return None
+    r = rows[0]
+    for key, name in (("E(AFO) − E(FO) (meV/f.u.)", "|E(AFO) − E(FO)|"),
+                      ("lowest b/c pattern − E(a2a2) (meV/f.u.)", "|E(b/c polarized) − E(a2a2)|")):
+        v = r.get(key)
+        if v is not None and np.isfinite(v):
+            return {"name": f"{name} at U = {U:g} eV (mean field, per f.u.)", "meV": abs(float(v))}
+    return None
