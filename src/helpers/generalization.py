@@ -265,19 +265,30 @@ def pair_rows(m: dict, n_low: int = 3) -> list:
     return rows
 
 
-def window_robustness(material: str, settings: dict, basis: str, e_lows, width: float, window) -> list:
+def window_robustness(material: str, settings: dict, basis: str, e_lows, width: float, window,
+                      kpt_densities=()) -> list:
     """site_rows' largest |p_z| of the t2g-derived orbitals and pair_rows on site 1, for each
-    downfolding window e_low (eV): the choice of ours the dipoles are most sensitive to."""
+    downfolding window e_low (eV) at the profile's k density, and at the profile's window for each
+    other LCAO k density in `kpt_densities` (1/Angstrom; cached runs): the choices of ours the
+    dipoles may be sensitive to. A model that fails its checks is reported, not used."""
+    from . import orbital_order as oo
+    e0 = e_lows[len(e_lows) // 2] if e_lows else -1.5
+    variants = [(settings["kpt_density"], e) for e in e_lows]
+    variants += [(kd, e0) for kd in kpt_densities if kd != settings["kpt_density"]]
     rows = []
-    for e_low in e_lows:
-        m = candidate_model(material, settings, basis, e_low, width, window)
+    for kd, e_low in variants:
+        base = {"material": material, "k density (1/Å)": kd, "e_low (eV)": e_low}
+        try:
+            m = candidate_model(material, dict(settings, kpt_density=kd), basis, e_low, width, window)
+        except oo.ModelQualityError as err:
+            rows.append({**base, "note": str(err).split(": ", 1)[1]})
+            continue
         w, v, p = site_levels(m)[0]
         pr = pair_rows(m)[0]
-        rows.append({"material": material, "e_low (eV)": e_low,
-                     "max |p_z| of orbitals 1-3 (e·Å)": float(np.abs(p[:3]).max()),
+        rows.append({**base, "max |p_z| of orbitals 1-3 (e·Å)": float(np.abs(p[:3]).max()),
                      "p_z of orbitals 1-3 (e·Å)": ", ".join(f"{x:+.3f}" for x in p[:3]),
                      "pair": pr["pair (energy order)"], "pair splitting (meV)": pr["splitting (meV)"],
-                     "pair opposite signs": pr["opposite signs"]})
+                     "pair opposite signs": pr["opposite signs"], "note": "passes its checks"})
     return rows
 
 
@@ -476,10 +487,10 @@ def findings(summary: list, pairs: dict, robust: list, verdict: dict, materials_
         p = max(max(abs(r["p_z first (e·Å)"]), abs(r["p_z second (e·Å)"])) for r in rows)
         opp = sum(r["opposite signs"] for r in rows)
         split = [r["splitting (meV)"] for r in rows]
-        rob = [r for r in robust if r["material"] == mat]
-        windows = ", ".join(f"{r['e_low (eV)']:g}" for r in rob)
+        rob = [r for r in robust if r["material"] == mat and "pair" in r]
+        windows = ", ".join(f"{r['e_low (eV)']:g} eV at {r['k density (1/Å)']:g}/Å" for r in rob)
         pmax = [r["max |p_z| of orbitals 1-3 (e·Å)"] for r in rob]
-        rng = (f"; over the windows e_low = {windows} eV the largest |p_z| of the three lowest orbitals spans "
+        rng = (f"; over the models (window, LCAO k density) {windows} the largest |p_z| of the three lowest orbitals spans "
                f"{min(pmax):.3f}–{max(pmax):.3f} e·Å and the closest pair has opposite signs in "
                f"{sum(r['pair opposite signs'] for r in rob)} of {len(rob)}") if rob else ""
         lines.append(f"- **{mat}.** The closest pair of the three lowest metal-d orbitals is split by "
