@@ -124,6 +124,8 @@ def markdown_table(df: pd.DataFrame) -> str:
     a named or non-default index becomes the first columns, cells are escaped, NaN shows as —."""
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"df: must be a pandas DataFrame, not {type(df).__name__}")
+    if isinstance(df.columns, pd.MultiIndex):                 # pivot tables: one header row, levels joined
+        df = df.set_axis([", ".join(str(x) for x in c if str(x)) for c in df.columns], axis=1)
     plain_index = isinstance(df.index, pd.RangeIndex) and df.index.name is None
     frame = df if plain_index else df.reset_index(names=[n if n is not None else "" for n in df.index.names])
     header = [_cell(c) if str(c) else " " for c in frame.columns]
