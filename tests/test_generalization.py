@@ -82,3 +82,29 @@ def test_site_levels_agree_with_the_afo_page_and_obey_inversion(wte2_model):
     afo = {r["orbital"]: r["p_z (e·Å)"] for r in an.orbital_dipole_rows(wte2_model, 1.0)
            if r["reading"] == "energy order" and r["W"] == 1}
     assert [afo[o] for o in "abc"] == pytest.approx(list(p1[:3]), abs=1e-6)
+
+
+def test_k_density_variants_change_the_lcao_run_not_the_structure(monkeypatch):
+    """The robustness over LCAO k densities must reuse the profile's relaxed structure: a variant
+    that relaxed the layer again at the other k density would change two things at once."""
+    from helpers import dft
+    seen = {"relax": [], "lcao": []}
+
+    def fake_relax(material, settings, force=False):
+        seen["relax"].append(settings["kpt_density"])
+        return {"1Tprime": {"final": dft.atoms_record(S.prototype_1Tprime("MoTe2"))}}
+
+    class Stop(Exception):
+        pass
+
+    def fake_lcao(atoms, settings, label, **kw):
+        seen["lcao"].append(settings["kpt_density"])
+        raise Stop
+
+    monkeypatch.setattr(gen, "relax_computed", fake_relax)
+    monkeypatch.setattr(dft, "lcao", fake_lcao)
+    s = params.settings("paper")
+    for kd in (None, 3.0):
+        with pytest.raises(Stop):
+            gen.candidate_model("MoTe2", s, "dzp", -1.5, 0.5, (-8.0, 6.0), lcao_kpt_density=kd)
+    assert seen["relax"] == [s["kpt_density"]] * 2 and seen["lcao"] == [s["kpt_density"], 3.0]

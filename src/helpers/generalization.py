@@ -195,12 +195,15 @@ def model_grid(atoms, profile: str) -> tuple:
 
 
 def candidate_model(material: str, settings: dict, basis: str, e_low: float, width: float, window,
-                    grid=None) -> dict:
+                    grid=None, lcao_kpt_density: float | None = None) -> dict:
     """The checked p-d model and effective metal-d model (helpers.orbitals.analysis.layer_model)
-    of a candidate's monolayer (candidate_layer), from a cached LCAO run with z matrices; the WTe2
-    entry is the AFO page's relaxed d2 layer. Adds 'provenance' and 'material'."""
+    of a candidate's monolayer (candidate_layer, always at the profile's settings), from a cached
+    LCAO run with z matrices at the profile's k density or at `lcao_kpt_density` (1/Angstrom: only
+    the LCAO run changes, never the structure); the WTe2 entry is the AFO page's relaxed d2 layer.
+    Adds 'provenance' and 'material'."""
     from . import dft
     from .orbitals import analysis as an
+    lcao_settings = settings if lcao_kpt_density is None else dict(settings, kpt_density=lcao_kpt_density)
     if material == "WTe2":
         at = an.layer_structures("WTe2", settings["profile"], settings["vacuum"])["relaxed d2"]
         prov, label = "computed: the AFE page's relaxed d2 layer", "WTe2-relaxed-d2"
@@ -208,7 +211,7 @@ def candidate_model(material: str, settings: dict, basis: str, e_low: float, wid
         at, prov = candidate_layer(material, settings)
         label = f"{material}-monolayer"
     grid = tuple(grid or model_grid(at, settings["profile"]))
-    lc = dft.lcao(at, settings, label, basis=basis, moments=True)
+    lc = dft.lcao(at, lcao_settings, label, basis=basis, moments=True)
     m = an.layer_model(lc, at, grid, e_low, width, window, name=f"{material} monolayer")
     m.update(provenance=prov, material=material)
     return m
@@ -279,7 +282,7 @@ def window_robustness(material: str, settings: dict, basis: str, e_lows, width: 
     for kd, e_low in variants:
         base = {"material": material, "k density (1/Å)": kd, "e_low (eV)": e_low}
         try:
-            m = candidate_model(material, dict(settings, kpt_density=kd), basis, e_low, width, window)
+            m = candidate_model(material, settings, basis, e_low, width, window, lcao_kpt_density=kd)
         except oo.ModelQualityError as err:
             rows.append({**base, "note": str(err).split(": ", 1)[1]})
             continue
