@@ -108,3 +108,34 @@ def test_k_density_variants_change_the_lcao_run_not_the_structure(monkeypatch):
         with pytest.raises(Stop):
             gen.candidate_model("MoTe2", s, "dzp", -1.5, 0.5, (-8.0, 6.0), lcao_kpt_density=kd)
     assert seen["relax"] == [s["kpt_density"]] * 2 and seen["lcao"] == [s["kpt_density"], 3.0]
+
+
+def test_verdict_is_undetermined_when_a_variant_flips_and_counts_only_above_the_floor():
+    summary = []
+    rows = lambda mat, vals: [{"material": mat, "k density (1/Å)": 4.0, "e_low (eV)": e, "noise floor (e·Å)": 0.004,
+                               **{f"|p_b − p_c|, {r}": v for r in gen.PAIR_READINGS}} for e, v in vals]
+    thr = gen.dipole_threshold(rows("MoTe2", [(-1.5, 0.2)]), control_eA=1e-6, min_dipole_eA=0.01)
+    assert thr == pytest.approx(0.012)                                    # 3 x the inversion-partner mismatch
+    assert gen.dipole_threshold([], control_eA=0.001, min_dipole_eA=0.01) == 0.01
+    robust = rows("MoTe2", [(-2.0, 0.2), (-1.5, 0.15)]) + rows("ReSe2", [(-2.0, 0.3), (-1.5, 0.005)])
+    v = gen.generalization_verdict(summary, robust, thr)
+    assert v["per material"]["MoTe2"]["verdict"] == "reproduced"
+    assert v["per material"]["ReSe2"]["verdict"] == "undetermined" and v["ok"] == "undetermined"
+    v = gen.generalization_verdict(summary, rows("MoTe2", [(-1.5, 0.001)]) + rows("ReSe2", [(-1.5, 0.002)]), thr)
+    assert v["ok"] is False
+    assert gen.generalization_verdict(summary, [], thr)["ok"] is None
+
+
+def test_pair_readings_pick_the_orbitals_they_name():
+    w = np.array([0.0, 0.30, 0.35, 2.0, 2.5])
+    assert gen.pick_pair(w, gen.PAIR_READINGS[0]) == (1, 2)
+    assert gen.pick_pair(np.array([0.0, 0.02, 0.3, 2, 3]), gen.PAIR_READINGS[1]) == (0, 1)
+    with pytest.raises(ValueError, match="reading"):
+        gen.pick_pair(w, "trigonal")
+
+
+def test_noise_floor_and_control_are_small_on_the_committed_results(wte2_model):
+    # inversion partners of the relaxed layer mismatch by a few 1e-3 e*A; the 1T control is zero by symmetry
+    # up to the grids (1e-3 e*A measured)
+    assert 0 < gen.noise_floor(wte2_model) < 0.01
+    assert gen.control_dipole(params.settings("paper"), "dzp", -1.5, 0.5, (-8.0, 6.0)) < 5e-3   # k grids not C3-symmetric
