@@ -58,6 +58,8 @@ def test_bad_parameters_are_refused_before_any_work():
             gen.check_parameters(bad, **ok)
     with pytest.raises(ValueError, match="field_V_per_nm"):
         gen.check_parameters(["ReSe2"], **dict(ok, field_V_per_nm=0))
+    with pytest.raises(ValueError, match="U_low"):
+        gen.check_parameters(["MoTe2"], **ok, U=3.0, U_low=4.0)
     with pytest.raises(ValueError, match="e_low_scan"):
         gen.check_parameters(["ReSe2"], **dict(ok, e_low_scan=[0.5]))
 

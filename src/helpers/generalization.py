@@ -333,14 +333,15 @@ def window_robustness(material: str, settings: dict, basis: str, e_lows, width: 
 # --- ordered orbital patterns of a two-metal candidate -------------------------------------------
 
 def ordered_rows(material: str, settings: dict, basis: str, e_low: float, width: float, U: float = 3.0,
-                 J: float = 0.5, parts=("primitive", "robustness")) -> list | None:
+                 J: float = 0.5, parts=("primitive", "robustness"), U_low: float | None = None) -> list | None:
     """The AFO page's annealed ordered states (helpers.orbitals.ordered.page_results: d2 pattern
     starts a2a2, b2b2, c2c2, b2c2, c2b2 annealed from 10 eV down to U) on a candidate's layer, and
     their comparison at U (ordered.paper_comparison: E(b2b2) - E(a2a2), E(AFO) - E(FO) in meV per
     formula unit, the lowest state), one row per run (`parts`: the primitive cell with the Slater
     interaction at J, and the robustness variants). WTe2 reads the AFO page's own runs. None where
     the cell does not allow the two-site patterns (a cell with other than two metals, as ReSe2's
-    four Re)."""
+    four Re). `U_low` (eV, below U) adds, for a candidate, the primitive-cell run annealed further down to
+    U_low and compared there (the interaction of a 4d metal may be smaller than the paper's W-5d value)."""
     from . import dft, valence
     from .orbitals import ordered
     profile = settings["profile"]
@@ -354,9 +355,20 @@ def ordered_rows(material: str, settings: dict, basis: str, e_low: float, width:
         models = valence.layer_models(lc, ordered.SETTINGS[profile]["grids"][(1, 1, 1)], e_low, width)
         page = ordered.page_results(material, profile, J=J, e_low=e_low, window_width=width, parts=parts,
                                     verbose=False, models=models, label=f"{material}-monolayer")
+    runs = [(name, res, n_fu, U) for name, (res, n_fu) in page["runs"].items()]
+    if U_low is not None and material != "WTe2":
+        if not (isinstance(U_low, (int, float)) and 0 < U_low < U):
+            raise ValueError(f"U_low={U_low!r}: must be an interaction in (0, U) eV")
+        st = ordered.SETTINGS[profile]
+        grid_u = sorted(set(st["U_grid"]) | set(valence.u_grid(U, U_low, 0.5)), reverse=True)
+        res = ordered.anneal_patterns(f"{material}-monolayer", profile, models, "effective",
+                                      ordered.pattern_starts(models, models["local"]), grid_u,
+                                      st["grids"][(1, 1, 1)], st["width"], "slater", J, "FLL", models["local"])
+        runs.append((f"primitive, effective, slater, J = {J:g} eV, FLL, down to {U_low:g} eV", res,
+                     len(models["effective"][1]), U_low))
     rows = []
-    for name, (res, n_fu) in page["runs"].items():
-        c = ordered.paper_comparison(ordered.pattern_rows(res, n_fu), U)
+    for name, res, n_fu, at_U in runs:
+        c = ordered.paper_comparison(ordered.pattern_rows(res, n_fu), at_U)
         rows.append({"material": material, "run": name, "result": res, **c})
     return rows
 
@@ -502,7 +514,8 @@ def plot_site_levels(axes, rows: list, vmax: float | None = None):
 
 # --- the page's parameters, summaries and findings ---------------------------------------------
 
-def check_parameters(materials_, e_low, e_low_scan, window_width, pd_window, field_V_per_nm, min_dipole_eA) -> None:
+def check_parameters(materials_, e_low, e_low_scan, window_width, pd_window, field_V_per_nm, min_dipole_eA,
+                     U: float = 3.0, U_low: float | None = None) -> None:
     """Validate the generalization page's parameters before any work: ValueError naming the
     parameter and what is allowed."""
     if not (isinstance(materials_, (list, tuple)) and materials_):
@@ -522,6 +535,8 @@ def check_parameters(materials_, e_low, e_low_scan, window_width, pd_window, fie
         raise ValueError(f"pd_window={pd_window!r}: must be [low, high] eV with low < 0 < high")
     if not (isinstance(field_V_per_nm, (int, float)) and 0 < field_V_per_nm <= 10):
         raise ValueError(f"field_V_per_nm={field_V_per_nm!r}: must be a field in (0, 10] V/nm")
+    if U_low is not None and not (isinstance(U_low, (int, float)) and 0 < U_low < U):
+        raise ValueError(f"U_low={U_low!r}: must be None or an interaction in (0, U = {U}) eV")
     if not (isinstance(min_dipole_eA, (int, float)) and 0 < min_dipole_eA < 1):
         raise ValueError(f"min_dipole_eA={min_dipole_eA!r}: must be a dipole in (0, 1) e*Angstrom")
 
@@ -603,8 +618,8 @@ def findings(summary: list, robust: list, verdict: dict, materials_: list, contr
                + (f" (now {r[now]}, b/c polarized: {r['lowest state b/c polarized']})" if r["lowest state"] else "")
                for r in rows]
         afo = [r["E(AFO) − E(FO) (meV/f.u.)"] for r in rows if np.isfinite(r["E(AFO) − E(FO) (meV/f.u.)"])]
-        lines.append(f"- **Ordered states of {mat}** (mean field at U = {U:g} eV, the paper's value for W-5d; Mo-4d "
-                     "may well call for less, not scanned): lowest state per run: " + "; ".join(low)
+        lines.append(f"- **Ordered states of {mat}** (mean field at U = {U:g} eV, the paper's value for W-5d, and in "
+                     "the run annealed further down, at its lowest U): lowest state per run: " + "; ".join(low)
                      + ". E(AFO) − E(FO) "
                      + (f"ranges over {min(afo):.0f} to {max(afo):.0f} meV/f.u. where both survive." if afo else
                         "is not determined in any run (AFO and FO do not both survive)."))
@@ -637,7 +652,8 @@ def plot_site_levels(axes, rows: list, vmax: float | None = None):
 
 # --- the page's parameters, summaries and findings ---------------------------------------------
 
-def check_parameters(materials_, e_low, e_low_scan, window_width, pd_window, field_V_per_nm, min_dipole_eA) -> None:
+def check_parameters(materials_, e_low, e_low_scan, window_width, pd_window, field_V_per_nm, min_dipole_eA,
+                     U: float = 3.0, U_low: float | None = None) -> None:
     """Validate the generalization page's parameters before any work: ValueError naming the
     parameter and what is allowed."""
     if not (isinstance(materials_, (list, tuple)) and materials_):
@@ -657,6 +673,8 @@ def check_parameters(materials_, e_low, e_low_scan, window_width, pd_window, fie
         raise ValueError(f"pd_window={pd_window!r}: must be [low, high] eV with low < 0 < high")
     if not (isinstance(field_V_per_nm, (int, float)) and 0 < field_V_per_nm <= 10):
         raise ValueError(f"field_V_per_nm={field_V_per_nm!r}: must be a field in (0, 10] V/nm")
+    if U_low is not None and not (isinstance(U_low, (int, float)) and 0 < U_low < U):
+        raise ValueError(f"U_low={U_low!r}: must be None or an interaction in (0, U = {U}) eV")
     if not (isinstance(min_dipole_eA, (int, float)) and 0 < min_dipole_eA < 1):
         raise ValueError(f"min_dipole_eA={min_dipole_eA!r}: must be a dipole in (0, 1) e*Angstrom")
 
