@@ -325,6 +325,8 @@ def window_robustness(material: str, settings: dict, basis: str, e_lows, width: 
         pr = {r["reading"]: r for r in pair_rows(m) if r["site"].endswith("1")}
         rows.append({**base, "p_z of orbitals 1-3 (e·Å)": ", ".join(f"{x:+.3f}" for x in p[:3]),
                      **{f"|p_b − p_c|, {r}": pr[r]["|p_b − p_c| (e·Å)"] for r in PAIR_READINGS},
+                     **{f"opposite signs, {r}": bool(pr[r]["p_z first (e·Å)"] * pr[r]["p_z second (e·Å)"] < 0)
+                        for r in PAIR_READINGS},
                      "closest pair": pr[PAIR_READINGS[1]]["pair"], "noise floor (e·Å)": noise_floor(m),
                      "note": "passes its checks"})
     return rows
@@ -590,19 +592,20 @@ def findings(summary: list, robust: list, verdict: dict, materials_: list, contr
         rob = [r for r in robust if r["material"] == mat and "closest pair" in r]
         if not rob:
             continue
-        parts = []
+        parts, signs = [], []
         for reading in PAIR_READINGS:
             v = [r[f"|p_b − p_c|, {reading}"] for r in rob]
             parts.append(f"{reading}: {min(v):.3f}–{max(v):.3f} e·Å")
+            n_opp = sum(r[f"opposite signs, {reading}"] for r in rob)
+            signs.append(f"{reading}: opposite in {n_opp} of {len(rob)}"
+                         + (" (undetermined)" if 0 < n_opp < len(rob) else ""))
         pairs = sorted({r["closest pair"] for r in rob})
-        note = {"ReSe2": " The monolayer stands in for the trilayer the paper names (same site symmetry, 1); its d3 Re4 "
-                         "clusters have no partly filled b, c pair by construction here, so whether an orbital order "
-                         "exists in ReSe2 stays open.",
+        note = {"ReSe2": " The monolayer stands in for the trilayer the paper names (site group 1 in both); whether an "
+                         "orbital order forms in ReSe2 is not computed (its four Re do not fit the two-site patterns).",
                 "MoTe2": " The layer is computed (PBE from the WTe2 prototype), not experimental."}.get(mat, "")
         lines.append(f"- **{mat}.** Net AFO dipole |p_b − p_c| of site 1 over {len(rob)} variants (windows, k "
                      f"densities): {'; '.join(parts)}. The closest pair of the three lowest orbitals is "
-                     f"{' or '.join(pairs)} depending on the variant, and the sign relation of p_b and p_c flips "
-                     f"between variants: undetermined.{note}")
+                     f"{' or '.join(pairs)} across the variants. Signs of p_b and p_c: {'; '.join(signs)}.{note}")
     per = verdict["per material"]
     lines.append("- **Verdict (narrow reading: the candidates' orbitals carry the dipoles the mechanism needs).** "
                  + "; ".join(f"{m}: {v['verdict']} ({v['range']})" for m, v in per.items())
@@ -614,7 +617,7 @@ def findings(summary: list, robust: list, verdict: dict, materials_: list, contr
             lines.append(f"- **Ordered states of {mat}:** not computed (the cell does not fit the two-site patterns).")
             continue
         now = "lowest state's pattern now"
-        low = [f"{r['run'].split(', FLL')[0]}: {r['lowest state'] or 'none'}"
+        low = [f"{r['run'].replace(', FLL', '')}: {r['lowest state'] or 'none'}"
                + (f" (now {r[now]}, b/c polarized: {r['lowest state b/c polarized']})" if r["lowest state"] else "")
                for r in rows]
         afo = [r["E(AFO) − E(FO) (meV/f.u.)"] for r in rows if np.isfinite(r["E(AFO) − E(FO) (meV/f.u.)"])]
