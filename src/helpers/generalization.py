@@ -370,7 +370,7 @@ def ordered_rows(material: str, settings: dict, basis: str, e_low: float, width:
                      len(models["effective"][1]), U_low))
     rows = []
     for name, res, n_fu, at_U in runs:
-        c = ordered.paper_comparison(ordered.pattern_rows(res, n_fu), at_U)
+        c = ordered.paper_comparison(ordered.pattern_rows(res, n_fu), at_U, U_grid=res["U_grid"])
         rows.append({"material": material, "run": name, "result": res, **c})
     return rows
 

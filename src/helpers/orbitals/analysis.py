@@ -252,7 +252,7 @@ def ordered_comparison_rows(by_reading: dict, U: float) -> list:
         for name, (res, n_fu) in page["runs"].items():
             if U not in [float(u) for u in res["U_grid"]] and not any(abs(float(u) - U) < 1e-9 for u in res["U_grid"]):
                 continue
-            c = ordered.paper_comparison(ordered.pattern_rows(res, n_fu), U)
+            c = ordered.paper_comparison(ordered.pattern_rows(res, n_fu), U, U_grid=res["U_grid"])
             rows.append({"reading": r, "run": name, **c})
     return rows
 

@@ -282,17 +282,19 @@ def _at(rows: list, U: float) -> dict:
     return {r["branch"]: r for r in rows if abs(r["U (eV)"] - U) < 1e-9}
 
 
-def paper_comparison(rows: list, U: float = 3.0, threshold_meV: float | None = None) -> dict:
+def paper_comparison(rows: list, U: float = 3.0, threshold_meV: float | None = None, U_grid=None) -> dict:
     """The paper's two sub-eV claims at U (eV) from pattern_rows: E(b2b2) - E(a2a2), E(c2c2) - E(a2a2),
     E(AFO) - E(FO) (lower of b2c2, c2b2 minus lower of b2b2, c2c2), meV per formula unit, each over
     surviving states only (NaN otherwise); the lowest valid state at U among every branch (fallen
-    ones included) and the lowest surviving pattern. (i) holds when the lowest surviving b/c pattern
+    ones included) and the lowest surviving pattern. U must be a step of the run: of `U_grid` (the
+    run's grid; then a run whose branches all ended above U gives a row with nothing valid) or,
+    without it, of some row. (i) holds when the lowest surviving b/c pattern
     lies more than `threshold_meV` below a surviving a2a2; (ii) when the surviving AFO lies below the
     surviving FO states. None: undetermined (a state needed does not survive to U)."""
     if threshold_meV is None:
         threshold_meV = paper_gain_meV()
     at = _at(rows, U)
-    if not at:
+    if not at and not (U_grid is not None and any(abs(float(u) - U) < 1e-9 for u in U_grid)):
         raise ValueError(f"U={U!r}: no step at this U; the rows hold U = {sorted({r['U (eV)'] for r in rows})}")
     E = {p: (at[p]["F − F(a2a2) (meV/f.u.)"] if p in at and at[p]["survives"] else np.nan) for p in at}
     if not (REFERENCE in at and at[REFERENCE]["survives"]):
@@ -304,7 +306,7 @@ def paper_comparison(rows: list, U: float = 3.0, threshold_meV: float | None = N
 
     bc = low([p for p in E if p == pattern_of(p) and p != REFERENCE])
     # AFO against FO needs no a2a2 reference: from F itself, over surviving states
-    n_fu = next(iter(at.values()))["n_fu"]
+    n_fu = next(iter(at.values()))["n_fu"] if at else 1      # no branch reached U: every difference is NaN
     F = {p: at[p]["F (eV/cell)"] for p in at if at[p]["survives"] and at[p]["branch"] == at[p]["pattern"]}
     f_fo = min([F[p] for p in FO if p in F], default=np.nan)
     f_afo = min([F[p] for p in AFO if p in F], default=np.nan)
@@ -351,7 +353,7 @@ def convergence_rows(label: str, profile: str, models: dict, starts: dict, U_gri
         res = anneal_patterns(label, profile, models, "effective", starts, U_grid, g, w, interaction, J, dc,
                               orbitals_per_site)
         rows.append({"k grid": "×".join(map(str, g[:2])), "width (eV)": w,
-                     **paper_comparison(pattern_rows(res, len(models["effective"][1])), U)})
+                     **paper_comparison(pattern_rows(res, len(models["effective"][1])), U, U_grid=res["U_grid"])})
     return rows
 
 
