@@ -170,19 +170,10 @@ def condition_summary(rows: list) -> list:
 # --- metal-d orbitals of a candidate --------------------------------------------------------------
 
 def layer_spacing(material: str) -> float:
-    """Interlayer spacing (Angstrom) of the material's experimental bulk: the repeat normal to the
-    layers divided by the layers per cell. A computed material takes its prototype's."""
+    """Interlayer spacing (Angstrom) of the material's experimental bulk
+    (helpers.structures.interlayer_spacing). A computed material takes its prototype's."""
     e = mats.check(material)
-    bulk = S.registry_bulk(e["prototype"] if e["kind"] == "computed" else material)
-    k = S.stacking_axis(bulk)
-    cell = np.array(bulk.cell)
-    i, j = [x for x in range(3) if x != k]
-    n = np.cross(cell[i], cell[j])
-    n /= np.linalg.norm(n)
-    d = abs(cell[k] @ n)
-    z = np.sort((bulk.positions @ n) % d)
-    n_layers = int(np.sum(np.diff(np.append(z, z[0] + d)) > 2.2))
-    return float(d / max(1, n_layers))
+    return S.interlayer_spacing(S.registry_bulk(e["prototype"] if e["kind"] == "computed" else material))
 
 
 def model_grid(atoms, profile: str) -> tuple:
@@ -236,13 +227,13 @@ def site_levels(m: dict) -> list:
     return out
 
 
-def site_rows(m: dict, volume_A3: float) -> list:
+def site_rows(m: dict, volume_A3: float, levels: list | None = None) -> list:
     """One row per metal site and crystal-field orbital (energy order, 1 = lowest): level (eV, from
     the site's mean), p_z (e*Angstrom) and its density over `volume_A3` (microC/cm^2)."""
     from .dipoles import dipole_density_uC_cm2
     rows = []
     metals = mats.metal_indices(m["atoms"])
-    for k, (w, v, p) in enumerate(site_levels(m)):
+    for k, (w, v, p) in enumerate(levels or site_levels(m)):
         for i in range(len(w)):
             rows.append({"material": m["material"], "site": f"{m['atoms'][metals[k]].symbol}{k + 1}",
                          "orbital": i + 1, "level − mean (eV)": float(w[i] - w.mean()),
@@ -267,14 +258,14 @@ def pick_pair(w: np.ndarray, reading: str, n_low: int = 3) -> tuple:
     raise ValueError(f"reading={reading!r}: choose from {list(PAIR_READINGS)}")
 
 
-def pair_rows(m: dict, n_low: int = 3) -> list:
+def pair_rows(m: dict, n_low: int = 3, levels: list | None = None) -> list:
     """Per metal site and reading (PAIR_READINGS): the b, c analogue among its `n_low` lowest
     orbitals, their splitting (meV), their p_z (e*Angstrom) and |p_b - p_c|: the net out-of-plane
     dipole an antiferro-orbital state (b on one metal, c on its inversion partner) leaves per metal
     pair, while the ferro-orbital states compensate (what the paper's FE needs)."""
     rows = []
     metals = mats.metal_indices(m["atoms"])
-    for k, (w, v, p) in enumerate(site_levels(m)):
+    for k, (w, v, p) in enumerate(levels or site_levels(m)):
         for reading in PAIR_READINGS:
             i, j = pick_pair(w, reading, n_low)
             rows.append({"material": m["material"], "site": f"{m['atoms'][metals[k]].symbol}{k + 1}",
@@ -286,21 +277,15 @@ def pair_rows(m: dict, n_low: int = 3) -> list:
     return rows
 
 
-def noise_floor(m: dict) -> float:
+def noise_floor(m: dict, levels: list | None = None) -> float:
     """The numerical floor of the dipoles of a layer model (e*Angstrom): the largest mismatch
     |p_z(site) + p_z(partner)| between metals related by inversion (zero by symmetry; residues of the
-    relaxation and the k grid), 0 where no partner exists."""
-    lv = site_levels(m)
-    at = m["atoms"]
-    metals = mats.metal_indices(at)
-    if not inversion_relates_metals(at):
+    relaxation and the k grid), 0 where no partner exists. Partners are sites with the same levels."""
+    if not inversion_relates_metals(m["atoms"]):
         return 0.0
-    worst = 0.0
-    for a in range(len(lv)):
-        for b in range(a + 1, len(lv)):
-            if np.allclose(lv[a][0], lv[b][0], atol=5e-3):      # same levels: candidate partners
-                worst = max(worst, float(np.abs(lv[a][2] + lv[b][2]).max()))
-    return worst if len(metals) > 1 else 0.0
+    lv = levels or site_levels(m)
+    return max([float(np.abs(lv[a][2] + lv[b][2]).max()) for a in range(len(lv)) for b in range(a + 1, len(lv))
+                if np.allclose(lv[a][0], lv[b][0], atol=5e-3)], default=0.0)
 
 
 def window_robustness(material: str, settings: dict, basis: str, e_lows, width: float, window,
@@ -321,13 +306,14 @@ def window_robustness(material: str, settings: dict, basis: str, e_lows, width: 
         except oo.ModelQualityError as err:
             rows.append({**base, "note": str(err).split(": ", 1)[1]})
             continue
-        w, v, p = site_levels(m)[0]
-        pr = {r["reading"]: r for r in pair_rows(m) if r["site"].endswith("1")}
+        levels = site_levels(m)
+        w, v, p = levels[0]
+        pr = {r["reading"]: r for r in pair_rows(m, levels=levels) if r["site"].endswith("1")}
         rows.append({**base, "p_z of orbitals 1-3 (e·Å)": ", ".join(f"{x:+.3f}" for x in p[:3]),
                      **{f"|p_b − p_c|, {r}": pr[r]["|p_b − p_c| (e·Å)"] for r in PAIR_READINGS},
                      **{f"opposite signs, {r}": bool(pr[r]["p_z first (e·Å)"] * pr[r]["p_z second (e·Å)"] < 0)
                         for r in PAIR_READINGS},
-                     "closest pair": pr[PAIR_READINGS[1]]["pair"], "noise floor (e·Å)": noise_floor(m),
+                     "closest pair": pr[PAIR_READINGS[1]]["pair"], "noise floor (e·Å)": noise_floor(m, levels),
                      "note": "passes its checks"})
     return rows
 

@@ -149,21 +149,30 @@ def registry_bulk(material: str, refinement: str | None = None) -> Atoms:
     return atoms
 
 
+def plane_gaps(bulk: Atoms, k: int) -> tuple[float, np.ndarray]:
+    """Across the lattice planes spanned by the two cell vectors other than `k`: their repeat
+    distance d (Angstrom) and the empty gaps (Angstrom, summing to d) between the atoms' sorted
+    coordinates along the plane normal, the periodic seam included."""
+    cell = np.array(bulk.cell)
+    i, j = [x for x in range(3) if x != k]
+    n = np.cross(cell[i], cell[j])
+    n /= np.linalg.norm(n)
+    d = abs(cell[k] @ n)
+    z = np.sort((bulk.positions @ n) % d)
+    return float(d), np.diff(np.append(z, z[0] + d))
+
+
 def stacking_axis(bulk: Atoms) -> int:
     """The cell vector (0, 1, 2) across the van der Waals gaps: the one along which the atoms'
     coordinates normal to the plane of the other two leave the widest empty gap."""
-    cell = np.array(bulk.cell)
-    best, axis = -1.0, None
-    for k in range(3):
-        i, j = [x for x in range(3) if x != k]
-        n = np.cross(cell[i], cell[j])
-        n /= np.linalg.norm(n)
-        d = abs(cell[k] @ n)
-        z = np.sort((bulk.positions @ n) % d)
-        gap = np.diff(np.append(z, z[0] + d)).max()
-        if gap > best:
-            best, axis = gap, k
-    return axis
+    return int(np.argmax([plane_gaps(bulk, k)[1].max() for k in range(3)]))
+
+
+def interlayer_spacing(bulk: Atoms, gap: float = 2.2) -> float:
+    """Repeat distance normal to the layers of a layered bulk divided by its layers per cell (gaps
+    wider than `gap` Angstrom separate layers), Angstrom."""
+    d, gaps = plane_gaps(bulk, stacking_axis(bulk))
+    return d / max(1, int(np.sum(gaps > gap)))
 
 
 def cut_layers(bulk: Atoms, nlayers: int = 1, vacuum: float = 15.0, gap: float = 2.2) -> Atoms:
@@ -186,7 +195,6 @@ def cut_layers(bulk: Atoms, nlayers: int = 1, vacuum: float = 15.0, gap: float =
     a1, a2, a3 = cell[i] @ rot.T, cell[j] @ rot.T, cell[k] @ rot.T
     if a3[2] < 0:
         a3 = -a3
-    per_cell = None
     reps = nlayers + 3
     pos = np.concatenate([bulk.positions @ rot.T + m * a3 for m in range(reps)])
     symbols = bulk.get_chemical_symbols() * reps
