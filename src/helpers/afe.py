@@ -169,9 +169,8 @@ def matching_definitions(atoms: Atoms, targets: dict) -> dict:
 def layer_spacing(material: str) -> float:
     """Interlayer spacing of the experimental bulk (c / number of layers per cell), Angstrom.
     A material without an experimental structure file (MoTe2) takes the spacing of Td-WTe2."""
-    from .structures import EXPERIMENTAL, experimental_bulk, layer_indices
-    bulk = experimental_bulk(material if material in EXPERIMENTAL else "WTe2")
-    return float(bulk.cell[2, 2] / len(layer_indices(bulk)))
+    from .structures import EXPERIMENTAL, experimental_bulk, interlayer_spacing
+    return interlayer_spacing(experimental_bulk(material if material in EXPERIMENTAL else "WTe2"))
 
 
 def refinement_rows(chosen: dict, material: str = "WTe2") -> list:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import orbital_order as oo
 from ..dipoles import dipole_density_uC_cm2
+from ..materials import metal_indices
 from . import identity as idt
 from . import moments as mom
 
@@ -58,7 +59,7 @@ def symmetry_rows(structures: dict) -> list:
     """Site symmetry of the first metal of each structure {name: atoms}."""
     rows = []
     for name, at in structures.items():
-        metal = [i for i, s in enumerate(at.get_chemical_symbols()) if s in ("W", "Mo", "Re")][0]
+        metal = metal_indices(at)[0]
         rows.append({"structure": name, **idt.site_symmetry(at, metal)})
     return rows
 
@@ -439,7 +440,7 @@ def normalizations(p_eA: float, atoms, spacing_A: float) -> dict:
     volume (area per W x interlayer spacing), per two-W layer cell volume, per four-W Td bulk cell
     (two layers), in microC/cm^2, and per area per W (2D, pC/m)."""
     area = abs(np.linalg.det(np.array(atoms.cell)[:2, :2]))
-    n_w = sum(1 for s in atoms.get_chemical_symbols() if s in ("W", "Mo", "Re"))
+    n_w = len(metal_indices(atoms))
     e_per_A = 1.602176634e-19 / 1e-10           # C/m for 1 e/Angstrom
     return {"per f.u. volume (μC/cm²)": float(dipole_density_uC_cm2(p_eA, area / n_w * spacing_A)),
             "per layer cell volume (μC/cm²)": float(dipole_density_uC_cm2(p_eA, area * spacing_A)),
