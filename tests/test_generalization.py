@@ -126,6 +126,8 @@ def test_verdict_is_undetermined_when_a_variant_flips_and_counts_only_above_the_
     v = gen.generalization_verdict(summary, rows("MoTe2", [(-1.5, 0.001)]) + rows("ReSe2", [(-1.5, 0.002)]), thr)
     assert v["ok"] is False
     assert gen.generalization_verdict(summary, [], thr)["ok"] is None
+    mixed = rows("MoTe2", [(-1.5, 0.2)]) + rows("ReSe2", [(-1.5, 0.001)])      # one candidate fails: the claim fails
+    assert gen.generalization_verdict(summary, mixed, thr)["ok"] is False
 
 
 def test_pair_readings_pick_the_orbitals_they_name():
