@@ -83,11 +83,29 @@ def test_dois_are_well_formed():
 def test_bench_writes_medians_and_the_table(tmp_path, monkeypatch):
     fake = {"rebuild": lambda: bench.median_of(lambda: None, 3),
             "paper": lambda: {"02_afe_lattice": {"median_s": 5.0, "runs_s": [5.0]}}}
-    monkeypatch.setattr(bench, "measurements", lambda repeat: fake)
+    monkeypatch.setattr(bench, "measurements", lambda repeat, repeat_costly: fake)
     out, table = tmp_path / "benchmark.json", tmp_path / "table.md"
     bench.bench(repeat=3, only=["rebuild", "paper"], output=out, table_path=table)
     data = json.loads(out.read_text())
     assert len(data["measurements"]["rebuild"]["runs_s"]) == 3
-    assert "| notebook from the paper cache: 02 afe lattice | 5.0 |" in table.read_text()
+    text = table.read_text()
+    assert "| notebook from the paper cache: 02 afe lattice | 5.0 | 1 |" in text
+    assert "| unchanged rebuild (`scripts/build_book.sh`) | 0.0 | 3 | under 60 s: met |" in text
     with pytest.raises(SystemExit, match="unknown"):
         bench.bench(only=["nonsense"], output=out, table_path=table)
+    with pytest.raises(SystemExit, match="--repeat-costly"):
+        bench.bench(only=["rebuild"], repeat_costly=0, output=out, table_path=table)
+
+
+def test_bench_speedup_and_targets_can_be_missed():
+    results = {"date": "d", "commit": "c" * 40, "machine": {"cpus": 2, "platform": "p"},
+               "measurements": {
+                   "scf_ranks": {"1_ranks": {"median_s": 100.0, "runs_s": [100.0]},
+                                 "2_ranks": {"median_s": 80.0, "runs_s": [80.0]}},
+                   "tests": {"median_s": 2400.0, "runs_s": [2400.0],
+                             "smoke_notebooks": {"01_valence": {"median_s": 60.0, "runs_s": [60.0]}}}}}
+    assert bench.speedup(results) == 1.25
+    text = bench.table(results)
+    assert "| SCF speed-up, 2 ranks over 1 | 1.25× | | at least 1.7: missed |" in text
+    assert "under 30 min: missed" in text
+    assert "notebook at smoke (within the test command): 01 valence | 60.0 | 1 |" in text

@@ -4,6 +4,7 @@ The smoke run uses an empty temporary cache, so it performs real GPAW calculatio
 minutes on two cores). The `paper` profile is executed by nbmake from the committed cache.
 """
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -31,6 +32,11 @@ def smoke_run(tmp_path_factory):
     os.environ.pop("COMPENDIUM_REQUIRE_CACHE", None)
     try:
         executed = execute("smoke", out=root / "executed")
+        times = os.environ.get("COMPENDIUM_SMOKE_TIMES")       # set by `python -m helpers bench`
+        if times:
+            from helpers.cli import read_state
+            json_times = {p.stem: read_state(root / "executed", p)["seconds"] for p in notebooks()}
+            Path(times).write_text(json.dumps(json_times))
     finally:
         for k, v in old.items():
             if v is None:

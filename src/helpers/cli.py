@@ -305,7 +305,9 @@ def main(argv=None) -> None:
     sub.add_parser("verify")
     sub.add_parser("migrate")
     b = sub.add_parser("bench")
-    b.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    b.add_argument("--repeat", type=int, default=3, help="runs per cheap measurement (median)")
+    b.add_argument("--repeat-costly", type=int, default=1,
+                   help="runs of the measurements that redo the smoke DFT (tests, smoke)")
     b.add_argument("--only", nargs="*", help="measurements to run (default: all)")
     b.add_argument("--output", default=str(DATA / "benchmark.json"))
     args = ap.parse_args(argv)
@@ -340,7 +342,8 @@ def main(argv=None) -> None:
             sys.exit(1)
     elif args.cmd == "bench":
         from .bench import bench
-        bench(repeat=args.repeat, only=args.only, output=Path(args.output))
+        bench(repeat=args.repeat, only=args.only, output=Path(args.output),
+              repeat_costly=args.repeat_costly)
 
 
 if __name__ == "__main__":
