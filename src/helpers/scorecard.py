@@ -27,3 +27,22 @@ def row(rung: str, claim: str, paper, ours, criterion: str, ok: bool | None) -> 
 
 def within(ours: float, ref: float, rel: float) -> bool:
     return abs(ours - ref) <= rel * abs(ref)
+
+
+def tally(card) -> str:
+    """Markdown line counting the verdicts of the scorecard's rows (a DataFrame with `verdict`)."""
+    counts = card["verdict"].value_counts()
+    return ", ".join(f"**{n}** {v}" for v, n in counts.items()) + "."
+
+
+def source_note(profile: str, reads: dict) -> str:
+    """Markdown naming, per group of rows, the cache entries (data/cache) they were recomputed from;
+    `reads` maps a group name to the entry names read while its rows were built."""
+    if not reads:
+        raise ValueError("reads: no group of rows recorded any cache entry")
+    parts = [f"Profile **{profile}**; no new DFT, every row recomputed from cached results."]
+    for group, entries in reads.items():
+        entries = sorted(set(entries))
+        names = ", ".join(f"`{e}`" for e in entries) if entries else "none (structure files only)"
+        parts.append(f"*{group}* ({len(entries)} entries): {names}.")
+    return "\n\n".join(parts)
