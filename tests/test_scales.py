@@ -35,6 +35,16 @@ def test_distortion_energy_is_the_afe_pages_number():
     assert all((cache_dir() / e / "result.json").exists() for e in s.entries) and len(s.entries) == 2
 
 
+def test_candidate_distortion_energy_is_the_generalization_pages_number():
+    from helpers import generalization
+    s = scales.candidate_distortion_energy("paper", "MoTe2")
+    r = generalization.relax_computed("MoTe2", params.settings("paper"))
+    n_fu = len(r["1T"]["final"]["symbols"]) // 3
+    assert s.value_eV == pytest.approx((r["1T"]["energy_eV"] - r["1Tprime"]["energy_eV"]) / n_fu, rel=1e-12)
+    assert 0.3 < s.value_eV < 1.5 and s.computed and len(s.entries) == 2
+    assert s.value_eV < scales.distortion_energy("paper").value_eV     # Mo-4d distorts less than W-5d
+
+
 def test_charging_energy_is_the_end_of_the_annealing_and_marked_as_an_input():
     s = scales.charging_energy("paper")
     assert s.value_eV == 3.0 and not s.computed and s.entries[0].startswith("anneal-WTe2-1T-effective-paper-")
@@ -59,7 +69,7 @@ def test_collect_computes_nothing_when_the_cache_is_empty(tmp_path, monkeypatch)
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
     out = scales.collect("paper")
-    assert out["scales"] == [] and len(out["skipped"]) == 5
+    assert out["scales"] == [] and len(out["skipped"]) == 6
     assert all("not in the cache (missing: `" in reason for _, _, reason in out["skipped"])
     assert not [p for p in (tmp_path / "cache").rglob("result.json")]      # no job ran
     assert "COMPENDIUM_REQUIRE_CACHE" not in os.environ                      # restored

@@ -33,7 +33,7 @@ HELPERS = Path(__file__).resolve().parent
 # AFE-lattice page; the scorecard reads them all). A notebook not listed depends on every
 # notebook before it.
 DEPENDS = {
-    "00_intro": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole"],   # reads their results
+    "00_intro": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole", "05_generalization"],   # reads their results
     "01_valence": ["02_afe_lattice"],          # its 1T layer is the AFE page's relaxed 1T reference
     "02_afe_lattice": [],
     "03_afo_order": ["02_afe_lattice"],

@@ -71,10 +71,10 @@ def shared_legend(fig, axes, ncol: int = 4, fontsize: float = 9):
 
 #: Colour of each rung's page in the energy-scale ladder.
 RUNG_COLORS = {"01_valence": "tab:purple", "02_afe_lattice": "tab:red", "03_afo_order": "tab:blue",
-               "04_fe_dipole": "tab:green"}
+               "04_fe_dipole": "tab:green", "05_generalization": "tab:orange"}
 #: Short name of each rung's page.
 RUNG_LABELS = {"01_valence": "valence", "02_afe_lattice": "AFE lattice", "03_afo_order": "AFO order",
-               "04_fe_dipole": "FE dipole"}
+               "04_fe_dipole": "FE dipole", "05_generalization": "generalization"}
 
 
 def energy_scales(ax, scales, thermal: dict, skipped=()):

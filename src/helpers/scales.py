@@ -27,7 +27,8 @@ K_B_EV_PER_K = 8.617333262e-5
 
 #: The pages (Sphinx docnames) of the rungs.
 PAGES = {"valence": "build/executed/01_valence", "lattice": "build/executed/02_afe_lattice",
-         "orbitals": "build/executed/03_afo_order", "dipole": "build/executed/04_fe_dipole"}
+         "orbitals": "build/executed/03_afo_order", "dipole": "build/executed/04_fe_dipole",
+         "generalization": "build/executed/05_generalization"}
 
 
 class Scale(NamedTuple):
@@ -77,9 +78,23 @@ def distortion_energy(profile: str, material: str = "WTe2") -> Scale:
     if de >= 0:
         raise NotAvailable(f"the d2 layer relaxed from a rattled start is not below the 1T layer "
                            f"(ΔE = {1000 * de:+.0f} meV/f.u.): no distortion energy")
-    return Scale("AFE distortion energy", -de, PAGES["lattice"],
+    return Scale(f"AFE distortion energy, 1T′-{material}", -de, PAGES["lattice"],
                  "E(1T) − E(relaxed from a rattled 1T start) of the neutral d2 layer, PBE, per formula unit",
                  tuple(cache_entries(lattice)))
+
+
+def candidate_distortion_energy(profile: str, material: str = "MoTe2") -> Scale:
+    """E(1T) - E(1T') per formula unit (eV) of a computed candidate of the generalization page
+    (helpers.generalization.relax_computed: both layers relaxed with PBE)."""
+    from . import generalization
+    r = generalization.relax_computed(material, params.settings(profile))
+    de = afe.energy_gain_per_fu({"1T": r["1T"], "distorted": r["1Tprime"]})
+    if de >= 0:
+        raise NotAvailable(f"the relaxed 1T′ {material} layer is not below its 1T layer "
+                           f"(ΔE = {1000 * de:+.0f} meV/f.u.): no distortion energy")
+    return Scale(f"AFE distortion energy, 1T′-{material}", -de, PAGES["generalization"],
+                 f"E(1T) − E(1T′) of the {material} layer, both relaxed with PBE (the generalization page's "
+                 "computed structure), per formula unit", tuple(cache_entries(r)))
 
 
 # --- orbital order and its dipole (sub-eV): helpers.orbitals ----------------------------------------
@@ -193,7 +208,8 @@ def collect(profile: str, material: str = "WTe2", U: float = 3.0, field_V_per_nm
 
     ladder = [
         ("on-site charging energy U (W-5d)", PAGES["valence"], lambda: charging_energy(profile, material)),
-        ("AFE distortion energy", PAGES["lattice"], lambda: distortion_energy(profile, material)),
+        ("AFE distortion energy, 1T′ layer", PAGES["lattice"], lambda: distortion_energy(profile, material)),
+        ("AFE distortion energy, 1T′-MoTe2", PAGES["generalization"], lambda: candidate_distortion_energy(profile)),
         ("orbital polarization", PAGES["orbitals"], lambda: orbital_polarization(profile, material, U, d2())),
         ("AFO − FO difference", PAGES["orbitals"], lambda: afo_fo_difference(profile, material, U, d2())),
         ("dipole coupling to a field", PAGES["dipole"],
