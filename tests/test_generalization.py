@@ -25,6 +25,21 @@ def test_candidates_meet_the_condition():
         assert all(c["condition met"] for c in conditions(at))
 
 
+def test_condition_checks_name_structures_of_the_symmetry_test():
+    # the scorecard's consistency checks look their structures up by name: a renamed structure
+    # must break this test, not silently turn a check into "not computed"
+    names = set(gen.symmetry_structures(params.settings("smoke"), computed=False))
+    for label, (name, expected) in gen.CONDITION_CHECKS.items():
+        computed = name.endswith(" 1T' monolayer") and M.MATERIALS[name.split()[0]]["kind"] == "computed"
+        assert name in names or computed, label                            # computed layers need the cache
+    summary = [{"structure": "ReSe2 trilayer", "condition met": True},
+               {"structure": "MoS2 monolayer", "condition met": True}]     # a control that wrongly passes
+    checks = gen.generalization_verdict(summary, [], 0.01)["consistency checks"]
+    assert checks["ReSe2 trilayer meets the condition"] is True
+    assert checks["2H-MoS2 monolayer fails it (control)"] is False
+    assert checks["1T WTe2 fails it (control)"] is None
+
+
 def test_pushing_a_metal_out_of_plane_breaks_the_inversion_between_metals():
     layer = S.monolayer_1Tprime("WTe2")
     assert gen.inversion_relates_metals(layer)

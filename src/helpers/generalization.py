@@ -63,6 +63,15 @@ def candidate_layer(material: str, settings: dict) -> tuple:
     return S.cut_layers(S.registry_bulk(material), 1, settings["vacuum"]), f"experimental: {entry['structure']}"
 
 
+#: The scorecard's consistency checks of the symmetry condition: label -> (structure of
+#: symmetry_structures, whether it should meet the condition). The paper's two candidates meet it;
+#: the 1T layer (inversion at W) and the 2H-MoS2 monolayer (-6m2 site) are the negative controls.
+CONDITION_CHECKS = {"ReSe2 trilayer meets the condition": ("ReSe2 trilayer", True),
+                    "1T'-MoTe2 monolayer meets the condition": ("MoTe2 1T' monolayer", True),
+                    "1T WTe2 fails it (control)": ("WTe2 fictitious 1T layer", False),
+                    "2H-MoS2 monolayer fails it (control)": ("MoS2 monolayer", False)}
+
+
 def symmetry_structures(settings: dict, computed: bool = True) -> dict:
     """{name: (material, atoms, provenance)} of every structure of the symmetry test: the bulk and
     the layers (materials.MATERIALS[m]['layers']) of each registry material with a file, the
@@ -455,12 +464,8 @@ def generalization_verdict(summary: list, robust: list, threshold_eA: float, mat
     reported apart. Whether an orbital order forms is not part of this reading."""
     from .orbitals.analysis import robust_verdict
     by = {s["structure"]: s for s in summary}
-    checks = {"ReSe2 trilayer meets the condition": by.get("ReSe2 trilayer", {}).get("condition met"),
-              "1T'-MoTe2 monolayer meets the condition": by.get("MoTe2 1T' monolayer", {}).get("condition met"),
-              "1T WTe2 fails it (control)": (not by["WTe2 fictitious 1T layer"]["condition met"])
-              if "WTe2 fictitious 1T layer" in by else None,
-              "2H-MoS2 monolayer fails it (control)": (not by["MoS2 monolayer"]["condition met"])
-              if "MoS2 monolayer" in by else None}
+    checks = {label: (None if name not in by else by[name]["condition met"] == expected)
+              for label, (name, expected) in CONDITION_CHECKS.items()}
     per = {}
     for mat in materials_:
         outcomes = {}
