@@ -158,3 +158,19 @@ def test_noise_floor_and_control_are_small_on_the_committed_results(wte2_model):
     # up to the grids (1e-3 e*A measured)
     assert 0 < gen.noise_floor(wte2_model) < 0.01
     assert gen.control_dipole(params.settings("paper"), "dzp", -1.5, 0.5, (-8.0, 6.0)) < 5e-3   # k grids not C3-symmetric
+
+
+def test_characteristic_3_calls_a_range_small_only_if_all_of_it_is():
+    from helpers.dipoles import dipole_density_uC_cm2
+    vol = 120.0                                                   # Angstrom^3 per formula unit
+    per_eA = float(dipole_density_uC_cm2(1.0, 2 * vol))           # microC/cm2 per e*Angstrom
+    from helpers import reference
+    bto = reference.get("BaTiO3_spontaneous_polarization_uC_per_cm2")["value"]
+    third = lambda p: gen.characteristics_rows("MoTe2", [], p, vol, 0.1)[2]["computed here"]
+    assert third((0.05 * bto / per_eA, 0.08 * bto / per_eA)).endswith("(small)")
+    assert "undetermined" in third((0.05 * bto / per_eA, 0.2 * bto / per_eA))
+    assert third(0.2 * bto / per_eA).endswith("(not small on this scale)")
+    assert third(None) == "not computed"
+    robust = [{"material": "MoTe2", **{f"|p_b − p_c|, {r}": v for r, v in zip(gen.PAIR_READINGS, (0.1, 0.3))}},
+              {"material": "MoTe2", **{f"|p_b − p_c|, {r}": v for r, v in zip(gen.PAIR_READINGS, (0.2, None))}}]
+    assert gen.afo_dipole_range(robust, "MoTe2") == (0.1, 0.3) and gen.afo_dipole_range(robust, "ReSe2") is None

@@ -377,15 +377,18 @@ CHARACTERISTICS = ("1) no parity lowering of the lattice at the transition", "2)
                    "5) fast, low-energy switching")
 
 
-def afo_dipole(robust: list, material: str, kpt_density: float, e_low: float,
-               reading: str = PAIR_READINGS[0]) -> float | None:
-    """|p_b - p_c| (e*Angstrom) of a material's row of window_robustness at that LCAO k density and
-    window, under a pair reading: the net dipole of an AFO state per metal pair; None if absent."""
-    for r in robust:
-        if (r["material"] == material and r["k density (1/Å)"] == kpt_density and r["e_low (eV)"] == e_low
-                and f"|p_b − p_c|, {reading}" in r):
-            return float(r[f"|p_b − p_c|, {reading}"])
-    return None
+def afo_dipole_range(robust: list, material: str) -> tuple | None:
+    """(min, max) of |p_b - p_c| (e*Angstrom) over every variant of window_robustness (windows, LCAO
+    k densities) and both pair readings for `material`; None if it has no such row."""
+    vals = [float(r[f"|p_b − p_c|, {reading}"]) for r in robust if r["material"] == material
+            for reading in PAIR_READINGS if r.get(f"|p_b − p_c|, {reading}") is not None]
+    return (min(vals), max(vals)) if vals else None
+
+
+def _span(lo: float, hi: float, fmt: str) -> str:
+    """'x' if lo and hi agree to the format's precision, else 'x–y'."""
+    a, b = format(lo, fmt), format(hi, fmt)
+    return a if a == b else f"{a}–{b}"
 
 
 def control_dipole(settings: dict, basis: str, e_low: float, width: float, window) -> float:
@@ -399,11 +402,13 @@ def control_dipole(settings: dict, basis: str, e_low: float, width: float, windo
     return float(max(np.abs(p).max() for _, _, p in site_levels(m)))
 
 
-def characteristics_rows(material: str, summary: list, p_afo_eA: float | None, volume_fu_A3: float,
+def characteristics_rows(material: str, summary: list, p_afo_eA, volume_fu_A3: float,
                          field_V_per_nm: float, energy_scale: dict | None = None) -> list:
     """The paper's five characteristics for `material`: what the computation here shows (from the
     condition summary of its structures, the net dipole of an AFO state per metal pair `p_afo_eA`
-    (e*Angstrom, spread over two formula-unit volumes of `volume_fu_A3` Angstrom^3) and, where
+    (e*Angstrom, one value or the (min, max) over the variants, afo_dipole_range; spread over two
+    formula-unit volumes of `volume_fu_A3` Angstrom^3; "small" against BaTiO3 only if the whole range
+    is) and, where
     computed, an energy scale {'name', 'meV'}); what the experiments show as the paper cites them
     (helpers.reference entry 'generalization_experiments': qualitative, and mostly the paper's own
     summary); what stays open. Statements that symmetry decides are marked as consistency checks."""
@@ -416,23 +421,28 @@ def characteristics_rows(material: str, summary: list, p_afo_eA: float | None, v
     tc = reference.get("ferroelectric_Tc_K")["value"]
     cond = [s for s in summary if s["material"] == material]
     met = [s["structure"] for s in cond if s["condition met"]]
-    P = None if p_afo_eA is None else float(dipole_density_uC_cm2(p_afo_eA, 2 * volume_fu_A3))
-    split = None if p_afo_eA is None else 2 * p_afo_eA * field_V_per_nm / 10 * 1000   # meV per metal pair
+    lo, hi = (None, None) if p_afo_eA is None else (
+        (float(p_afo_eA), float(p_afo_eA)) if np.isscalar(p_afo_eA) else (float(min(p_afo_eA)), float(max(p_afo_eA))))
+    if p_afo_eA is not None:
+        P_lo, P_hi = (float(dipole_density_uC_cm2(x, 2 * volume_fu_A3)) for x in (lo, hi))
+        size = ("(small)" if P_hi / bto < 0.1 else "(not small on this scale)" if P_lo / bto >= 0.1
+                else "(small or not depending on the variant: undetermined)")
+        split = [2 * x * field_V_per_nm / 10 * 1000 for x in (lo, hi)]           # meV per metal pair
     ours = {
         CHARACTERISTICS[0]: ("consistency check: the metal site already lacks inversion in " + ", ".join(met)
                              + " (site symmetry); a lattice change at the ordering transition is not computed"
                              if met else "the metal site keeps inversion or a horizontal mirror in every structure tested"),
         CHARACTERISTICS[1]: (f"{energy_scale['name']}: {energy_scale['meV']:.0f} meV (k_B T at {tc} K: "
                              f"{1000 * kB * tc:.0f} meV)" if energy_scale else "not computed here"),
-        CHARACTERISTICS[2]: ("not computed" if P is None else
-                             f"net dipole of an AFO state |p_b − p_c| = {p_afo_eA:.3f} e·Å per metal pair, "
-                             f"{P:.2f} μC/cm² over two formula-unit volumes: {P / bto:.2f} of BaTiO3's {bto} μC/cm² "
-                             + ("(small)" if P / bto < 0.1 else "(not small on this scale)")),
+        CHARACTERISTICS[2]: ("not computed" if p_afo_eA is None else
+                             f"net dipole of an AFO state |p_b − p_c| = {_span(lo, hi, '.3f')} e·Å per metal pair, "
+                             f"{_span(P_lo, P_hi, '.2f')} μC/cm² over two formula-unit volumes: "
+                             f"{_span(P_lo / bto, P_hi / bto, '.2f')} of BaTiO3's {bto} μC/cm² {size}"),
         CHARACTERISTICS[3]: ("consistency check: inversion relates the metals, so the AFO state and its partner are "
                              "distinct discrete states; hysteresis itself is not computed"
                              if any(s["inversion relates metals"] for s in cond) else "no discrete partner found"),
-        CHARACTERISTICS[4]: ("not computed" if split is None else
-                             f"field splitting of the AFO partners 2|p_b − p_c|E = {split:.2f} meV per metal pair at "
+        CHARACTERISTICS[4]: ("not computed" if p_afo_eA is None else
+                             f"field splitting of the AFO partners 2|p_b − p_c|E = {_span(*split, '.2f')} meV per metal pair at "
                              f"{field_V_per_nm:g} V/nm (a coupling, not a switching barrier; switching speed not computed)"),
     }
     key = lambda c: c.split(")")[0]
