@@ -28,10 +28,9 @@ def test_candidates_meet_the_condition():
 def test_condition_checks_name_structures_of_the_symmetry_test():
     # the scorecard's consistency checks look their structures up by name: a renamed structure
     # must break this test, not silently turn a check into "not computed"
-    names = set(gen.symmetry_structures(params.settings("smoke"), computed=False))
+    names = set(gen.symmetry_structures(params.settings("paper")))      # computed layers from the paper cache
     for label, (name, expected) in gen.CONDITION_CHECKS.items():
-        computed = name.endswith(" 1T' monolayer") and M.MATERIALS[name.split()[0]]["kind"] == "computed"
-        assert name in names or computed, label                            # computed layers need the cache
+        assert name in names, label
     summary = [{"structure": "ReSe2 trilayer", "condition met": True},
                {"structure": "MoS2 monolayer", "condition met": True}]     # a control that wrongly passes
     checks = gen.generalization_verdict(summary, [], 0.01)["consistency checks"]
@@ -160,17 +159,21 @@ def test_noise_floor_and_control_are_small_on_the_committed_results(wte2_model):
     assert gen.control_dipole(params.settings("paper"), "dzp", -1.5, 0.5, (-8.0, 6.0)) < 5e-3   # k grids not C3-symmetric
 
 
-def test_characteristic_3_calls_a_range_small_only_if_all_of_it_is():
-    from helpers.dipoles import dipole_density_uC_cm2
+def test_characteristic_3_compares_with_wte2_and_draws_no_small_verdict():
     vol = 120.0                                                   # Angstrom^3 per formula unit
-    per_eA = float(dipole_density_uC_cm2(1.0, 2 * vol))           # microC/cm2 per e*Angstrom
-    from helpers import reference
-    bto = reference.get("BaTiO3_spontaneous_polarization_uC_per_cm2")["value"]
-    third = lambda p: gen.characteristics_rows("MoTe2", [], p, vol, 0.1)[2]["computed here"]
-    assert third((0.05 * bto / per_eA, 0.08 * bto / per_eA)).endswith("(small)")
-    assert "undetermined" in third((0.05 * bto / per_eA, 0.2 * bto / per_eA))
-    assert third(0.2 * bto / per_eA).endswith("(not small on this scale)")
+    third = lambda p, w=None: gen.characteristics_rows("MoTe2", [], p, vol, 0.1, wte2=w)[2]["computed here"]
+    assert "comparable to WTe2's" in third((0.1, 0.3), ((0.05, 0.2), vol))
+    assert "larger than WTe2's in every variant" in third((0.3, 0.4), ((0.05, 0.2), vol))
+    assert "smaller than WTe2's in every variant" in third(0.01, ((0.05, 0.2), vol))
+    assert "0.100–0.300 e·Å" in third((0.1, 0.3)) and "not decided" in third(0.2)
     assert third(None) == "not computed"
     robust = [{"material": "MoTe2", **{f"|p_b − p_c|, {r}": v for r, v in zip(gen.PAIR_READINGS, (0.1, 0.3))}},
               {"material": "MoTe2", **{f"|p_b − p_c|, {r}": v for r, v in zip(gen.PAIR_READINGS, (0.2, None))}}]
     assert gen.afo_dipole_range(robust, "MoTe2") == (0.1, 0.3) and gen.afo_dipole_range(robust, "ReSe2") is None
+
+
+def test_site_orbits_keep_one_of_each_pair_of_inversion_partners():
+    lv = lambda *w: (np.array(w), None, np.zeros(len(w)))
+    levels = [lv(0.0, 0.1, 0.2), lv(0.0, 0.15, 0.3), lv(0.0, 0.15, 0.3), lv(0.001, 0.1, 0.2)]
+    assert gen.site_orbits(levels) == [0, 1]                       # ReSe2-like: two orbits of two
+    assert gen.site_orbits(levels[:1]) == [0]

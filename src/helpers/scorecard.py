@@ -43,6 +43,6 @@ def source_note(profile: str, reads: dict) -> str:
     parts = [f"Profile **{profile}**; no new DFT, every row recomputed from cached results."]
     for group, entries in reads.items():
         entries = sorted(set(entries))
-        names = ", ".join(f"`{e}`" for e in entries) if entries else "none (structure files only)"
+        names = ", ".join(f"`{e}`" for e in entries) if entries else "none read while these rows were built"
         parts.append(f"*{group}* ({len(entries)} entries): {names}.")
     return "\n\n".join(parts)
