@@ -173,13 +173,13 @@ def table(results: dict) -> str:
         else:
             prefix = {"smoke": "notebook at smoke: ", "paper": "notebook from the paper cache: ",
                       "scf_ranks": "one SCF of the 1T′ monolayer, "}.get(name, f"{name}: ")
-            rows += [(f"{prefix}{k.replace('_', ' ')}", v["median_s"], len(v["runs_s"]), "")
-                     for k, v in rec.items()]
+            rows += [(f"{prefix}{k.replace('1_ranks', '1 rank').replace('_', ' ')}", v["median_s"], len(v["runs_s"]), "")
+                     for k, v in rec.items() if isinstance(v, dict)]
     if "smoke" not in meas and "smoke_notebooks" in meas.get("tests", {}):
         rows += [(f"notebook at smoke (within the test command): {k.replace('_', ' ')}", v["median_s"],
                   len(v["runs_s"]), "") for k, v in meas["tests"]["smoke_notebooks"].items()]
     m = results["machine"]
-    head = (f"Measured {results['date']} on {m['cpus']} cores ({m['platform']}), "
+    head = (f"Measured from {results['date']} on {m['cpus']} cores ({m['platform']}), "
             f"commit {results['commit'][:10]}:\n\n"
             "| measurement | median (s) | runs | target |\n|---|---|---|---|\n")
     body = "".join(f"| {a} | {b:.1f} | {n} | {t} |\n" for a, b, n, t in rows)
