@@ -241,10 +241,9 @@ def site_rows(m: dict, volume_A3: float, levels: list | None = None) -> list:
     the site's mean), p_z (e*Angstrom) and its density over `volume_A3` (microC/cm^2)."""
     from .dipoles import dipole_density_uC_cm2
     rows = []
-    metals = mats.metal_indices(m["atoms"])
     for k, (w, v, p) in enumerate(levels or site_levels(m)):
         for i in range(len(w)):
-            rows.append({"material": m["material"], "site": f"{m['atoms'][metals[k]].symbol}{k + 1}",
+            rows.append({"material": m["material"], "site": site_label(m["atoms"], k),
                          "orbital": i + 1, "level − mean (eV)": float(w[i] - w.mean()),
                          "p_z (e·Å)": float(p[i]),
                          "P_z (μC/cm²)": float(dipole_density_uC_cm2(p[i], volume_A3))})
@@ -267,17 +266,26 @@ def pick_pair(w: np.ndarray, reading: str, n_low: int = 3) -> tuple:
     raise ValueError(f"reading={reading!r}: choose from {list(PAIR_READINGS)}")
 
 
+def site_label(atoms, k: int) -> str:
+    """The 1-based label of the k-th metal (in metal_indices order), e.g. 'Re2'."""
+    return f"{atoms[mats.metal_indices(atoms)[k]].symbol}{k + 1}"
+
+
+def same_levels(a: tuple, b: tuple, atol: float = 5e-3) -> bool:
+    """Whether two sites of site_levels have the same levels (to `atol` eV): inversion partners."""
+    return bool(np.allclose(a[0], b[0], atol=atol))
+
+
 def pair_rows(m: dict, n_low: int = 3, levels: list | None = None) -> list:
     """Per metal site and reading (PAIR_READINGS): the b, c analogue among its `n_low` lowest
     orbitals, their splitting (meV), their p_z (e*Angstrom) and |p_b - p_c|: the net out-of-plane
     dipole an antiferro-orbital state (b on one metal, c on its inversion partner) leaves per metal
     pair, while the ferro-orbital states compensate (what the paper's FE needs)."""
     rows = []
-    metals = mats.metal_indices(m["atoms"])
     for k, (w, v, p) in enumerate(levels or site_levels(m)):
         for reading in PAIR_READINGS:
             i, j = pick_pair(w, reading, n_low)
-            rows.append({"material": m["material"], "site": f"{m['atoms'][metals[k]].symbol}{k + 1}",
+            rows.append({"material": m["material"], "site": site_label(m["atoms"], k),
                          "reading": reading, "pair": f"{i + 1}, {j + 1}",
                          "splitting (meV)": 1000 * float(w[j] - w[i]),
                          "p_z first (e·Å)": float(p[i]), "p_z second (e·Å)": float(p[j]),
@@ -294,15 +302,15 @@ def noise_floor(m: dict, levels: list | None = None) -> float:
         return 0.0
     lv = levels or site_levels(m)
     return max([float(np.abs(lv[a][2] + lv[b][2]).max()) for a in range(len(lv)) for b in range(a + 1, len(lv))
-                if np.allclose(lv[a][0], lv[b][0], atol=5e-3)], default=0.0)
+                if same_levels(lv[a], lv[b])], default=0.0)
 
 
-def site_orbits(levels: list, atol: float = 5e-3) -> list:
-    """Indices (into site_levels) of one metal of each set of equivalent metals: a metal whose levels
-    equal (to `atol` eV) those of an earlier one (its inversion partner) is left out."""
+def site_orbits(levels: list) -> list:
+    """Indices (into site_levels) of one metal of each set of equivalent metals: a metal with the
+    same levels as an earlier one (same_levels: its inversion partner) is left out."""
     reps = []
-    for k, (w, _, _) in enumerate(levels):
-        if not any(np.allclose(w, levels[j][0], atol=atol) for j in reps):
+    for k, lv in enumerate(levels):
+        if not any(same_levels(lv, levels[j]) for j in reps):
             reps.append(k)
     return reps
 
@@ -330,7 +338,7 @@ def window_robustness(material: str, settings: dict, basis: str, e_lows, width: 
         floor = noise_floor(m, levels)
         pairs = pair_rows(m, levels=levels)
         for k in site_orbits(levels):
-            site = pairs[k * len(PAIR_READINGS)]["site"]
+            site = site_label(m["atoms"], k)
             pr = {r["reading"]: r for r in pairs if r["site"] == site}
             p = levels[k][2]
             rows.append({**base, "site": site, "p_z of orbitals 1-3 (e·Å)": ", ".join(f"{x:+.3f}" for x in p[:3]),
@@ -448,15 +456,15 @@ def characteristics_rows(material: str, summary: list, p_afo_eA, volume_fu_A3: f
     cond = [s for s in summary if s["material"] == material]
     met = [s["structure"] for s in cond if s["condition met"]]
 
-    def span(p) -> tuple:
+    def bounds(p) -> tuple:
         return (float(p), float(p)) if np.isscalar(p) else (float(min(p)), float(max(p)))
 
     def density(p, vol) -> tuple:
-        return tuple(float(dipole_density_uC_cm2(x, 2 * vol)) for x in span(p))
+        return tuple(float(dipole_density_uC_cm2(x, 2 * vol)) for x in bounds(p))
 
     dipole = "not computed"
     if p_afo_eA is not None:
-        lo, hi = span(p_afo_eA)
+        lo, hi = bounds(p_afo_eA)
         P = density(p_afo_eA, volume_fu_A3)
         dipole = (f"net dipole of an AFO state |p_b − p_c| = {_span(lo, hi, '.3f')} e·Å per metal pair, "
                   f"{_span(*P, '.2f')} μC/cm² over two formula-unit volumes ({_span(P[0] / bto, P[1] / bto, '.2f')} "
@@ -467,7 +475,7 @@ def characteristics_rows(material: str, summary: list, p_afo_eA, volume_fu_A3: f
                    else "larger than WTe2's in every variant" if P[0] > Pw[1] else "smaller than WTe2's in every variant")
             dipole += f"; WTe2 in the same pipeline: {_span(*Pw, '.2f')} μC/cm² ({rel})"
         dipole += ". Whether it is 'small' is not decided: the normalization is ours (FE page)"
-    prototype = any(s["structure"].endswith("(prototype)") or s["structure"].endswith("1T' monolayer") for s in cond)
+    prototype = mats.check(material)["kind"] == "computed"      # its structures start from the WTe2 prototype
     ours = {
         CHARACTERISTICS[0]: ("consistency check: the metal site already lacks inversion in " + ", ".join(met)
                              + " (site symmetry" + ("; for a structure built or relaxed from the WTe2 prototype, "
@@ -482,7 +490,7 @@ def characteristics_rows(material: str, summary: list, p_afo_eA, volume_fu_A3: f
                              if any(s["inversion relates metals"] for s in cond) else "no discrete partner found"),
         CHARACTERISTICS[4]: ("not computed" if p_afo_eA is None else
                              "not computed (switching barrier and speed); for orientation, the field splitting of the "
-                             f"AFO partners 2|p_b − p_c|E = {_span(*(2 * x * field_V_per_nm / 10 * 1000 for x in span(p_afo_eA)), '.2f')} "
+                             f"AFO partners 2|p_b − p_c|E = {_span(*(2 * x * field_V_per_nm / 10 * 1000 for x in bounds(p_afo_eA)), '.2f')} "
                              f"meV per metal pair at a chosen {field_V_per_nm:g} V/nm follows from characteristic 3"),
     }
     key = lambda c: c.split(")")[0]
