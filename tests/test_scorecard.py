@@ -26,3 +26,17 @@ def test_source_note_names_every_entry_once_per_group():
     assert "*B rows* (0 entries): none read" in note
     with pytest.raises(ValueError, match="reads"):
         scorecard.source_note("paper", {})
+
+
+def test_dipole_ratio_is_undetermined_when_a_dipole_changes_sign_between_windows():
+    from helpers.orbitals import analysis as an
+    ref = {"orbital_1": 0.188, "orbital_2": 0.085}
+    def rows(pbs):
+        return [{"reading": "energy order", "layer": "L", "e_low (eV)": e, "p_z b (e·Å)": pb, "p_z c (e·Å)": 0.19,
+                 "b, c opposite": pb * 0.19 < 0} for e, pb in pbs]
+    norm = {"b": {"x (μC/cm²)": 1.0}, "c": {"x (μC/cm²)": 2.0}}
+    ratio = lambda d: next(r for r in an.fe_verdicts(d, norm, [], ref, 26, "energy order") if r["claim"] == an.FE_CLAIMS["ratio"])
+    # |0.19/0.085| and |0.19/0.09| are within a factor 2 of 0.188/0.085 in both windows
+    assert ratio(rows([(-2.0, 0.085), (-1.5, 0.09)]))["verdict"] == "reproduced"
+    flipped = ratio(rows([(-2.0, 0.085), (-1.5, -0.09)]))
+    assert flipped["verdict"] == "undetermined" and "changes sign" in flipped["range"]

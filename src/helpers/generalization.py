@@ -369,7 +369,8 @@ def ordered_rows(material: str, settings: dict, basis: str, e_low: float, width:
     interaction at J, and the robustness variants). WTe2 reads the AFO page's own runs. None where
     the cell does not allow the two-site patterns (a cell with other than two metals, as ReSe2's
     four Re). `U_low` (eV, below U) adds, for a candidate, the primitive-cell run annealed further down to
-    U_low and compared there (the interaction of a 4d metal may be smaller than the paper's W-5d value)."""
+    U_low and compared there (the side of a smaller U than the paper's W-5d value; a 4d shell's U is
+    usually at least as large, which the annealing from 10 eV passes through)."""
     from . import dft, valence
     from .orbitals import ordered
     profile = settings["profile"]

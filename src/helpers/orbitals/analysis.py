@@ -544,7 +544,15 @@ def fe_verdicts(dip_robust, norm_rows: dict, states, ref_fe: dict, bto: float, m
     v = robust_verdict(var)
     rows.append({"claim": FE_CLAIMS["magnitude"], "reading": main_reading, "verdict": v["verdict"], "range": v["range"]})
     v = robust_verdict(ratio_var)
-    rows.append({"claim": FE_CLAIMS["ratio"], "reading": main_reading, "verdict": v["verdict"], "range": v["range"]})
+    verdict, rng = v["verdict"], v["range"]
+    # a dipole that changes sign between two windows of a layer passes through zero between them, where
+    # the ratio is unbounded: the sampled windows cannot decide the ratio claim
+    flips = sorted({x for x, g in sub.groupby("layer")
+                    if any(np.sign(g[c]).nunique() > 1 for c in ("p_z b (e·Å)", "p_z c (e·Å)"))})
+    if flips:
+        verdict = "undetermined"
+        rng += f"; a dipole changes sign between windows ({', '.join(map(str, flips))}), so the ratio is unbounded between them"
+    rows.append({"claim": FE_CLAIMS["ratio"], "reading": main_reading, "verdict": verdict, "range": rng})
     st = pd.DataFrame(states)
     for r in idt.READINGS:
         sub = st[(st.reading == r) & st.survives.astype(bool)] if len(st) else st
