@@ -25,6 +25,7 @@ functions, the second W's matched to the first. Energies in eV; per formula unit
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import numpy as np
@@ -150,9 +151,19 @@ def eg_background(model: W.TBModel, n_electrons: float, bases: list, grid, width
 
 
 def model_fingerprint(model: W.TBModel) -> str:
-    """SHA-256 (16 hex digits) of a model's H(R), lattice vectors and orbital labels."""
+    """SHA-256 (16 hex digits) identifying a model. A model built from a cached LCAO result is
+    identified by its provenance (the LCAO entry, the construction's parameters and recipe version:
+    helpers.wannier), so the key does not depend on the last digits of H(R), which change with the
+    linear-algebra library; any other model by its H(R) rounded to 1e-8 eV. Lattice vectors, shape and
+    orbital labels enter both."""
     h = hashlib.sha256()
-    h.update(np.ascontiguousarray(np.round(model.H_R, 8)).tobytes())
+    prov = model.info.get("provenance")
+    if prov is not None:
+        from .cache import normalize
+        h.update(("provenance:" + json.dumps(normalize(prov), sort_keys=True)).encode())
+        h.update(str(model.H_R.shape).encode())
+    else:
+        h.update(np.ascontiguousarray(np.round(model.H_R, 8)).tobytes())
     h.update(np.ascontiguousarray(model.R).tobytes())
     h.update("|".join(model.labels).encode())
     return h.hexdigest()[:16]

@@ -27,6 +27,11 @@ P_LABELS = ["py", "pz", "px"]
 D_LABELS = ["dxy", "dyz", "dz2", "dxz", "dx2-y2"]
 
 
+#: Version of the model construction (projected Wannier functions, downfolding): part of the
+#: provenance of every model built from a cached LCAO result, so bump it when the recipe changes.
+MODEL_RECIPE = 1
+
+
 @dataclass
 class TBModel:
     """A tight-binding model H(R) on the orbitals of a crystal (eV, Angstrom)."""
@@ -189,6 +194,9 @@ def model_from_lcao(result: dict, wanted: dict, window=(-np.inf, np.inf), spin: 
     R = lattice_vectors(grid)
     H_R = fourier_to_real_space(Hk, data["kpts"], R)
     info.update(kgrid=list(grid), window=list(map(float, window)), wanted=wanted, spin=spin)
+    if "key" in result:
+        info["provenance"] = {"lcao": result["key"], "wanted": wanted, "window": list(map(float, window)),
+                              "spin": spin, "recipe": MODEL_RECIPE}
     return TBModel(R, H_R, labels, np.array(atom_of), np.array(l_of), atoms.positions,
                    np.array(atoms.cell), info)
 
@@ -344,6 +352,9 @@ def effective_orbitals(model: TBModel, keep: list, grid, e_low: float = -1.5, wi
     home = np.where((R == 0).all(axis=1))[0][0]
     info = {"kgrid": list(grid), "e_low_eV": e_low, "width_eV": width,
             "home_cell_weight_min": float((np.abs(coeff[home]) ** 2).sum(axis=0).min())}
+    if "provenance" in model.info:
+        info["provenance"] = {"downfolded from": model.info["provenance"], "keep": keep.tolist(),
+                              "grid": list(grid), "e_low_eV": float(e_low), "width_eV": float(width)}
     eff = TBModel(R, H_R, [model.labels[i] for i in keep], model.atom_of[keep], model.l_of[keep],
                   model.positions, model.cell, info)
     return eff, coeff, R

@@ -298,5 +298,7 @@ def supercell(model: W.TBModel, reps) -> W.TBModel:
     atom_of = np.concatenate([model.atom_of + natoms * ti for ti in range(ncell)])
     l_of = np.tile(model.l_of, ncell)
     info = dict(model.info, supercell=reps.tolist())
+    if "provenance" in model.info:
+        info["provenance"] = {"supercell of": model.info["provenance"], "repetitions": reps.tolist()}
     return W.TBModel(np.array(keys), np.array([blocks[k] for k in keys]), labels, atom_of, l_of,
                      positions, reps[:, None] * cell, info)
