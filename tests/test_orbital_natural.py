@@ -68,3 +68,14 @@ def test_bad_input():
     s = nat.natural_orbitals(np.eye(5))
     with pytest.raises(ValueError, match="rotations"):
         nat.classify([s, s], rotations=[None, None])
+
+
+def test_gap_criterion_for_projector_occupations():
+    # covalent d counts: the filled orbital holds 1.6 against 0.9 for the rest, no orbital reaches 1.5 + ...
+    Q = _rot(6)
+    n = Q @ np.diag([1.6, 0.9, 0.9, 0.6, 0.4]) @ Q.T
+    flat = Q @ np.diag([1.18, 1.16, 0.88, 0.62, 0.55]) @ Q.T
+    s, f = nat.natural_orbitals(n), nat.natural_orbitals(flat)
+    assert s["polarization"] == pytest.approx(0.7)
+    assert nat.classify([s, s], gap_min=nat.GAP_MIN)["kind"] == "FO"
+    assert nat.classify([f, f], gap_min=nat.GAP_MIN)["kind"] == "unpolarized"

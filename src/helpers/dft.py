@@ -251,3 +251,34 @@ def wannier90(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", proj
         return json.loads((workdir / "job_result.json").read_text())
 
     return cache.cached(f"wannier90-{label}", settings["profile"], job, compute, force=force)
+
+
+def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict | None = None,
+                release=(1.0, 0.5, 0.25, 0.0), magmoms=None, metal: str = "W", basis: str = "dzp",
+                dipole_correction: bool = True, force: bool = False) -> dict:
+    """One branch of DFT+U (GPAW's Dudarev U_eff on the `metal` d shells, LCAO `basis`, k grid of
+    the profile's density) with occupation control (helpers.occupation_control): converged at
+    U_grid[0] (eV) with the bias toward `targets` ({atom index: {'both': [5-vectors]}} spin-restricted,
+    {'up': [...], 'dn': [...]} spin-polarized, orbitals to fill in GPAW's d order), the bias released
+    through `release` (lambda in eV, ending at 0), then annealed unbiased through the rest of U_grid,
+    each step from the previous density. `magmoms` (muB per atom) makes the run spin-polarized.
+    Cached (task `dftu_branch`); every step's energy, d occupation matrices per spin and metal,
+    moments and dipole (dipole layer in the vacuum when `dipole_correction`) are in result['steps'].
+    Bad input is refused before any SCF."""
+    from .occupation_control import check_schedule, check_targets, check_U_grid
+    U_grid = check_U_grid(U_grid)
+    symbols = atoms.get_chemical_symbols()
+    if metal not in symbols:
+        raise ValueError(f"metal={metal!r}: no such atom in the structure ({sorted(set(symbols))})")
+    spinpol = magmoms is not None
+    checked = check_targets(targets, symbols, spinpol, magmoms) if targets else {}
+    release = check_schedule(release) if checked else [0.0]
+    job = _job("dftu_branch", atoms, settings, 0.0, magmoms)
+    for k in ("fmax", "max_steps", "relax_cell", "ecut"):
+        job.pop(k)
+    if not spinpol:
+        job.pop("spinpol"), job.pop("magmoms")
+    job.update(basis=basis, metal=metal, U_grid=U_grid, release=release,
+               targets={str(a): {s: np.round(v.T, 8).tolist() for s, v in t.items()} for a, t in checked.items()},
+               dipole_correction=bool(dipole_correction))
+    return _submit(job, label, settings["profile"], force)

@@ -369,6 +369,70 @@ def wannier90_run(job: dict, wd: Path) -> dict:
     return out
 
 
+def dftu_branch(atoms, job: dict, wd: Path) -> dict:
+    """DFT+U (Dudarev U_eff on the metal d shells, LCAO) with occupation control
+    (helpers.occupation_control): converge at U_grid[0] with the bias toward the job's targets,
+    release the bias through `release` (eV, ending at 0), then anneal U through the rest of U_grid
+    unbiased, each step continuing from the current density and wave functions. After every step
+    the record (energy, bias energy, per-metal d occupation matrices per spin, moments, dipole) is
+    appended to steps.json; a rerun of a killed job starts again from the beginning of the branch
+    and overwrites the partial record."""
+    from ase.units import Ha
+    from helpers.occupation_control import OccupationBias, check_targets, site_occupations
+    symbols = atoms.get_chemical_symbols()
+    spinpol = bool(job.get("spinpol", False))
+    targets = {int(a): t for a, t in (job.get("targets") or {}).items()}
+    if spinpol:
+        atoms.set_initial_magnetic_moments(job["magmoms"])
+    checked = check_targets(targets, symbols, spinpol, job.get("magmoms")) if targets else {}
+    bias = OccupationBias(checked, job["release"][0]) if checked else None
+    metal = job["metal"]
+    U_grid = job["U_grid"]
+    calc = GPAW(mode="lcao", basis=job["basis"], xc=job.get("xc", "PBE"),
+                kpts={"size": job["kpts"], "gamma": True},
+                occupations={"name": "fermi-dirac", "width": job["smearing"]},
+                spinpol=spinpol, setups={metal: f":d,{U_grid[0]}"},
+                convergence={"energy": 1e-5, "density": 1e-5, "minimum iterations": 3},
+                poissonsolver={"dipolelayer": "xy"} if job.get("dipole_correction") else None,
+                extensions=[bias] if bias else [], txt=str(wd / "gpaw.txt"))
+    atoms.calc = calc
+    metals = [i for i, s in enumerate(symbols) if s == metal]
+    steps = []
+    schedule = [(U_grid[0], lam) for lam in (job["release"] if bias else [0.0])]
+    schedule += [(U, 0.0) for U in U_grid[1:]]
+    t0 = time.time()
+    for n, (U, lam) in enumerate(schedule):
+        t1 = time.time()
+        if bias is not None:
+            bias.set_strength(lam)
+        if n:
+            for a in metals:
+                calc.dft.setups[a].hubbard_u.U = [U / Ha]
+            calc.dft.results.clear()
+        energy = float(atoms.get_potential_energy())
+        D_asii = calc.dft.density.D_asii.gather(broadcast=True)
+        occ = {str(a): [n_s.tolist() for n_s in site_occupations(D_asii[a], calc.dft.setups[a])]
+               for a in metals}
+        e_bias = bias.energy(D_asii, calc.dft.setups) if bias is not None else 0.0
+        rec = {"U_eV": U, "lambda_eV": lam, "energy_eV": energy,
+               "free_energy_eV": float(calc.get_potential_energy(force_consistent=True)),
+               "bias_energy_eV": e_bias, "occupations": occ,
+               "dipole_eA": [float(x) for x in calc.get_dipole_moment()],
+               "fermi_level_eV": float(calc.get_fermi_level()),
+               "iterations": int(calc.get_number_of_iterations()),
+               "seconds": round(time.time() - t1, 1)}
+        if spinpol:
+            rec["magnetic_moments_muB"] = [float(m) for m in calc.get_magnetic_moments()]
+            rec["magnetic_moment_muB"] = float(calc.get_magnetic_moment())
+        steps.append(rec)
+        if world.rank == 0:
+            (wd / "steps.json").write_text(json.dumps(steps))
+        say(f"step {n + 1}/{len(schedule)}  U = {U:g} eV  lambda = {lam:g} eV  E = {energy:.5f} eV"
+            f"  ({rec['seconds']:.0f} s)")
+    return {"steps": steps, "metal_indices": metals, "kpts": job["kpts"], "ranks": world.size,
+            "n_electrons": float(calc.get_number_of_electrons()), "wall_s": round(time.time() - t0, 1)}
+
+
 def main(workdir: str, stage: str | None = None) -> None:
     wd = Path(workdir)
     job = json.loads((wd / "job.json").read_text())
@@ -384,6 +448,12 @@ def main(workdir: str, stage: str | None = None) -> None:
             say(f"done: Wannier90 stage, {out['wall_stage2_s']:.0f} s")
         else:
             raise ValueError(f"stage={stage!r}: the wannier90 task has stages 'scf' and 'w90'")
+        return
+    if job["task"] == "dftu_branch":
+        out = dftu_branch(atoms, job, wd)
+        if world.rank == 0:
+            (wd / "job_result.json").write_text(json.dumps(out))
+        say(f"done: DFT+U branch, {out['wall_s']:.0f} s")
         return
     if job["task"] == "lcao":
         t0 = time.time()

@@ -20,6 +20,9 @@ import numpy as np
 #: A site counts as orbitally polarized when its largest natural occupation (both spins) is at least
 #: this (a doubly occupied orbital has 2; the unpolarized crystal-field d2 state of WTe2 about 1).
 POLARIZED_MIN = 1.5
+#: For PAW projector occupations: a site counts as polarized when its largest natural occupation exceeds
+#: the next by at least this (electrons); the unpolarized DFT+U state of the d2 layer has about 0.02.
+GAP_MIN = 0.3
 #: Overlaps |<v1|R v2>| of the dominant natural orbitals above FO_MIN read FO, below AFO_MAX AFO.
 FO_MIN = 0.8
 AFO_MAX = 0.4
@@ -51,6 +54,7 @@ def natural_orbitals(n_up, n_dn=None) -> dict:
     wu, vu = np.linalg.eigh(n_up)
     wd, vd = np.linalg.eigh(n_dn)
     return {"occupations": w.real, "vectors": v, "d_count": float(np.trace(n_up + n_dn).real),
+            "polarization": float(w[0].real - w[1].real),
             "moment_muB": float(np.trace(n_up - n_dn).real),
             "largest_up": float(wu[-1]), "largest_dn": float(wd[-1]),
             "up_down_overlap": float(abs(np.vdot(vu[:, -1], vd[:, -1])))}
@@ -67,14 +71,17 @@ def dominant_overlap(site1: dict, site2: dict, rotation=None) -> float:
 
 
 def classify(sites: list, pairs: list | None = None, rotations: list | None = None,
-             polarized_min: float = POLARIZED_MIN) -> dict:
+             polarized_min: float = POLARIZED_MIN, gap_min: float | None = None) -> dict:
     """What a state is, from per-site natural orbitals (`natural_orbitals` of each metal site).
 
     `pairs`: the site pairs (i, j) related by the operation whose d representation is the matching
     entry of `rotations` (default: every pair of sites, identity). Returns the d counts, the charge
     disproportionation (max - min d count, electrons), the moments, the largest natural occupation
     per site, whether each site is orbitally polarized (largest >= polarized_min), the overlaps of
-    the dominant natural orbitals of each pair, and `kind`: 'unpolarized' (no site polarized),
+    the dominant natural orbitals of each pair, and `kind`. With `gap_min` a site counts as polarized
+    when its two largest natural occupations differ by at least gap_min instead (for PAW projector
+    occupations, whose d counts include the covalent d weight of the ligand bands, so that a doubly
+    occupied orbital does not reach 2). `kind`: 'unpolarized' (no site polarized),
     'FO' or 'AFO' (every site polarized, every pair overlap above FO_MIN or below AFO_MAX),
     'mixed' (polarized sites that are neither), or 'partly polarized'."""
     n = len(sites)
@@ -86,7 +93,10 @@ def classify(sites: list, pairs: list | None = None, rotations: list | None = No
     if len(rotations) != len(pairs):
         raise ValueError(f"rotations: need one per pair ({len(pairs)}), got {len(rotations)}")
     largest = [float(s["occupations"][0]) for s in sites]
-    polarized = [x >= polarized_min for x in largest]
+    if gap_min is None:
+        polarized = [x >= polarized_min for x in largest]
+    else:
+        polarized = [s["polarization"] >= gap_min for s in sites]
     overlaps = [dominant_overlap(sites[i], sites[j], R) for (i, j), R in zip(pairs, rotations)]
     if not any(polarized):
         kind = "unpolarized"
@@ -99,7 +109,7 @@ def classify(sites: list, pairs: list | None = None, rotations: list | None = No
     else:
         kind = "mixed"
     counts = [s["d_count"] for s in sites]
-    return {"kind": kind, "d_counts": counts, "disproportionation": float(max(counts) - min(counts)),
+    return {"kind": kind, "d_counts": counts, "polarization": [s["polarization"] for s in sites], "disproportionation": float(max(counts) - min(counts)),
             "moments_muB": [s["moment_muB"] for s in sites], "largest": largest, "polarized": polarized,
             "up_down_overlap": [s["up_down_overlap"] for s in sites], "pairs": [list(p) for p in pairs],
             "overlaps": overlaps}

@@ -1,0 +1,170 @@
+"""Occupation control for GPAW DFT+U (helpers.occupation_control).
+
+Without GPAW: input checks and the derivative of the bias against finite differences (a wrong
+factor there makes the biased SCF oscillate). With GPAW (marker `dft`, a Gamma-point SCF of the
+1T' layer on one rank): lambda = 0 changes nothing, a bias fills its target, Hellmann-Feynman,
+and two release schedules end in the same state."""
+import types
+
+import numpy as np
+import pytest
+
+from helpers import occupation_control as oc
+
+SYMBOLS = ["W", "W", "Te", "Te", "Te", "Te"]
+
+
+def _fake_setup(seed=1):
+    rng = np.random.default_rng(seed)
+    return types.SimpleNamespace(l_j=[0, 0, 1, 1, 2, 2], n_j=[5, 6, 5, 6, 5, -1], N0_q=rng.uniform(0.2, 1.0, 21))
+
+
+def _unit(i):
+    v = np.zeros(5)
+    v[i] = 1.0
+    return v
+
+
+@pytest.mark.parametrize("nspins", [1, 2])
+def test_bias_derivative_matches_finite_differences(nspins):
+    setup = _fake_setup()
+    rng = np.random.default_rng(2)
+    D = rng.normal(size=(nspins, 18, 18))
+    D = D + D.transpose(0, 2, 1)
+    v = (_unit(1) + _unit(2)) / 2**0.5
+    targets = {0: {"both": [v]}} if nspins == 1 else {0: {"up": [v], "dn": []}}
+    ext = oc.OccupationBias(oc.check_targets(targets, SYMBOLS, nspins == 2,
+                                             [1, 0, 0, 0, 0, 0] if nspins == 2 else None), 0.7)
+    dH = np.zeros_like(D)
+    e = ext.update_non_local_hamiltonian(D, setup, 0, dH)
+    X = rng.normal(size=D.shape)
+    X = X + X.transpose(0, 2, 1)
+    h = 1e-6
+    e2 = ext.update_non_local_hamiltonian(D + h * X, setup, 0, np.zeros_like(D))
+    assert (e2 - e) / h == pytest.approx((dH * X).sum(), rel=1e-5)
+    # the energy is linear in lambda and equals lambda * tr[(1 - 2P) N]
+    N = oc.occupation_matrix(D[0], setup)[0]
+    B = np.eye(5) - 2 * np.outer(v, v)
+    if nspins == 1:
+        from ase.units import Ha
+        assert e * Ha == pytest.approx(0.7 * np.trace(B @ N))
+
+
+def test_untargeted_atoms_and_zero_strength_change_nothing():
+    setup = _fake_setup()
+    D = np.ones((1, 18, 18))
+    ext = oc.OccupationBias(oc.check_targets({0: {"both": [_unit(0)]}}, SYMBOLS, False), 0.0)
+    dH = np.zeros_like(D)
+    assert ext.update_non_local_hamiltonian(D, setup, 0, dH) == 0 and not dH.any()
+    ext.set_strength(1.0)
+    assert ext.update_non_local_hamiltonian(D, setup, 1, dH) == 0 and not dH.any()
+
+
+@pytest.mark.parametrize("targets, spinpol, magmoms, match", [
+    ({0: {"both": [[1, 0, 0, 0]]}}, False, None, "5-vector"),
+    ({0: {"both": [[1, 0, 0, 0, 0], [1, 0, 0, 0, 0]]}}, False, None, "orthonormal"),
+    ({0: {"both": [[2, 0, 0, 0, 0]]}}, False, None, "orthonormal"),
+    ({2: {"both": [[1, 0, 0, 0, 0]]}}, False, None, "not a metal"),
+    ({9: {"both": [[1, 0, 0, 0, 0]]}}, False, None, "not an atom"),
+    ({0: {"both": np.eye(5)[:2].tolist()}, 1: {"both": [[1, 0, 0, 0, 0]]}}, False, None, "nominal d electrons"),
+    ({0: {"up": [[1, 0, 0, 0, 0]]}}, False, None, "keys must be"),
+    ({0: {"both": [[1, 0, 0, 0, 0]]}}, True, [0] * 6, "keys must be"),
+    ({0: {"up": [[1, 0, 0, 0, 0]], "dn": []}}, True, [-1, 0, 0, 0, 0, 0], "sign"),
+    ({0: {"up": [[1, 0, 0, 0, 0]], "dn": []}}, True, None, "one initial moment"),
+    ({0: {"both": [[1, 0, 0, 0, 0]]}}, False, [1, 0, 0, 0, 0, 0], "no initial moments"),
+])
+def test_bad_targets_are_refused(targets, spinpol, magmoms, match):
+    with pytest.raises(ValueError, match=match):
+        oc.check_targets(targets, SYMBOLS, spinpol, magmoms)
+
+
+@pytest.mark.parametrize("release, match", [([-0.1, 0], "lambda"), ([1.0, 0.5], "end at 0"),
+                                            ([0.5, 1.0, 0], "not increase"), ([], "lambda")])
+def test_bad_release_is_refused(release, match):
+    with pytest.raises(ValueError, match=match):
+        oc.check_schedule(release)
+
+
+@pytest.mark.parametrize("U_grid", [[3.0, 6.0], [6.0, 6.0], [], [25.0], [float("nan")]])
+def test_bad_U_grid_is_refused(U_grid):
+    with pytest.raises(ValueError, match="U_grid"):
+        oc.check_U_grid(U_grid)
+
+
+def test_driver_refuses_before_any_scf(tmp_path, monkeypatch):
+    from ase import Atoms
+    from helpers import dft, params
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
+    monkeypatch.setattr(dft, "_launch", lambda *a, **k: pytest.fail("GPAW started"))
+    atoms = Atoms("W2Te4", positions=np.random.default_rng(0).normal(size=(6, 3)), cell=[3, 6, 15], pbc=[1, 1, 0])
+    s = params.settings("smoke")
+    with pytest.raises(ValueError, match="U_grid"):
+        dft.dftu_branch(atoms, s, "bad", [3.0, 4.0])
+    with pytest.raises(ValueError, match="not a metal"):
+        dft.dftu_branch(atoms, s, "bad", [3.0], targets={3: {"both": [_unit(0)]}})
+    with pytest.raises(ValueError, match="metal="):
+        dft.dftu_branch(atoms, s, "bad", [3.0], metal="Mo")
+    assert not any(tmp_path.iterdir())
+
+
+# --- with GPAW --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def layer():
+    from helpers import dft
+    from helpers.orbitals import analysis as an
+    import os
+    os.environ["COMPENDIUM_REQUIRE_CACHE"] = "1"
+    return an.layer_structures("WTe2", "paper", 15.0)["relaxed d2"]
+
+
+def _scf(atoms, ext=None, lambdas=(0.0,)):
+    """Gamma-point LCAO DFT+U (U_eff = 3 eV on W) of `atoms` on one rank; for each lambda in turn
+    (continuing from the previous density) the energy (eV) and W1's total d occupation matrix."""
+    from gpaw import GPAW
+    calc = GPAW(mode="lcao", basis="dzp", xc="PBE", kpts={"size": [1, 1, 1], "gamma": True},
+                occupations={"name": "fermi-dirac", "width": 0.1}, setups={"W": ":d,3.0"},
+                convergence={"energy": 1e-6, "density": 1e-6, "minimum iterations": 3},
+                extensions=[ext] if ext else [], txt=None)
+    atoms = atoms.copy()
+    atoms.calc = calc
+    out = []
+    for i, lam in enumerate(lambdas):
+        if ext is not None:
+            ext.set_strength(lam)
+        if i:
+            calc.dft.results.clear()
+        e = atoms.get_potential_energy()
+        D = calc.dft.density.D_asii.gather(broadcast=True)
+        n_up, n_dn = oc.site_occupations(D[0], calc.dft.setups[0])
+        out.append((e, n_up + n_dn, ext.energy(D, calc.dft.setups) if ext else 0.0))
+    return out
+
+
+@pytest.mark.dft
+def test_gpaw_bias_zero_is_plain_dftu_and_a_bias_fills_its_target(layer):
+    (e0, n0, _), = _scf(layer)
+    w, V = np.linalg.eigh(n0)
+    target = V[:, -2]                       # the second natural orbital: filling it changes the state
+    ext = oc.OccupationBias(oc.check_targets({0: {"both": [target]}}, SYMBOLS, False), 0.0)
+    (e1, n1, _), (e2, n2, eb) = _scf(layer, ext, (0.0, 1.0))
+    assert e1 == pytest.approx(e0, abs=2e-4)
+    assert np.abs(n1 - n0).max() < 2e-3
+    w2, V2 = np.linalg.eigh(n2)
+    assert abs(V2[:, -1] @ target) ** 2 > 0.9
+    assert eb != 0
+
+
+@pytest.mark.dft
+def test_gpaw_hellmann_feynman_and_release_schedules(layer):
+    (_, n0, _), = _scf(layer)
+    target = np.linalg.eigh(n0)[1][:, -2]
+    tg = oc.check_targets({0: {"both": [target]}}, SYMBOLS, False)
+    lam, d = 0.5, 0.05
+    ext = oc.OccupationBias(tg, 0.0)
+    (em, _, _), (e, _, eb), (ep, _, _) = _scf(layer, ext, (lam - d, lam, lam + d))
+    assert (ep - em) / (2 * d) == pytest.approx(eb / lam, rel=0.03)
+    fast = _scf(layer, oc.OccupationBias(tg, 0.0), (1.0, 0.0))[-1]
+    slow = _scf(layer, oc.OccupationBias(tg, 0.0), (1.0, 0.5, 0.2, 0.0))[-1]
+    assert fast[0] == pytest.approx(slow[0], abs=2e-3)
+    assert np.abs(fast[1] - slow[1]).max() < 0.02
