@@ -33,7 +33,8 @@ def test_isotropic_limit_and_onsager_equation():
         assert onsager.critical_temperature_K(ratio * J, J) == pytest.approx(T, rel=1e-12)   # x <-> y
     # sign of a coupling is irrelevant on the bipartite lattice; weaker chains order lower
     assert onsager.critical_temperature_K(-J, J) == pytest.approx(tc, rel=1e-13)
-    assert onsager.critical_temperature_K(J, 0.5 * J) < onsager.critical_temperature_K(0.75 * J, 0.75 * J) < tc
+    tc_mean = onsager.critical_temperature_K(0.75 * J, 0.75 * J)
+    assert onsager.critical_temperature_K(J, 0.5 * J) < tc_mean < tc
     assert onsager.critical_temperature_K(J, 0.0) == 0.0                # decoupled chains never order
 
 
@@ -58,13 +59,15 @@ def test_onsager_energy_and_yang_magnetization():
     # low-T expansion: u = -2 J (1 - 4 x^4 + O(x^6)), x = exp(-2K)
     T_hot = 100 * J / KB
     t = math.tanh(0.01)
-    assert onsager.energy_per_site_isotropic_meV(T_hot, J) == pytest.approx(-2 * J * t * (1 + 2 * t * t), rel=1e-7)
+    u_hot = onsager.energy_per_site_isotropic_meV(T_hot, J)
+    assert u_hot == pytest.approx(-2 * J * t * (1 + 2 * t * t), rel=1e-7)
     K = 2.0
     u_cold = onsager.energy_per_site_isotropic_meV(J / (K * KB), J)
     assert u_cold == pytest.approx(-2 * J * (1 - 4 * math.exp(-8 * K)), rel=1e-6)
     # Yang: zero above T_c, 1 - 2 x^4 at low T, m^8 linear in T_c - T near T_c
     assert onsager.spontaneous_magnetization(1.01 * tc, J, J) == 0.0
-    assert onsager.spontaneous_magnetization(J / (K * KB), J, J) == pytest.approx(1 - 2 * math.exp(-8 * K), abs=1e-9)
+    m_cold = onsager.spontaneous_magnetization(J / (K * KB), J, J)
+    assert m_cold == pytest.approx(1 - 2 * math.exp(-8 * K), abs=1e-9)
     tca = onsager.critical_temperature_K(J, 0.3 * J)
     m8 = [onsager.spontaneous_magnetization(tca * (1 - d), J, 0.3 * J) ** 8 for d in (1e-4, 2e-4)]
     assert m8[1] / m8[0] == pytest.approx(2.0, rel=1e-3)
@@ -126,7 +129,8 @@ def _check_tc(J_x, J_y, seed):
 
 def test_monte_carlo_tc_isotropic_agrees_with_onsager():
     res = _check_tc(J, J, seed=1)
-    assert res.T_c_K < 0.9 * 4 * J / KB                         # far below mean field    # every pair of sizes crosses near T_c (the crossings drift little in 2D Ising)
+    assert res.T_c_K < 0.9 * 4 * J / KB                         # far below mean field
+    # every pair of sizes crosses near T_c (the crossings drift little in 2D Ising)
     for T, err in res.pair_crossings.values():
         assert abs(T / onsager.critical_temperature_K(J, J) - 1) < 0.02
 
@@ -153,8 +157,8 @@ def test_monte_carlo_energy_and_magnetization_against_exact():
 def test_field_metropolis_and_clusters_agree():
     """Both updates sample exp(-H/kT) with the field term -h sum s (detailed balance): same <m>."""
     tc = onsager.critical_temperature_K(J, J)
-    m = [montecarlo.simulate(16, 1.5 * tc, J, J, h_meV=2.0, n_sweeps=3000, algorithm=a, seed=2).magnetization()
-         for a in ("cluster", "metropolis")]
+    m = [montecarlo.simulate(16, 1.5 * tc, J, J, h_meV=2.0, n_sweeps=3000, algorithm=a,
+                             seed=2).magnetization() for a in ("cluster", "metropolis")]
     assert m[0][0] > 0.2                                        # the field polarizes
     assert abs(m[0][0] - m[1][0]) < 3 * math.hypot(m[0][1], m[1][1])
 
@@ -196,6 +200,8 @@ def test_hysteresis_open_and_symmetric_below_tc_closed_above():
     (lambda: montecarlo.scan(16, [250.0, 200.0], J, J), "strictly increasing"),
     (lambda: montecarlo.scan(16, [200.0, 200.0], J, J), "strictly increasing"),
     (lambda: montecarlo.scan(16, [0.0, 200.0], J, J), "> 0"),
+    (lambda: montecarlo.scan(16, ["hot"], J, J), "temperatures_K"),
+    (lambda: montecarlo.scan(16, [[200.0, 300.0]], J, J), "temperatures_K"),
     (lambda: montecarlo.simulate(16, 200.0, float("nan"), J), "J_x_meV"),
     (lambda: montecarlo.simulate(16, 200.0, J, float("inf")), "J_y_meV"),
     (lambda: montecarlo.simulate(16, 200.0, J, J, n_sweeps=-1), "n_sweeps"),
@@ -208,6 +214,7 @@ def test_hysteresis_open_and_symmetric_below_tc_closed_above():
     (lambda: hysteresis.hysteresis_loop(4, 200.0, J, J, 10.0), "lattice size"),
     (lambda: hysteresis.hysteresis_loop(16, 200.0, J, J, 0.0), "h_max_meV"),
     (lambda: hysteresis.hysteresis_loop(16, 200.0, J, J, 10.0, sweeps_per_field=-1), "sweeps_per_field"),
+    (lambda: hysteresis.hysteresis_loop(16, 200.0, J, J, 10.0, dipole_per_site=float("nan")), "dipole"),
     (lambda: onsager.critical_temperature_K(float("nan"), J), "J_x_meV"),
     (lambda: onsager.couplings_for_tc(-350.0, 0.5), "T_c_K"),
     (lambda: onsager.couplings_for_tc(350.0, 0.0), "ratio"),

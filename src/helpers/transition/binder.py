@@ -144,7 +144,8 @@ def tc_from_runs(runs_by_L: dict, n_bootstrap: int = 200, seed: int = 0) -> Bind
     drift = abs(central[last] - central[pairs[-2]]) if len(pairs) > 1 else 0.0
     cum = {L: (np.array([r.binder()[0] for r in runs_by_L[L]]),
                np.array([r.binder()[1] for r in runs_by_L[L]])) for L in sizes}
-    return BinderTc(central[last], float(np.hypot(err[last], drift)), err[last], drift, {p: (central[p], err[p]) for p in pairs},
+    return BinderTc(central[last], float(np.hypot(err[last], drift)), err[last], drift,
+                    {p: (central[p], err[p]) for p in pairs},
                     tuple(sizes), T, cum)
 
 

@@ -56,7 +56,10 @@ def hysteresis_loop(L: int, T_K: float, J_x_meV: float, J_y_meV: float, h_max_me
     n_fields = lat.check_sweeps(n_fields, "n_fields", minimum=3)
     sweeps_per_field = lat.check_sweeps(sweeps_per_field, "sweeps_per_field", minimum=1)
     n_thermalize = lat.check_sweeps(n_thermalize, "n_thermalize")
-    dipole = lat.check_coupling(dipole_per_site, "dipole_per_site")
+    if isinstance(dipole_per_site, bool) or not isinstance(dipole_per_site, (int, float)) \
+            or not np.isfinite(dipole_per_site):
+        raise ValueError(f"dipole_per_site={dipole_per_site!r}: must be a finite dipole per site")
+    dipole = float(dipole_per_site)
     rng = mc.generator(seed, L)
     beta = 1.0 / (K_B_MEV_PER_K * T)
     s = np.ones((1, L, L), dtype=np.int8)

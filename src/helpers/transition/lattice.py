@@ -44,7 +44,10 @@ def check_temperature(T) -> float:
 
 def check_temperatures(temperatures) -> np.ndarray:
     """A non-empty, strictly increasing 1D list of positive finite temperatures (K)."""
-    T = np.asarray(temperatures, dtype=float) if not isinstance(temperatures, (str, bytes)) else None
+    try:
+        T = None if isinstance(temperatures, (str, bytes)) else np.asarray(temperatures, dtype=float)
+    except (TypeError, ValueError):
+        T = None
     if T is None or T.ndim != 1 or T.size == 0:
         raise ValueError(f"temperatures_K={temperatures!r}: must be a non-empty 1D list of K")
     if not np.all(np.isfinite(T)) or np.any(T <= 0):

@@ -6,7 +6,9 @@ Two updates, both vectorized over the lattice:
   cluster        Swendsen-Wang: bonds between equal neighbours kept with probability
                  1 - exp(-2 |J| / k_B T) per direction, clusters by scipy's connected components
                  (periodic), each cluster set to +-1 by heat bath in the field (a fair coin at
-                 h = 0). Little critical slowing down: used for T_c.
+                 h = 0). Little critical slowing down: used for T_c. Swendsen-Wang rather than
+                 Wolff because it decomposes the whole lattice at once, so it vectorizes (a Wolff
+                 cluster grows site by site, a Python loop without a compiler).
 Measurements once per sweep after thermalization: order parameter m = sum(s)/N (signed, per
 site, of the pattern the coupling signs favour) and energy per site (meV). Statistics come from
 block averages (default 20 blocks), errors by jackknife over blocks. Reproducible: each call draws
@@ -105,7 +107,8 @@ class Run:
     def block_moments(self) -> dict:
         """Block means of m, |m|, m^2, m^4, e, e^2 (arrays of n_blocks)."""
         m = self.m.astype(float)
-        return {"m": self._blocks(m), "abs_m": self._blocks(np.abs(m)), "m2": self._blocks(m ** 2), "m4": self._blocks(m ** 4),
+        return {"m": self._blocks(m), "abs_m": self._blocks(np.abs(m)),
+                "m2": self._blocks(m ** 2), "m4": self._blocks(m ** 4),
                 "e": self._blocks(self.e_meV), "e2": self._blocks(self.e_meV ** 2)}
 
     def _jackknife(self, f) -> tuple[float, float]:
@@ -190,9 +193,9 @@ def simulate(L: int, T_K: float, J_x_meV: float, J_y_meV: float, *, n_sweeps: in
              n_thermalize: int = 200, h_meV: float = 0.0, algorithm: str = "cluster", seed: int = 0,
              index: int = 0, n_blocks: int = 20) -> Run:
     """Simulate an L x L lattice at T_K from the ordered state: `n_thermalize` sweeps discarded,
-    then `n_sweeps` measured (one measurement per sweep). A cluster sweep updates every site once
-    on average in the sense of one Swendsen-Wang decomposition; a Metropolis sweep visits each site
-    once. Reproducible for a given (seed, L, index)."""
+    then `n_sweeps` measured (one measurement per sweep). A cluster sweep is one Swendsen-Wang
+    decomposition of the whole lattice; a Metropolis sweep offers every site one flip.
+    Reproducible for a given (seed, L, index)."""
     L, Jx, Jy, h, n_sweeps, n_thermalize = _check_run(L, J_x_meV, J_y_meV, h_meV, n_sweeps,
                                                       n_thermalize, algorithm, n_blocks)
     T = lat.check_temperature(T_K)
