@@ -189,6 +189,14 @@ def test_hysteresis_open_and_symmetric_below_tc_closed_above():
     assert np.allclose(above.m_down, above.m_up, atol=0.35)           # one curve within noise
 
 
+def test_field_units():
+    # 1 V/nm on 0.01 e*A: 1e9 V/m * 1.602e-19 C * 1e-12 m = 1.602e-22 J = 1 meV
+    assert hysteresis.field_energy_meV(1.0, 0.01) == pytest.approx(1.0, rel=1e-12)
+    assert hysteresis.field_V_per_nm(hysteresis.field_energy_meV(0.37, 0.02), 0.02) == pytest.approx(0.37)
+    with pytest.raises(ValueError, match="dipole_e_angstrom"):
+        hysteresis.field_V_per_nm(1.0, 0.0)
+
+
 # --- bad input --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, match", [

@@ -16,7 +16,8 @@ Modules (one idea each):
     binder      T_c from the crossing of Binder cumulants over several sizes, with a bootstrap
                 error and the spread between pairs of sizes.
     hysteresis  the order parameter (times a dipole per site: the polarization) against a field
-                swept down and up with Metropolis dynamics; coercive field and remanence.
+                swept down and up with Metropolis dynamics; coercive field and remanence;
+                field term h = E p (meV from V/nm and e*Angstrom) and back.
 
 Model and units, shared by all modules:
     H = -J_x sum_<ij along x> s_i s_j - J_y sum_<ij along y> s_i s_j - h sum_i s_i,  s_i = +-1,

@@ -23,6 +23,24 @@ from . import montecarlo as mc
 from .onsager import K_B_MEV_PER_K
 
 
+#: meV of field energy per V/nm of out-of-plane field and e*Angstrom of dipole (1 V/nm * 1 e*A = 0.1 eV).
+MEV_PER_V_PER_NM_E_ANGSTROM = 100.0
+
+
+def field_energy_meV(E_V_per_nm: float, dipole_e_angstrom: float) -> float:
+    """h = E * p (meV): the field term per pseudo-spin of an out-of-plane field E (V/nm) acting on
+    the dipole p (e*Angstrom) that one site's pseudo-spin carries."""
+    return MEV_PER_V_PER_NM_E_ANGSTROM * float(E_V_per_nm) * float(dipole_e_angstrom)
+
+
+def field_V_per_nm(h_meV: float, dipole_e_angstrom: float) -> float:
+    """The out-of-plane field (V/nm) whose term per site is h_meV for a dipole p (e*Angstrom) per
+    site: E = h / p (e.g. the coercive field of a loop in V/nm)."""
+    if not (np.isfinite(dipole_e_angstrom) and dipole_e_angstrom != 0):
+        raise ValueError(f"dipole_e_angstrom={dipole_e_angstrom!r}: must be a finite, non-zero dipole")
+    return float(h_meV) / (MEV_PER_V_PER_NM_E_ANGSTROM * float(dipole_e_angstrom))
+
+
 class Loop(NamedTuple):
     """Fields h_meV (the grid, decreasing from +h_max to -h_max), the order parameter per site on
     the way down (m_down) and back up (m_up, on the same grid), and the polarization P = m * dipole."""
