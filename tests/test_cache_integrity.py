@@ -280,3 +280,59 @@ def test_recompute_jobs_runs_independent_notebooks_at_once(tmp_path, monkeypatch
     t = {line.split()[0]: tuple(map(float, line.split()[1:])) for line in stamps.read_text().splitlines()}
     assert t["03_afo_order"][0] >= t["02_afe_lattice"][1] and t["01_valence"][0] >= t["02_afe_lattice"][1]
     assert t["03_afo_order"][0] < t["01_valence"][1] and t["01_valence"][0] < t["03_afo_order"][1]
+
+
+# ---- a damaged entry is never "up to date"; refusals are one line -------------------------------
+
+def test_a_truncated_entry_is_not_up_to_date(toy_book, capsys):
+    """Before, `execute` hashed only the manifest of each entry read and said "up to date"."""
+    books, out = toy_book
+    toy_notebook(books / "01_toy.ipynb")
+    cli.execute("paper", out=out)
+    entry = next((out.parent / "cache").glob("toy-*"))
+    (entry / "result.json").write_bytes((entry / "result.json").read_bytes()[:20])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as err:
+        cli.main(["execute", "--profile", "paper", "--out", str(out)])
+    msg = str(err.value.code)
+    assert "up to date" not in capsys.readouterr().out
+    assert entry.name in msg and "truncated" in msg and "\n" not in msg
+    assert f"python -m helpers recompute --profile paper --entry {entry.name}" in msg
+
+
+def test_force_on_a_damaged_entry_is_refused_in_one_line(toy_book, capsys):
+    """Before, the refusal was buried in some 78 lines of traceback."""
+    books, out = toy_book
+    toy_notebook(books / "01_toy.ipynb")
+    cli.execute("paper", out=out)
+    entry = next((out.parent / "cache").glob("toy-*"))
+    (entry / "result.json").write_bytes((entry / "result.json").read_bytes()[:20])
+    with pytest.raises(SystemExit) as err:
+        cli.main(["execute", "--profile", "paper", "--out", str(out), "--force"])
+    msg = str(err.value.code)
+    assert msg.startswith(f"01_toy: cache entry {entry.name} is damaged") and "truncated" in msg
+    assert "Traceback" not in msg and "\n" not in msg
+
+
+def test_a_refused_recompute_leaves_nothing_behind(tmp_cache):
+    root, a, b, _ = tmp_cache
+    before = snapshot(root)
+    for argv in (["recompute", "--profile", "nosuch"], ["recompute", "--profile", "paper", "nosuch_notebook"],
+                 ["recompute", "--profile", "paper", "--entry", "toy-paper-0000000000000000"]):
+        with pytest.raises(SystemExit) as err:
+            cli.main(argv)
+        assert err.value.code != 0
+        assert snapshot(root) == before
+        assert not list(root.glob(".backup-*")), argv
+
+
+def test_execute_refuses_an_unknown_or_bad_parameter(tmp_cache, capsys):
+    root, _, _, _ = tmp_cache
+    before = snapshot(root)
+    for argv, words in ((["-p", "w3_U", "abc"], "w3_U='abc' is not allowed"),
+                        (["-p", "convergence_kpt_densities", "[0]"], "convergence_kpt_densities=[0]"),
+                        (["-p", "cutoff", "300"], "cutoff is not a parameter")):
+        with pytest.raises(SystemExit) as err:
+            cli.main(["execute", "--profile", "paper", "02_afe", *argv])
+        assert words in str(err.value.code) and "\n" not in str(err.value.code)
+    assert snapshot(root) == before
