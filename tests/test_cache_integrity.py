@@ -74,6 +74,7 @@ def test_migration_rekeys_a_schema1_entry_with_minus_zero(tmp_path):
               "converged": True}
     (root / old / "result.json").write_text(json.dumps(result, indent=1, sort_keys=True))
     (root / old / "gpaw.txt").write_text("log")
+    cache.write_manifest(root / old)              # recorded when it was computed
     new = f"scf-toy-paper-{cache.key({'charge': 0.0, 'positions': [[0.0, 1]], 'task': 'scf'})}"
     assert new != old
     assert migrate.migrate(root) == [f"migrated {old} -> {new}"]
@@ -85,17 +86,87 @@ def test_migration_rekeys_a_schema1_entry_with_minus_zero(tmp_path):
     assert migrate.verify_all(root) == [(new, [])]
 
 
-def test_migration_resumes_after_an_interruption(tmp_path):
-    root = tmp_path / "cache"
-    inputs = {"charge": -0.0}
+def old_entry(root, inputs=None):
+    """A schema-1 entry (its name the schema-1 key) with the manifest recorded when it was made."""
+    inputs = inputs or {"charge": -0.0}
     old = f"scf-toy-paper-{cache.key(inputs, schema=1)}"
     (root / old).mkdir(parents=True)
-    new = f"scf-toy-paper-{cache.key(inputs)}"
-    # interrupted after the key field was rewritten, before the manifest and the rename
-    (root / old / "result.json").write_text(json.dumps({"kind": "scf-toy", "profile": "paper", "key": new,
-                                                        "inputs": inputs}))
+    (root / old / "result.json").write_text(json.dumps({"kind": "scf-toy", "profile": "paper", "key": old,
+                                                        "inputs": inputs, "energy_eV": -1.0}))
+    (root / old / "log.txt").write_text("GPAW log")
+    cache.write_manifest(root / old)
+    return old, f"scf-toy-paper-{cache.key(inputs)}"
+
+
+def test_migration_resumes_after_an_interruption(tmp_path):
+    root = tmp_path / "cache"
+    old, new = old_entry(root)
+    # interrupted while building the new entry: a half-made staging folder, the old entry intact
+    (root / f".migrate-{new}").mkdir()
+    (root / f".migrate-{new}" / "result.json").write_text("{")
     assert migrate.migrate(root) == [f"migrated {old} -> {new}"]
     assert migrate.verify_all(root) == [(new, [])]
+    assert sorted(p.name for p in root.iterdir()) == [new]
+
+
+def test_migration_finishes_a_rename_that_was_interrupted(tmp_path):
+    root = tmp_path / "cache"
+    old, new = old_entry(root)
+    shutil.copytree(root / old, root / new)
+    assert migrate.migrate_entry(root / new).startswith("key field updated")   # the new one is made
+    assert migrate.migrate(root) == [f"migrated {old} -> {new}", f"current {new}"]
+    assert migrate.verify_all(root) == [(new, [])]
+
+
+@pytest.mark.parametrize("damage,problem", [
+    (lambda e: (e / "manifest.json").unlink(), "no manifest.json"),
+    (lambda e: (e / "result.json").write_text((e / "result.json").read_text().replace("-1.0", "-2.0")), "altered"),
+    (lambda e: (e / "log.txt").write_text("GPAW"), "truncated"),
+])
+def test_migrate_refuses_what_it_cannot_check(tmp_path, damage, problem, capsys):
+    """A deleted manifest and an edited number: `migrate` refuses the entry (before, it wrote a
+    fresh manifest over the edited file and `verify` then called every entry verified)."""
+    root = tmp_path / "cache"
+    old, new = old_entry(root)
+    damage(root / old)
+    before = snapshot(root)
+    lines = migrate.migrate(root)
+    assert len(lines) == 1 and lines[0].startswith(f"REFUSED cache entry {old}") and problem in lines[0]
+    assert f"python -m helpers recompute --profile paper --entry {old}" in lines[0]
+    assert snapshot(root) == before
+    assert migrate.verify_all(root)[0][1]                     # still not verified
+
+
+def test_migrate_on_the_command_line_exits_1_on_a_refusal(tmp_cache, capsys):
+    root, a, _, _ = tmp_cache
+    (root / a / "manifest.json").unlink()
+    with pytest.raises(SystemExit) as code:
+        cli.main(["migrate"])
+    assert code.value.code == 1
+    out = capsys.readouterr().out
+    assert f"REFUSED cache entry {a}" in out and "Traceback" not in out
+    assert not (root / a / "manifest.json").exists()
+
+
+def test_a_stray_file_is_to_be_removed(tmp_cache):
+    root, a, _, compute = tmp_cache
+    (root / a / "notes.txt").write_text("mine")
+    with pytest.raises(cache.CacheCorrupt) as err:
+        cache.cached("toy", "paper", {"x": 1}, compute)
+    msg = str(err.value)
+    assert "notes.txt" in msg and "stray file: remove it" in msg
+    assert f"`rm {root / a / 'notes.txt'}`" in msg and "recompute" not in msg.lower()
+    (root / a / "notes.txt").unlink()
+    assert cache.cached("toy", "paper", {"x": 1}, compute)["value"] == 1.5
+
+
+def test_a_file_that_grew_is_caught_by_its_size(tmp_cache, monkeypatch):
+    root, a, _, _ = tmp_cache
+    (root / a / "log.txt").write_text((root / a / "log.txt").read_text() + "x")
+    sha = cache._sha256
+    monkeypatch.setattr(cache, "_sha256", lambda p: pytest.fail("hashed although the size differs")
+                        if p.name == "log.txt" else sha(p))
+    assert cache.problems(root / a) == ["file log.txt has grown (901 bytes, 900 recorded)"]
 
 
 def test_committed_cache_verifies():
@@ -209,3 +280,59 @@ def test_recompute_jobs_runs_independent_notebooks_at_once(tmp_path, monkeypatch
     t = {line.split()[0]: tuple(map(float, line.split()[1:])) for line in stamps.read_text().splitlines()}
     assert t["03_afo_order"][0] >= t["02_afe_lattice"][1] and t["01_valence"][0] >= t["02_afe_lattice"][1]
     assert t["03_afo_order"][0] < t["01_valence"][1] and t["01_valence"][0] < t["03_afo_order"][1]
+
+
+# ---- a damaged entry is never "up to date"; refusals are one line -------------------------------
+
+def test_a_truncated_entry_is_not_up_to_date(toy_book, capsys):
+    """Before, `execute` hashed only the manifest of each entry read and said "up to date"."""
+    books, out = toy_book
+    toy_notebook(books / "01_toy.ipynb")
+    cli.execute("paper", out=out)
+    entry = next((out.parent / "cache").glob("toy-*"))
+    (entry / "result.json").write_bytes((entry / "result.json").read_bytes()[:20])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as err:
+        cli.main(["execute", "--profile", "paper", "--out", str(out)])
+    msg = str(err.value.code)
+    assert "up to date" not in capsys.readouterr().out
+    assert entry.name in msg and "truncated" in msg and "\n" not in msg
+    assert f"python -m helpers recompute --profile paper --entry {entry.name}" in msg
+
+
+def test_force_on_a_damaged_entry_is_refused_in_one_line(toy_book, capsys):
+    """Before, the refusal was buried in some 78 lines of traceback."""
+    books, out = toy_book
+    toy_notebook(books / "01_toy.ipynb")
+    cli.execute("paper", out=out)
+    entry = next((out.parent / "cache").glob("toy-*"))
+    (entry / "result.json").write_bytes((entry / "result.json").read_bytes()[:20])
+    with pytest.raises(SystemExit) as err:
+        cli.main(["execute", "--profile", "paper", "--out", str(out), "--force"])
+    msg = str(err.value.code)
+    assert msg.startswith(f"01_toy: cache entry {entry.name} is damaged") and "truncated" in msg
+    assert "Traceback" not in msg and "\n" not in msg
+
+
+def test_a_refused_recompute_leaves_nothing_behind(tmp_cache):
+    root, a, b, _ = tmp_cache
+    before = snapshot(root)
+    for argv in (["recompute", "--profile", "nosuch"], ["recompute", "--profile", "paper", "nosuch_notebook"],
+                 ["recompute", "--profile", "paper", "--entry", "toy-paper-0000000000000000"]):
+        with pytest.raises(SystemExit) as err:
+            cli.main(argv)
+        assert err.value.code != 0
+        assert snapshot(root) == before
+        assert not list(root.glob(".backup-*")), argv
+
+
+def test_execute_refuses_an_unknown_or_bad_parameter(tmp_cache, capsys):
+    root, _, _, _ = tmp_cache
+    before = snapshot(root)
+    for argv, words in ((["-p", "w3_U", "abc"], "w3_U='abc' is not allowed"),
+                        (["-p", "convergence_kpt_densities", "[0]"], "convergence_kpt_densities=[0]"),
+                        (["-p", "cutoff", "300"], "cutoff is not a parameter")):
+        with pytest.raises(SystemExit) as err:
+            cli.main(["execute", "--profile", "paper", "02_afe", *argv])
+        assert words in str(err.value.code) and "\n" not in str(err.value.code)
+    assert snapshot(root) == before

@@ -62,7 +62,7 @@ def test_cache_hit_miss_force_and_failure(tmp_path, monkeypatch):
     assert r3["value"] == 2 and json.loads((entry / "result.json").read_text())["value"] == 2
 
     monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "1")
-    with pytest.raises(cache.CacheMiss, match="recompute"):
+    with pytest.raises(cache.CacheMiss, match="Compute it"):
         cache.cached("toy", "smoke", {"x": 2}, compute)
 
 

@@ -38,14 +38,29 @@ def relax_layer(material: str, dcount: str, settings: dict, rattle_amplitude: fl
     """Relaxations of the 1T layer at d count `dcount`: {'1T': result, 'distorted': result}.
 
     Each result is the cached output of helpers.dft.relax (energy_eV, final structure, ...).
+    A material without an experimental structure (helpers.materials, kind 'computed': 1T'-MoTe2)
+    has its neutral distorted layer relaxed once, by the generalization page from the 1T'
+    prototype (helpers.generalization.relax_computed): at d2 that relaxation is reused here (one
+    physical calculation, one cache entry), its `start` saying where it started.
     """
     starts = start_structures(material, settings["vacuum"], rattle_amplitude, seed)
     charge = cell_charge(starts["1T"], material, dcount)
     out = {}
     for name, start in (("1T", starts["1T"]), ("distorted", starts["rattled"])):
+        if name == "distorted" and dcount == "d2" and _computed(material):
+            from .generalization import relax_computed
+            out[name] = dict(relax_computed(material, settings, force=force)["1Tprime"],
+                             start="the 1T′ prototype (the WTe2 layer with the metal substituted)")
+            continue
         out[name] = dft.relax(start, layer_settings(settings, charge), label=f"{material}-{dcount}-{name}",
                               charge=charge, force=force)
     return out
+
+
+def _computed(material: str) -> bool:
+    """Whether `material`'s distorted layer is computed by the generalization page."""
+    from .materials import MATERIALS
+    return MATERIALS.get(material, {}).get("kind") == "computed"
 
 
 def layer_settings(settings: dict, charge: float) -> dict:

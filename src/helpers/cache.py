@@ -9,9 +9,14 @@ then the finished directory is renamed into place. A forced recomputation (`forc
 entry only after the new one is complete, so a failed run loses nothing.
 
 Integrity: every entry holds `manifest.json`, the SHA-256 and size of every other file in it.
-Loading an entry verifies them; a truncated, altered, missing or unexpected file makes the
-load raise `CacheCorrupt` (naming the entry, the problem and the command that recomputes it),
-and nothing in the cache is changed. `python -m helpers verify` checks every entry.
+Loading an entry verifies them (sizes first, hashes when the sizes match); a truncated, altered,
+missing or unexpected file, or a missing manifest, makes the load raise `CacheCorrupt` (one line:
+the entry, the problem, the command that repairs it), and nothing in the cache is changed.
+`python -m helpers verify` checks every entry; `python -m helpers execute` verifies the entries a
+notebook read before calling it up to date, so a damaged entry is never "up to date".
+
+A missing entry under COMPENDIUM_REQUIRE_CACHE=1 raises `CacheMiss`, whose message gives the
+command that computes it: the notebook that asked for it, with its parameters (helpers.schema).
 
 Read log: when $COMPENDIUM_READ_LOG names a file, every entry returned by `cached` is appended
 to it as one JSON line (entry name, profile, `converged` when the job reports it, manifest
@@ -47,15 +52,28 @@ class CacheMiss(RuntimeError):
 
 
 class CacheCorrupt(RuntimeError):
-    """Raised when a cache entry fails verification; the entry is never used."""
+    """Raised when a cache entry fails verification; the entry is never used. The message is one
+    line: the entry, what is wrong, and the command that repairs it (`command`): remove a stray
+    file, or recompute the entry (or restore it from git if it is committed)."""
 
     def __init__(self, name: str, problems: list[str], profile: str | None = None):
         self.name, self.problems = name, list(problems)
         prof = profile or _profile_of(name)
-        self.command = f"python -m helpers recompute --profile {prof} --entry {name}"
-        super().__init__(
-            f"cache entry {name} is corrupt and was not used: {'; '.join(self.problems)}. "
-            f"Recompute it with `{self.command}` (or restore it from git if it is committed).")
+        stray = [p.split()[1] for p in self.problems if p.endswith(STRAY)]
+        if stray and len(stray) == len(self.problems):
+            where = cache_dir() / name
+            self.command = "rm " + " ".join(str(where / s) for s in stray)
+            advice = (f"Remove {'it' if len(stray) == 1 else 'them'} with `{self.command}` "
+                      f"(the entry's own files verify)")
+        else:
+            self.command = f"python -m helpers recompute --profile {prof} --entry {name}"
+            advice = f"Recompute it with `{self.command}` (or restore it from git if it is committed)"
+        super().__init__(f"cache entry {name} is damaged and was not used: {'; '.join(self.problems)}. "
+                         f"{advice}.")
+
+
+#: how `problems` ends the line of a file that is not in the manifest
+STRAY = "is not in the manifest (a stray file: remove it)"
 
 
 def _profile_of(name: str) -> str:
@@ -136,13 +154,18 @@ def manifest_hash(name: str) -> str | None:
 
 
 def problems(entry: Path) -> list[str]:
-    """What is wrong with cache entry directory `entry` (empty list: verified)."""
+    """What is wrong with cache entry directory `entry` (empty list: verified).
+
+    Every file is compared with the manifest recorded when the entry was made: its size first
+    (cheap), its SHA-256 only when the size matches. An entry without a manifest cannot be
+    checked and is refused (never blessed by writing a new manifest over it)."""
     mpath = entry / MANIFEST
     if not mpath.exists():
-        return [f"it has no {MANIFEST} (an entry from before schema {SCHEMA}: run "
-                f"`python -m helpers migrate`, or an incomplete copy)"]
+        return [f"it has no {MANIFEST}, so its files cannot be checked against the hashes recorded "
+                f"when it was computed"]
     try:
         listed = json.loads(mpath.read_text())["files"]
+        sizes = {rel: int(rec["bytes"]) for rel, rec in listed.items()}
     except (ValueError, KeyError, TypeError) as err:
         return [f"its {MANIFEST} is unreadable ({err})"]
     found = []
@@ -152,13 +175,15 @@ def problems(entry: Path) -> list[str]:
             found.append(f"file {rel} is missing")
             continue
         size = path.stat().st_size
-        if size < rec["bytes"]:
-            found.append(f"file {rel} is truncated ({size} of {rec['bytes']} bytes)")
-        elif _sha256(path) != rec["sha256"]:
+        if size < sizes[rel]:
+            found.append(f"file {rel} is truncated ({size} of {sizes[rel]} bytes)")
+        elif size > sizes[rel]:
+            found.append(f"file {rel} has grown ({size} bytes, {sizes[rel]} recorded)")
+        elif _sha256(path) != rec.get("sha256"):
             found.append(f"file {rel} was altered (its SHA-256 differs from the manifest)")
     for rel in _files(entry):
         if rel not in listed:
-            found.append(f"file {rel} is not in the manifest")
+            found.append(f"file {rel} {STRAY}")
     if "result.json" not in listed:
         found.append("the manifest lists no result.json")
     return found
@@ -193,6 +218,18 @@ def _log_read(name: str, result: dict) -> None:
            "manifest": manifest_hash(name)}
     with open(log, "a") as f:
         f.write(json.dumps(rec) + "\n")
+
+
+def missing_message(name: str, profile: str, root: Path) -> str:
+    """One line: entry `name` is missing, and the command that computes it: the notebook that
+    asked for it with the parameters it was given (recorded by helpers.schema.check)."""
+    from . import schema
+    cmd = schema.command()
+    how = (f"Compute it with `{cmd}`" if cmd else
+           f"Compute it by running the notebook that asked for it (profile {profile}) without "
+           f"COMPENDIUM_REQUIRE_CACHE")
+    return (f"cache entry {name} is not in the cache {root} and COMPENDIUM_REQUIRE_CACHE=1 forbids "
+            f"computing it here. {how}.")
 
 
 def _compute_entry(root: Path, name: str, kind: str, profile: str, inputs: dict,
@@ -246,10 +283,7 @@ def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict
         if os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1":
             # logged too: a notebook that skipped a missing result is re-executed once it exists
             _log_read(name, {"profile": profile})
-            raise CacheMiss(
-                f"{name} is not in the cache {root} and COMPENDIUM_REQUIRE_CACHE=1. "
-                f"Compute it with `python -m helpers recompute --profile {profile}` "
-                f"(or run the notebook without COMPENDIUM_REQUIRE_CACHE).", entry=name)
+            raise CacheMiss(missing_message(name, profile, root), entry=name)
     (root / ".work").mkdir(parents=True, exist_ok=True)
     with open(root / ".work" / f"{name}.lock", "w") as lock:
         # one process computes an entry at a time; another asking for it waits, then reads it

@@ -1,14 +1,18 @@
 """Command line of the compendium: `python -m helpers <command>`.
 
     execute    run the notebooks with papermill into build/executed (the book's pages); a
-               notebook whose inputs did not change since its last run is skipped ("up to date")
+               notebook whose inputs did not change since its last run and whose cache entries
+               verify is skipped ("up to date"); -p NAME VALUE sets a parameter (helpers.schema)
     book       execute, then build the HTML book with Jupyter Book into _build/html
                (Sphinx warnings are errors); fails if a `paper` page read a non-converged result
     recompute  recompute the cached results of a profile from scratch (hours for `paper`);
                --entry NAME recomputes only that entry, --jobs N runs independent notebooks at once
     status     list the cache entries present
     verify     check every cache entry against its manifest (exit 1 on any bad entry)
-    migrate    bring the cache to the current schema (manifests, normalized keys); idempotent
+    migrate    bring the cache to the current schema (normalized keys); only entries whose files
+               verify against their recorded manifest; idempotent
+    code-versions  the recorded fingerprint and version of the code behind each DFT task
+               (--record TASK after a change that keeps its results, --bump TASK otherwise)
     bench      time the main commands and write data/benchmark.json (long: see README)
 """
 from __future__ import annotations
@@ -108,21 +112,22 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
     `out/<name>.hash.json` at its last successful run (unless `force`).
     """
     import papermill as pm
-    from .params import PROFILES
-    if profile not in PROFILES:
-        raise SystemExit(f"--profile {profile!r} is not defined; allowed: {sorted(PROFILES)}")
+    from papermill.exceptions import PapermillExecutionError
+    check_profile(profile)
+    params = {"profile": profile, **(parameters or {})}
+    books = [nb for wave in waves(notebooks(names)) for nb in wave]     # a notebook after those it reads
+    check_parameters(books, params)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if require_cache:
         os.environ["COMPENDIUM_REQUIRE_CACHE"] = "1"
-    params = {"profile": profile, **(parameters or {})}
     done = []
-    books = [nb for wave in waves(notebooks(names)) for nb in wave]     # a notebook after those it reads
     for i, nb in enumerate(books, 1):
         target = out / nb.name
         state = read_state(out, nb)
         if (not force and state and target.exists()
                 and state.get("hash") == fingerprint(nb, profile, params, [r["entry"] for r in state["reads"]])):
+            verify_reads(nb, state)          # a damaged entry is never "up to date"
             print(f"[{i}/{len(books)}] {nb.name} up to date (profile={profile})", flush=True)
             done.append(target)
             continue
@@ -137,6 +142,10 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
             pm.execute_notebook(str(nb), str(target), parameters=params,
                                 cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
                                 kernel_name="python3")
+        except PapermillExecutionError as err:
+            if err.ename in REFUSALS:        # one line: what was refused and the command that fixes it
+                raise SystemExit(f"{nb.stem}: {err.evalue}") from None
+            raise
         finally:
             if old_log is None:
                 os.environ.pop("COMPENDIUM_READ_LOG", None)
@@ -152,6 +161,37 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
         print(f"[{i}/{len(books)}] {nb.name} done in {time.time() - t0:.0f} s", flush=True)
         done.append(target)
     return done
+
+
+#: Exceptions a notebook raises to refuse a request; the command line shows their one-line message.
+REFUSALS = ("CacheCorrupt", "CacheMiss", "ParameterError")
+
+
+def check_profile(profile: str) -> None:
+    from .params import PROFILES
+    if profile not in PROFILES:
+        raise SystemExit(f"--profile {profile!r} is not defined; allowed: {sorted(PROFILES)}")
+
+
+def check_parameters(books: list[Path], params: dict) -> None:
+    """Validate `params` against the schema of every notebook in `books` (helpers.schema), before
+    anything runs; notebooks without a schema (not the compendium's pages) are not checked."""
+    from . import schema
+    for nb in books:
+        if nb.stem in schema.NOTEBOOKS.values():
+            schema.validate(nb.stem, params)
+
+
+def verify_reads(nb: Path, state: dict) -> None:
+    """Raise CacheCorrupt if an entry the notebook read at its last run is now damaged (sizes
+    first, hashes when the sizes match; helpers.cache.problems)."""
+    from . import cache
+    for r in state.get("reads", []):
+        entry = cache_dir() / r["entry"]
+        if entry.exists():
+            bad = cache.problems(entry)
+            if bad:
+                raise cache.CacheCorrupt(r["entry"], bad)
 
 
 def _hide_injected_parameters(path: Path) -> None:
@@ -241,19 +281,23 @@ def recompute(profile: str, names=None, entries=None, jobs: int = 1) -> None:
     `jobs` > 1 runs notebooks that do not depend on each other at the same time (see DEPENDS).
     """
     import shutil
+    check_profile(profile)
+    books = notebooks(names)                  # an unknown notebook is refused before anything moves
     root = cache_dir()
     if entries:
         missing = [e for e in entries if not (root / e).is_dir()]
         if missing:
-            raise SystemExit(f"recompute: no such cache entries: {missing}")
+            raise SystemExit(f"recompute: no such cache entries: {missing} (a missing entry's message "
+                             f"gives the command that computes it)")
         moved = [root / e for e in entries]
-        readers = [nb.stem for nb in notebooks(names)
+        readers = [nb.stem for nb in books
                    if any(r["entry"] in entries for r in (read_state(EXECUTED, nb) or {}).get("reads", []))]
         names = readers or names
     else:
         moved = [p for p in root.glob(f"*-{profile}-*") if (p / "result.json").exists()]
     backup = root / f".backup-{profile}-{time.strftime('%Y%m%d-%H%M%S')}"
-    backup.mkdir(parents=True)
+    if moved:
+        backup.mkdir(parents=True)
     for p in moved:
         p.rename(backup / p.name)
     print(f"recompute: moved {len(moved)} {profile} results to {backup}", flush=True)
@@ -263,12 +307,16 @@ def recompute(profile: str, names=None, entries=None, jobs: int = 1) -> None:
         else:
             execute(profile, names)
     except BaseException:
-        for p in backup.iterdir():
-            if not (root / p.name).exists():
-                p.rename(root / p.name)
-        print(f"recompute failed: results not recomputed were restored from {backup}", flush=True)
+        if backup.exists():
+            for p in backup.iterdir():
+                if not (root / p.name).exists():
+                    p.rename(root / p.name)
+            print(f"recompute failed: results not recomputed were restored from {backup}", flush=True)
+            if not any(backup.iterdir()):
+                backup.rmdir()
         raise
-    shutil.rmtree(backup)
+    if backup.exists():
+        shutil.rmtree(backup)
 
 
 def build_book(strict: bool = True) -> Path:
@@ -296,6 +344,8 @@ def main(argv=None) -> None:
             p.add_argument("--force", action="store_true", help="execute even if up to date")
         if name == "execute":
             p.add_argument("--out", default=str(EXECUTED), help="folder of the executed notebooks")
+            p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                           help="a notebook parameter (JSON or Python literal; checked by helpers.schema)")
         if name == "recompute":
             p.add_argument("--entry", action="append", default=[],
                            help="recompute only this cache entry (repeatable)")
@@ -304,6 +354,11 @@ def main(argv=None) -> None:
     sub.add_parser("status")
     sub.add_parser("verify")
     sub.add_parser("migrate")
+    cv = sub.add_parser("code-versions", help="the recorded fingerprints of the code behind each DFT task")
+    cv.add_argument("--record", nargs="+", metavar="TASK",
+                    help="record the current source of TASK (a change that does not alter its results)")
+    cv.add_argument("--bump", nargs="+", metavar="TASK",
+                    help="bump TASK's version and record its source (its entries are recomputed)")
     b = sub.add_parser("bench")
     b.add_argument("--repeat", type=int, default=3, help="runs per cheap measurement (median)")
     b.add_argument("--repeat-costly", type=int, default=1,
@@ -311,8 +366,20 @@ def main(argv=None) -> None:
     b.add_argument("--only", nargs="*", help="measurements to run (default: all)")
     b.add_argument("--output", default=str(DATA / "benchmark.json"))
     args = ap.parse_args(argv)
+    from . import cache, schema
+    try:
+        _dispatch(args)
+    except (cache.CacheCorrupt, cache.CacheMiss, schema.ParameterError) as err:
+        raise SystemExit(f"{args.cmd}: {err}") from None
+
+
+def _dispatch(args) -> None:
     if args.cmd == "execute":
-        execute(args.profile, args.notebooks, out=Path(args.out), force=args.force)
+        from .schema import parse_value
+        params = {k: parse_value(v) for k, v in args.parameter}
+        if "profile" in params:
+            raise SystemExit("execute: give the profile with --profile, not -p profile")
+        execute(args.profile, args.notebooks, out=Path(args.out), force=args.force, parameters=params)
     elif args.cmd == "book":
         execute(args.profile, args.notebooks, force=args.force,
                 require_cache=os.environ.get("COMPENDIUM_ALLOW_DFT") != "1")
@@ -338,8 +405,12 @@ def main(argv=None) -> None:
         lines = migrate()
         for line in lines:
             print(line)
-        if any(line.startswith(("CORRUPT", "SKIPPED")) for line in lines):
+        if any(line.startswith(("REFUSED", "SKIPPED")) for line in lines):
             sys.exit(1)
+    elif args.cmd == "code-versions":
+        from . import codeversions
+        for line in codeversions.command(record=args.record or [], bump=args.bump or []):
+            print(line)
     elif args.cmd == "bench":
         from .bench import bench
         bench(repeat=args.repeat, only=args.only, output=Path(args.output),

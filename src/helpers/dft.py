@@ -19,9 +19,7 @@ from ase import Atoms
 from ase.calculators.calculator import kptdensity2monkhorstpack
 from ase.io import write
 
-from . import cache
-
-CALC_VERSION = 1  # bump when gpaw_job changes what it computes
+from . import cache, codeversions
 
 
 def gpaw_version() -> str:
@@ -87,7 +85,7 @@ def _job(task: str, atoms: Atoms, settings: dict, charge: float, magmoms) -> dic
         "relax_cell": bool(settings["relax_cell"]), "charge": float(charge),
         "spinpol": magmoms is not None,
         "magmoms": None if magmoms is None else [float(m) for m in magmoms],
-        "xc": "PBE", "gpaw": gpaw_version(), "calc_version": CALC_VERSION,
+        "xc": "PBE", "gpaw": gpaw_version(), "calc_version": codeversions.version(task),   # per task: helpers.codeversions
     }
 
 

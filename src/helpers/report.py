@@ -148,8 +148,9 @@ def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows, w3
         exp_off = f", experiment {exp['offcentre_A']:.3f} Å" if exp else ""
         exp_mm = f", experiment {exp['MM_short_A']:.3f}/{exp['MM_long_A']:.3f} Å" if exp else ""
         shape = "gives a distorted layer" if distorted else "returns to an essentially undistorted layer"
+        start = r["distorted"].get("start", "a rattled 1T start")
         lines.append(
-            f"- **{d}**: relaxing from a rattled 1T start {shape} (metal off-centring "
+            f"- **{d}**: relaxing from {start} {shape} (metal off-centring "
             f"{s['offcentre_A']:.3f} Å{exp_off}; metal–metal {s['MM_short_A']:.3f}/{s['MM_long_A']:.3f} Å{exp_mm}), "
             f"{abs(de):.0f} meV per formula unit {'below' if de < 0 else 'above'} the relaxed 1T layer.")
         if not all(x["converged"] for x in r.values()):
