@@ -28,7 +28,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RECORD = HERE / "code_versions.json"
-MODULES = {"gpaw_job": HERE / "gpaw_job.py", "dft": HERE / "dft.py"}
+MODULES = {"gpaw_job": HERE / "gpaw_job.py", "dft": HERE / "dft.py",
+           "occupation_control": HERE / "occupation_control.py"}
 
 #: The functions each task runs: {task: {module: [function, ...]}}.
 TASKS = {
@@ -41,13 +42,16 @@ TASKS = {
              "dft": ["_job", "_submit", "lcao", "optional_job_parts"]},
     "wannier90": {"gpaw_job": ["main", "wannier90_scf", "wannier90_run", "lcao_calc"],
                   "dft": ["_job", "wannier90", "layer_at_origin"]},
+    "dftu_branch": {"gpaw_job": ["main", "dftu_branch"], "dft": ["_job", "_submit", "dftu_branch"],
+                    "occupation_control": ["check_targets", "check_schedule", "occupation_matrix", "_blocks",
+                                           "site_occupations", "OccupationBias"]},
 }
 #: Functions of gpaw_job that do not affect any result (printing).
 NO_RESULT = {"say"}
 
 
 def _functions(source: str) -> dict[str, ast.FunctionDef]:
-    return {n.name: n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
+    return {n.name: n for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
 
 def _task_test(node) -> str | None:
@@ -88,7 +92,7 @@ def task_literals(source: str) -> set[str]:
 def fingerprint(task: str, sources: dict[str, str] | None = None) -> str:
     """SHA-256 of the syntax trees (docstrings and other tasks' branches left out) of the functions
     `task` runs, from `sources` ({module: source text}; default: the files)."""
-    sources = sources or {m: p.read_text() for m, p in MODULES.items()}
+    sources = {**{m: p.read_text() for m, p in MODULES.items()}, **(sources or {})}
     h = hashlib.sha256()
     for module, names in TASKS[task].items():
         funcs = _functions(sources[module])
