@@ -126,3 +126,13 @@ def test_magnitude_straddling_the_criterion_across_definitions_is_undetermined()
     assert both["verdict"] == "undetermined" and "p–d model W-5d functions: 1 of 3 (per f.u. volume)" in both["range"]
     assert _fe(eff, "magnitude", atoms=atoms, spacing=5.0)["verdict"] == "not reproduced"
     assert _fe(bare, "magnitude", atoms=atoms, spacing=5.0, factor=1e6)["verdict"] == "reproduced"
+
+
+def test_a_verdict_from_few_of_many_variants_says_so():
+    text = "local: holds in 3 of 3 variants that decide (12 undecided); energy: holds in 0 of 1 variants that decide"
+    assert scorecard.deciding(text) == (4, 16)
+    assert scorecard.thin_evidence("reproduced", text) == "reproduced (resting on 4 deciding variants of 16 tried)"
+    assert scorecard.thin_evidence("reproduced", "holds in 6 of 6 variants that decide") == "reproduced"
+    t = scorecard.readings_table([{"claim": "B", "reading": "local", "verdict": "reproduced",
+                                   "range": "holds in 1 of 1 variants that decide (9 undecided)"}], {"bonds": "B"})
+    assert t.loc["bonds", "local"] == "reproduced (resting on 1 deciding variant of 10 tried)"

@@ -123,6 +123,26 @@ def tally(card) -> str:
     return ", ".join(f"**{n}** {v}" for v, n in counts.items()) + "."
 
 
+def deciding(text: str) -> tuple[int, int] | None:
+    """(variants that decide, variants tried), summed over every 'holds in k of n variants that decide
+    (u undecided)' in `text` (helpers.orbitals.analysis.robust_verdict's range), or None if it has none."""
+    import re
+    found = re.findall(r"holds in \d+ of (\d+) variants that decide(?: \((\d+) undecided\))?", text)
+    if not found:
+        return None
+    n = sum(int(a) for a, _ in found)
+    return n, n + sum(int(b or 0) for _, b in found)
+
+
+def thin_evidence(verdict_: str, text: str, fraction: float = 0.25) -> str:
+    """`verdict_` with ', resting on n deciding variants of N tried' added when at most `fraction` of
+    the variants named in `text` decide (a verdict from few of many variants says so)."""
+    d = deciding(text)
+    if d is None or d[1] == 0 or d[0] > fraction * d[1]:
+        return verdict_
+    return f"{verdict_} (resting on {d[0]} deciding variant{'s' if d[0] != 1 else ''} of {d[1]} tried)"
+
+
 def readings_table(verdict_rows: list, claims: dict, forced: dict | None = None):
     """DataFrame claim x reading of the verdicts of `verdict_rows` (rows with 'claim', 'reading',
     'verdict'), for the claims {short name: claim text}; a cell is the verdict's first words. A
@@ -132,8 +152,10 @@ def readings_table(verdict_rows: list, claims: dict, forced: dict | None = None)
     out = {}
     for short, claim in claims.items():
         mine = {x["reading"]: x["verdict"] for x in verdict_rows if x["claim"] == claim}
+        ranges = {x["reading"]: x.get("range", "") for x in verdict_rows if x["claim"] == claim}
         out[short] = {r: (f"{(forced or {}).get(short, 'consistency check')} (forced by symmetry)"
-                          if v.startswith("consistency") else v.split(" (")[0]) for r, v in mine.items()}
+                          if v.startswith("consistency") else thin_evidence(v.split(" (")[0], ranges[r]))
+                      for r, v in mine.items()}
     return pd.DataFrame(out).T
 
 
