@@ -89,9 +89,9 @@ def path_levels(path: list) -> tuple[list, list]:
     return rows, final
 
 
-#: The two definitions of an orbital whose dipole is compared with the paper's: the downfolded
-#: effective W-5d orbitals (with the Te-5p tails the downfolding gives them) and the W-5d functions of
-#: the p-d model (no Te tails; nearer the paper's wording "W d-p hybridization").
+#: The two definitions of an orbital whose dipole is compared with the paper's (which does not say how
+#: its effective orbitals are built): the downfolded effective W-5d orbitals (with the Te-5p tails the
+#: downfolding gives them) and the W-5d functions of the p-d model (intra-atomic d-p mixing, no Te tails).
 DEFINITIONS = ("effective orbitals (Te tails)", "p–d model W-5d functions")
 
 #: Column of orbital_dipole_rows for each definition.
