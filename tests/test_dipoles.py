@@ -37,3 +37,33 @@ def test_structure_summary_of_experiment():
     assert s["MM_short_A"] == pytest.approx(reference.get("W_W_distances_A")["short"], abs=0.003)   # Mar1992
     assert afe.layer_spacing("WTe2") == pytest.approx(14.018 / 2)
     assert 20 < s["dipole_density_uC_cm2"] < 200
+
+
+# ---- orbital dipoles under both definitions (effective orbitals; W-5d functions of the p-d model) ----
+
+def _layer(name):
+    from helpers import params
+    from helpers.orbitals import analysis as an
+    return an.layer_models("WTe2", params.settings("paper"), "dzp", (8, 4, 1), -1.5, 0.5, moments=True, names=(name,))[name]
+
+
+def test_both_definitions_obey_the_site_symmetries():
+    from helpers.orbitals import analysis as an
+    rows = an.orbital_dipole_rows(_layer("relaxed d2"), 1.0)
+    for col in an.DEFINITION_COLUMN.values():
+        p = {(x["reading"], x["W"], x["orbital"]): x[col] for x in rows}
+        for (r, w, o), v in p.items():
+            if w == 1:
+                assert v == pytest.approx(-p[r, 2, o], abs=0.01)           # inversion maps W1 onto W2
+        # the site mirror exchanges b and c of the local octahedral frame and keeps z
+        assert p["local octahedral frame", 1, "b"] == pytest.approx(p["local octahedral frame", 1, "c"], abs=0.01)
+    # the Te tails carry most of the dipole: the p-d model's W-5d functions are less polar, not zero
+    eff = max(abs(x["p_z (e·Å)"]) for x in rows)
+    bare = max(abs(x["p_z p–d W-5d (e·Å)"]) for x in rows)
+    assert 0.02 < bare < eff
+
+
+def test_no_dipole_of_the_p_d_W5d_functions_where_the_site_has_inversion():
+    from helpers.orbitals import analysis as an
+    rows = an.orbital_dipole_rows(_layer("1T"), 1.0)                     # D3d at W
+    assert max(abs(x["p_z p–d W-5d (e·Å)"]) for x in rows) < 0.005
