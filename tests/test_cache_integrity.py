@@ -1,5 +1,6 @@
 """Cache integrity (manifests, refusal of damaged entries, migration, verify) and the fast,
 guarded rebuild (`execute` skips unchanged notebooks; non-converged paper results stop the book)."""
+import ast
 import json
 import shutil
 
@@ -7,7 +8,7 @@ import nbformat
 import pytest
 
 from helpers import cache, cli, migrate
-from helpers.paths import DATA
+from helpers.paths import DATA, ROOT
 
 
 def snapshot(root):
@@ -235,11 +236,109 @@ def test_book_refuses_a_non_converged_paper_result(toy_book):
     cli.check_converged("smoke", out=out)                            # smoke pages are not judged
 
 
-def test_dependency_waves():
-    books = [cli.NOTEBOOKS / f"{s}.ipynb" for s in cli.DEPENDS]
-    assert [[b.stem for b in w] for w in cli.waves(books)] == [
-        ["02_afe_lattice"], ["01_valence", "03_afo_order"], ["04_fe_dipole", "05_generalization"],
-        ["00_intro", "06_scorecard"]]
+def _aliases(tree, module: str) -> dict:
+    """Names bound by `from ... import ...` in a module (or notebook, module='') -> qualified names."""
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = module.split(".")[:len(module.split(".")) - node.level] if node.level else []
+            base = ".".join(base + ([node.module] if node.module else []))
+            for a in node.names:
+                out[a.asname or a.name] = f"{base}.{a.name}"
+    return out
+
+
+def _called(tree, alias: dict, module: str) -> set:
+    """Qualified names of the functions called in an AST ('helpers.afe.relax_layer')."""
+    out = set()
+    for c in ast.walk(tree):
+        if isinstance(c, ast.Call):
+            f = c.func
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in alias:
+                out.add(f"{alias[f.value.id]}.{f.attr}")
+            elif isinstance(f, ast.Attribute) and f.attr == "cached":
+                out.add("helpers.cache.cached")
+            elif isinstance(f, ast.Name):
+                out.add(alias.get(f.id, f"{module}.{f.id}"))
+    return out
+
+
+def _call_graph() -> dict:
+    """{qualified helper function: qualified functions it calls}, from the sources of src/helpers."""
+    src = ROOT / "src"
+    graph = {}
+    for f in (src / "helpers").rglob("*.py"):
+        mod = ".".join(f.relative_to(src).with_suffix("").parts).removesuffix(".__init__")
+        tree = ast.parse(f.read_text())
+        alias = _aliases(tree, mod)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                graph.setdefault(f"{mod}.{node.name}", set()).update(_called(node, alias, mod))
+    return graph
+
+
+def _reach(graph: dict, names) -> set:
+    """Every helper function reached from `names` through the call graph (names included)."""
+    out, todo = set(names), list(names)
+    while todo:
+        for m in graph.get(todo.pop(), ()):
+            if m not in out:
+                out.add(m)
+                todo.append(m)
+    return out
+
+
+def _notebook_calls(stem: str, caching: set) -> set:
+    """The caching helper functions (qualified) that a notebook's code cells call."""
+    nb = nbformat.read(cli.NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    tree = ast.parse("\n".join(c.source for c in nb.cells if c.cell_type == "code"))
+    return _called(tree, _aliases(tree, ""), "__notebook__") & caching
+
+
+def test_dependencies_cover_what_the_notebooks_read():
+    """DEPENDS against the notebooks' own code (helper calls resolved through their imports): each
+    declared dependency is a notebook whose cached results this one reaches (a caching helper the other
+    calls, reached from this one's calls), and two notebooks that may run at once (neither depends on the
+    other) never call the same caching helper unless a notebook both depend on calls it first (else both
+    would compute the same entries at once). A caching helper reaches helpers.cache.cached."""
+    graph = _call_graph()
+    caching = {f for f in graph if "helpers.cache.cached" in _reach(graph, [f])}
+    calls = {s: _notebook_calls(s, caching) for s in cli.DEPENDS}
+    assert all(calls.values()), {s for s, c in calls.items() if not c}
+
+    def ancestors(s):
+        out, todo = set(), list(cli.DEPENDS[s])
+        while todo:
+            d = todo.pop()
+            if d not in out:
+                out.add(d)
+                todo += cli.DEPENDS[d]
+        return out
+
+    for x, deps in cli.DEPENDS.items():
+        for y in deps:
+            assert _reach(graph, calls[x]) & calls[y], f"{x} declares {y} but reads none of its results"
+    order = [b.stem for wave in cli.waves([cli.NOTEBOOKS / f"{s}.ipynb" for s in cli.DEPENDS]) for b in wave]
+    for x in cli.DEPENDS:
+        assert all(order.index(d) < order.index(x) for d in ancestors(x))          # waves respect DEPENDS
+        for y in cli.DEPENDS:
+            if x >= y or y in ancestors(x) or x in ancestors(y):
+                continue
+            common = ancestors(x) & ancestors(y)
+            racing = [f for f in calls[x] & calls[y] if not any(f in calls[z] for z in common)]
+            assert not racing, f"{x} and {y} may run at once and both compute {racing}"
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d: d["04_fe_dipole"].remove("03_afo_order"), "may run at once"),      # a dependency dropped
+    (lambda d: d["01_valence"].append("03_afo_order"), "reads none of its results"),   # one invented
+])
+def test_dependency_check_catches_a_wrong_graph(monkeypatch, change, message):
+    deps = {k: list(v) for k, v in cli.DEPENDS.items()}
+    change(deps)
+    monkeypatch.setattr(cli, "DEPENDS", deps)
+    with pytest.raises(AssertionError, match=message):
+        test_dependencies_cover_what_the_notebooks_read()
 
 
 def test_recompute_entry_replaces_only_that_entry(tmp_cache, monkeypatch):

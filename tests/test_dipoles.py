@@ -1,16 +1,20 @@
-"""Nominal local dipoles: toy values, units, and the antiferroelectric pattern of experiment."""
+"""Nominal local dipoles: an octahedron with a known shift, the unit against a charged sheet pair (SI),
+and the antiferroelectric pattern of experiment."""
 import numpy as np
 import pytest
 
 from helpers import afe, structures as S
-from helpers.dipoles import E_PER_A2_IN_UC_PER_CM2, dipole_density_uC_cm2, local_dipoles
+from helpers.dipoles import dipole_density_uC_cm2, local_dipoles
 from test_geometry import octahedron
 
 
-def test_unit_conversion():
-    # 1 e per Angstrom^2 = 1.602e-19 C / 1e-16 cm^2 = 1602 microC/cm^2
-    assert E_PER_A2_IN_UC_PER_CM2 == pytest.approx(1602.176634)
-    assert dipole_density_uC_cm2(2.0, 4.0) == pytest.approx(0.5 * 1602.176634)
+def test_unit_conversion_against_a_charged_sheet_pair():
+    # two sheets of +-1 e per area A, a distance d apart: the polarization is the sheet charge
+    # density e / A, whatever d is; computed here in SI (C/m^2 -> 100 microC/cm^2) from CODATA
+    from scipy.constants import e
+    for area_A2, d_A in ((10.0, 1.0), (21.9, 7.009), (3.3, 0.2)):
+        sigma_uC_cm2 = e / (area_A2 * 1e-20) * 100          # C/m^2 = 100 microC/cm^2
+        assert dipole_density_uC_cm2(1.0 * d_A, area_A2 * d_A) == pytest.approx(sigma_uC_cm2, rel=1e-9)
 
 
 def test_dipole_is_valence_times_offcentring():
@@ -29,6 +33,37 @@ def test_experimental_layer_is_antiferroelectric():
 
 def test_structure_summary_of_experiment():
     s = afe.structure_summary(S.monolayer_1Tprime("WTe2"), 4.0, afe.layer_spacing("WTe2"))
-    assert s["MM_short_A"] == pytest.approx(2.849, abs=0.003)
+    from helpers import reference
+    assert s["MM_short_A"] == pytest.approx(reference.get("W_W_distances_A")["short"], abs=0.003)   # Mar1992
     assert afe.layer_spacing("WTe2") == pytest.approx(14.018 / 2)
     assert 20 < s["dipole_density_uC_cm2"] < 200
+
+
+# ---- orbital dipoles under both definitions (effective orbitals; W-5d functions of the p-d model) ----
+
+def _layer(name):
+    from helpers import params
+    from helpers.orbitals import analysis as an
+    return an.layer_models("WTe2", params.settings("paper"), "dzp", (8, 4, 1), -1.5, 0.5, moments=True, names=(name,))[name]
+
+
+def test_both_definitions_obey_the_site_symmetries():
+    from helpers.orbitals import analysis as an
+    rows = an.orbital_dipole_rows(_layer("relaxed d2"), 1.0)
+    for col in an.DEFINITION_COLUMN.values():
+        p = {(x["reading"], x["W"], x["orbital"]): x[col] for x in rows}
+        for (r, w, o), v in p.items():
+            if w == 1:
+                assert v == pytest.approx(-p[r, 2, o], abs=0.01)           # inversion maps W1 onto W2
+        # the site mirror exchanges b and c of the local octahedral frame and keeps z
+        assert p["local octahedral frame", 1, "b"] == pytest.approx(p["local octahedral frame", 1, "c"], abs=0.01)
+    # the Te tails carry most of the dipole: the p-d model's W-5d functions are less polar, not zero
+    eff = max(abs(x["p_z (e·Å)"]) for x in rows)
+    bare = max(abs(x["p_z p–d W-5d (e·Å)"]) for x in rows)
+    assert 0.02 < bare < eff
+
+
+def test_no_dipole_of_the_p_d_W5d_functions_where_the_site_has_inversion():
+    from helpers.orbitals import analysis as an
+    rows = an.orbital_dipole_rows(_layer("1T"), 1.0)                     # D3d at W
+    assert max(abs(x["p_z p–d W-5d (e·Å)"]) for x in rows) < 0.005

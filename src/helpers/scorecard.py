@@ -1,24 +1,41 @@
 """A scorecard of the paper's claims: each row states the claim, the paper's number, ours, the
-tolerance used to judge, and the verdict. Numbers come from the same helpers and cached results
-as the other pages; the paper's from data/reference/paper_values.json."""
+criterion used to judge (fixed in data/reference/paper_values.json under `scorecard_criteria` before the
+comparison), and the verdict. Numbers come from the same helpers and cached results as the other pages;
+the paper's from data/reference/paper_values.json.
+
+Fair counting: rows computed from one calculation share a `group` and count once in the tally (their
+common verdict when they agree, 'undetermined' when they do not); a claim whose verdict depends on the
+reading of a, b, c is shown per reading (`readings_table`) and counts once, through whether one reading
+makes the claims hold together (`joint_reading_row`). Each row has a column per method: the model or
+plain-DFT number ('ours') and a 'DFT+U' column (METHODS) that energy claims fill when DFT+U results exist.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 
 VERDICTS = ("reproduced", "not reproduced", "not computed here", "undetermined", "consistency check",
-            "calibration", "beyond the paper")
+            "calibration", "beyond the paper", "closer to experiment")
 #: Verdicts listed apart and not counted for or against the paper: what symmetry forces or makes
 #: generic, a measure chosen to match the paper's own value, and questions the paper does not claim.
 NOT_COUNTED = ("consistency check", "calibration", "beyond the paper")
+#: Verdicts that count as support of the paper's claim in a group's tally: a number of ours closer to
+#: experiment than the paper's own is a finding, not a failure.
+SUPPORTS = ("reproduced", "closer to experiment")
+#: The method columns of the scorecard, beside each other: 'ours' is the number of the calculation the
+#: page uses (model or plain DFT); 'DFT+U' is filled for energy claims once DFT+U results exist.
+METHODS = ("ours", "DFT+U")
+#: What the DFT+U column shows for an energy claim without a DFT+U result, and for other claims.
+DFTU_PENDING, NOT_AN_ENERGY = "not yet computed", "—"
 
 
 def verdict(ok) -> str:
     """'reproduced' (True), 'not reproduced' (False), 'not computed here' (None), or a verdict
     string: 'undetermined' (the verdict flips across choices of ours, so no verdict is given),
     'consistency check ...' (what symmetry forces: a test of the code, not of the paper),
-    'calibration ...' (a measure picked to match the paper's value) or 'beyond the paper ...' (a
-    question the paper leaves open); the last three are NOT_COUNTED."""
+    'calibration ...' (a measure picked to match the paper's value), 'beyond the paper ...' (a
+    question the paper leaves open) or 'closer to experiment ...' (a number nearer experiment than the
+    paper's own); NOT_COUNTED are listed apart."""
     if isinstance(ok, str):
         if not ok.startswith(VERDICTS):
             raise ValueError(f"verdict {ok!r}: must start with one of {VERDICTS}")
@@ -26,19 +43,137 @@ def verdict(ok) -> str:
     return {True: "reproduced", False: "not reproduced", None: "not computed here"}[ok]
 
 
-def row(rung: str, claim: str, paper, ours, criterion: str, ok: bool | None) -> dict:
-    return {"rung": rung, "claim": claim, "paper": paper, "ours": ours, "criterion": criterion,
-            "verdict": verdict(ok)}
+def row(rung: str, claim: str, paper, ours, criterion: str, ok, group: str | None = None,
+        energy: bool = False, dftu=None) -> dict:
+    """One scorecard row. `group`: the calculation the row is computed from (rows of one group count
+    once; None: the claim itself); `energy`: an energy claim, whose DFT+U column shows `dftu` or
+    DFTU_PENDING."""
+    return {"rung": rung, "claim": claim, "paper": paper, "ours": ours,
+            "DFT+U": (DFTU_PENDING if dftu is None else dftu) if energy else NOT_AN_ENERGY,
+            "criterion": criterion, "verdict": verdict(ok), "counts as": group or claim}
 
 
 def within(ours: float, ref: float, rel: float) -> bool:
     return abs(ours - ref) <= rel * abs(ref)
 
 
+def against_paper_and_experiment(ours: float, ours_exp: float, paper: float, paper_exp: float, rel: float) -> str:
+    """Verdict on a computed number the paper also computed, each set against the experimental structure
+    in its own definition (`ours_exp`: our measure of the experimental structure; `paper_exp`: the
+    paper's): 'reproduced' within `rel` of the paper's; otherwise 'closer to experiment than the paper'
+    when ours is relatively nearer its experiment than the paper's is to its own (a finding, not a
+    failure); else 'not reproduced'. The distances are stated in the verdict."""
+    d_ours, d_paper = abs(ours - ours_exp) / abs(ours_exp), abs(paper - paper_exp) / abs(paper_exp)
+    where = f"ours {100 * d_ours:.1f} % from experiment, the paper's {100 * d_paper:.1f} %"
+    if within(ours, paper, rel):
+        return f"reproduced ({where})"
+    if d_ours < d_paper:
+        return f"closer to experiment than the paper ({where})"
+    return f"not reproduced ({where})"
+
+
+def criterion(name: str) -> dict:
+    """A scorecard criterion fixed in data/reference (`scorecard_criteria`): {'value', 'form',
+    'previous': [{'form', 'reason'}] (empty if it never changed)}."""
+    from . import reference
+    crit = reference.get("scorecard_criteria")
+    if name not in crit or name in ("source", "where", "citation"):
+        raise KeyError(f"no scorecard criterion {name!r}; available: "
+                       f"{sorted(k for k in crit if k not in ('source', 'where', 'citation'))}")
+    return {"previous": [], **crit[name]}
+
+
+def criteria_rows() -> list:
+    """Every scorecard criterion with its value and form, and each earlier form with the reason it changed."""
+    from . import reference
+    crit = reference.get("scorecard_criteria")
+    rows = []
+    for name in (k for k in crit if k not in ("source", "where", "citation")):
+        c = criterion(name)
+        rows.append({"criterion": name, "value": c["value"], "form": c["form"],
+                     "earlier form": "; ".join(p["form"] for p in c["previous"]) or "—",
+                     "why it changed": "; ".join(p["reason"] for p in c["previous"]) or "—"})
+    return rows
+
+
+def group_verdict(verdicts) -> str:
+    """The one verdict a group of rows (one calculation) counts with: the common verdict when they agree
+    (a 'closer to experiment' row supports, as 'reproduced'), 'undetermined' when they do not."""
+    base = {"reproduced" if v.startswith(SUPPORTS) else next(x for x in VERDICTS if v.startswith(x))
+            for v in verdicts if not v.startswith(NOT_COUNTED)}
+    if not base:
+        raise ValueError("verdicts: every row of the group is not counted")
+    return base.pop() if len(base) == 1 else "undetermined"
+
+
+def counted(card):
+    """One row per group of the counted rows of a scorecard (DataFrame with `verdict`, optionally
+    `counts as`): the group, how many rows it holds and its verdict (group_verdict)."""
+    import pandas as pd
+    card = card[~card["verdict"].str.startswith(NOT_COUNTED)]
+    key = card["counts as"] if "counts as" in card else pd.Series(range(len(card)), index=card.index)
+    rows = [{"counts as": g, "rows": len(sub), "verdict": group_verdict(sub["verdict"])}
+            for g, sub in card.groupby(key, sort=False)]
+    return pd.DataFrame(rows, columns=["counts as", "rows", "verdict"])
+
+
 def tally(card) -> str:
-    """Markdown line counting the verdicts of the scorecard's rows (a DataFrame with `verdict`)."""
-    counts = card["verdict"].value_counts()
+    """Markdown line counting the verdicts of the scorecard, each group of rows once (counted)."""
+    counts = counted(card)["verdict"].value_counts()
     return ", ".join(f"**{n}** {v}" for v, n in counts.items()) + "."
+
+
+def deciding(text: str) -> tuple[int, int] | None:
+    """(variants that decide, variants tried), summed over every 'holds in k of n variants that decide
+    (u undecided)' in `text` (helpers.orbitals.analysis.robust_verdict's range), or None if it has none."""
+    import re
+    found = re.findall(r"holds in \d+ of (\d+) variants that decide(?: \((\d+) undecided\))?", text)
+    if not found:
+        return None
+    n = sum(int(a) for a, _ in found)
+    return n, n + sum(int(b or 0) for _, b in found)
+
+
+def thin_evidence(verdict_: str, text: str, fraction: float = 0.25) -> str:
+    """`verdict_` with ', resting on n deciding variants of N tried' added when at most `fraction` of
+    the variants named in `text` decide (a verdict from few of many variants says so)."""
+    d = deciding(text)
+    if d is None or d[1] == 0 or d[0] > fraction * d[1]:
+        return verdict_
+    return f"{verdict_} (resting on {d[0]} deciding variant{'s' if d[0] != 1 else ''} of {d[1]} tried)"
+
+
+def readings_table(verdict_rows: list, claims: dict, forced: dict | None = None):
+    """DataFrame claim x reading of the verdicts of `verdict_rows` (rows with 'claim', 'reading',
+    'verdict'), for the claims {short name: claim text}; a cell is the verdict's first words. A
+    consistency-check cell (what the site symmetry forces) reads 'holds (forced by symmetry)' or 'fails
+    (forced by symmetry)' as `forced` {short name: 'holds' | 'fails'} says for that claim."""
+    import pandas as pd
+    out = {}
+    for short, claim in claims.items():
+        mine = {x["reading"]: x["verdict"] for x in verdict_rows if x["claim"] == claim}
+        ranges = {x["reading"]: x.get("range", "") for x in verdict_rows if x["claim"] == claim}
+        out[short] = {r: (f"{(forced or {}).get(short, 'consistency check')} (forced by symmetry)"
+                          if v.startswith("consistency") else thin_evidence(v.split(" (")[0], ranges[r]))
+                      for r, v in mine.items()}
+    return pd.DataFrame(out).T
+
+
+def _holds(cell) -> bool:
+    return isinstance(cell, str) and cell.startswith(("reproduced", "holds"))
+
+
+def joint_reading_row(table, rung: str, claim: str, paper: str, group: str | None = None) -> dict:
+    """The counted row of a readings_table: whether one reading makes every claim hold ('reproduced',
+    or held by symmetry, in every cell of that reading's column). Reports once that the claims need
+    incompatible readings, naming the readings each claim holds in."""
+    holds = {r: all(_holds(c) for c in table[r]) for r in table.columns}
+    where = {c: [r for r in table.columns if _holds(table.loc[c, r])] for c in table.index}
+    ours = "; ".join(f"{c}: {', '.join(w) if w else 'no reading'}" for c, w in where.items())
+    ok = any(holds.values())
+    return row(rung, claim, paper, ("they hold together in " + ", ".join(r for r, h in holds.items() if h)) if ok
+               else "the claims need incompatible readings; each holds in: " + ours,
+               "one reading of a, b, c in which every claim of the readings table holds", ok, group)
 
 
 def source_note(profile: str, reads: dict) -> str:
