@@ -11,8 +11,11 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
                    legend: bool = True):
     """Top view (x: chain direction, y: dimerization direction, Angstrom) of a layer, repeated, with
     the in-plane part of each metal's local dipole drawn as an arrow (red +y, blue -y); `legend`
-    False leaves the legend to the caller (e.g. one for several panels, see `shared_legend`)."""
-    big = atoms.repeat((*repeat, 1))
+    False leaves the legend to the caller (e.g. one for several panels, see `shared_legend`).
+    Atoms are wrapped into the cell first, so every atom drawn lies inside the dotted cells."""
+    inside = atoms.copy()
+    inside.wrap(eps=1e-3)                       # an atom at -0.01 of a cell edge is drawn at that edge
+    big = inside.repeat((*repeat, 1))
     sym = np.array(big.get_chemical_symbols())
     z = big.positions[:, 2]
     zmid = np.median(z[sym != "Te"]) if (sym != "Te").any() else z.mean()
@@ -50,13 +53,26 @@ def layer_top_view(ax, atoms: Atoms, dipoles=None, repeat=(3, 2), scale: float =
     ax.set_aspect("equal")
     ax.set_xlabel("x (Å), W chains")
     ax.set_ylabel("y (Å)")
-    ax.set_title(title)
+    ax.set_title(unicode_formulas(title))
     if legend:
         handles, labels = ax.get_legend_handles_labels()
         uniq = dict(zip(labels, handles))
         ax.legend(uniq.values(), uniq.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
                   fontsize=8, frameon=False)
     return ax
+
+
+_SUP = str.maketrans("0123456789+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺")
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def unicode_formulas(text: str) -> str:
+    """Formulas of a figure's text in Unicode: d2 -> d², W3+ -> W³⁺, WTe2 -> WTe₂, t2g3 -> t₂g³."""
+    import re
+    text = re.sub(r"\b(WTe|MoTe|ReSe|MoS)(\d)\b", lambda m: m.group(1) + m.group(2).translate(_SUB), text)
+    text = re.sub(r"\bW(\d\+)", lambda m: "W" + m.group(1).translate(_SUP), text)
+    text = re.sub(r"\bt2g(\d)?\b", lambda m: "t₂g" + (m.group(1) or "").translate(_SUP), text)
+    return re.sub(r"\bd(\d)\b", lambda m: "d" + m.group(1).translate(_SUP), text)
 
 
 def shared_legend(fig, axes, ncol: int = 4, fontsize: float = 9):

@@ -1,0 +1,72 @@
+"""The verdict boxes and readable table cells: colours follow the verdict ('not reproduced' is not
+'reproduced'), the tally counts only the counted claims, formulas are typeset and text escaped."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import claims, pages, tables, verdicts_box as vb
+from helpers.scorecard import row
+
+
+def card():
+    return pd.DataFrame([
+        row("valence (Rydberg)", "effective W4+: d2", "W4+", "x", "c", "undetermined"),
+        row("AFE lattice (eV)", "d2 relaxes <d>", "1", "1", "c", True),
+        row("AFE lattice (eV)", "Table 1 d3", "1", "2", "c", False),
+        row("AFE lattice (eV)", "Table 1 experiment", "1", "1", "c", "calibration: the measure matches"),
+        row("generalization", "1T WTe2 fails it", "—", "x", "c", "consistency check: holds"),
+    ])
+
+
+def test_verdict_keys_and_colours():
+    assert vb.verdict_key("not reproduced") == "not reproduced"
+    assert vb.verdict_key("reproduced") == "reproduced"
+    assert vb.verdict_key("consistency check: FAILS") == "consistency check"
+    assert vb.COLOURS["not reproduced"] != vb.COLOURS["reproduced"]
+    with pytest.raises(ValueError, match="verdict"):
+        vb.verdict_key("maybe")
+
+
+def test_tally_counts_only_counted_claims():
+    df = card()
+    assert vb.counts(df) == {"reproduced": 1, "not reproduced": 1, "undetermined": 1}
+    box = vb.findings_html(df, "paper")
+    assert 'class="verdict-box"' in box and "3 claims" in box
+    assert "1 not reproduced" in box and "1 calibration" in box and "1 consistency check" in box
+    assert 'href="valence.html"' in box and 'href="scorecard.html#tbl-scorecard"' in box
+
+
+def test_chapter_box_escapes_and_typesets_and_puts_checks_last():
+    box = vb.chapter_html(card()[card().rung == "AFE lattice (eV)"], "paper")
+    assert "d<sup>2</sup> relaxes ⟨d⟩" in box and "<d>" not in box
+    assert box.index("Table 1 d<sup>3</sup>") < box.index("Table 1 experiment")
+    assert "scorecard.html#tbl-scorecard-checks" in box
+    with pytest.raises(ValueError, match="rows"):
+        vb.chapter_html([], "paper")
+
+
+def test_page_addresses_and_rungs():
+    assert pages.href("01_valence") == "valence.html"
+    assert pages.href("06_scorecard", "tbl-scorecard") == "scorecard.html#tbl-scorecard"
+    assert set(claims.RUNGS.values()) < set(pages.PAGES)
+    with pytest.raises(ValueError, match="rung"):
+        claims.rung_rows("07_nothing", "WTe2", "paper")
+    with pytest.raises(ValueError, match="unknown scorecard parameters"):
+        claims.valence_rows("WTe2", "paper", J=0.5)
+
+
+def test_cells_never_show_raw_python():
+    assert [tables.cell_text(v) for v in (None, math.nan, np.float64("nan"), True, np.False_, math.inf, -math.inf)] \
+        == ["—", "—", "—", "yes", "no", "∞", "−∞"]
+    assert tables.cell_text([1, 2.5, None]) == "1, 2.5, —"
+    assert tables.cell_text("True / False") == "yes / no"
+    assert tables.cell_text("nan/nan Å") == "—/— Å"
+    assert tables.cell_text(-0.0) == "0"
+    df = pd.DataFrame({"a": [1.0, math.nan], "ok": [True, False]})
+    out = tables.frame_html(df)
+    for raw in ("NaN", "nan", "True", "False", "None", "…"):
+        assert raw not in out
+    assert "<th>a</th>" in out and "<details>" not in out
+    assert "<details>" in tables.frame_html(pd.DataFrame({"a": range(tables.FOLD_ROWS + 1)}))
