@@ -145,6 +145,11 @@ def write_csv(key: str, df: pd.DataFrame) -> str:
     return f'<a href="tables/{key}.csv" download>The table as CSV</a> ({len(frame)} rows).'
 
 
+def provenance(source: str) -> str:
+    """The source line as a small dropdown ('Source'), as pasted under a figure or table."""
+    return f'<details class="provenance"><summary>Source</summary>\n\n{source}\n\n</details>'
+
+
 def _glue(key: str, obj) -> None:
     """myst_nb.glue (displayed too), or a plain display where MyST-NB is not installed."""
     try:
@@ -181,7 +186,7 @@ def glue_figure(key: str, fig, source: str) -> None:
     width_px = int.from_bytes(png[16:20], "big")          # PNG header: IHDR width
     # only the width is given, so a page narrower than the figure scales it without distorting it
     _glue(key, Image(data=png, format="png", width=width_px * 100 // FIGURE_DPI))
-    _glue(f"{key}-source", Markdown(source))
+    _glue(f"{key}-source", Markdown(provenance(source)))
 
 
 def glue_table(key: str, df: pd.DataFrame, source: str) -> None:
@@ -189,9 +194,8 @@ def glue_table(key: str, df: pd.DataFrame, source: str) -> None:
     table of more than CSV_ROWS rows is also written as CSV, linked after the source line."""
     _check_key(key)
     _glue(key, Markdown(markdown_table(df)))
-    if len(df) > CSV_ROWS:
-        source = source.rstrip() + " " + write_csv(key, df)
-    _glue(f"{key}-source", Markdown(source))
+    csv = f"\n\n{write_csv(key, df)}" if len(df) > CSV_ROWS else ""
+    _glue(f"{key}-source", Markdown(provenance(source) + csv))
 
 
 def glue_markdown(key: str, text: str, source: str) -> None:
@@ -199,7 +203,7 @@ def glue_markdown(key: str, text: str, source: str) -> None:
     `key` and its source line under `key`-source."""
     _check_key(key)
     _glue(key, Markdown(text))
-    _glue(f"{key}-source", Markdown(source))
+    _glue(f"{key}-source", Markdown(provenance(source)))
 
 
 def glue_missing(key: str, reason: str) -> None:
