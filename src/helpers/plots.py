@@ -136,17 +136,25 @@ def energy_scales(ax, scales, thermal: dict, skipped=()):
 
 def model_bands(ax, lcao_result: dict, model, title: str = "", ylim=(-6, 4)):
     """DFT bands (grey) of a cached LCAO result along its path and those of a tight-binding model
-    built from it (red dashed), E - E_F in eV."""
+    built from it (red dashed), E - E_F in eV; the panel is titled '(a) <title>' by its place in
+    the figure, Γ written as such, and a small legend says which line is which."""
+    import textwrap
     from pathlib import Path
     data = np.load(Path(lcao_result["cache_entry"]) / lcao_result["npz"])
     x = np.array(lcao_result["path_x"])
     e = data["e_path"] if "e_path" in data.files else data["e_path_s"][0]
     ax.plot(x, e - lcao_result["fermi_level_eV"], color="0.6", lw=2.5)
     ax.plot(x, model.bands(data["path_kpts"]), "--", color="tab:red", lw=1)
-    ax.set_xticks(lcao_result["path_special_x"], lcao_result["path_labels"])
+    labels = ["Γ" if lab in ("G", "Gamma", "\\Gamma") else lab for lab in lcao_result["path_labels"]]
+    ax.set_xticks(lcao_result["path_special_x"], labels)
     ax.axhline(0, color="k", lw=0.5)
     ax.set_ylim(*ylim)
-    ax.set_title(f"{title}: DFT (grey), p–d model (red)", fontsize=10)
+    letter = "abcdefghij"[ax.figure.axes.index(ax) % 10]
+    ax.set_title(textwrap.fill(f"({letter}) {unicode_formulas(title)}", 28), fontsize=9)
+    if ax.figure.axes.index(ax) == 0:
+        ax.plot([], [], color="0.6", lw=2.5, label="DFT")
+        ax.plot([], [], "--", color="tab:red", lw=1, label="p–d model")
+        ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
 
 
 def path_levels(ax, rows: list, n_lowest: int = 3):
