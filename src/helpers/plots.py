@@ -93,40 +93,59 @@ RUNG_LABELS = {"01_valence": "valence", "02_afe_lattice": "AFE lattice", "03_afo
                "04_fe_dipole": "FE dipole", "05_generalization": "generalization"}
 
 
-def energy_scales(ax, scales, thermal: dict, skipped=()):
+def energy_scales(ax, scales, thermal: dict, skipped=(), paper=None, verdicts=None, opposite=()):
     """The ladder of energy scales on a log axis (eV): one row per scale, largest on top (a filled
     marker for a computed result, an open one for an input such as U), its value written beside it;
     rows for the `skipped` (name, page, reason) scales say they are not shown; a dashed vertical
-    line at each thermal energy of `thermal` ({label: eV})."""
+    line at each thermal energy of `thermal` ({label: eV}). `paper` ({scale name: eV}) draws the
+    paper's value on the row (black diamond); `verdicts` ({scale name: verdict}) writes the verdict
+    of the claim the scale tests beside the value, in its badge colour; a scale in `opposite` (its
+    sign or ordering is the opposite of the paper's) is drawn with a red cross and says so."""
     import textwrap
 
+    from .pages import PAGES
     from .scales import format_energy
+    from .verdicts_box import COLOURS, verdict_key
+    stems = {name: stem for stem, name in PAGES.items()}
+    paper, verdicts, opposite = paper or {}, verdicts or {}, set(opposite)
     rows = [(s.name, s.page, s.value_eV, s.computed) for s in scales]
     rows += [(name, page, None, True) for name, page, _ in skipped]
-    values = [v for _, _, v, _ in rows if v] + list(thermal.values())
+    values = [v for _, _, v, _ in rows if v] + list(thermal.values()) + [v for v in paper.values() if v]
     if not values:
         raise ValueError("energy_scales: nothing to draw (no scale and no thermal energy)")
     lo, hi = min(values) / 4, max(values) * 6
     y = np.arange(len(rows))[::-1]
     for yi, (name, page, v, computed) in zip(y, rows):
-        color = RUNG_COLORS.get(page.rsplit("/", 1)[-1], "0.3")
+        color = RUNG_COLORS.get(stems.get(page, page.rsplit("/", 1)[-1]), "0.3")
         if v is None:
             ax.text(lo * 1.5, yi, "not shown: see the table below", color="0.45", style="italic",
                     ha="left", va="center", fontsize=9, bbox=dict(fc="white", ec="none", pad=1), zorder=3)
             continue
         ax.hlines(yi, lo, v, color=color, lw=1.2, alpha=0.5)
         ax.plot(v, yi, "o", ms=9, color=color, mfc=color if computed else "white", mew=2)
-        ax.annotate(format_energy(v), (v, yi),
-                    xytext=(9, 0), textcoords="offset points", va="center", fontsize=9)
+        note = format_energy(v)
+        if name in opposite:
+            ax.plot(v, yi, "x", ms=13, color="#cf222e", mew=2.5, zorder=4)
+            note += "  (opposite to the paper)"
+        if name in verdicts:
+            note += f"  [{verdict_key(verdicts[name])}]"
+        ax.annotate(note, (v, yi), xytext=(9, 0), textcoords="offset points", va="center", fontsize=8.5,
+                    color=COLOURS[verdict_key(verdicts[name])][0] if name in verdicts else "k")
+        if paper.get(name):
+            ax.plot(paper[name], yi, "D", ms=7, mfc="none", mec="k", mew=1.5, zorder=4)
     styles = ["--", ":", "-."]
     for (label, e), ls in zip(thermal.items(), styles):
         ax.axvline(e, color="k", ls=ls, lw=1.2, label=label.replace("k_B T", r"$k_\mathrm{B}T$"))
     ax.plot([], [], "o", color="0.3", mfc="white", mew=2, label="an input of the calculation, not a result")
+    if paper:
+        ax.plot([], [], "D", ms=7, mfc="none", mec="k", mew=1.5, label="the paper's value")
+    if opposite:
+        ax.plot([], [], "x", ms=10, color="#cf222e", mew=2.5, label="sign or ordering opposite to the paper's")
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    stem = [page.rsplit("/", 1)[-1] for _, page, _, _ in rows]
-    ax.set_yticks(y, [textwrap.fill(name, 26) + f"\n({RUNG_LABELS.get(st, st)} page)"
+    stem = [stems.get(page, page.rsplit("/", 1)[-1]) for _, page, _, _ in rows]
+    ax.set_yticks(y, [textwrap.fill(unicode_formulas(name), 26) + f"\n({RUNG_LABELS.get(st, st)} page)"
                       for (name, _, _, _), st in zip(rows, stem)], fontsize=9)
     ax.set_xlabel("energy (eV, log scale)")
     ax.grid(axis="x", which="major", color="0.9")

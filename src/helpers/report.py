@@ -228,3 +228,29 @@ def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows, w3
     return formulas_html("\n".join(lines))
 
 
+
+
+def ladder_text(ladder: dict, marks: dict) -> str:
+    """Markdown saying what the ladder figure shows: each computed scale against the thermal
+    energies (how many times k_B T), with the verdict or the disagreement the figure marks."""
+    from .scales import format_energy
+    thermal = ladder["thermal"]
+    if not thermal or not ladder["scales"]:
+        return "No computed scale to compare with the thermal energies yet."
+    label, kT = max(thermal.items(), key=lambda kv: kv[1])
+    parts = []
+    for s in sorted(ladder["scales"], key=lambda s: -s.value_eV):
+        if not s.computed:
+            continue
+        ratio = s.value_eV / kT
+        where = f"{ratio:.0f} times" if ratio >= 2 else ("about" if ratio > 0.5 else f"{1 / ratio:.0f} times below")
+        txt = f"{s.name}: {format_energy(s.value_eV)}, " + (f"{where} {label}" if ratio >= 2 or ratio <= 0.5 else f"about {label}")
+        if s.name in marks.get("opposite", ()):
+            txt += ", with the ordering opposite to the paper's"
+        if s.name in marks.get("verdicts", {}):
+            txt += f" (scorecard: {marks['verdicts'][s.name]})"
+        parts.append(txt)
+    from .verdicts_box import formulas_html
+    text = ("Read from the figure, largest first: " + "; ".join(parts) + ". The paper's argument needs the "
+            "orbital scale, not the lattice's, to be comparable with k_B T at the transition.")
+    return formulas_html(text.replace("k_B T", "k<sub>B</sub>T"))

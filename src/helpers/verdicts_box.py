@@ -156,3 +156,25 @@ def findings_box(material: str, profile: str, **kw) -> pd.DataFrame:
     df = claims.all_rows(material, profile, **kw)
     _show(findings_html(df, profile))
     return df
+
+
+def ladder_marks(scales, card: pd.DataFrame, material: str = "WTe2") -> dict:
+    """What the ladder figure (helpers.plots.energy_scales) marks on the scales of helpers.scales:
+    'verdicts' ({scale name: the scorecard verdict of the claim the scale tests}), 'paper' ({scale
+    name: the paper's value, eV}, where the paper gives one) and 'opposite' (scales whose ordering
+    is the opposite of the paper's: FO below AFO)."""
+    from . import reference
+    from .orbitals.analysis import CLAIMS
+    tests = {f"AFE distortion energy, 1T′-{material}": "the distortion is an eV-scale energy",
+             "AFO − FO difference": CLAIMS["AFO lowest (bonds)"]}
+    verdicts, paper, opposite = {}, {}, set()
+    for s in scales:
+        for prefix, claim in tests.items():
+            hit = card.loc[card["claim"] == claim, "verdict"]
+            if s.name.startswith(prefix) and len(hit):
+                verdicts[s.name] = hit.iloc[0]
+        if s.name.startswith("on-site charging energy U"):
+            paper[s.name] = reference.get("realistic_U_eV")["value"]
+        if s.name.startswith("AFO − FO difference") and s.name.endswith("FO lower)") and "AFO lower" not in s.name:
+            opposite.add(s.name)
+    return {"verdicts": verdicts, "paper": paper, "opposite": opposite}
