@@ -70,3 +70,39 @@ def test_cells_never_show_raw_python():
         assert raw not in out
     assert "<th>a</th>" in out and "<details>" not in out
     assert "<details>" in tables.frame_html(pd.DataFrame({"a": range(tables.FOLD_ROWS + 1)}))
+
+
+def test_verdict_map_colours_each_cell_by_its_verdict():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    from helpers import plots
+    rows = [{"claim": "b, c degenerate", "reading": "energy order", "verdict": "not reproduced"},
+            {"claim": "b, c degenerate", "reading": "local frame", "verdict": "consistency check: forced"},
+            {"claim": "AFO lowest", "reading": "energy order", "verdict": "undetermined"}]
+    fig, ax = plt.subplots()
+    plots.verdict_map(ax, rows)
+    img = ax.images[0].get_array()
+    assert np.allclose(img[0, 0], to_rgb(vb.COLOURS["not reproduced"][0]))
+    assert np.allclose(img[1, 0], to_rgb(vb.COLOURS["undetermined"][0]))
+    assert np.allclose(img[1, 1], 1.0)                       # not tested: left white
+    plt.close(fig)
+
+
+def test_dipoles_vs_window_one_panel_per_reading():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+    rows = [{"layer": "relaxed d2", "e_low (eV)": e, "reading": r, "p_z b (e·Å)": 0.1 * s, "p_z c (e·Å)": -0.1}
+            for e in (-2.0, -1.5) for r, s in (("energy order", 1), ("continuity", -1))]
+    fig, axes = plt.subplots(1, 2)
+    plots.dipoles_vs_window(axes, rows, paper_eA=(0.05, 0.02))
+    assert [len(ax.lines) >= 2 for ax in axes] == [True, True]
+    assert "energy order" in axes[0].get_title() and "(b)" in axes[1].get_title()
+    with pytest.raises(ValueError, match="panels"):
+        plots.dipoles_vs_window(axes[:1], rows)
+    plt.close(fig)

@@ -190,3 +190,62 @@ def path_levels(ax, rows: list, n_lowest: int = 3):
     ax.set_xlabel("fraction of the way from 1T (0) to the relaxed d2 layer (1)")
     ax.set_ylabel("on-site level of W1, E − E$_F$ (eV)")
     ax.legend(fontsize=8, ncol=2, loc="center left", bbox_to_anchor=(1.0, 0.5))
+
+
+def dipoles_vs_window(axes, rows: list, paper_eA=None):
+    """The FE page's figure: p_z of b and c of W1 (e*Angstrom) against the downfolding window edge
+    e_low (eV), one panel per reading of a, b, c (rows of helpers.orbitals.analysis.
+    dipole_robustness; solid: relaxed d2 layer, dashed: other layers); `paper_eA` (two values) draws
+    the paper's magnitudes as grey bands at ±value, so a sign or size that disagrees shows."""
+    import pandas as pd
+    df = pd.DataFrame(rows)
+    readings = list(dict.fromkeys(df["reading"]))
+    axes = np.atleast_1d(axes)
+    if len(axes) < len(readings):
+        raise ValueError(f"axes: {len(axes)} panels for {len(readings)} readings")
+    for k, (ax, r) in enumerate(zip(axes, readings)):
+        part = df[df["reading"] == r]
+        for layer, ls in zip(dict.fromkeys(part["layer"]), ("-", "--", ":")):
+            sel = part[part["layer"] == layer].sort_values("e_low (eV)")
+            for o, col in (("b", "tab:blue"), ("c", "tab:red")):
+                ax.plot(sel["e_low (eV)"], sel[f"p_z {o} (e·Å)"], ls, marker="o", color=col, ms=4,
+                        label=f"p_z of {o}, {layer}")
+        for v in paper_eA or ():
+            for sign in (1, -1):
+                ax.axhline(sign * v, color="0.7", lw=4, alpha=0.5, zorder=0)
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_title(f"({'abcdefgh'[k]}) {r}", fontsize=9)
+        ax.set_xlabel("window edge e_low (eV)")
+    axes[0].set_ylabel("p_z of W1's orbital (e·Å)")
+    return axes
+
+
+def verdict_map(ax, verdicts: list):
+    """The scorecard's map: claims (rows) by readings of a, b, c (columns), each cell coloured by
+    its verdict (helpers.verdicts_box.COLOURS) and labelled; `verdicts` are dicts with 'claim',
+    'reading' and 'verdict' (helpers.orbitals.analysis.afo_verdicts and fe_verdicts)."""
+    import textwrap
+
+    from matplotlib.colors import to_rgb
+
+    from .verdicts_box import COLOURS, verdict_key
+    if not verdicts:
+        raise ValueError("verdicts: nothing to draw")
+    claims = list(dict.fromkeys(v["claim"] for v in verdicts))
+    readings = list(dict.fromkeys(v["reading"] for v in verdicts))
+    img = np.ones((len(claims), len(readings), 3))
+    for v in verdicts:
+        i, j = claims.index(v["claim"]), readings.index(v["reading"])
+        key = verdict_key(v["verdict"])
+        img[i, j] = to_rgb(COLOURS[key][0])
+        ax.text(j, i, textwrap.fill(key, 12), ha="center", va="center", fontsize=7,
+                color=COLOURS[key][1])
+    ax.imshow(img, aspect="auto")
+    ax.set_xticks(range(len(readings)), [textwrap.fill(r, 14) for r in readings], fontsize=8)
+    ax.set_yticks(range(len(claims)), [textwrap.fill(unicode_formulas(c), 48) for c in claims], fontsize=7)
+    ax.tick_params(top=True, labeltop=True, bottom=False, labelbottom=False)
+    ax.set_xticks(np.arange(len(readings) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(claims) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", lw=2)
+    ax.tick_params(which="minor", length=0)
+    return ax
