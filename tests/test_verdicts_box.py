@@ -106,3 +106,11 @@ def test_dipoles_vs_window_one_panel_per_reading():
     with pytest.raises(ValueError, match="panels"):
         plots.dipoles_vs_window(axes[:1], rows)
     plt.close(fig)
+
+
+def test_verdict_cells_are_badges_and_long_cells_fold():
+    from helpers import captions
+    df = pd.DataFrame({"claim": ["x", "y"], "verdict": ["not reproduced", "consistency check: holds " + "and why " * 40]})
+    md = captions.markdown_table(df)
+    assert md.count('class="verdict-badge"') == 2 and "<details" in md and "|" not in md.split("\n")[3][2:-2].replace(" | ", "")
+    assert tables.cell_html("plain", "ours") == "plain"

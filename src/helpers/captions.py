@@ -126,9 +126,16 @@ def markdown_table(df: pd.DataFrame) -> str:
     right = tables.numeric_columns(frame)
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join("---:" if r else ":---" for r in right) + "|"]
+    rich = [str(c).lower() in tables.VERDICT_COLUMNS for c in frame.columns]
     for row in frame.itertuples(index=False, name=None):
-        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+        lines.append("| " + " | ".join(_rich_cell(v, c) if r else _cell(v)
+                                       for v, c, r in zip(row, frame.columns, rich)) + " |")
     return "\n".join(lines)
+
+
+def _rich_cell(value, column) -> str:
+    """A verdict cell as inline HTML (coloured badge, long text folded), safe inside a GFM table."""
+    return tables.cell_html(value, column).replace("|", "&#124;").replace("\n", " ")
 
 
 #: Tables with more rows than this are also written as CSV (book/_extra/tables/<key>.csv, published

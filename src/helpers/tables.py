@@ -43,6 +43,40 @@ def cell_text(value) -> str:
     return _MISSING_WORDS.sub("—", text)
 
 
+#: Cells longer than this (characters) show their first words and fold the rest into a dropdown.
+FOLD_CHARS = 160
+#: Columns whose cells are verdicts (helpers.scorecard.VERDICTS), shown as coloured badges.
+VERDICT_COLUMNS = ("verdict",)
+
+
+def cell_html(value, column: str = "") -> str:
+    """One table cell as HTML: cell_text escaped; a verdict column's cell starts with its coloured
+    badge (helpers.verdicts_box.badge); a cell longer than FOLD_CHARS shows its first words and
+    folds the rest into a dropdown."""
+    text = cell_text(value)
+    if str(column).lower() in VERDICT_COLUMNS:
+        from .verdicts_box import badge, verdict_key
+        try:
+            key = verdict_key(text)
+        except ValueError:
+            key = None
+        if key is not None:
+            rest = text[len(key):].lstrip(" :")
+            return badge(text) + (f" {fold_html(rest)}" if rest else "")
+    return fold_html(text)
+
+
+def fold_html(text: str) -> str:
+    """`text` escaped for HTML; longer than FOLD_CHARS: its first sentence or words, the rest in a
+    dropdown ('more')."""
+    if len(text) <= FOLD_CHARS:
+        return html.escape(text)
+    cut = text.rfind(" ", 0, FOLD_CHARS // 2)
+    cut = cut if cut > 0 else FOLD_CHARS // 2
+    return (f"{html.escape(text[:cut])} <details style=\"display:inline\"><summary>more</summary>"
+            f"{html.escape(text[cut:])}</details>")
+
+
 def plain_frame(df: pd.DataFrame) -> pd.DataFrame:
     """`df` with a MultiIndex header joined into one row and a named or non-default index turned
     into the first columns (a default integer index is dropped)."""
@@ -69,8 +103,8 @@ def frame_html(df: pd.DataFrame, fold_rows: int = FOLD_ROWS) -> str:
     body = []
     for row in frame.itertuples(index=False, name=None):
         body.append("<tr>" + "".join(
-            f'<td style="text-align:{"right" if r else "left"}">{html.escape(cell_text(v))}</td>'
-            for v, r in zip(row, right)) + "</tr>")
+            f'<td style="text-align:{"right" if r else "left"}">{cell_html(v, c)}</td>'
+            for v, r, c in zip(row, right, frame.columns)) + "</tr>")
     table = (f'<div class="compendium-table" style="overflow-x:auto;max-width:100%">'
              f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
     if len(frame) > fold_rows:
