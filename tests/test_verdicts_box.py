@@ -114,3 +114,31 @@ def test_verdict_cells_are_badges_and_long_cells_fold():
     md = captions.markdown_table(df)
     assert md.count('class="verdict-badge"') == 2 and "<details" in md and "|" not in md.split("\n")[3][2:-2].replace(" | ", "")
     assert tables.cell_html("plain", "ours") == "plain"
+
+
+def test_claims_repeat_the_scorecard_rows():
+    """helpers.claims builds the rows the scorecard page builds: every literal text of a row(...) call
+    in notebooks/06_scorecard.ipynb (claims, criteria, verdict words) is also in helpers.claims, so a
+    change on the scorecard page that the boxes do not follow fails here (the browser test compares
+    the computed tallies)."""
+    import ast
+    import inspect
+
+    import nbformat
+
+    from helpers.paths import ROOT
+
+    def row_texts(tree):
+        out = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "row":
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) > 3:
+                        out.add(sub.value)
+        return out
+
+    nb = nbformat.read(ROOT / "notebooks" / "06_scorecard.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and "rows.append" in c.source)
+    page = row_texts(ast.parse(code))
+    mine = row_texts(ast.parse(inspect.getsource(claims)))
+    assert page and not page - mine, f"scorecard row texts missing from helpers.claims: {sorted(page - mine)[:5]}"
