@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the compendium needs on a fresh Debian machine (run as root).
 # Idempotent: quick when the environment is already complete.
-#   - Debian libraries for GPAW (libxc, OpenBLAS, Open MPI), Chromium (for the browser test) and
+#   - Debian libraries for GPAW (libxc, OpenBLAS, Open MPI), Chromium and MathJax (for the browser test) and
 #     Wannier90 (wannier90.x, for helpers.dft.wannier90)
 #   - a virtual environment in .venv with GPAW compiled from PyPI (MPI enabled)
 #   - the project itself (src/helpers) in editable mode, with its book and test extras
@@ -16,7 +16,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 
-debs="libxc-dev libopenblas-dev libopenmpi-dev openmpi-bin chromium wannier90"
+debs="libxc-dev libopenblas-dev libopenmpi-dev openmpi-bin chromium libjs-mathjax wannier90"
 missing=""
 for p in $debs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -1,6 +1,7 @@
 """Book sources: every citation resolves to references.bib, DOIs are well-formed, the benchmark
 command writes its JSON and table (tested with stand-in measurements, no DFT)."""
 import json
+import os
 import re
 
 import pytest
@@ -37,17 +38,30 @@ def test_every_citation_is_in_the_bibliography():
 
 
 def test_launch_buttons_open_the_executed_notebook_in_binder():
-    """Binder needs the repository and a BinderHub; the page paths it opens are those of _toc.yml,
-    which postBuild creates (python -m helpers execute into build/executed)."""
+    """Binder needs the repository and a BinderHub; the page paths it opens are those of _toc.yml:
+    links in the repository root to the executed notebooks, which postBuild creates (python -m
+    helpers execute into build/executed)."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", config["repository"]["url"])
     assert config["repository"].get("branch")
     assert config["launch_buttons"]["binderhub_url"].startswith("https://")
+    assert "helpers execute" in (ROOT / "postBuild").read_text()
+
+
+def test_pages_live_at_short_addresses():
+    """Every notebook is a page of _toc.yml under its short name (helpers.pages.PAGES): a link in
+    the repository root to its executed copy in build/executed, so the page is /<name>.html."""
+    from helpers.pages import PAGES
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
-    notebooks = [p for p in pages if p.startswith("build/executed/")]
-    assert notebooks and all((ROOT / "notebooks" / (p.split("/")[-1] + ".ipynb")).exists() for p in notebooks)
-    assert "helpers execute" in (ROOT / "postBuild").read_text()
+    stems = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(PAGES) == stems
+    assert [p for p in pages if not p.startswith("book/")] == [PAGES[s] for s in stems]
+    for stem, name in PAGES.items():
+        link = ROOT / f"{name}.ipynb"
+        assert link.is_symlink() and os.readlink(link) == f"build/executed/{stem}.ipynb", link
+    for text in markdown_sources():
+        assert "/build/executed/" not in text, "a link to a page's old address"
 
 
 def notebook_cells(path):

@@ -1,7 +1,14 @@
 """The built book in a real browser: every page of _toc.yml opened in headless Chromium (Debian's
-/usr/bin/chromium, installed by scripts/setup.sh) from a local web server. Checks that every image
-has loaded, that no page shows a Python traceback or an error output, and that the navigation
-reaches every chapter; saves a screenshot of each page in _build/screenshots.
+/usr/bin/chromium, installed by scripts/setup.sh) from a local web server, at 1400 x 900 and at
+420 x 900 pixels. Checks that every image has loaded, that no page shows a Python traceback or an
+error output, that the navigation reaches every chapter, and what a reader needs: a verdict box in
+the first screen, no raw Python values (NaN, None, True, ...) in table cells, every table and figure
+numbered and captioned, a figure on every chapter, the math typeset by MathJax, no raw $ in the
+bibliography, no sideways scrolling at 420 px. Saves screenshots of each page at both widths (first
+screen) in _build/screenshots.
+
+The published book loads MathJax from a CDN; the test machine is offline, so the test server
+serves Debian's MathJax (libjs-mathjax, installed by scripts/setup.sh) in its place.
 
 The book is built with `python -m helpers book` from the committed cache
 (COMPENDIUM_REQUIRE_CACHE=1: no DFT). Deselect with `-m "not browser"`.
@@ -37,18 +44,47 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 # Injected into every HTML page the test server sends: once the page and its images have
 # loaded, record which images failed (not complete, naturalWidth 0, or img.decode() rejected)
 # in an attribute of <html>, which --dump-dom then shows.
+# Also records, once MathJax has typeset the page: the top of the first verdict box (CSS pixels from
+# the top of the page), whether the page is wider than the window, the table cells that show raw
+# Python values, and how many math elements MathJax left untypeset.
 PROBE = b"""<script>
+function compendiumProbe(broken, nimg) {
+  var box = document.querySelector('.verdict-box');
+  var raw = /^\\s*(nan|NaN|None|True|False|-?inf|\\[.*\\])\\s*$|\\u2026/;
+  var cells = Array.from(document.querySelectorAll('article td, article th'))
+      .map(function (c) { return c.textContent; }).filter(function (t) { return raw.test(t); });
+  var maths = Array.from(document.querySelectorAll('article .math'));
+  var untypeset = maths.filter(function (m) {
+    return !m.querySelector('.MathJax_CHTML, .MathJax, mjx-container, .MathJax_Display'); }).length;
+  document.documentElement.setAttribute('data-probe', JSON.stringify({
+    images: nimg, broken: broken,
+    box_top: box ? box.getBoundingClientRect().top + window.scrollY : null,
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    raw_cells: cells, math: maths.length, untypeset: untypeset,
+    mathjax: !!(window.MathJax && window.MathJax.Hub)}));
+}
 window.addEventListener('load', function () {
   var imgs = Array.from(document.images);
   Promise.allSettled(imgs.map(function (i) { return i.decode(); })).then(function (res) {
     var broken = imgs.filter(function (i, k) {
       return !(i.complete && i.naturalWidth > 0 && res[k].status === 'fulfilled');
     }).map(function (i) { return i.getAttribute('src'); });
-    document.documentElement.setAttribute('data-probe',
-        JSON.stringify({images: imgs.length, broken: broken}));
+    if (window.MathJax && window.MathJax.Hub) {
+      window.MathJax.Hub.Queue(function () { compendiumProbe(broken, imgs.length); });
+    } else {
+      compendiumProbe(broken, imgs.length);
+    }
   });
 });
 </script>"""
+MATHJAX_CDN = re.compile(rb'<script[^>]*src="https://cdn\.jsdelivr\.net/npm/mathjax@3[^"]*"></script>')
+MATHJAX_DIR = Path("/usr/share/javascript/mathjax")
+# MathJax 2 (Debian's) set up as Sphinx sets up MathJax 3: only elements of class "math" are typeset.
+MATHJAX_LOCAL = (b'<script type="text/x-mathjax-config">MathJax.Hub.Config({tex2jax: {inlineMath: [["\\\\(", "\\\\)"]], '
+                 b'displayMath: [["\\\\[", "\\\\]"]], processEscapes: true, ignoreClass: "tex2jax_ignore|mathjax_ignore", '
+                 b'processClass: "math|output_area"}, messageStyle: "none"});</script>'
+                 b'<script src="/_mathjax/MathJax.js?config=TeX-AMS_CHTML"></script>')
+WIDTHS = {"wide": (1400, 900), "narrow": (420, 900)}
 
 
 def toc_files():
@@ -65,12 +101,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def translate_path(self, path):
+        if path.startswith("/_mathjax/"):
+            return str(MATHJAX_DIR / path.split("?")[0].removeprefix("/_mathjax/"))
+        return super().translate_path(path)
+
     def send_head(self):
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
         if path.suffix == ".html" and path.is_file():
             body = path.read_bytes().replace(b"</body>", PROBE + b"</body>", 1)
+            body = MATHJAX_CDN.sub(lambda m: MATHJAX_LOCAL, body)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -87,6 +129,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 def site():
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run `bash scripts/setup.sh` (installs Debian's chromium)")
+    if not (MATHJAX_DIR / "MathJax.js").exists():
+        pytest.fail("MathJax is missing: run `bash scripts/setup.sh` (installs Debian's libjs-mathjax)")
     env = dict(os.environ, COMPENDIUM_REQUIRE_CACHE="1")
     env.pop("COMPENDIUM_CACHE", None)
     subprocess.run([sys.executable, "-m", "helpers", "book"], cwd=ROOT, env=env, check=True)
@@ -104,26 +148,37 @@ def chromium(*args, timeout=120):
     return run.stdout
 
 
+def shot_path(page, width):
+    return SHOTS / (page.replace("/", "__").removesuffix(".html") + f"-{width}.png")
+
+
 @pytest.fixture(scope="module")
 def pages(site):
-    """page -> DOM after load (with the image probe), and a screenshot of each."""
+    """page -> {width name: DOM after load (with the probe)}, and a first-screen screenshot of each
+    page at each width."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     doms = {}
     for page in toc_files():
         url = urljoin(site, page)
-        doms[page] = chromium("--virtual-time-budget=20000", "--dump-dom", url)
-        shot = SHOTS / (page.replace("/", "__").removesuffix(".html") + ".png")
-        shot.unlink(missing_ok=True)
-        chromium("--window-size=1280,2400", "--virtual-time-budget=20000", f"--screenshot={shot}", url)
+        doms[page] = {}
+        for name, (w, h) in WIDTHS.items():
+            doms[page][name] = chromium(f"--window-size={w},{h}", "--virtual-time-budget=30000", "--dump-dom", url)
+            shot = shot_path(page, w)
+            shot.unlink(missing_ok=True)
+            chromium(f"--window-size={w},{h}", "--virtual-time-budget=30000", f"--screenshot={shot}", url)
     return doms
+
+
+def probe(pages, page, width="wide"):
+    found = re.search(r'data-probe="([^"]*)"', pages[page][width])
+    assert found, f"{page}: the page did not finish loading in Chromium ({width})"
+    return json.loads(html.unescape(found.group(1)))
 
 
 @pytest.mark.parametrize("page", toc_files())
 def test_page_loads_with_all_images_and_no_errors(pages, page):
-    dom = pages[page]
-    probe = re.search(r'data-probe="([^"]*)"', dom)
-    assert probe, f"{page}: the page did not finish loading in Chromium"
-    report = json.loads(html.unescape(probe.group(1)))
+    dom = pages[page]["wide"]
+    report = probe(pages, page)
     assert not report["broken"], f"{page}: images not loaded: {report['broken']}"
     # a truncated PNG can still report its size in the browser: decode every image file fully
     for src in re.findall(r'<img[^>]+src="([^"]+)"', dom):
@@ -143,27 +198,84 @@ def test_page_loads_with_all_images_and_no_errors(pages, page):
     assert "traceback" not in classes and "error" not in classes, f"{page} shows an error output"
     for block in re.findall(r'class="[^"]*\bstderr\b[^"]*">(.*?)</pre>', dom, re.S):
         assert not re.search(r"\w*Error\b", block), f"{page}: stderr output with an error: {block[:300]}"
-    shot = SHOTS / (page.replace("/", "__").removesuffix(".html") + ".png")
-    assert shot.exists() and shot.stat().st_size > 10_000, f"no screenshot of {page}"
+    for w, _ in WIDTHS.values():
+        shot = shot_path(page, w)
+        assert shot.exists() and shot.stat().st_size > 10_000, f"no screenshot of {page} at {w} px"
 
 
-def test_notebook_pages_have_a_binder_link_and_numbered_figures_and_tables(pages):
-    """Every notebook page offers its Binder launch link (repository.url of _config.yml); on the
-    pages converted to numbered figures (00-02) every figure and table has its Sphinx number."""
+def notebook_pages():
+    """The notebook pages (intro and chapters) of _toc.yml, as '<name>.html'."""
+    from helpers.pages import PAGES
+    return [f"{name}.html" for name in PAGES.values()]
+
+
+def test_notebook_pages_have_a_binder_link(pages):
+    """Every notebook page offers its Binder launch link (repository.url of _config.yml), which opens
+    the page's notebook (<name>.ipynb in the repository root)."""
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     org_repo = urlparse(repo).path.strip("/")
-    for page in toc_files():
-        if page.startswith("build/executed/"):
-            stem = page.removesuffix(".html")
-            assert re.search(rf'href="https://mybinder\.org/v2/gh/{re.escape(org_repo)}/[^"]*{re.escape(stem)}\.ipynb"',
-                             pages[page]), f"{page}: no Binder launch link"
-    for stem in ("00_intro", "01_valence", "02_afe_lattice"):
-        dom = pages[f"build/executed/{stem}.html"]
-        figures = re.findall(r"<figure\b.*?</figure>", dom, re.S)
-        tables = re.findall(r"<table\b.*?</table>", dom, re.S)
-        assert figures and all('class="caption-number"' in f for f in figures), f"{stem}: unnumbered figure"
-        assert tables and all("<caption>" in t and 'class="caption-number"' in t for t in tables), \
-            f"{stem}: a table without a numbered caption"
+    for page in notebook_pages():
+        stem = page.removesuffix(".html")
+        assert re.search(rf'href="https://mybinder\.org/v2/gh/{re.escape(org_repo)}/[^"]*{re.escape(stem)}\.ipynb"',
+                         pages[page]["wide"]), f"{page}: no Binder launch link"
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_page_opens_with_its_verdicts(pages, page):
+    """A verdict box (helpers.verdicts_box) starts within the first screen at 1400 x 900."""
+    top = probe(pages, page)["box_top"]
+    assert top is not None, f"{page}: no verdict box"
+    assert top < WIDTHS["wide"][1] - 60, f"{page}: the verdict box starts at {top:.0f} px, below the first screen"
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_tables_and_figures_are_numbered_and_readable(pages, page):
+    """Every table and figure has a numbered caption; no table cell shows NaN, None, True/False, inf,
+    a Python list or an ellipsis; every chapter has at least one figure."""
+    dom = pages[page]["wide"]
+    article = dom[dom.find("<article"):]
+    figures = re.findall(r"<figure\b.*?</figure>", article, re.S)
+    tables = re.findall(r"<table\b.*?</table>", article, re.S)
+    assert all('class="caption-number"' in f for f in figures), f"{page}: a figure without a number"
+    unnumbered = [re.sub(r"<[^>]+>", " ", t)[:120] for t in tables if 'class="caption-number"' not in t]
+    assert not unnumbered, f"{page}: tables without a numbered caption, e.g. {unnumbered[:2]}"
+    if page != notebook_pages()[0]:
+        assert figures, f"{page}: a chapter without a figure"
+    raw = probe(pages, page)["raw_cells"]
+    assert not raw, f"{page}: table cells showing raw Python values: {raw[:10]}"
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_math_is_typeset_and_nothing_scrolls_sideways(pages, page):
+    """MathJax typesets every math element of the page; at 420 px the page body is no wider than
+    the window (wide tables scroll inside their own box)."""
+    wide = probe(pages, page)
+    if wide["math"]:
+        assert wide["mathjax"], f"{page}: has math but MathJax did not load"
+        assert wide["untypeset"] == 0, f"{page}: {wide['untypeset']} of {wide['math']} math elements not typeset"
+    narrow = probe(pages, page, "narrow")
+    assert narrow["overflow"] <= 1, f"{page}: the page is {narrow['overflow']} px wider than a 420 px screen"
+
+
+def test_bibliography_has_no_raw_tex(pages):
+    page = "book/references.html"
+    text = re.sub(r"<[^>]+>", " ", pages[page]["wide"][pages[page]["wide"].find("<article"):])
+    assert "$" not in text and "\\textrm" not in text, f"raw TeX in the bibliography: {text[text.find('$') - 80:][:160]}"
+
+
+def test_boxes_and_scorecard_agree(pages):
+    """The introduction's tally is the scorecard's: both are drawn from helpers.claims, and the
+    scorecard's own tally line (from its tables) must say the same."""
+    def counts(dom, pattern):
+        text = html.unescape(re.sub(r"<[^>]+>", " ", dom))
+        return dict((v, int(n)) for n, v in re.findall(pattern, text))
+    verdicts = "(reproduced|not reproduced|undetermined|not computed here)"
+    intro = counts(pages["intro.html"]["wide"].split('class="verdict-box"', 1)[1].split("</p>", 1)[0],
+                   r"(\d+) " + verdicts)
+    score = pages["scorecard.html"]["wide"]
+    line = html.unescape(re.sub(r"<[^>]+>", "", score)).split("Tally of the claims", 1)[1].split("\n", 1)[0]
+    card = dict((v.strip(), int(n)) for n, v in re.findall(r"(\d+)\s+" + verdicts, line))
+    assert intro and intro == card, f"introduction {intro} against the scorecard {card}"
 
 
 def test_navigation_reaches_every_chapter(pages, site):
@@ -176,7 +288,7 @@ def test_navigation_reaches_every_chapter(pages, site):
         if page in seen or page not in pages:
             continue
         seen.add(page)
-        for href in re.findall(r'<a[^>]+href="([^"#]+)', pages[page]):
+        for href in re.findall(r'<a[^>]+href="([^"#]+)', pages[page]["wide"]):
             target = urlparse(urljoin(urljoin(site, page), html.unescape(href)))
             if target.netloc == urlparse(site).netloc:
                 todo.append(target.path.lstrip("/"))

@@ -85,3 +85,16 @@ def test_glue_keys_are_labels():
     for bad in ("figure-1", "fig_a", "tbl-A", "fig-"):
         with pytest.raises(ValueError, match="key"):
             captions.glue_table(bad, pd.DataFrame({"a": [1]}), "")
+
+
+def test_long_tables_are_written_as_csv_and_sources_fold(tmp_path, monkeypatch):
+    monkeypatch.setattr(captions, "CSV_DIR", tmp_path / "tables")
+    df = pd.DataFrame({"E (eV)": [0.5, math.nan], "ok": [True, False]}).set_index("ok")
+    link = captions.write_csv("tbl-x", df)
+    text = (tmp_path / "tables" / "tbl-x.csv").read_text().splitlines()
+    assert text == ["ok,E (eV)", "yes,0.5", "no,—"]
+    assert 'href="tables/tbl-x.csv"' in link and "2 rows" in link
+    box = captions.provenance("Profile **paper**.")
+    assert box.startswith('<details class="provenance">') and "\n\nProfile **paper**.\n\n" in box
+    rows = gfm_cells(captions.markdown_table(pd.DataFrame({"a": [[1, 2]], "b": [None], "c": [True]})))
+    assert rows[1] == ["1, 2", "—", "yes"]

@@ -222,14 +222,28 @@ def test_bond_table_same_sublattice_bonds_cannot_decide(synthetic_rows):
 
 
 def test_plot_draws_one_bar_per_bond_and_pattern(synthetic_rows):
+    """Bars of a bond where second order holds are its energies; a bond where it does not is
+    drawn as a hatched band with no bars, and the axis spans the valid bars only."""
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots()
     ax, ax2 = B.plot_bond_energies(ax, synthetic_rows)
-    heights = sorted(p.get_height() for p in ax.patches)
-    assert len(ax.patches) == len(synthetic_rows) * len(B.PATTERNS)
-    assert np.allclose(heights, sorted(r[f"E2 {p} (meV)"] for r in synthetic_rows for p in B.PATTERNS))
+    bars = [p for c in ax.containers for p in c]
+    valid = [B.second_order_valid(r) for r in synthetic_rows]
+    assert len(bars) == len(synthetic_rows) * len(B.PATTERNS)
+    assert np.allclose(sorted(p.get_height() for p in bars),
+                       sorted(r[f"E2 {p} (meV)"] if ok else 0.0 for r, ok in zip(synthetic_rows, valid) for p in B.PATTERNS))
+    assert len([p for p in ax.patches if p.get_hatch()]) == valid.count(False)
+    lo, hi = ax.get_ylim()
+    assert all(lo <= r[f"E2 {p} (meV)"] <= hi for r, ok in zip(synthetic_rows, valid) if ok for p in B.PATTERNS)
     assert "(meV)" in ax.get_ylabel()
     plt.close(fig)
+
+
+def test_a_bond_whose_gap_closes_is_not_second_order():
+    row = {"min gap (eV)": 0.5, "perturbative": True, **{f"t_{x}{y}": 0.01 for x in "abc" for y in "abc"}}
+    assert B.second_order_valid(row)
+    assert not B.second_order_valid({**row, "t_bc": 0.5 * B.MAX_T_OVER_GAP * 10})
+    assert not B.second_order_valid({**row, "min gap (eV)": -0.1, "perturbative": False})
 
 
 def test_relaxed_d2_layer_bonds():

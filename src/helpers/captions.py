@@ -31,9 +31,13 @@ import os
 import re
 import tempfile
 
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+
+from . import tables
+from .paths import ROOT
+
+tables.register_display()        # DataFrames a notebook displays show readable cells, no index
 
 #: Characters escaped in table cells (GitHub-flavoured Markdown): a bare `|` would split the cell.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#$])")
@@ -109,33 +113,48 @@ def source_line(profile: str | None, entries=(), note: str = "") -> str:
 
 
 def _cell(value) -> str:
-    """One table cell as escaped Markdown text; NaN and None as an em dash."""
-    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
-        return "—"
-    if isinstance(value, (float, np.floating)):
-        text = f"{value + 0.0:.6g}"                        # + 0.0: no "-0" from a rounded -0.0
-    else:
-        text = str(value)
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+    """One table cell as escaped Markdown text (helpers.tables.cell_text: NaN and None as an em
+    dash, booleans as yes/no, lists joined)."""
+    return _MD_SPECIAL.sub(r"\\\1", tables.cell_text(value))
 
 
 def markdown_table(df: pd.DataFrame) -> str:
     """A DataFrame as a GitHub-flavoured Markdown table (what `{glue:md}` with `:format: gfm` pastes):
     a named or non-default index becomes the first columns, cells are escaped, NaN shows as —."""
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"df: must be a pandas DataFrame, not {type(df).__name__}")
-    if isinstance(df.columns, pd.MultiIndex):                 # pivot tables: one header row, levels joined
-        df = df.set_axis([", ".join(str(x) for x in c if str(x)) for c in df.columns], axis=1)
-    plain_index = isinstance(df.index, pd.RangeIndex) and df.index.name is None
-    frame = df if plain_index else df.reset_index(names=[n if n is not None else "" for n in df.index.names])
+    frame = tables.plain_frame(df)
     header = [_cell(c) if str(c) else " " for c in frame.columns]
-    right = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-             for c in frame.columns]
+    right = tables.numeric_columns(frame)
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join("---:" if r else ":---" for r in right) + "|"]
+    rich = [str(c).lower() in tables.VERDICT_COLUMNS for c in frame.columns]
     for row in frame.itertuples(index=False, name=None):
-        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+        lines.append("| " + " | ".join(_rich_cell(v, c) if r else _cell(v)
+                                       for v, c, r in zip(row, frame.columns, rich)) + " |")
     return "\n".join(lines)
+
+
+def _rich_cell(value, column) -> str:
+    """A verdict cell as inline HTML (coloured badge, long text folded), safe inside a GFM table."""
+    return tables.cell_html(value, column).replace("|", "&#124;").replace("\n", " ")
+
+
+#: Tables with more rows than this are also written as CSV (book/_extra/tables/<key>.csv, published
+#: with the book at tables/<key>.csv through html_extra_path) and linked under the table.
+CSV_ROWS = 8
+CSV_DIR = ROOT / "book" / "_extra" / "tables"
+
+
+def write_csv(key: str, df: pd.DataFrame) -> str:
+    """Write `df` (readable cells) to CSV_DIR/<key>.csv; returns the Markdown link to it."""
+    CSV_DIR.mkdir(parents=True, exist_ok=True)
+    frame = tables.plain_frame(df)
+    frame.map(tables.cell_text).to_csv(CSV_DIR / f"{key}.csv", index=False)
+    return f'<a href="tables/{key}.csv" download>The table as CSV</a> ({len(frame)} rows).'
+
+
+def provenance(source: str) -> str:
+    """The source line as a small dropdown ('Source'), as pasted under a figure or table."""
+    return f'<details class="provenance"><summary>Source</summary>\n\n{source}\n\n</details>'
 
 
 def _glue(key: str, obj) -> None:
@@ -174,14 +193,16 @@ def glue_figure(key: str, fig, source: str) -> None:
     width_px = int.from_bytes(png[16:20], "big")          # PNG header: IHDR width
     # only the width is given, so a page narrower than the figure scales it without distorting it
     _glue(key, Image(data=png, format="png", width=width_px * 100 // FIGURE_DPI))
-    _glue(f"{key}-source", Markdown(source))
+    _glue(f"{key}-source", Markdown(provenance(source)))
 
 
 def glue_table(key: str, df: pd.DataFrame, source: str) -> None:
-    """Glue a DataFrame as a Markdown table under `key` and its source line under `key`-source."""
+    """Glue a DataFrame as a Markdown table under `key` and its source line under `key`-source; a
+    table of more than CSV_ROWS rows is also written as CSV, linked after the source line."""
     _check_key(key)
     _glue(key, Markdown(markdown_table(df)))
-    _glue(f"{key}-source", Markdown(source))
+    csv = f"\n\n{write_csv(key, df)}" if len(df) > CSV_ROWS else ""
+    _glue(f"{key}-source", Markdown(provenance(source) + csv))
 
 
 def glue_markdown(key: str, text: str, source: str) -> None:
@@ -189,7 +210,7 @@ def glue_markdown(key: str, text: str, source: str) -> None:
     `key` and its source line under `key`-source."""
     _check_key(key)
     _glue(key, Markdown(text))
-    _glue(f"{key}-source", Markdown(source))
+    _glue(f"{key}-source", Markdown(provenance(source)))
 
 
 def glue_missing(key: str, reason: str) -> None:

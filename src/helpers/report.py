@@ -5,13 +5,49 @@ import numpy as np
 import pandas as pd
 
 
+#: How each setting of a profile (helpers.params.PROFILES) reads in the banner: a name and a format with units.
+SETTING_TEXT = {"ecut": "plane-wave cutoff {:g} eV", "kpt_density": "k-point density {:g} per Å⁻¹",
+                "smearing": "Fermi–Dirac smearing {:g} eV", "fmax": "force tolerance {:g} eV/Å",
+                "max_steps": "at most {} relaxation steps", "relax_cell": "in-plane cell relaxed: {}",
+                "vacuum": "vacuum {:g} Å"}
+
+
+def setting_text(name: str, value) -> str:
+    """One setting of a profile in words, with its unit (booleans as yes/no)."""
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    fmt = SETTING_TEXT.get(name)
+    return fmt.format(value) if fmt else f"{name} {value}"
+
+
 def profile_banner(settings: dict) -> str:
-    """Markdown line stating the profile and its settings; a warning for `smoke`."""
-    txt = ", ".join(f"{k} = {v}" for k, v in settings.items() if k != "profile")
+    """Markdown line stating the profile and its settings, with units; a warning for `smoke`."""
+    txt = ", ".join(setting_text(k, v) for k, v in settings.items() if k != "profile")
     if settings["profile"] == "smoke":
         return (f"> **Smoke profile: the numbers on this page are NOT meaningful.** It runs every code "
                 f"path with deliberately crude settings ({txt}). Read the `paper` build for results.")
     return f"Profile **{settings['profile']}**: {txt}."
+
+
+def pretty_measure(name: str) -> str:
+    """A distortion measure's name (helpers.geometry.DISTORTION_MEASURES) as a reader writes it:
+    'sum |d - <d>| (A)' -> 'sum |d − ⟨d⟩| (Å)', theta -> θ, deg -> °."""
+    for a, b in (("<d>", "⟨d⟩"), (" - ", " − "), ("theta", "θ"), ("(A)", "(Å)"), ("(deg^2)", "(deg²)"),
+                 ("(deg)", "(°)"), ("^2", "²")):
+        name = name.replace(a, b)
+    return name
+
+
+def _length(x: float, fmt: str = ".3f") -> str:
+    """A length in Å for a sentence, or 'not defined' when it is NaN."""
+    return "not defined" if x is None or np.isnan(x) else f"{x:{fmt}}"
+
+
+def _mm(s: dict) -> str:
+    """'metal–metal short/long Å' of a structure summary, or the clause saying they are not defined."""
+    if np.isnan(s["MM_short_A"]) or np.isnan(s["MM_long_A"]):
+        return "no distinct short and long metal–metal distances"
+    return f"metal–metal {s['MM_short_A']:.3f}/{s['MM_long_A']:.3f} Å"
 
 
 def candidates_table(table: dict, targets: dict, chosen: dict) -> pd.DataFrame:
@@ -19,7 +55,7 @@ def candidates_table(table: dict, targets: dict, chosen: dict) -> pd.DataFrame:
     rows = []
     for kind, measures in table.items():
         for name, value in measures.items():
-            rows.append({"quantity": kind, "definition": name, "experimental layer (ours)": round(value, 4),
+            rows.append({"quantity": kind, "definition": pretty_measure(name), "experimental layer (ours)": round(value, 4),
                          "paper, experiment column": targets[kind],
                          "chosen": "✔" if chosen[kind][0] == name else ""})
     return pd.DataFrame(rows).set_index(["quantity", "definition"])
@@ -36,7 +72,7 @@ def relaxation_table(results: dict) -> pd.DataFrame:
             "E relaxed from rattled start (eV/cell)": round(r["distorted"]["energy_eV"], 4),
             "ΔE (meV/f.u.)": round(1000 * (r["distorted"]["energy_eV"] - r["1T"]["energy_eV"]) / n_fu, 1),
             "steps (1T / rattled)": f"{r['1T']['steps']} / {r['distorted']['steps']}",
-            "converged": f"{r['1T']['converged']} / {r['distorted']['converged']}",
+            "converged (1T / rattled)": f"{'yes' if r['1T']['converged'] else 'no'} / {'yes' if r['distorted']['converged'] else 'no'}",
             "final fmax (eV/Å)": f"{r['1T']['fmax_eV_per_A']:.3f} / {r['distorted']['fmax_eV_per_A']:.3f}",
             "wall time (min)": f"{r['1T']['wall_time_s'] / 60:.1f} / {r['distorted']['wall_time_s'] / 60:.1f}",
             "k points": "×".join(map(str, r["1T"]["kpts"])),
@@ -145,13 +181,13 @@ def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows, w3
         de = 1000 * (r["distorted"]["energy_eV"] - r["1T"]["energy_eV"]) / n_fu
         s = summaries[f"{d} relaxed"]
         distorted = s["offcentre_A"] > 0.1
-        exp_off = f", experiment {exp['offcentre_A']:.3f} Å" if exp else ""
-        exp_mm = f", experiment {exp['MM_short_A']:.3f}/{exp['MM_long_A']:.3f} Å" if exp else ""
+        exp_off = f", experiment {_length(exp['offcentre_A'])} Å" if exp else ""
+        exp_mm = f"; experiment: {_mm(exp)}" if exp else ""
         shape = "gives a distorted layer" if distorted else "returns to an essentially undistorted layer"
         start = r["distorted"].get("start", "a rattled 1T start")
         lines.append(
             f"- **{d}**: relaxing from {start} {shape} (metal off-centring "
-            f"{s['offcentre_A']:.3f} Å{exp_off}; metal–metal {s['MM_short_A']:.3f}/{s['MM_long_A']:.3f} Å{exp_mm}), "
+            f"{_length(s['offcentre_A'])} Å{exp_off}; {_mm(s)}{exp_mm}), "
             f"{abs(de):.0f} meV per formula unit {'below' if de < 0 else 'above'} the relaxed 1T layer.")
         if not all(x["converged"] for x in r.values()):
             lines.append(f"  - *Not all {d} relaxations reached the force tolerance; these numbers are provisional.*")
@@ -160,7 +196,7 @@ def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows, w3
     for kind, (name, value, rel) in chosen.items():
         if exp is None:
             break
-        txt = (f"- Table 1, {kind}: the definition *{name}* gives {value:.3f} for the experimental layer "
+        txt = (f"- Table 1, {kind}: the definition *{pretty_measure(name)}* gives {value:.3f} for the experimental layer "
                f"against the paper's {ref[refkey[kind]]['experiment']} ({100 * rel:+.1f} %).")
         for d in dcounts:
             ours = distortion_table(layers[f"{d} relaxed"])[kind][name]
@@ -175,7 +211,7 @@ def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows, w3
             de = 1000 * (r["distorted"]["energy_eV"] - r["1T"]["energy_eV"]) / n_fu
             gain = f", {abs(de):.0f} meV per formula unit {'below' if de < 0 else 'above'} its relaxed 1T layer"
         txt = (f"- **W3+ as a t2g3 DFT+U ion, {order}**: from the rattled start the metal off-centring is "
-               f"{s['offcentre_A']:.3f} Å (metal–metal {s['MM_short_A']:.3f}/{s['MM_long_A']:.3f} Å){gain}; W moments "
+               f"{_length(s['offcentre_A'])} Å ({_mm(s)}){gain}; W moments "
                + ", ".join(f"{m:+.2f}" for m in r["distorted"]["magnetic_moments_muB"][:2]) + " μB.")
         for kind, (name, _, _) in chosen.items():
             from .geometry import distortion_table
@@ -189,6 +225,33 @@ def afe_findings(results, summaries, layers, chosen, ref, dcounts, conv_rows, w3
         des = [1000 * r["dE_per_fu_eV"] for r in conv_rows]
         lines.append(f"- Convergence: across the sweep the distortion energy spans {min(des):.1f} to {max(des):.1f} meV/f.u. "
                      f"(spread {max(des) - min(des):.1f} meV/f.u.).")
-    return "\n".join(lines)
+    from .verdicts_box import formulas_html
+    return formulas_html("\n".join(lines))
 
 
+
+
+def ladder_text(ladder: dict, marks: dict) -> str:
+    """Markdown saying what the ladder figure shows: each computed scale against the thermal
+    energies (how many times k_B T), with the verdict or the disagreement the figure marks."""
+    from .scales import format_energy
+    thermal = ladder["thermal"]
+    if not thermal or not ladder["scales"]:
+        return "No computed scale to compare with the thermal energies yet."
+    label, kT = max(thermal.items(), key=lambda kv: kv[1])
+    parts = []
+    for s in sorted(ladder["scales"], key=lambda s: -s.value_eV):
+        if not s.computed:
+            continue
+        ratio = s.value_eV / kT
+        where = f"{ratio:.0f} times" if ratio >= 2 else ("about" if ratio > 0.5 else f"{1 / ratio:.0f} times below")
+        txt = f"{s.name}: {format_energy(s.value_eV)}, " + (f"{where} {label}" if ratio >= 2 or ratio <= 0.5 else f"about {label}")
+        if s.name in marks.get("opposite", ()):
+            txt += ", with the ordering opposite to the paper's"
+        if s.name in marks.get("verdicts", {}):
+            txt += f" (scorecard: {marks['verdicts'][s.name]})"
+        parts.append(txt)
+    from .verdicts_box import formulas_html
+    text = ("Read from the figure, largest first: " + "; ".join(parts) + ". The paper's argument needs the "
+            "orbital scale, not the lattice's, to be comparable with k_B T at the transition.")
+    return formulas_html(text.replace("k_B T", "k<sub>B</sub>T"))

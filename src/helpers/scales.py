@@ -25,10 +25,9 @@ from .captions import cache_entries
 #: Boltzmann constant, eV/K (CODATA 2018, exact).
 K_B_EV_PER_K = 8.617333262e-5
 
-#: The pages (Sphinx docnames) of the rungs.
-PAGES = {"valence": "build/executed/01_valence", "lattice": "build/executed/02_afe_lattice",
-         "orbitals": "build/executed/03_afo_order", "dipole": "build/executed/04_fe_dipole",
-         "generalization": "build/executed/05_generalization"}
+#: The pages (Sphinx docnames, helpers.pages.PAGES) of the rungs.
+PAGES = {"valence": "valence", "lattice": "lattice", "orbitals": "orbitals", "dipole": "dipole",
+         "generalization": "generalization"}
 
 
 class Scale(NamedTuple):

@@ -553,32 +553,47 @@ def family(name: str) -> str:
     return f"{counts} {spin} {arr}".strip()
 
 
+#: Colour of each family of starts, shared by every panel of a page (assigned on first use).
+_FAMILY_COLOURS: dict = {}
+
+
+def family_colour(f: str):
+    """The colour of family `f` of starts: the same in every panel drawn in this session."""
+    import matplotlib.pyplot as plt
+    if f not in _FAMILY_COLOURS:
+        _FAMILY_COLOURS[f] = plt.cm.tab20(2 * (len(_FAMILY_COLOURS) % 10) + (len(_FAMILY_COLOURS) // 10) % 2)
+    return _FAMILY_COLOURS[f]
+
+
 def plot_annealing(ax, result: dict, n_fu: int, title: str = "") -> None:
     """Free energy of every branch relative to the ground branch (meV per formula unit) against U
-    (eV), one colour per family of starts; × where a branch ends, the ground branch in black."""
+    (eV), one colour per family of starts (the same in every panel), × where a branch ends; the
+    ground branch drawn last, thick and black, so it stays visible on the zero line."""
     import textwrap
-
-    import matplotlib.pyplot as plt
     curves = energy_curves(result, n_fu)
     ground = mb_anneal.ground_branch(result)
-    fams = sorted({family(n) for n in curves})
-    palette = [f"C{i}" for i in range(10)] if len(fams) <= 10 else [plt.cm.tab20(i) for i in range(20)]
-    colors = {f: palette[i % len(palette)] for i, f in enumerate(fams)}
     seen = set()
+    for f in sorted({family(n) for n in curves}):
+        family_colour(f)
     for name, (U, dF, ok) in curves.items():
-        if not U:
+        if not U or name == ground:
             continue
         f = family(name)
         good = [(u, d) for u, d, o in zip(U, dF, ok) if o]
         if not good:
             continue
-        lw, col = (2.5, "k") if name == ground else (1.0, colors[f])
-        ax.plot(*zip(*good), "-", color=col, lw=lw, label=None if f in seen or name == ground else f)
+        col = family_colour(f)
+        ax.plot(*zip(*good), "-", color=col, lw=1.2, label=None if f in seen else f, zorder=2)
         seen.add(f)
         if result["branches"][name]["fate"] != "survives to U_min":
-            ax.plot(*good[-1], "x", color=col, ms=7, mew=1.5)
-    ax.plot([], [], "k-", lw=2.5, label=textwrap.fill(f"ground branch: {ground}", 42))
-    ax.axhline(0, color="k", lw=0.5)
+            ax.plot(*good[-1], "x", color=col, ms=7, mew=1.5, zorder=3)
+    if ground in curves:
+        U, dF, ok = curves[ground]
+        good = [(u, d) for u, d, o in zip(U, dF, ok) if o]
+        if good:
+            ax.plot(*zip(*good), "-", color="k", lw=3, zorder=5, solid_capstyle="butt")
+    ax.plot([], [], "k-", lw=3, label=textwrap.fill(f"ground branch: {ground}", 42))
+    ax.axhline(0, color="0.5", lw=0.5, ls=":", zorder=1)
     ax.set_xlabel("U (eV)")
     ax.set_ylabel("F − F(lowest state at that U) (meV per W)")
     ax.invert_xaxis()

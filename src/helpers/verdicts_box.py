@@ -1,0 +1,180 @@
+"""The verdict boxes that open the book's pages: the introduction's findings box (the tally and one
+line per rung) and each chapter's box (its claims, each with a coloured verdict badge linked to the
+scorecard). Both are drawn from helpers.claims, the rows the scorecard shows, so a verdict reads the
+same everywhere. The boxes are HTML (class `verdict-box`), shown as the output of a cell."""
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+
+from .pages import href
+from .scorecard import NOT_COUNTED
+
+#: Badge colours (background, text) by the start of a verdict.
+COLOURS = {"reproduced": ("#1a7f37", "#ffffff"), "not reproduced": ("#cf222e", "#ffffff"),
+           "undetermined": ("#bf8700", "#ffffff"), "not computed here": ("#6e7781", "#ffffff"),
+           "consistency check": ("#dde3ea", "#24292f"), "calibration": ("#dde3ea", "#24292f"),
+           "beyond the paper": ("#dde3ea", "#24292f")}
+#: Names of the rungs in the boxes, by the scorecard's rung name.
+RUNG_TITLES = {"valence (Rydberg)": "Valence (Rydberg scale)", "AFE lattice (eV)": "Antiferroelectric lattice (eV scale)",
+               "AFO order (sub-eV)": "Antiferro-orbital order (sub-eV scale)", "FE dipole": "Ferroelectric dipole",
+               "generalization": "Generalization (ReSe₂, 1T′-MoTe₂)"}
+_STYLE = ("border:1px solid #d0d7de;border-left:6px solid #0969da;border-radius:6px;padding:0.6em 1em;"
+          "margin:0.8em 0 1.2em 0;background:#f6f8fa;max-width:100%;box-sizing:border-box;overflow-wrap:anywhere")
+
+
+_PLURAL = {"consistency check": "consistency checks", "calibration": "calibrations"}
+#: Chemical formulas, d counts and ionic charges written plainly in the scorecard's text, and their
+#: typeset HTML (sub- and superscripts).
+_FORMULA = re.compile(r"\b(WTe|MoTe|ReSe|MoS)(\d)\b|\bW(\d)\+|\bd(\d)\b|\bt2g(\d)?\b")
+
+
+def formulas_html(text: str) -> str:
+    """`text` (Markdown or HTML) with formulas typeset in HTML: WTe2 -> WTe<sub>2</sub>,
+    W4+ -> W<sup>4+</sup>, d2 -> d<sup>2</sup>, t2g3 -> t<sub>2g</sub><sup>3</sup>; the names of
+    distortion measures as a reader writes them (helpers.report.pretty_measure)."""
+    def sub(m):
+        if m.group(1):
+            return f"{m.group(1)}<sub>{m.group(2)}</sub>"
+        if m.group(3):
+            return f"W<sup>{m.group(3)}+</sup>"
+        if m.group(4):
+            return f"d<sup>{m.group(4)}</sup>"
+        return "t<sub>2g</sub>" + (f"<sup>{m.group(5)}</sup>" if m.group(5) else "")
+    return _FORMULA.sub(sub, text)
+
+
+def typeset(text: str) -> str:
+    """Plain `text` escaped for HTML, with formulas and measure names typeset (formulas_html)."""
+    from .report import pretty_measure
+    return formulas_html(html.escape(pretty_measure(text), quote=False))
+
+
+def verdict_key(verdict: str) -> str:
+    """The key of COLOURS a verdict starts with ('not reproduced' before 'reproduced')."""
+    for k in sorted(COLOURS, key=len, reverse=True):
+        if verdict.startswith(k):
+            return k
+    raise ValueError(f"verdict {verdict!r}: must start with one of {list(COLOURS)}")
+
+
+def badge(verdict: str, link: str | None = None, text: str | None = None) -> str:
+    """An HTML badge coloured by the verdict, reading `text` (default: the verdict's key), linked to `link`."""
+    bg, fg = COLOURS[verdict_key(verdict)]
+    label = html.escape(text if text is not None else verdict_key(verdict))
+    style = (f"display:inline-block;padding:0.05em 0.55em;border-radius:0.9em;background:{bg};color:{fg};"
+             f"font-size:0.85em;font-weight:600;white-space:nowrap;text-decoration:none")
+    tag = f'<span class="verdict-badge" style="{style}">{label}</span>'
+    return f'<a href="{html.escape(link)}" title="{html.escape(verdict)}" style="text-decoration:none">{tag}</a>' if link else tag
+
+
+def _link(verdict: str) -> str:
+    table = "tbl-scorecard-checks" if verdict.startswith(NOT_COUNTED) else "tbl-scorecard"
+    return href("06_scorecard", table)
+
+
+def _counted(df: pd.DataFrame) -> pd.Series:
+    return ~df["verdict"].str.startswith(NOT_COUNTED)
+
+
+def counts(df: pd.DataFrame) -> dict:
+    """Number of counted claims per verdict key, in the order of COLOURS (zeros left out)."""
+    keys = df.loc[_counted(df), "verdict"].map(verdict_key)
+    return {k: int((keys == k).sum()) for k in COLOURS if (keys == k).any()}
+
+
+def tally_html(df: pd.DataFrame) -> str:
+    """The tally of the counted claims as badges ('7 not reproduced', ...)."""
+    return " ".join(badge(k, _link(k), f"{n} {k}") for k, n in counts(df).items())
+
+
+def findings_html(df: pd.DataFrame, profile: str) -> str:
+    """The introduction's findings box: the tally and one line per rung with its verdict badges."""
+    if df.empty:
+        raise ValueError("df: no scorecard rows")
+    n = int(_counted(df).sum())
+    lines = [f'<p style="margin:0 0 0.4em 0"><strong>What is reproduced</strong> — {n} claims of the paper tested '
+             f'(profile <em>{html.escape(profile)}</em>): {tally_html(df)}</p>', '<ul style="margin:0;padding-left:1.2em">']
+    from .claims import RUNGS
+    for rung, stem in RUNGS.items():
+        part = df[df["rung"] == rung]
+        if part.empty:
+            continue
+        mine = part[_counted(part)]
+        badges = " ".join(badge(v, _link(v), f"{n} {k}") for k, n in counts(part).items()
+                          for v in [k]) if not mine.empty else ""
+        aside = part.loc[~_counted(part), "verdict"].map(verdict_key).value_counts()
+        extra = (' <span style="color:#57606a">(not counted: '
+                 + ", ".join(f"{n} {k if n == 1 else _PLURAL.get(k, k)}" for k, n in aside.items()) + ")</span>"
+                 if len(aside) else "")
+        lines.append(f'<li><a href="{href(stem)}">{html.escape(RUNG_TITLES.get(rung, rung))}</a>: {badges}{extra}</li>')
+    lines.append("</ul>")
+    lines.append(f'<p style="margin:0.4em 0 0 0;font-size:0.9em">Every claim, with its criterion and our numbers: '
+                 f'<a href="{href("06_scorecard")}">the scorecard</a>.</p>')
+    return f'<div class="verdict-box" style="{_STYLE}">' + "".join(lines) + "</div>"
+
+
+def chapter_html(rows: list | pd.DataFrame, profile: str, title: str = "Verdicts on this page") -> str:
+    """A chapter's verdict box: each counted claim with its badge; checks and calibrations after them."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        raise ValueError("rows: no scorecard rows for this page")
+    items = []
+    for r in df.sort_values("verdict", key=lambda s: s.str.startswith(NOT_COUNTED), kind="stable").itertuples():
+        muted = r.verdict.startswith(NOT_COUNTED)
+        style = ' style="color:#57606a"' if muted else ""
+        items.append(f"<li{style}>{badge(r.verdict, _link(r.verdict))} {typeset(str(r.claim))}</li>")
+    head = (f'<p style="margin:0 0 0.3em 0"><strong>{html.escape(title)}</strong> '
+            f'<span style="color:#57606a;font-size:0.9em">(profile <em>{html.escape(profile)}</em>; '
+            f'criteria and numbers on <a href="{href("06_scorecard")}">the scorecard</a>)</span></p>')
+    return (f'<div class="verdict-box" style="{_STYLE}">{head}<ul style="margin:0;padding-left:1.2em">'
+            + "".join(items) + "</ul></div>")
+
+
+def _show(markup: str):
+    from IPython.display import HTML, display
+    display(HTML(markup))
+
+
+def chapter_box(stem: str, material: str, profile: str, **kw) -> None:
+    """Display the verdict box of page `stem` (e.g. '03_afo_order'), from the scorecard's rows for
+    `material` at `profile` (keyword arguments: helpers.claims.ROW_DEFAULTS)."""
+    from . import claims
+    if material != "WTe2":
+        _show(f'<div class="verdict-box" style="{_STYLE}"><strong>Verdicts</strong>: the paper\'s claims concern WTe₂; '
+              f'this run is for {html.escape(material)}, so none is judged here. The '
+              f'<a href="{href("06_scorecard")}">scorecard</a> has them for WTe₂.</div>')
+        return
+    _show(chapter_html(claims.rung_rows(stem, material, profile, **kw), profile))
+
+
+def findings_box(material: str, profile: str, **kw) -> pd.DataFrame:
+    """Display the introduction's findings box; returns the scorecard rows it was drawn from."""
+    from . import claims
+    df = claims.all_rows(material, profile, **kw)
+    _show(findings_html(df, profile))
+    return df
+
+
+def ladder_marks(scales, card: pd.DataFrame, material: str = "WTe2") -> dict:
+    """What the ladder figure (helpers.plots.energy_scales) marks on the scales of helpers.scales:
+    'verdicts' ({scale name: the scorecard verdict of the claim the scale tests}), 'paper' ({scale
+    name: the paper's value, eV}, where the paper gives one) and 'opposite' (scales whose ordering
+    is the opposite of the paper's: FO below AFO)."""
+    from . import reference
+    from .orbitals.analysis import CLAIMS
+    tests = {f"AFE distortion energy, 1T′-{material}": "the distortion is an eV-scale energy",
+             "AFO − FO difference": CLAIMS["AFO lowest (bonds)"]}
+    verdicts, paper, opposite = {}, {}, set()
+    for s in scales:
+        for prefix, claim in tests.items():
+            hit = card.loc[card["claim"] == claim, "verdict"]
+            if s.name.startswith(prefix) and len(hit):
+                verdicts[s.name] = hit.iloc[0]
+        if s.name.startswith("on-site charging energy U"):
+            paper[s.name] = reference.get("realistic_U_eV")["value"]
+        if s.name.startswith("AFO − FO difference") and s.name.endswith("FO lower)") and "AFO lower" not in s.name:
+            opposite.add(s.name)
+    return {"verdicts": verdicts, "paper": paper, "opposite": opposite}

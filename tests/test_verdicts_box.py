@@ -1,0 +1,144 @@
+"""The verdict boxes and readable table cells: colours follow the verdict ('not reproduced' is not
+'reproduced'), the tally counts only the counted claims, formulas are typeset and text escaped."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import claims, pages, tables, verdicts_box as vb
+from helpers.scorecard import row
+
+
+def card():
+    return pd.DataFrame([
+        row("valence (Rydberg)", "effective W4+: d2", "W4+", "x", "c", "undetermined"),
+        row("AFE lattice (eV)", "d2 relaxes <d>", "1", "1", "c", True),
+        row("AFE lattice (eV)", "Table 1 d3", "1", "2", "c", False),
+        row("AFE lattice (eV)", "Table 1 experiment", "1", "1", "c", "calibration: the measure matches"),
+        row("generalization", "1T WTe2 fails it", "—", "x", "c", "consistency check: holds"),
+    ])
+
+
+def test_verdict_keys_and_colours():
+    assert vb.verdict_key("not reproduced") == "not reproduced"
+    assert vb.verdict_key("reproduced") == "reproduced"
+    assert vb.verdict_key("consistency check: FAILS") == "consistency check"
+    assert vb.COLOURS["not reproduced"] != vb.COLOURS["reproduced"]
+    with pytest.raises(ValueError, match="verdict"):
+        vb.verdict_key("maybe")
+
+
+def test_tally_counts_only_counted_claims():
+    df = card()
+    assert vb.counts(df) == {"reproduced": 1, "not reproduced": 1, "undetermined": 1}
+    box = vb.findings_html(df, "paper")
+    assert 'class="verdict-box"' in box and "3 claims" in box
+    assert "1 not reproduced" in box and "1 calibration" in box and "1 consistency check" in box
+    assert 'href="valence.html"' in box and 'href="scorecard.html#tbl-scorecard"' in box
+
+
+def test_chapter_box_escapes_and_typesets_and_puts_checks_last():
+    box = vb.chapter_html(card()[card().rung == "AFE lattice (eV)"], "paper")
+    assert "d<sup>2</sup> relaxes ⟨d⟩" in box and "<d>" not in box
+    assert box.index("Table 1 d<sup>3</sup>") < box.index("Table 1 experiment")
+    assert "scorecard.html#tbl-scorecard-checks" in box
+    with pytest.raises(ValueError, match="rows"):
+        vb.chapter_html([], "paper")
+
+
+def test_page_addresses_and_rungs():
+    assert pages.href("01_valence") == "valence.html"
+    assert pages.href("06_scorecard", "tbl-scorecard") == "scorecard.html#tbl-scorecard"
+    assert set(claims.RUNGS.values()) < set(pages.PAGES)
+    with pytest.raises(ValueError, match="rung"):
+        claims.rung_rows("07_nothing", "WTe2", "paper")
+    with pytest.raises(ValueError, match="unknown scorecard parameters"):
+        claims.valence_rows("WTe2", "paper", J=0.5)
+
+
+def test_cells_never_show_raw_python():
+    assert [tables.cell_text(v) for v in (None, math.nan, np.float64("nan"), True, np.False_, math.inf, -math.inf)] \
+        == ["—", "—", "—", "yes", "no", "∞", "−∞"]
+    assert tables.cell_text([1, 2.5, None]) == "1, 2.5, —"
+    assert tables.cell_text("True / False") == "yes / no"
+    assert tables.cell_text("nan/nan Å") == "—/— Å"
+    assert tables.cell_text(-0.0) == "0"
+    df = pd.DataFrame({"a": [1.0, math.nan], "ok": [True, False]})
+    out = tables.frame_html(df)
+    for raw in ("NaN", "nan", "True", "False", "None", "…"):
+        assert raw not in out
+    assert "<th>a</th>" in out and "<details>" not in out
+    assert "<details>" in tables.frame_html(pd.DataFrame({"a": range(tables.FOLD_ROWS + 1)}))
+
+
+def test_verdict_map_colours_each_cell_by_its_verdict():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    from helpers import plots
+    rows = [{"claim": "b, c degenerate", "reading": "energy order", "verdict": "not reproduced"},
+            {"claim": "b, c degenerate", "reading": "local frame", "verdict": "consistency check: forced"},
+            {"claim": "AFO lowest", "reading": "energy order", "verdict": "undetermined"}]
+    fig, ax = plt.subplots()
+    plots.verdict_map(ax, rows)
+    img = ax.images[0].get_array()
+    assert np.allclose(img[0, 0], to_rgb(vb.COLOURS["not reproduced"][0]))
+    assert np.allclose(img[1, 0], to_rgb(vb.COLOURS["undetermined"][0]))
+    assert np.allclose(img[1, 1], 1.0)                       # not tested: left white
+    plt.close(fig)
+
+
+def test_dipoles_vs_window_one_panel_per_reading():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+    rows = [{"layer": "relaxed d2", "e_low (eV)": e, "reading": r, "p_z b (e·Å)": 0.1 * s, "p_z c (e·Å)": -0.1}
+            for e in (-2.0, -1.5) for r, s in (("energy order", 1), ("continuity", -1))]
+    fig, axes = plt.subplots(1, 2)
+    plots.dipoles_vs_window(axes, rows, paper_eA=(0.05, 0.02))
+    assert [len(ax.lines) >= 2 for ax in axes] == [True, True]
+    assert "energy order" in axes[0].get_title() and "(b)" in axes[1].get_title()
+    with pytest.raises(ValueError, match="panels"):
+        plots.dipoles_vs_window(axes[:1], rows)
+    plt.close(fig)
+
+
+def test_verdict_cells_are_badges_and_long_cells_fold():
+    from helpers import captions
+    df = pd.DataFrame({"claim": ["x", "y"], "verdict": ["not reproduced", "consistency check: holds " + "and why " * 40]})
+    md = captions.markdown_table(df)
+    assert md.count('class="verdict-badge"') == 2 and "<details" in md and "|" not in md.split("\n")[3][2:-2].replace(" | ", "")
+    assert tables.cell_html("plain", "ours") == "plain"
+
+
+def test_claims_repeat_the_scorecard_rows():
+    """helpers.claims builds the rows the scorecard page builds: every literal text of a row(...) call
+    in notebooks/06_scorecard.ipynb (claims, criteria, verdict words) is also in helpers.claims, so a
+    change on the scorecard page that the boxes do not follow fails here (the browser test compares
+    the computed tallies)."""
+    import ast
+    import inspect
+
+    import nbformat
+
+    from helpers.paths import ROOT
+
+    def row_texts(tree):
+        out = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "row":
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) > 3:
+                        out.add(sub.value)
+        return out
+
+    nb = nbformat.read(ROOT / "notebooks" / "06_scorecard.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and "rows.append" in c.source)
+    page = row_texts(ast.parse(code))
+    mine = row_texts(ast.parse(inspect.getsource(claims)))
+    assert page and not page - mine, f"scorecard row texts missing from helpers.claims: {sorted(page - mine)[:5]}"
