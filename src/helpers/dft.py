@@ -251,6 +251,14 @@ def wannier90(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", proj
     return cache.cached(f"wannier90-{label}", settings["profile"], job, compute, force=force)
 
 
+#: Density mixer of the DFT+U branches (GPAW Mixer: beta, history, weight): gentler than GPAW's LCAO
+#: default, which lets a partly released bias oscillate between two densities.
+DFTU_MIXER = {"beta": 0.02, "nmaxold": 8, "weight": 100.0}
+#: SCF iterations at most: for each intermediate step of a branch (it may stop short; its density
+#: still starts the next step), and for the last step (whose state counts only if converged).
+DFTU_MAXITER = [60, 250]
+
+
 def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict | None = None,
                 release=(1.0, 0.5, 0.25, 0.0), magmoms=None, metal: str = "W", basis: str = "dzp",
                 dipole_correction: bool = True, force: bool = False) -> dict:
@@ -276,7 +284,7 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
         job.pop(k)
     if not spinpol:
         job.pop("spinpol"), job.pop("magmoms")
-    job.update(basis=basis, metal=metal, U_grid=U_grid, release=release,
+    job.update(basis=basis, metal=metal, U_grid=U_grid, release=release, mixer=DFTU_MIXER, maxiter=DFTU_MAXITER,
                targets={str(a): {s: np.round(v.T, 8).tolist() for s, v in t.items()} for a, t in checked.items()},
                dipole_correction=bool(dipole_correction))
     return _submit(job, label, settings["profile"], force)

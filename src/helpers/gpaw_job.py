@@ -20,7 +20,7 @@ from ase.units import Bohr
 from ase.io import read
 from ase.io.trajectory import Trajectory
 from ase.optimize import BFGS
-from gpaw import GPAW, PW
+from gpaw import GPAW, PW, KohnShamConvergenceError
 from gpaw.mpi import world
 
 
@@ -393,6 +393,7 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
                 occupations={"name": "fermi-dirac", "width": job["smearing"]},
                 spinpol=spinpol, setups={metal: f":d,{U_grid[0]}"},
                 convergence={"energy": 1e-5, "density": 1e-5, "minimum iterations": 3},
+                mixer=job["mixer"], maxiter=job["maxiter"][0],
                 poissonsolver={"dipolelayer": "xy"} if job.get("dipole_correction") else None,
                 extensions=[bias] if bias else [], txt=str(wd / "gpaw.txt"))
     atoms.calc = calc
@@ -405,31 +406,43 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
         t1 = time.time()
         if bias is not None:
             bias.set_strength(lam)
+        last = n == len(schedule) - 1
         if n:
             for a in metals:
                 calc.dft.setups[a].hubbard_u.U = [U / Ha]
             calc.dft.results.clear()
-        energy = float(atoms.get_potential_energy())
+            calc.dft.scf_loop.maxiter = job["maxiter"][1 if last else 0]
+        try:
+            atoms.get_potential_energy()
+            converged = True
+        except KohnShamConvergenceError:
+            # an intermediate step may stop short (its density still starts the next one); the last
+            # step's state counts only if it converged
+            converged = False
+            calc.dft.calculate_energy()
+        energy = float(calc.dft.results["energy"] * Ha)
         D_asii = calc.dft.density.D_asii.gather(broadcast=True)
         occ = {str(a): [n_s.tolist() for n_s in site_occupations(D_asii[a], calc.dft.setups[a])]
                for a in metals}
         e_bias = bias.energy(D_asii, calc.dft.setups) if bias is not None else 0.0
-        rec = {"U_eV": U, "lambda_eV": lam, "energy_eV": energy,
-               "free_energy_eV": float(calc.get_potential_energy(force_consistent=True)),
+        calc.dft.calculate_dipole()
+        rec = {"U_eV": U, "lambda_eV": lam, "energy_eV": energy, "converged": converged,
+               "free_energy_eV": float(calc.dft.results["free_energy"] * Ha),
                "bias_energy_eV": e_bias, "occupations": occ,
                "dipole_eA": [float(x) for x in calc.get_dipole_moment()],
                "fermi_level_eV": float(calc.get_fermi_level()),
-               "iterations": int(calc.get_number_of_iterations()),
+               "iterations": int(calc.dft.scf_loop.niter),
                "seconds": round(time.time() - t1, 1)}
         if spinpol:
-            rec["magnetic_moments_muB"] = [float(m) for m in calc.get_magnetic_moments()]
-            rec["magnetic_moment_muB"] = float(calc.get_magnetic_moment())
+            mm_v, mm_av = calc.dft.density.calculate_magnetic_moments()
+            rec["magnetic_moments_muB"] = [float(m) for m in mm_av[:, 2]]
+            rec["magnetic_moment_muB"] = float(mm_v[2])
         steps.append(rec)
         if world.rank == 0:
             (wd / "steps.json").write_text(json.dumps(steps))
         say(f"step {n + 1}/{len(schedule)}  U = {U:g} eV  lambda = {lam:g} eV  E = {energy:.5f} eV"
             f"  ({rec['seconds']:.0f} s)")
-    return {"steps": steps, "metal_indices": metals, "kpts": job["kpts"], "ranks": world.size,
+    return {"steps": steps, "converged": steps[-1]["converged"], "metal_indices": metals, "kpts": job["kpts"], "ranks": world.size,
             "n_electrons": float(calc.get_number_of_electrons()), "wall_s": round(time.time() - t0, 1)}
 
 
