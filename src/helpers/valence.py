@@ -415,6 +415,98 @@ def probe_rows(probe: dict, n_fu: int) -> list:
             for x in probe["states"]]
 
 
+# --- branches that do not depend on the mixer --------------------------------------------------------
+
+#: Bias strengths (eV) of the release (helpers.manybody.bias), strongest first, ending unbiased.
+BIAS_LAMBDAS = (2.0, 1.0, 0.5, 0.25, 0.1, 0.0)
+#: The two mixers every release's last biased step and its unbiased end are rerun with.
+CHECK_MIXERS = ({"mixer": "linear", "mixing": 0.3}, {"mixer": "anderson", "mixing": 0.3})
+
+
+def bias_release_layer(label: str, profile: str, models: dict, basis: str, starts: dict, U: float, grid,
+                       interaction: str = "slater", J: float = 0.5, dc: str = "FLL", f4_over_f2: float = 0.625,
+                       width: float = 0.05, lambdas=BIAS_LAMBDAS, force: bool = False) -> dict:
+    """Each start's branch at U (eV) defined without the mixer (helpers.manybody.bias.release): the
+    start's own occupation matrices (integer: projectors on its filled orbitals per W and spin) as
+    targets of a bias -lambda P, released along `lambdas` (eV) to zero, each step from the previous
+    density, with the page's solver and retries; the last biased step and the unbiased end are also
+    rerun from the same density with each of CHECK_MIXERS (largest differences of n and F). Cached
+    (kind 'bias'). Returns {U, lambdas, branches: {name: {steps, final, mixers: {biased, unbiased}}}}."""
+    from .manybody import bias as mb_bias
+    if basis not in BASES:
+        raise ValueError(f"basis={basis!r} is not allowed; choose from {list(BASES)}")
+    lam = mb_bias.check_lambdas(lambdas)
+    if len(lam) < 3:
+        raise ValueError(f"lambdas={lambdas!r}: need at least three bias strengths (two biased and 0)")
+    model, shells, n_el = models[basis]
+    inters = interactions_at(interaction, J, dc, f4_over_f2, len(shells))(float(U))
+    inputs = {"model": model_fingerprint(model), "basis": basis, "n_electrons": float(n_el), "grid": list(grid),
+              "U": float(U), "interaction": interaction, "J": float(J), "dc": dc, "f4_over_f2": float(f4_over_f2),
+              "width": float(width), "solver": SOLVER, "retries": list(mb_anneal.RETRIES), "lambdas": lam,
+              "check_mixers": list(CHECK_MIXERS),
+              "starts": {k: [[np.round(np.real(x), 8).tolist() for x in site] for site in v]
+                         for k, v in sorted(starts.items())}}
+
+    def compute(workdir):
+        hk = model.hk(W.kgrid_points(grid))
+        out = {}
+        for name, st in starts.items():
+            r = mb_bias.release(hk, shells, inters, n_el, st, lam, width, SOLVER, keep_states=True)
+            prev = dict(zip(lam, r.pop("states")))
+            checks = {"biased": mb_bias.mixer_check(hk, shells, inters, n_el, prev[lam[-3]], lam[-2], width,
+                                                    list(CHECK_MIXERS), {**SOLVER, "max_iter": 1000}, targets=st),
+                      "unbiased": mb_bias.mixer_check(hk, shells, inters, n_el, prev[lam[-2]], 0.0, width,
+                                                      list(CHECK_MIXERS), {**SOLVER, "max_iter": 1000}, targets=st)}
+            out[name] = {**r, "mixers": checks}
+        return {"U": float(U), "lambdas": lam, "branches": out}
+
+    return cache.cached(f"bias-{label}-{basis}", profile, inputs, compute, force=force)
+
+
+def bias_rows(release: dict, n_fu: int, F_ref: float | None = None) -> list:
+    """One row per start of a bias_release_layer result: the unbiased state it ends in (converged, F
+    relative to `F_ref` (eV per cell; default the lowest end state) in meV per formula unit, d counts,
+    moments, largest natural occupation of n_up + n_dn, up/down overlap), the largest occupation jump
+    of the release, and the mixer checks (max |Δn| and |ΔF| between CHECK_MIXERS, last biased step and
+    unbiased end)."""
+    ends = {n: b["steps"][-1] for n, b in release["branches"].items()}
+    ok = [e["F"] for e in ends.values() if e["converged"]]
+    F0 = min(ok) if F_ref is None and ok else F_ref
+    rows = []
+    for name, b in release["branches"].items():
+        e, c = b["steps"][-1], state_content(b["final"]["occupations"])
+        mx = b["mixers"]
+        rows.append({"start": name, "converged": e["converged"],
+                     "F − F_ref (meV/f.u.)": 1000 * (e["F"] - F0) / n_fu if F0 is not None else np.nan,
+                     "d counts": ", ".join(f"{v:.2f}" for v in c["d_counts"]),
+                     "|m| (μB)": ", ".join(f"{v:.2f}" for v in c["moments"]),
+                     "largest natural occ.": ", ".join(f"{v:.2f}" for v in c["largest_natural"]),
+                     "up–down overlap": ", ".join(f"{v:.2f}" for v in c["up_down_overlap"]),
+                     "largest jump in the release": max(s["jump"] for s in b["steps"][1:]),
+                     "mixers, biased step: max |Δn|, |ΔF| (eV)":
+                         f"{mx['biased']['max |Δn|']:.0e}, {mx['biased']['max |ΔF| (eV)']:.0e}"
+                         + ("" if all(mx["biased"]["converged"]) else " (not all converged)"),
+                     "mixers, unbiased end: max |Δn|, |ΔF| (eV)":
+                         f"{mx['unbiased']['max |Δn|']:.0e}, {mx['unbiased']['max |ΔF| (eV)']:.0e}"
+                         + ("" if all(mx["unbiased"]["converged"]) else " (not all converged)")})
+    return rows
+
+
+def plot_bias_landscape(ax, release: dict, n_fu: int, F_ref: float) -> None:
+    """The constrained landscape: biased F + Tr(V n) (solid) and unbiased F (dashed) of every start
+    against the bias strength lambda (eV), relative to F_ref (eV per cell), meV per formula unit."""
+    for i, (name, b) in enumerate(release["branches"].items()):
+        lam = [s["lambda"] for s in b["steps"]]
+        col = f"C{i % 10}"
+        ax.plot(lam, [1000 * (s["F_biased"] - F_ref) / n_fu for s in b["steps"]], "-o", color=col, ms=3, lw=1,
+                label=name)
+        ax.plot(lam, [1000 * (s["F"] - F_ref) / n_fu for s in b["steps"]], "--", color=col, lw=1)
+    ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_xlabel("bias strength λ (eV)")
+    ax.set_ylabel("F − F(lowest annealed state) (meV per W)")
+    ax.legend(fontsize=7, ncol=2)
+
+
 # --- the verdict ----------------------------------------------------------------------------------
 
 def state_content(occupations) -> dict:

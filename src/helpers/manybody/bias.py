@@ -38,17 +38,17 @@ def check_lambdas(lambdas) -> list:
 
 
 def release(hk, shells, interactions, n_electrons, start, lambdas, width: float, solver_kw: dict | None = None,
-            targets=None, retries=anneal.RETRIES) -> dict:
+            targets=None, retries=anneal.RETRIES, keep_states: bool = False) -> dict:
     """Follow the state of `start` (per shell (n_up, n_dn)) while the bias on its target orbitals
     (`targets`, per shell (P_up, P_dn); default the start itself, a projector for an integer start)
     is released along `lambdas` (eV, decreasing to 0), at fixed interactions. Each step starts from
     the previous converged density (the first from `start`). Returns {'steps': [{lambda, F (unbiased),
     F_biased, converged, iterations, jump (max |n - n_previous|), sites}], 'final': the unbiased state
-    (uhf.UHFResult.to_dict)}."""
+    (uhf.UHFResult.to_dict)}; with keep_states also 'states', the occupation matrices of every step."""
     lam = check_lambdas(lambdas)
     targets = start if targets is None else targets
     kw = dict(solver_kw or {})
-    state, steps, r = start, [], None
+    state, steps, r, kept = start, [], None, []
     for x in lam:
         r = anneal.solve_with_retries(hk, shells, interactions, n_electrons, state, width,
                                       {**kw, "bias": projector_bias(targets, x) if x else None}, retries)
@@ -57,7 +57,11 @@ def release(hk, shells, interactions, n_electrons, start, lambdas, width: float,
         steps.append({"lambda": x, "F": r.free_energy, "F_biased": r.free_energy + r.bias_energy,
                       "converged": r.converged, "iterations": r.iterations, "jump": jump, "sites": r.sites()})
         state = r.occupations
-    return {"steps": steps, "final": r.to_dict()}
+        kept.append(state)
+    out = {"steps": steps, "final": r.to_dict()}
+    if keep_states:
+        out["states"] = kept
+    return out
 
 
 def mixer_check(hk, shells, interactions, n_electrons, start, lam: float, width: float, mixers: list,

@@ -395,7 +395,8 @@ def paper_comparison(rows: list, U: float = 3.0, threshold_meV: float | None = N
 
 # --- where the model orders: natural orbitals along U ------------------------------------------------
 
-#: Kinds of a state (helpers.orbitals.natural.classify) that count as orbitally ordered: every W polarized.
+#: Kinds of a state (helpers.orbitals.natural.classify) with every W polarized; an orbital order in the
+#: paper's sense is one of them whose dominant natural orbitals are mostly b and c (_bc_polarized).
 ORDERED_KINDS = ("FO", "AFO", "mixed")
 
 
@@ -442,8 +443,11 @@ def state_dipole(step: dict, blocks: list) -> float:
 
 def order_by_U(result: dict, n_fu: int, blocks: list | None = None) -> list:
     """At every U of the run: the lowest valid state (any branch, fallen ones included) and its kind by
-    natural orbitals; the lowest unpolarized state; the lowest orbitally ordered one (ORDERED_KINDS),
-    its gain F(ordered) - F(unpolarized) (meV per formula unit; negative: the order lowers F), its kind,
+    natural orbitals; the lowest orbitally ordered state in the paper's sense (every W polarized, its
+    dominant natural orbital mostly b and c: _bc_polarized) and the lowest other state (the reference:
+    unpolarized, or the crystal-field state with a doubly occupied, a2a2-like), the ordered state's gain
+    F(ordered) - F(reference) (meV per formula unit; negative: the order lowers F; the column keeps the
+    name 'unpolarized' for the reference), its kind,
     what its dominant natural orbital is made of on W1 (|<a|v>|^2, |<b|v>|^2, |<c|v>|^2), the W1–W2
     overlap of the dominant natural orbitals, and with `blocks` (dipole_blocks) the net out-of-plane
     dipole of the ordered state and of the lowest state (e*Angstrom per primitive cell)."""
@@ -456,12 +460,13 @@ def order_by_U(result: dict, n_fu: int, blocks: list | None = None) -> list:
             out.append({"U (eV)": U, "lowest state": None})
             continue
         low = min(at, key=lambda r: r["F (eV/cell)"])
-        unp = [r for r in at if r["kind"] == "unpolarized"]
-        ordd = [r for r in at if r["kind"] in ORDERED_KINDS]
+        ordd = [r for r in at if _bc_polarized(r)]
+        unp = [r for r in at if not _bc_polarized(r)]
         u = min(unp, key=lambda r: r["F (eV/cell)"]) if unp else None
         o = min(ordd, key=lambda r: r["F (eV/cell)"]) if ordd else None
         row = {"U (eV)": U, "lowest state": low["branch"], "lowest kind": low["kind"],
-               "lowest is ordered": low["kind"] in ORDERED_KINDS,
+               "lowest is ordered": _bc_polarized(low),
+               "reference state": u["branch"] if u else None, "reference kind": u["kind"] if u else None,
                "ordered state": o["branch"] if o else None, "ordered kind": o["kind"] if o else None,
                "gain F(ordered) − F(unpolarized) (meV/f.u.)":
                    1000 * (o["F (eV/cell)"] - u["F (eV/cell)"]) / n_fu if (o and u) else np.nan,
@@ -511,6 +516,31 @@ def order_rows(runs: dict, blocks: dict | None = None) -> list:
         b = (blocks or {}).get(res["inputs"]["basis"])
         rows.append({"run": name, **order_summary(order_by_U(res, n_fu, b))})
     return rows
+
+
+def order_findings(rows: list, U_grid) -> str:
+    """Markdown lines from order_rows: for each run where an orbitally ordered state (b/c polarized on
+    every W, by natural orbitals) is the lowest state, its U range, critical U, kind, what W1 fills, its
+    gain and dipole; for the others that no ordered state is lowest anywhere from U_grid[0] to
+    U_grid[-1] eV, and what an ordered state costs where it exists."""
+    out = []
+    for r in rows:
+        if r["ordered lowest at U (eV)"] != "nowhere":
+            g = r["gain at critical U (meV/f.u.)"]
+            out.append(f"- *{r['run']}*: an ordered state is the lowest at U = {r['U range (eV)']} eV (critical U "
+                       f"{r['critical U (eV)']:g} eV); there it is {r['kind at critical U']} (W1–W2 overlap of the "
+                       f"dominant natural orbitals {r['W1–W2 overlap at critical U']:.2f}), W1's dominant orbital is "
+                       f"a, b, c = {r['W1 fills a, b, c at critical U']}, net p_z {r['p_z at critical U (e·Å/cell)']:+.3f} "
+                       f"e·Å per cell, "
+                       + (f"{g:+.0f} meV/f.u. against the lowest other state." if np.isfinite(g) else
+                          "and no other state is left at that U to compare with."))
+        else:
+            c = r["smallest cost where not lowest (meV/f.u.)"]
+            out.append(f"- *{r['run']}*: no ordered state is the lowest at any U from {U_grid[0]:g} to {U_grid[-1]:g} eV"
+                       + (f"; where one exists (U = {r['ordered state exists at U (eV)']} eV) it lies at least "
+                          f"{c:.0f} meV/f.u. above the lowest other state." if np.isfinite(c) else
+                          "; none exists along the run."))
+    return "\n".join(out)
 
 
 def convergence_rows(label: str, profile: str, models: dict, starts: dict, U_grid, grids, widths, grid,
