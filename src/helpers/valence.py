@@ -605,7 +605,8 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
                     VALENCE_PARTS[0]: None, VALENCE_PARTS[1]: all(abs(x) < M_TOL for x in mom), VALENCE_PARTS[2]: None})
     verdicts = []
     for part in VALENCE_PARTS:
-        out = {r["variant"]: r[part] for r in per}
+        # (a) and (c) are statements about the effective basis: the p-d and DFT+U variants do not enter
+        out = {r["variant"]: r[part] for r in per if part == VALENCE_PARTS[1] or r["variant"].startswith("effective")}
         v = robust_verdict(out)
         verdicts.append({"part": part, "verdict": v["verdict"], "range": v["range"],
                          "holds in": "; ".join(v["holds in"]) or "—", "fails in": "; ".join(v["fails in"]) or "—"})
