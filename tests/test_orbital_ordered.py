@@ -288,3 +288,23 @@ def test_where_the_model_orders_critical_U_gain_and_dipole():
     assert s["kind at critical U"] == "AFO" and s["smallest cost where not lowest (meV/f.u.)"] == pytest.approx(20.0)
     fo = od.state_dipole(res["branches"]["b2b2"]["steps"][0], blocks)
     assert fo == pytest.approx(0.0)
+
+
+def test_merged_runs_decide_the_lowest_state_among_every_run():
+    """Two runs of one model with different starts: merged, the lowest state at each U is the lower of
+    the two runs' states; runs of different interactions refuse to merge."""
+    e = np.eye(5)
+    b, c = e[:, XZ], e[:, YZ]
+    half = 0.5 * (np.outer(b, b) + np.outer(c, c))
+    r1 = _synthetic({"a2a2": {6.0: (0.0, [(half, half), (half, half)])}}, DIMER_ORBITALS)
+    r2 = _synthetic({"b2c2": {6.0: (-0.1, [_filled(b), _filled(c)])}}, DIMER_ORBITALS)
+    for r in (r1, r2):
+        r["inputs"].update({"model": "m", "interaction": "slater", "J": 0.5})
+    m = od.merged_runs({"one": r1, "two": r2})
+    assert set(m["branches"]) == {"a2a2 → from one", "b2c2 → from two"}
+    (row,) = od.order_by_U(m, 2)
+    assert row["lowest state"] == "b2c2 → from two" and row["lowest is ordered"]
+    assert row["gain F(ordered) − F(unpolarized) (meV/f.u.)"] == pytest.approx(-50.0)
+    r2["inputs"]["J"] = 0.8
+    with pytest.raises(ValueError, match="results"):
+        od.merged_runs({"one": r1, "two": r2})

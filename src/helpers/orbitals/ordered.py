@@ -484,7 +484,8 @@ def order_by_U(result: dict, n_fu: int, blocks: list | None = None) -> list:
 
 def order_summary(by_U: list) -> dict:
     """Where a run orders, from order_by_U: the U (eV) at which an orbitally ordered state is the lowest
-    (their range, and the critical U: the smallest U of the run's grid at which it still is), and at
+    (their range, and the critical U: the smallest U of the run's grid at which it still is), the U at
+    which the lowest state is AFO or FO whatever orbitals it fills (basis-free), and at
     the critical U the gain against the lowest unpolarized state, the kind, the orbitals it fills and
     its dipole; at U values where an ordered state exists but is not the lowest, the smallest cost."""
     lows = [r for r in by_U if r.get("lowest is ordered")]
@@ -495,6 +496,9 @@ def order_summary(by_U: list) -> dict:
            "critical U (eV)": U_ord[0] if U_ord else np.nan,
            "ordered state exists at U (eV)": (f"{min(r['U (eV)'] for r in exist):g}–{max(r['U (eV)'] for r in exist):g}"
                                               if exist else "nowhere")}
+    for kind in ("AFO", "FO"):      # basis-free: every W polarized, dominant natural orbitals orthogonal / equal
+        us = sorted(r["U (eV)"] for r in by_U if r.get("lowest kind") == kind)
+        out[f"lowest is {kind} (any orbitals) at U (eV)"] = ", ".join(f"{u:g}" for u in us) if us else "nowhere"
     c = min(lows, key=lambda r: r["U (eV)"]) if lows else None
     cost = [r["gain F(ordered) − F(unpolarized) (meV/f.u.)"] for r in exist if not r["lowest is ordered"]
             and np.isfinite(r["gain F(ordered) − F(unpolarized) (meV/f.u.)"])]
@@ -516,6 +520,25 @@ def order_rows(runs: dict, blocks: dict | None = None) -> list:
         b = (blocks or {}).get(res["inputs"]["basis"])
         rows.append({"run": name, **order_summary(order_by_U(res, n_fu, b))})
     return rows
+
+
+def merged_runs(results: dict) -> dict:
+    """One result holding the branches of several runs of the same model, interaction, cell, k grid and
+    U grid whose starts differ (e.g. the patterns of every reading of a, b, c): {label: result} ->
+    an anneal_patterns-like result with branches named '<branch> → from <label>' and the first run's
+    orbitals a, b, c (the reading in which what the states fill is stated). Which state is lowest at each
+    U is then decided among every state any of the runs found."""
+    items = list(results.items())
+    if not items:
+        raise ValueError("results: need at least one run")
+    first = items[0][1]
+    keys = ("model", "basis", "interaction", "J", "dc", "grid", "width", "cell", "n_electrons")
+    for label, r in items[1:]:
+        if [float(u) for u in r["U_grid"]] != [float(u) for u in first["U_grid"]] or \
+                any(r["inputs"].get(k) != first["inputs"].get(k) for k in keys):
+            raise ValueError(f"results[{label!r}]: not the same model, interaction, cell, grids as the first run")
+    branches = {f"{b} → from {label}": br for label, r in items for b, br in r["branches"].items()}
+    return {"U_grid": first["U_grid"], "branches": branches, "inputs": first["inputs"]}
 
 
 def order_findings(rows: list, U_grid) -> str:
@@ -540,6 +563,10 @@ def order_findings(rows: list, U_grid) -> str:
                        + (f"; where one exists (U = {r['ordered state exists at U (eV)']} eV) it lies at least "
                           f"{c:.0f} meV/f.u. above the lowest other state." if np.isfinite(c) else
                           "; none exists along the run."))
+        afo = r.get("lowest is AFO (any orbitals) at U (eV)", "nowhere")
+        if afo != "nowhere":
+            out[-1] += (f" Whatever orbitals it fills, the lowest state is antiferro-orbital (the dominant natural "
+                        f"orbitals of W1 and W2 nearly orthogonal) at U = {afo} eV.")
     return "\n".join(out)
 
 
