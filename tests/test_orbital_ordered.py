@@ -201,3 +201,110 @@ def test_bad_input_names_the_parameter(tmp_cache):
         od.pattern_rows(res, 0)
     with pytest.raises(ValueError, match="U"):
         od.paper_comparison(rows, 3.0)
+
+
+# --- states read by natural orbitals ----------------------------------------------------------------
+
+def _synthetic(states: dict, orbitals) -> dict:
+    """An anneal_patterns-like result: {branch: {U: (F per cell, [(n_up, n_dn) per W])}} recorded with
+    od.occupation_matrices, a, b, c = columns of `orbitals` on both W."""
+    from helpers.manybody import uhf
+    branches = {}
+    for name, by_U in states.items():
+        steps = []
+        for U, (F_, occ) in by_U.items():
+            steps.append({"U": U, "F": F_, "valid": True, "sites": [uhf.site_summary(u, d) for u, d in occ],
+                          "observed": {"occupation_matrices": [[u.tolist(), d.tolist()] for u, d in occ]}})
+        branches[name] = {"steps": steps, "fate": "survives to U_min"}
+    U_grid = sorted({U for b in states.values() for U in b}, reverse=True)
+    return {"U_grid": U_grid, "branches": branches,
+            "inputs": {"orbitals_per_site": [orbitals.tolist()] * 2, "cell": [1, 1, 1], "basis": "effective"}}
+
+
+def _filled(*vectors, spin_split=False):
+    """(n_up, n_dn) with one electron per spin in each given orbital (vector), or, with spin_split,
+    the first vector spin up and the second spin down (an open-shell S_z = 0 pair)."""
+    if spin_split:
+        return np.outer(vectors[0], vectors[0]), np.outer(vectors[1], vectors[1])
+    n = sum(np.outer(v, v) for v in vectors)
+    return n, n.copy()
+
+
+def test_rotated_afo_is_read_by_natural_orbitals_not_by_diagonals():
+    """W1 doubly fills b, W2 c, but a, b, c are given rotated by 45 degrees in the b-c plane: the
+    diagonals of a, b, c are then equal on both W (1, 1) and would call the state unpolarized; the
+    natural orbitals see two doubly occupied, orthogonal orbitals (AFO, overlap 0). Controls: the FO
+    state (both W fill b; overlap 1) and an unpolarized one (each spin half in b and c: largest natural
+    occupation 1); an open-shell S_z = 0 state (up in b, down in c) is not a doubly occupied orbital."""
+    e = np.eye(5)
+    a, b, c = e[:, XY], e[:, XZ], e[:, YZ]
+    rot = DIMER_ORBITALS.copy()
+    rot[:, 1], rot[:, 2] = (b + c) / np.sqrt(2), (b - c) / np.sqrt(2)
+    half = 0.5 * (np.outer(b, b) + np.outer(c, c))
+    res = _synthetic({"b2c2": {6.0: (-1.0, [_filled(b), _filled(c)])},
+                      "b2b2": {6.0: (-0.9, [_filled(b), _filled(b)])},
+                      "a2a2": {6.0: (-0.8, [(half, half), (half, half)])},
+                      "c2c2": {6.0: (-0.7, [_filled(b, c, spin_split=True), _filled(b, c, spin_split=True)])}}, rot)
+    rows = {r["branch"]: r for r in od.pattern_rows(res, 2)}
+    afo = rows["b2c2"]
+    assert afo["W1 n(a, b, c)"] == afo["W2 n(a, b, c)"] == "0.00, 1.00, 1.00"       # diagonals blind
+    assert afo["kind"] == "AFO" and afo["W1–W2 overlap"] == pytest.approx(0, abs=1e-12)
+    assert afo["W1 largest natural occ."] == pytest.approx(2.0)
+    assert afo["W1 fills a, b, c"] == "0.00, 0.50, 0.50" and afo["b, c share"] == pytest.approx(1.0)
+    assert rows["b2b2"]["kind"] == "FO" and rows["b2b2"]["W1–W2 overlap"] == pytest.approx(1.0)
+    assert rows["a2a2"]["kind"] == "unpolarized" and rows["a2a2"]["W1 largest natural occ."] == pytest.approx(1.0)
+    shell = rows["c2c2"]
+    assert shell["kind"] == "unpolarized" and shell["W1 m (μB)"] == pytest.approx(0)
+    assert shell["W1 largest natural occ."] == pytest.approx(1.0) and shell["W1 up–down overlap"] == pytest.approx(0)
+    c = od.paper_comparison(list(rows.values()), 6.0, threshold_meV=10.0)
+    assert c["lowest state kind"] == "AFO" and c["lowest state b/c polarized"] is True
+
+
+def test_where_the_model_orders_critical_U_gain_and_dipole():
+    """order_by_U / order_summary on a two-U result: at U = 10 eV the AFO state (b on W1, c on W2) is
+    lowest, 50 meV per formula unit below the unpolarized one; at 6 eV the unpolarized state is lowest
+    and the AFO costs 20 meV/f.u. The critical U is 10 eV. Dipole: W2's z block is the inversion image
+    of W1's (-Z); with z_b = 0.3 and z_c = -0.1 Angstrom on W1 the AFO state carries
+    -2 (z_b - z_c) = -0.8 e*Angstrom per cell, the FO and unpolarized states none."""
+    e = np.eye(5)
+    b, c = e[:, XZ], e[:, YZ]
+    half = 0.5 * (np.outer(b, b) + np.outer(c, c))
+    unp = [(half, half), (half, half)]
+    afo = [_filled(b), _filled(c)]
+    res = _synthetic({"a2a2": {10.0: (0.0, unp), 6.0: (0.0, unp)},
+                      "b2c2": {10.0: (-0.1, afo), 6.0: (0.04, afo)},
+                      "b2b2": {10.0: (0.5, [_filled(b), _filled(b)])}}, DIMER_ORBITALS)
+    Z1 = np.diag([0.0, 0.0, 0.0, 0.0, 0.0])
+    Z1[XZ, XZ], Z1[YZ, YZ] = 0.3, -0.1
+    blocks = [Z1, -Z1]
+    by_U = od.order_by_U(res, 2, blocks)
+    hi, lo = by_U
+    assert hi["lowest is ordered"] and hi["lowest kind"] == "AFO"
+    assert hi["gain F(ordered) − F(unpolarized) (meV/f.u.)"] == pytest.approx(-50.0)
+    assert hi["ordered p_z (e·Å/cell)"] == pytest.approx(-0.8)
+    assert not lo["lowest is ordered"] and lo["lowest p_z (e·Å/cell)"] == pytest.approx(0.0)
+    s = od.order_summary(by_U)
+    assert s["critical U (eV)"] == 10.0 and s["ordered lowest at U (eV)"] == "10"
+    assert s["kind at critical U"] == "AFO" and s["smallest cost where not lowest (meV/f.u.)"] == pytest.approx(20.0)
+    fo = od.state_dipole(res["branches"]["b2b2"]["steps"][0], blocks)
+    assert fo == pytest.approx(0.0)
+
+
+def test_merged_runs_decide_the_lowest_state_among_every_run():
+    """Two runs of one model with different starts: merged, the lowest state at each U is the lower of
+    the two runs' states; runs of different interactions refuse to merge."""
+    e = np.eye(5)
+    b, c = e[:, XZ], e[:, YZ]
+    half = 0.5 * (np.outer(b, b) + np.outer(c, c))
+    r1 = _synthetic({"a2a2": {6.0: (0.0, [(half, half), (half, half)])}}, DIMER_ORBITALS)
+    r2 = _synthetic({"b2c2": {6.0: (-0.1, [_filled(b), _filled(c)])}}, DIMER_ORBITALS)
+    for r in (r1, r2):
+        r["inputs"].update({"model": "m", "interaction": "slater", "J": 0.5})
+    m = od.merged_runs({"one": r1, "two": r2})
+    assert set(m["branches"]) == {"a2a2 → from one", "b2c2 → from two"}
+    (row,) = od.order_by_U(m, 2)
+    assert row["lowest state"] == "b2c2 → from two" and row["lowest is ordered"]
+    assert row["gain F(ordered) − F(unpolarized) (meV/f.u.)"] == pytest.approx(-50.0)
+    r2["inputs"]["J"] = 0.8
+    with pytest.raises(ValueError, match="results"):
+        od.merged_runs({"one": r1, "two": r2})

@@ -71,6 +71,55 @@ def test_verdict_needs_every_part():
     assert valence.paper_reading_holds({**good, "branch": "d2(c^2)/d2(c^2) → fallen at 5 eV"})["all"]
 
 
+def _state(occ):
+    from helpers.manybody import uhf
+    return {"occupations": [[{"re": u.tolist(), "im": np.zeros_like(u).tolist()},
+                             {"re": d.tolist(), "im": np.zeros_like(d).tolist()}] for u, d in occ],
+            "sites": [uhf.site_summary(u, d) for u, d in occ]}
+
+
+def test_valence_parts_by_natural_orbitals_open_shell_is_not_a_doubly_occupied_orbital():
+    """Three parts judged on the lowest state at U_min. An open-shell S_z = 0 d2 state (spin up in one
+    orbital, spin down in another, on each W) has d2, no moment, but its largest natural occupation of
+    n_up + n_dn is 1 (the old measure, the sum of each spin's largest, said 2) and its up/down overlap 0:
+    (a) and (b) hold, (c) fails. When a perturbed copy (disproportionated and magnetic) is lower, the
+    parts are judged on it: (a) and (b) fail, and its orbital occupation decides (c)."""
+    e = np.eye(5)
+    P = lambda *v: sum(np.outer(e[i], e[i]) for i in v) if v else np.zeros((5, 5))
+    open_shell = [(P(0), P(1)), (P(0), P(1))]
+    st = _state(open_shell)
+    result = {"U_grid": [5.0, 3.0], "branches": {"d2 open": {"steps": [
+        {"U": 5.0, "F": 0.0, "valid": True, "sites": st["sites"]},
+        {"U": 3.0, "F": -1.0, "valid": True, "sites": st["sites"]}], "fate": "survives to U_min", "ends_at_U": 3.0,
+        "final": {"occupations": st["occupations"]}}}}
+    g = valence.ground_state_content(result)
+    assert g["largest_natural"] == pytest.approx([1.0, 1.0]) and g["up_down_overlap"] == pytest.approx([0.0, 0.0])
+    old = [x["natural_up"][0] + x["natural_dn"][0] for x in st["sites"]]
+    assert old == pytest.approx([2.0, 2.0])                     # the old measure would call it doubly occupied
+    v = valence.valence_parts(g)
+    assert v[valence.VALENCE_PARTS[0]] and v[valence.VALENCE_PARTS[1]] and v[valence.VALENCE_PARTS[2]] is False
+    closed = _state([(P(0), P(0)), (P(0), P(0))])
+    res2 = {**result, "branches": {"d2 closed": {**result["branches"]["d2 open"], "final": {"occupations": closed["occupations"]}}}}
+    assert valence.valence_parts(valence.ground_state_content(res2))[valence.VALENCE_PARTS[2]] is True
+    # a lower perturbed copy: d1 (spin up) / d3 (a doubly occupied, b up) decides every part
+    low = _state([(P(0), P()), (P(0, 1), P(0))])
+    probe = {"U": 3.0, "lowest": "d2 open + disproportionation",
+             "states": [{"name": "d2 open", "F": -1.0, "converged": True, **st},
+                        {"name": "d2 open + disproportionation", "F": -1.2, "converged": True, **low}]}
+    g = valence.ground_state_content(result, probe)
+    assert g["stable"] is False and g["lowest"]["name"] == "d2 open + disproportionation"
+    v = valence.valence_parts(g)
+    assert v["d counts"] == pytest.approx([1.0, 3.0]) and v["|m| (μB)"] == pytest.approx([1.0, 1.0])
+    assert v[valence.VALENCE_PARTS[0]] is False and v[valence.VALENCE_PARTS[1]] is False
+    assert v[valence.VALENCE_PARTS[2]] is False                 # W1 holds one electron
+    rows = valence.probe_rows(probe, 2)
+    assert rows[0]["largest natural occ."] == "1.00, 1.00" and rows[1]["largest natural occ."] == "1.00, 2.00"
+    # verdicts over variants: one that holds (c) and one that does not make it undetermined
+    verdicts, per = valence.valence_verdict_rows({"x": res2, "y": result}, {})
+    by = {x["part"]: x["verdict"] for x in verdicts}
+    assert by[valence.VALENCE_PARTS[0]] == "reproduced" and by[valence.VALENCE_PARTS[2]] == "undetermined"
+
+
 def test_w3_layer_setup_neutral_with_jellium_over_the_layer():
     at = structures.fictitious_1T("WTe2", vacuum=15.0)
     p = afe.w3_job_parts(at, "WTe2", "AFM", 3.0)

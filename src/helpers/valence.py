@@ -379,12 +379,13 @@ def probe_survivors(label: str, profile: str, models: dict, basis: str, result: 
     UHF keeps a spin-symmetric state spin-symmetric and a uniform state uniform, so without this
     a spin-0 branch is never tested against magnetism or disproportionation. Returns
     {'U': U_min, 'states': [{name, F, converged, sites}], 'lowest': name of the lowest state among
-    the survivors and the reconverged probes}."""
+    the survivors and the reconverged probes}; every state also keeps its occupation matrices
+    ('occupations', as helpers.manybody.uhf.UHFResult.to_dict stores them)."""
     from .manybody import uhf
     model, shells, n_el = models[basis]
     U = result["U_grid"][-1]
     survivors = {n: br for n, br in result["branches"].items() if br["fate"] == "survives to U_min"}
-    inputs = {"anneal": result["key"], "probes": PROBES, "size": PROBE_SIZE}
+    inputs = {"anneal": result["key"], "probes": PROBES, "size": PROBE_SIZE, "records": "occupation matrices"}
 
     def compute(workdir):
         hk = model.hk(W.kgrid_points(result["inputs"]["grid"]))
@@ -393,7 +394,7 @@ def probe_survivors(label: str, profile: str, models: dict, basis: str, result: 
         for name, br in survivors.items():
             occ = uhf.UHFResult.from_dict(br["final"]).occupations
             states.append({"name": name, "F": br["steps"][-1]["F"], "converged": True,
-                           "sites": br["steps"][-1]["sites"]})
+                           "sites": br["steps"][-1]["sites"], "occupations": br["final"]["occupations"]})
             for pname, (m1, m2, q) in PROBES.items():
                 start = []
                 for i, (nu, nd) in enumerate(occ):
@@ -402,7 +403,7 @@ def probe_survivors(label: str, profile: str, models: dict, basis: str, result: 
                     start.append((nu + eye * (ms + qs) / 2, nd + eye * (-ms + qs) / 2))
                 r = mb_anneal.solve_with_retries(hk, shells, inters, n_el, start, width, SOLVER)
                 states.append({"name": f"{name} + {pname}", "F": r.free_energy, "converged": r.converged,
-                               "sites": r.sites()})
+                               "sites": r.sites(), "occupations": r.to_dict()["occupations"]})
         ok = [x for x in states if x["converged"]]
         return {"U": U, "states": states, "lowest": min(ok, key=lambda x: x["F"])["name"] if ok else None}
 
@@ -410,8 +411,9 @@ def probe_survivors(label: str, profile: str, models: dict, basis: str, result: 
 
 
 def probe_rows(probe: dict, n_fu: int) -> list:
-    """Rows of a probe: each state, F relative to the lowest (meV/f.u.), d counts and moments (one
-    row saying so when no branch reached U_min)."""
+    """Rows of a probe: each state, F relative to the lowest (meV/f.u.), d counts, moments, the largest
+    natural occupation of n_up + n_dn and the overlap of the two spins' dominant natural orbitals per W
+    (state_content; one row saying so when no branch reached U_min)."""
     if not any(x["converged"] for x in probe["states"]):
         return [{"state at U_min": "no branch reaches U_min: nothing to probe", "converged": False}]
     F0 = min(x["F"] for x in probe["states"] if x["converged"])
@@ -419,29 +421,207 @@ def probe_rows(probe: dict, n_fu: int) -> list:
              "F − F_lowest (meV/f.u.)": 1000 * (x["F"] - F0) / n_fu,
              "d counts": ", ".join(f"{s['d_count']:.2f}" for s in x["sites"]),
              "moments (μB)": ", ".join(f"{s['moment']:+.2f}" for s in x["sites"]),
-             "largest natural occ.": ", ".join(f"{s['natural_up'][0] + s['natural_dn'][0]:.2f}" for s in x["sites"])}
+             "largest natural occ.": ", ".join(f"{v:.2f}" for v in state_content(x["occupations"])["largest_natural"]),
+             "up–down overlap": ", ".join(f"{v:.2f}" for v in state_content(x["occupations"])["up_down_overlap"])}
             for x in probe["states"]]
+
+
+# --- branches that do not depend on the mixer --------------------------------------------------------
+
+#: Bias strengths (eV) of the release (helpers.manybody.bias), strongest first, ending unbiased.
+BIAS_LAMBDAS = (2.0, 1.0, 0.5, 0.25, 0.1, 0.0)
+#: The two mixers every release's last biased step and its unbiased end are rerun with.
+CHECK_MIXERS = ({"mixer": "linear", "mixing": 0.3}, {"mixer": "anderson", "mixing": 0.3})
+
+
+def bias_release_layer(label: str, profile: str, models: dict, basis: str, starts: dict, U: float, grid,
+                       interaction: str = "slater", J: float = 0.5, dc: str = "FLL", f4_over_f2: float = 0.625,
+                       width: float = 0.05, lambdas=BIAS_LAMBDAS, force: bool = False) -> dict:
+    """Each start's branch at U (eV) defined without the mixer (helpers.manybody.bias.release): the
+    start's own occupation matrices (integer: projectors on its filled orbitals per W and spin) as
+    targets of a bias -lambda P, released along `lambdas` (eV) to zero, each step from the previous
+    density, with the page's solver and retries; the last biased step and the unbiased end are also
+    rerun from the same density with each of CHECK_MIXERS (largest differences of n and F). Cached
+    (kind 'bias'). Returns {U, lambdas, branches: {name: {steps, final, mixers: {biased, unbiased}}}}."""
+    from .manybody import bias as mb_bias
+    if basis not in BASES:
+        raise ValueError(f"basis={basis!r} is not allowed; choose from {list(BASES)}")
+    lam = mb_bias.check_lambdas(lambdas)
+    if len(lam) < 3:
+        raise ValueError(f"lambdas={lambdas!r}: need at least three bias strengths (two biased and 0)")
+    model, shells, n_el = models[basis]
+    inters = interactions_at(interaction, J, dc, f4_over_f2, len(shells))(float(U))
+    inputs = {"model": model_fingerprint(model), "basis": basis, "n_electrons": float(n_el), "grid": list(grid),
+              "U": float(U), "interaction": interaction, "J": float(J), "dc": dc, "f4_over_f2": float(f4_over_f2),
+              "width": float(width), "solver": SOLVER, "retries": list(mb_anneal.RETRIES), "lambdas": lam,
+              "check_mixers": list(CHECK_MIXERS),
+              "starts": {k: [[np.round(np.real(x), 8).tolist() for x in site] for site in v]
+                         for k, v in sorted(starts.items())}}
+
+    def compute(workdir):
+        hk = model.hk(W.kgrid_points(grid))
+        out = {}
+        for name, st in starts.items():
+            r = mb_bias.release(hk, shells, inters, n_el, st, lam, width, SOLVER, keep_states=True)
+            prev = dict(zip(lam, r.pop("states")))
+            checks = {"biased": mb_bias.mixer_check(hk, shells, inters, n_el, prev[lam[-3]], lam[-2], width,
+                                                    list(CHECK_MIXERS), {**SOLVER, "max_iter": 1000}, targets=st),
+                      "unbiased": mb_bias.mixer_check(hk, shells, inters, n_el, prev[lam[-2]], 0.0, width,
+                                                      list(CHECK_MIXERS), {**SOLVER, "max_iter": 1000}, targets=st)}
+            out[name] = {**r, "mixers": checks}
+        return {"U": float(U), "lambdas": lam, "branches": out}
+
+    return cache.cached(f"bias-{label}-{basis}", profile, inputs, compute, force=force)
+
+
+def bias_rows(release: dict, n_fu: int, F_ref: float | None = None) -> list:
+    """One row per start of a bias_release_layer result: the unbiased state it ends in (converged, F
+    relative to `F_ref` (eV per cell; default the lowest end state) in meV per formula unit, d counts,
+    moments, largest natural occupation of n_up + n_dn, up/down overlap), the largest occupation jump
+    of the release, and the mixer checks (max |Δn| and |ΔF| between CHECK_MIXERS, last biased step and
+    unbiased end)."""
+    ends = {n: b["steps"][-1] for n, b in release["branches"].items()}
+    ok = [e["F"] for e in ends.values() if e["converged"]]
+    F0 = min(ok) if F_ref is None and ok else F_ref
+    rows = []
+    for name, b in release["branches"].items():
+        e, c = b["steps"][-1], state_content(b["final"]["occupations"])
+        mx = b["mixers"]
+        rows.append({"start": name, "converged": e["converged"],
+                     "F − F_ref (meV/f.u.)": 1000 * (e["F"] - F0) / n_fu if F0 is not None else np.nan,
+                     "d counts": ", ".join(f"{v:.2f}" for v in c["d_counts"]),
+                     "|m| (μB)": ", ".join(f"{v:.2f}" for v in c["moments"]),
+                     "largest natural occ.": ", ".join(f"{v:.2f}" for v in c["largest_natural"]),
+                     "up–down overlap": ", ".join(f"{v:.2f}" for v in c["up_down_overlap"]),
+                     "largest jump in the release": max(s["jump"] for s in b["steps"][1:]),
+                     "mixers, biased step: max |Δn|, |ΔF| (eV)":
+                         f"{mx['biased']['max |Δn|']:.0e}, {mx['biased']['max |ΔF| (eV)']:.0e}"
+                         + ("" if all(mx["biased"]["converged"]) else " (not all converged)"),
+                     "mixers, unbiased end: max |Δn|, |ΔF| (eV)":
+                         f"{mx['unbiased']['max |Δn|']:.0e}, {mx['unbiased']['max |ΔF| (eV)']:.0e}"
+                         + ("" if all(mx["unbiased"]["converged"]) else " (not all converged)")})
+    return rows
+
+
+def plot_bias_landscape(ax, release: dict, n_fu: int, F_ref: float) -> None:
+    """The constrained landscape: biased F + Tr(V n) (solid) and unbiased F (dashed) of every start
+    against the bias strength lambda (eV), relative to F_ref (eV per cell), meV per formula unit."""
+    for i, (name, b) in enumerate(release["branches"].items()):
+        lam = [s["lambda"] for s in b["steps"]]
+        col = f"C{i % 10}"
+        ax.plot(lam, [1000 * (s["F_biased"] - F_ref) / n_fu for s in b["steps"]], "-o", color=col, ms=3, lw=1,
+                label=name)
+        ax.plot(lam, [1000 * (s["F"] - F_ref) / n_fu for s in b["steps"]], "--", color=col, lw=1)
+    ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_xlabel("bias strength λ (eV)")
+    ax.set_ylabel("F − F(lowest annealed state) (meV per W)")
+    ax.legend(fontsize=7, ncol=2)
 
 
 # --- the verdict ----------------------------------------------------------------------------------
 
+def state_content(occupations) -> dict:
+    """What a state holds per W, from its occupation matrices (per W [n_up, n_dn], as arrays or as
+    helpers.manybody.uhf stores them): d count, |moment| (muB), the largest natural occupation of
+    n_up + n_dn (2 for a doubly occupied orbital; an open-shell S_z = 0 state that puts the two spins
+    in different orbitals has about 1) and the overlap of the two spins' dominant natural orbitals
+    (helpers.orbitals.natural)."""
+    from .manybody.uhf import _cplx_from_json
+    from .orbitals import natural
+    sites = []
+    for u, d in occupations:
+        u, d = (_cplx_from_json(x) if isinstance(x, dict) else np.asarray(x) for x in (u, d))
+        sites.append(natural.natural_orbitals(np.real(u), np.real(d)))
+    return {"d_counts": [x["d_count"] for x in sites], "moments": [abs(x["moment_muB"]) for x in sites],
+            "largest_natural": [float(x["occupations"][0]) for x in sites],
+            "up_down_overlap": [x["up_down_overlap"] for x in sites]}
+
+
 def ground_state_content(result: dict, probe: dict | None = None) -> dict:
     """The ground branch of an annealing result and what it holds at its last valid U: name, U (eV),
-    per-W d count, |moment| (muB), orbital polarization and largest natural occupation (both spins);
-    with a `probe` (probe_survivors), 'stable' says whether it is also the lowest of the reconverged
-    perturbed states at U_min (None without a probe)."""
+    per-W d count, |moment| (muB), orbital polarization, the largest natural occupation of n_up + n_dn
+    and the up/down overlap of the dominant natural orbitals (state_content; from the branch's stored
+    state, so NaN where the branch ended before U_min and its last valid state was not kept). With a
+    `probe` (probe_survivors), 'stable' says whether it is also the lowest of the reconverged perturbed
+    states at U_min (None without a probe), and 'lowest' holds the content of the lowest state at
+    U_min among the survivors and their perturbed copies (name, F in eV per cell, state_content)."""
     name = mb_anneal.ground_branch(result)
-    last = [s for s in result["branches"][name]["steps"] if s["valid"]][-1]
+    br = result["branches"][name]
+    last = [s for s in br["steps"] if s["valid"]][-1]
     sites = last["sites"]
-    stable = None
+    if last is br["steps"][-1] and br.get("final"):
+        held = state_content(br["final"]["occupations"])
+    else:
+        held = {"largest_natural": [np.nan] * len(sites), "up_down_overlap": [np.nan] * len(sites)}
+    stable, lowest = None, None
     if probe is not None and any(x["converged"] for x in probe["states"]):
-        F_low = min(x["F"] for x in probe["states"] if x["converged"])
-        stable = last["F"] - F_low < 1e-4 * len(sites)        # within 0.1 meV per W
+        low = min((x for x in probe["states"] if x["converged"]), key=lambda x: x["F"])
+        stable = last["F"] - low["F"] < 1e-4 * len(sites)        # within 0.1 meV per W
+        lowest = {"name": low["name"], "F": low["F"], **state_content(low["occupations"])}
     return {"branch": name, "U_eV": last["U"], "reaches_U_min": last["U"] == result["U_grid"][-1],
             "stable": stable, "lowest_probe": probe["lowest"] if probe else None,
             "d_counts": [s["d_count"] for s in sites], "moments": [abs(s["moment"]) for s in sites],
             "orbital_polarization": [s["orbital_polarization"] for s in sites],
-            "largest_natural": [s["natural_up"][0] + s["natural_dn"][0] for s in sites]}
+            "largest_natural": held["largest_natural"], "up_down_overlap": held["up_down_overlap"],
+            "lowest": lowest}
+
+
+#: The parts of the paper's valence claim (effective W4+: d2, spin 0, both electrons in one orbital),
+#: each judged on the lowest state found at U_min.
+VALENCE_PARTS = ("(a) d2 on each W, no disproportionation", "(b) spin 0 (diamagnetic)",
+                 "(c) one orbital doubly occupied")
+#: Tolerances of the parts: |d count - 2| per W (electrons), |moment| per W (muB), and the largest
+#: natural occupation of n_up + n_dn a doubly occupied orbital must reach (helpers.orbitals.natural).
+D_TOL, M_TOL = 0.25, 0.1
+
+
+def valence_parts(content: dict) -> dict:
+    """Each part of the valence claim (VALENCE_PARTS) for one annealing run, judged on the lowest state
+    at U_min (content['lowest'] from ground_state_content with a probe, else the ground branch): True,
+    False, or None where no state reaches U_min. Also the numbers it rests on."""
+    from .orbitals.natural import POLARIZED_MIN
+    x = content.get("lowest") or content
+    ok = content["reaches_U_min"]
+    d, m, n1 = x["d_counts"], x["moments"], x["largest_natural"]
+    return {"state": x.get("name", content["branch"]), "d counts": d, "|m| (μB)": m, "largest natural occ.": n1,
+            "up–down overlap": x["up_down_overlap"],
+            VALENCE_PARTS[0]: all(abs(v - 2) <= D_TOL for v in d) if ok else None,
+            VALENCE_PARTS[1]: all(v < M_TOL for v in m) if ok else None,
+            VALENCE_PARTS[2]: all(v >= POLARIZED_MIN for v in n1) if ok and np.all(np.isfinite(n1)) else None}
+
+
+def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None, gpaw_rows: list | None = None) -> tuple:
+    """The valence claim split in its parts, each with its verdict over the variants of the page
+    (helpers.orbitals.analysis.robust_verdict: reproduced / not reproduced / undetermined, with the
+    range). (a) and (c) over the effective-basis runs `robust` {interaction: result} (the paper's d2
+    is a statement in that basis; the W-5d functions of the p-d model hold about five electrons);
+    (b) over those, the p-d run (`pd_run`, probed by probes['pd']) and the lowest branch of GPAW's
+    spin-polarized DFT+U (`gpaw_rows`, gpaw_branch_summary: spin 0 where both W moments of the lowest
+    branch are below M_TOL). Returns (verdict rows, per-variant rows)."""
+    from .orbitals.analysis import robust_verdict
+    per = []
+    for name, res in robust.items():
+        v = valence_parts(ground_state_content(res, probes.get(name)))
+        per.append({"variant": f"effective, {name}", **v})
+    if pd_run is not None:
+        v = valence_parts(ground_state_content(pd_run, probes.get("pd")))
+        v[VALENCE_PARTS[0]] = v[VALENCE_PARTS[2]] = None          # no integer d2 in the p-d basis
+        per.append({"variant": "p–d W-5d functions, main interaction", **v})
+    if gpaw_rows:
+        low = min(gpaw_rows, key=lambda r: r["F − F(first) (meV/f.u.)"])
+        mom = [float(x) for x in low["GPAW W moments (μB)"].split(",")]
+        per.append({"variant": f"GPAW DFT+U (lowest branch: {low['branch']})", "state": low["branch"],
+                    "d counts": [low[k] for k in low if k.endswith("5d count")],
+                    "|m| (μB)": [abs(x) for x in mom], "largest natural occ.": None, "up–down overlap": None,
+                    VALENCE_PARTS[0]: None, VALENCE_PARTS[1]: all(abs(x) < M_TOL for x in mom), VALENCE_PARTS[2]: None})
+    verdicts = []
+    for part in VALENCE_PARTS:
+        # (a) and (c) are statements about the effective basis: the p-d and DFT+U variants do not enter
+        out = {r["variant"]: r[part] for r in per if part == VALENCE_PARTS[1] or r["variant"].startswith("effective")}
+        v = robust_verdict(out)
+        verdicts.append({"part": part, "verdict": v["verdict"], "range": v["range"],
+                         "holds in": "; ".join(v["holds in"]) or "—", "fails in": "; ".join(v["fails in"]) or "—"})
+    return verdicts, per
 
 
 def paper_reading_holds(content: dict, d_tol: float = 0.25, m_tol: float = 0.1) -> dict:
@@ -631,44 +811,64 @@ def lowest_at_U_max(result: dict) -> str:
 
 
 def robustness_rows(results: dict, probes: dict) -> list:
-    """Per interaction: the ground branch, its content at U_min, whether it is the lowest state there
-    against perturbed states (`probe_survivors`), which branch was lowest at U_max, and the branches
-    that survive to U_min."""
+    """Per interaction: the ground branch and what it holds at U_min, whether it is the lowest state
+    there against perturbed states (`probe_survivors`), the lowest state at U_min (a branch or a
+    perturbed copy) with its d counts, moments, largest natural occupation of n_up + n_dn and up/down
+    overlap of the dominant natural orbitals, which branch was lowest at U_max, and the branches that
+    survive to U_min."""
     rows = []
     for name, res in results.items():
         g = ground_state_content(res, probes.get(name))
+        v = valence_parts(g)
         first = lowest_at_U_max(res)
         alive = [n for n, b in res["branches"].items() if b["fate"] == "survives to U_min"]
         rows.append({"interaction": name, "ground branch at U_min": g["branch"],
-                     "d counts": ", ".join(f"{d:.2f}" for d in g["d_counts"]),
-                     "|m| (μB)": ", ".join(f"{m:.2f}" for m in g["moments"]),
-                     "largest natural occ.": ", ".join(f"{x:.2f}" for x in g["largest_natural"]),
                      "stable against perturbations at U_min": g["stable"],
+                     "lowest state at U_min": v["state"],
+                     "d counts": ", ".join(f"{d:.2f}" for d in v["d counts"]),
+                     "|m| (μB)": ", ".join(f"{m:.2f}" for m in v["|m| (μB)"]),
+                     "largest natural occ.": ", ".join(f"{x:.2f}" for x in v["largest natural occ."]),
+                     "up–down overlap": ", ".join(f"{x:.2f}" for x in v["up–down overlap"]),
                      "lowest branch at U_max": first,
-                     "branches surviving to U_min": len(alive),
-                     "paper's reading holds": paper_reading_holds(g)["all"]})
+                     "branches surviving to U_min": len(alive)})
     return rows
 
 
 def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: dict | None, grid, width) -> str:
-    """Markdown summary of the valence page from its results, with the paper's claim beside them.
-    `runs` {basis: result}; `robust` {interaction: effective-basis result}; `probes` as page_results."""
-    lines = []
+    """Markdown summary of the valence page from its results, verdict first: the valence claim in its
+    three parts (valence_verdict_rows), then what each basis finds. `runs` {basis: result}; `robust`
+    {interaction: effective-basis result}; `probes` as page_results; `gpaw` the GPAW DFT+U results."""
+    gp_rows = gpaw_branch_summary(gpaw, grid, width) if gpaw else None
+    verdicts, per = valence_verdict_rows(robust, probes, runs.get("pd"), gp_rows)
+    lines = [f"The paper's effective W4+ (d2, spin 0, both electrons in one orbital), judged part by part on the "
+             f"lowest state found at U = {U_grid[-1]:g} eV (every branch, the states branches fell into, and their "
+             f"perturbed copies):"]
+    for v in verdicts:
+        lines.append(f"- **{v['part']}: {v['verdict']}** ({v['range']}; holds in: {v['holds in']}; fails in: "
+                     f"{v['fails in']}).")
+    def fmt(xs):
+        return ", ".join(f"{x:.2f}" for x in xs) if xs is not None else "—"
+    for r in per:
+        extra = ("" if r["largest natural occ."] is None else
+                 f", largest natural occupation of n↑ + n↓ {fmt(r['largest natural occ.'])} (up–down overlap "
+                 f"{fmt(r['up–down overlap'])})")
+        lines.append(f"  - {r['variant']}: *{r['state']}*, d counts {fmt(r['d counts'])}, |m| {fmt(r['|m| (μB)'])} μB"
+                     + extra + ".")
+    lines.append("  A largest natural occupation near 2 with up–down overlap 1 is a doubly occupied orbital; near 1 "
+                 "with overlap 0 the two spins fill different orbitals (an open-shell state with S_z = 0, not a "
+                 "closed-shell d2). In the W-5d functions of the p–d model (about five electrons per W from "
+                 "covalency) parts (a) and (c) have no meaning and are not counted.")
     for b, res in runs.items():
         g = ground_state_content(res, probes[main if b == "effective" else "pd"])
-        ends = sorted(((n, br["ends_at_U"], br["fate"]) for n, br in res["branches"].items()
-                       if br["fate"] != "survives to U_min"), key=lambda x: -x[1])
         first = lowest_at_U_max(res)
         alive = [n for n, br in res["branches"].items() if br["fate"] == "survives to U_min"]
         n_starts = sum("fallen" not in n for n in res["branches"])
-        where = (f"the ground branch there is" if alive else
+        where = ("the ground branch there is" if alive else
                  f"none does; the last to end is, at U = {g['U_eV']:g} eV,")
         lines.append(
             f"- **{b} basis**: {n_starts} starts ({len(res['branches']) - n_starts} more branches fallen into); "
-            f"at U = {U_grid[0]:g} eV the lowest is *{first}*. {len(alive)} branch(es) survive to U = {U_grid[-1]:g} eV; {where} "
-            f"*{g['branch']}* (d counts {', '.join(f'{d:.2f}' for d in g['d_counts'])}, |m| "
-            f"{', '.join(f'{m:.2f}' for m in g['moments'])} μB, largest natural occupation "
-            f"{', '.join(f'{x:.2f}' for x in g['largest_natural'])}). "
+            f"at U = {U_grid[0]:g} eV the lowest is *{first}*. {len(alive)} branch(es) survive to U = {U_grid[-1]:g} eV; "
+            f"{where} *{g['branch']}*. "
             + ("The lowest configuration at large U is the one that flows to the ground state, as in the paper."
                if first == g["branch"] and alive else
                "The lowest configuration at large U is *not* the one that reaches the realistic U as the ground state.")
@@ -676,27 +876,11 @@ def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: di
                " Perturbed (magnetic, disproportionated) copies of the survivors reconverge, at U_min, "
                + ("no lower than the ground branch." if g["stable"] else
                   f"lower than the ground branch: the lowest state there is *{g['lowest_probe']}*.")))
-        if ends:
-            lines.append("  Where branches end (highest U first): " + "; ".join(
-                f"{n} at {u:g} eV ({f})" for n, u, f in ends[:8]) + ("; …" if len(ends) > 8 else "") + ".")
-    verdicts = {name: paper_reading_holds(ground_state_content(r, probes.get(name)))["all"] for name, r in robust.items()}
-    n_ok = sum(verdicts.values())
-    if n_ok == len(verdicts):
-        v = "holds for every interaction tried"
-    elif n_ok == 0:
-        v = "fails for every interaction tried"
-    else:
-        v = (f"holds for {n_ok} of {len(verdicts)} interactions (" + ", ".join(k for k, ok in verdicts.items() if ok)
-             + "): **undetermined** — it depends on the form of the interaction")
-    lines.append(f"- The paper's claim (effective W4+: d2, spin 0), read as *the lowest mean-field state at U = "
-                 f"{U_grid[-1]:g} eV has two electrons on each W and no moment* in the effective-orbital basis, {v}. "
-                 f"Whether that state is continuously connected to a d2(x²) start is shown by its name (“→ fallen at” marks "
-                 f"where its history left a branch); that connection depends on how finely U is stepped, so it is "
-                 f"reported, not judged. The paper's “both electrons in one orbital” is not what the mean field finds at "
-                 f"{U_grid[-1]:g} eV in any case: see the largest natural occupations above (2 would be a doubly occupied orbital).")
-    if gpaw:
-        rows = gpaw_branch_summary(gpaw, grid, width)
-        low = min(rows, key=lambda r: r["F − F(first) (meV/f.u.)"])
+    lines.append("- Whether the lowest state is continuously connected to a d2 start is shown by its name (“→ fallen "
+                 "at” marks where its history left a branch); that connection depends on how finely U is stepped, so "
+                 "it is reported, not judged.")
+    if gp_rows:
+        low = min(gp_rows, key=lambda r: r["F − F(first) (meV/f.u.)"])
         lines.append(f"- GPAW DFT+U: of the branches it could be steered into, the lowest is {low['branch']} "
                      f"({low['F − F(first) (meV/f.u.)']:+.0f} meV/f.u. relative to NM; W moments {low['GPAW W moments (μB)']} μB).")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ Modules (one idea each):
     uhf             unrestricted (spin-polarized) Hartree-Fock on a tight-binding model; supercells.
     configurations  controlled starting occupations (which local orbitals are filled per spin).
     anneal          follows branches of mean-field states from large to small U.
+    bias            mixer-independent branches: a bias on target orbitals released in steps.
     ed              exact diagonalization in Fock space (ground state, low spectrum, observables).
     toy             two-site Hubbard model and a two-site t2g cluster (tests, valence notebook).
 

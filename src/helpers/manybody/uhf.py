@@ -62,6 +62,7 @@ class UHFResult:
     n_electrons: float
     width: float
     history: list = field(default_factory=list)    # (F, dn) per iteration
+    bias_energy: float = 0.0      # sum_s Tr(V_bias^s n^s) of a biased solve (eV); energy and F exclude it
 
     def sites(self) -> list:
         """site_summary of every shell."""
@@ -72,6 +73,8 @@ class UHFResult:
                                             "dF", "dn", "total_moment", "n_electrons", "width")}
         d["occupations"] = [[_cplx_to_json(u), _cplx_to_json(v)] for u, v in self.occupations]
         d["history"] = [list(map(float, h)) for h in self.history]
+        if self.bias_energy:
+            d["bias_energy"] = float(self.bias_energy)
         d["sites"] = self.sites()
         return d
 
@@ -80,7 +83,8 @@ class UHFResult:
         occ = [(_cplx_from_json(u), _cplx_from_json(v)) for u, v in d["occupations"]]
         keys = ("energy", "free_energy", "entropy", "mu", "converged", "iterations", "dF", "dn",
                 "total_moment", "n_electrons", "width")
-        return cls(**{k: d[k] for k in keys}, occupations=occ, history=[tuple(h) for h in d.get("history", [])])
+        return cls(**{k: d[k] for k in keys}, occupations=occ, history=[tuple(h) for h in d.get("history", [])],
+                   bias_energy=d.get("bias_energy", 0.0))
 
 
 # --- Fermi-Dirac ---------------------------------------------------------------------------------
@@ -206,7 +210,7 @@ def validate(hk, shells, interactions, n_electrons, start=None, mixer="anderson"
 
 def solve(hk: np.ndarray, shells: list, interactions: list, n_electrons: float, start: list,
           width: float = 0.02, mixer: str = "anderson", mixing: float = 0.3, history: int = 6,
-          e_tol: float = 1e-8, n_tol: float = 1e-6, max_iter: int = 500) -> UHFResult:
+          e_tol: float = 1e-8, n_tol: float = 1e-6, max_iter: int = 500, bias=None) -> UHFResult:
     """Self-consistent UHF.
 
     hk: (nk, norb, norb) spin-independent non-interacting Hamiltonian (eV) on a uniform k grid
@@ -215,9 +219,16 @@ def solve(hk: np.ndarray, shells: list, interactions: list, n_electrons: float, 
     shell a pair (n_up, n_dn) of starting occupation matrices; width: Fermi-Dirac width (eV);
     mixer: 'anderson' (Anderson/DIIS of the shell occupations, linear fallback) or 'linear';
     mixing: the linear mixing fraction (also Anderson's step). Converged when both |dF| < e_tol
-    (eV) and max |n_out - n_in| < n_tol.
+    (eV) and max |n_out - n_in| < n_tol. bias: optional per shell a pair (V_up, V_dn) of fixed one-body
+    potentials (eV, shell-sized matrices) added to the mean-field Hamiltonian, e.g. -lambda times a
+    projector (helpers.manybody.bias); the result's energy and F exclude the bias term, which is kept
+    as bias_energy = sum_s Tr(V^s n^s) (the biased, constrained F is F + bias_energy).
     """
     validate(hk, shells, interactions, n_electrons, start, mixer, width)
+    if bias is not None:
+        if len(bias) != len(shells) or any(len(b) != 2 or any(np.shape(v) != (len(i), len(i)) for v in b)
+                                           for b, i in zip(bias, shells)):
+            raise ValueError("bias: need per shell a pair (V_up, V_dn) of shell-sized matrices (eV)")
     hk = np.asarray(hk, complex)
     nk, norb = hk.shape[0], hk.shape[1]
     weight = 1.0 / nk
@@ -229,7 +240,7 @@ def solve(hk: np.ndarray, shells: list, interactions: list, n_electrons: float, 
     F_prev, hist, converged = np.inf, [], False
     for it in range(1, max_iter + 1):
         n_in = _unpack(x, sizes)
-        ev = _evaluate(hk, shells, interactions, n_in, n_electrons, width, weight)
+        ev = _evaluate(hk, shells, interactions, n_in, n_electrons, width, weight, bias)
         dn = max(float(np.abs(a - b).max()) for po, pi in zip(ev["occ"], n_in) for a, b in zip(po, pi))
         dF = ev["F"] - F_prev
         F_prev = ev["F"]
@@ -238,13 +249,20 @@ def solve(hk: np.ndarray, shells: list, interactions: list, n_electrons: float, 
             converged = True
             break
         x = mix(x, _pack(ev["occ"]))
-    return UHFResult(ev["E"], ev["F"], ev["S"], ev["mu"], ev["occ"], converged, it, float(dF), dn,
-                     ev["moment"], float(n_electrons), width, hist)
+    eb = ev.get("bias_energy", 0.0)
+    return UHFResult(ev["E"] - eb, ev["F"] - eb, ev["S"], ev["mu"], ev["occ"], converged, it, float(dF), dn,
+                     ev["moment"], float(n_electrons), width, hist, bias_energy=eb)
 
 
-def _evaluate(hk, shells, interactions, n_in, n_electrons, width, weight) -> dict:
-    """One Hartree-Fock map: potentials from n_in, bands, occupations n_out, energies at n_out."""
+def _evaluate(hk, shells, interactions, n_in, n_electrons, width, weight, bias=None) -> dict:
+    """One Hartree-Fock map: potentials from n_in, bands, occupations n_out, energies at n_out (with a
+    `bias`, E and F include it and 'bias_energy' says how much)."""
     h = np.stack([hk, hk])                                      # (2, nk, norb, norb)
+    if bias is not None:
+        for idx, pair in zip(shells, bias):
+            idx = np.asarray(idx)
+            for s_, V in enumerate(pair):
+                h[s_][:, idx[:, None], idx[None, :]] += np.asarray(V)
     Vs = []
     for idx, inter, (u, d) in zip(shells, interactions, n_in):
         _, Vu, Vd = I.energy_and_potential(inter, u, d)
@@ -265,7 +283,9 @@ def _evaluate(hk, shells, interactions, n_in, n_electrons, width, weight) -> dic
         E += -float(np.real(np.sum(Vu * u) + np.sum(Vd * d))) + I.energy_and_potential(inter, u, d)[0]
     S = entropy(f, weight)
     moment = weight * float(np.sum(f[0]) - np.sum(f[1]))
-    return {"E": E, "F": E - width * S, "S": S, "mu": float(mu), "occ": occ, "moment": moment}
+    eb = 0.0 if bias is None else sum(float(np.real(np.sum(np.asarray(V) * n))) for pair, o in zip(bias, occ)
+                                      for V, n in zip(pair, o))
+    return {"E": E, "F": E - width * S, "S": S, "mu": float(mu), "occ": occ, "moment": moment, "bias_energy": eb}
 
 
 # --- supercells -----------------------------------------------------------------------------------

@@ -357,7 +357,8 @@ def _mean_field_outcome(x: dict, col: str, key: str):
     state without b/c polarization (helpers.orbitals.ordered.POLARIZED_MIN) shows the polarization
     claim fails, a polarized one cannot measure the gain without a surviving a2a2 (undecided); for
     'AFO lowest', a run in which an AFO start ended unconverged is undecided (a solver failure is not
-    physics), otherwise the claim holds only if the lowest state is a polarized AFO pattern."""
+    physics), otherwise the claim holds only if the lowest state is a polarized AFO state (by its
+    natural orbitals, helpers.orbitals.natural, whatever orbitals it fills)."""
     if x[col] is not None:
         return x[col]
     if x["lowest state"] is None:
@@ -366,6 +367,8 @@ def _mean_field_outcome(x: dict, col: str, key: str):
     if key.startswith("AFO"):
         if x.get("an AFO start ended unconverged"):
             return None
+        if "lowest state kind" in x:          # by natural orbitals: every W polarized, dominant orbitals orthogonal
+            return bool(polarized and x["lowest state kind"] == "AFO")
         now = str(x.get("lowest state's pattern now") or "")
         from .ordered import AFO
         return bool(polarized and now in AFO)

@@ -27,6 +27,7 @@ import numpy as np
 from .. import valence
 from ..manybody import configurations as cfg
 from ..manybody import uhf
+from . import natural
 
 #: The primitive-cell patterns: W1 orbital, W2 orbital, each doubly occupied.
 PATTERNS = ("a2a2", "b2b2", "c2c2", "b2c2", "c2b2")
@@ -164,6 +165,25 @@ def cell_models(models: dict, cell, basis: str = "effective") -> dict:
     return {basis: (sc, oo.d_shells(sc), float(n_el) * int(np.prod(cell)))}
 
 
+def occupation_matrices(r) -> dict:
+    """What every annealing step records (a function of a helpers.manybody.uhf.UHFResult): per W shell
+    of the cell its occupation matrices [n_up, n_dn] (real parts, in the W's five d functions,
+    rounded to 1e-8) and the largest imaginary part dropped (zero for these time-reversal-symmetric
+    models). The states are read from them by natural orbitals (helpers.orbitals.natural)."""
+    imag = max(float(np.abs(np.imag(n)).max()) for pair in r.occupations for n in pair)
+    return {"occupation_matrices": [[np.round(np.real(n), 8).tolist() for n in pair] for pair in r.occupations],
+            "max_imag": imag}
+
+
+def step_matrices(step: dict) -> list:
+    """Per W shell (n_up, n_dn) of one annealing step recorded with `occupation_matrices`."""
+    obs = step.get("observed", {})
+    if "occupation_matrices" not in obs:
+        raise ValueError("step: no occupation matrices recorded (a result made before they were kept); "
+                         "recompute it with anneal_patterns")
+    return [(np.array(u), np.array(d)) for u, d in obs["occupation_matrices"]]
+
+
 def local_occupations(orbitals_per_site: list):
     """A function of a UHF state (helpers.manybody.uhf.UHFResult): per W shell of the cell, the
     occupations <m|n_s|m> of its local orbitals m (columns of that W's matrix, repeated over the
@@ -212,46 +232,84 @@ def anneal_patterns(label: str, profile: str, models: dict, basis: str, starts: 
     valence.interactions_at(interaction, J, dc, f4_over_f2)
     m = cell_models(models, cell, basis)
     extra = {"cell": list(cell), "orbitals_per_site": [np.round(np.real(B), 8).tolist() for B in orbs],
-             "observed": "local_occupations"}
+             "observed": "occupation_matrices"}
     tag = label if cell == (1, 1, 1) else f"{label}-{'x'.join(map(str, cell))}"
     return valence.anneal_layer(tag, profile, m, basis, starts, U_grid, grid, interaction, J, dc, f4_over_f2,
                                 width, force, kind="ordered", extra_inputs=extra,
-                                observe=local_occupations(orbs))
+                                observe=occupation_matrices)
+
+
+def _local_diagonals(step: dict, orbs: list) -> list:
+    """Per W of a step, <m|n_up + n_dn|m> for the local orbitals m (columns of the W's matrix)."""
+    obs = step["observed"]
+    if "local_occupations" in obs:
+        return [np.add(*site) for site in obs["local_occupations"]]
+    return [np.real(np.einsum("am,ab,bm->m", orbs[i % len(orbs)], u + d, orbs[i % len(orbs)]))
+            for i, (u, d) in enumerate(step_matrices(step))]
 
 
 # --- tables -----------------------------------------------------------------------------------------
 
+def step_state(step: dict, orbs: list) -> dict:
+    """What the state of one annealing step is, from its occupation matrices (helpers.orbitals.natural):
+    per W the natural orbitals of n_up + n_dn, and the classification of the cell (identity map between
+    every pair of W: the two W of the primitive cell are related by inversion, and the d functions are
+    even, so in the common Cartesian d frame the map is the identity; W of different sub-cells by a
+    translation). Adds 'fills': per W the weights |<o|v>|^2 of the dominant natural orbital v on a, b, c
+    (columns 0-2 of the W's matrix of `orbs`)."""
+    sites = [natural.natural_orbitals(u, d) for u, d in step_matrices(step)]
+    c = natural.classify(sites)
+    c["fills"] = [natural.filled_orbital_overlaps(x, orbs[i % len(orbs)][:, :3]) for i, x in enumerate(sites)]
+    c["sites"] = sites
+    return c
+
+
+def _bc_share(fills) -> float:
+    """Smallest, over the W, weight of b and c together in the dominant natural orbital."""
+    return float(min(f[1] + f[2] for f in fills))
+
+
 def pattern_rows(result: dict, n_fu: int) -> list:
     """One row per branch and U step of an anneal_patterns result: pattern (the start it comes from),
     branch, U (eV), fate, 'valid' (converged, continuous, not collapsed, same d counts and moments:
-    helpers.manybody.anneal), 'kept pattern' (on every W the requested orbital is still the most
-    occupied of a, b, c and holds at least POLARIZED_MIN electrons), 'survives' (both), 'pattern now' (the most occupied of a, b, c on each W),
-    F per cell (eV), F - F(a2a2) at that U (meV per formula unit; NaN where the a2a2 branch is not
-    valid), and per W (order of the cell) the d count, moment (muB), occupation (both spins) of the
-    requested orbital and those of a, b, c."""
+    helpers.manybody.anneal), what the state is by its natural orbitals (helpers.orbitals.natural:
+    'kind' unpolarized / FO / AFO / mixed / partly polarized, per W the largest natural occupation of
+    n_up + n_dn, the overlap of the two spins' dominant natural orbitals, the W1–W2 overlap of the
+    dominant natural orbitals, and what the dominant one is made of, |<a|v>|^2, |<b|v>|^2, |<c|v>|^2),
+    'pattern now' (per W the one of a, b, c with the largest weight in its dominant natural orbital),
+    'kept pattern' (every W polarized, largest natural occupation at least POLARIZED_MIN, and its
+    dominant natural orbital mostly the requested orbital), 'survives' (valid and kept), F per cell
+    (eV), F - F(a2a2) at that U (meV per formula unit; NaN where the a2a2 branch is not valid), and per
+    W (order of the cell) the d count, moment (muB) and the diagonal occupations of a, b, c (both
+    spins; for reference only: a rotated orbital order has equal diagonals on both W)."""
     if not (isinstance(n_fu, int) and n_fu >= 1):
         raise ValueError(f"n_fu={n_fu!r}: need the positive number of formula units per cell")
     n_sites = len(result["inputs"]["orbitals_per_site"])
     n_cells = int(np.prod(result["inputs"]["cell"]))
     ref = {s["U"]: s["F"] for s in result["branches"].get(REFERENCE, {"steps": []})["steps"] if s["valid"]}
+    orbs = [np.array(B) for B in result["inputs"]["orbitals_per_site"]]
     rows = []
     for name, br in result["branches"].items():
         pat = pattern_of(name)
         want = pattern_orbitals(pat, n_sites, n_cells)
         for s in br["steps"]:
-            occ = [np.add(*site) for site in s["observed"]["local_occupations"]]
-            now = [int(np.argmax(o[:3])) for o in occ]
+            occ = _local_diagonals(s, orbs)
+            st = step_state(s, orbs)
+            now = [int(np.argmax(f)) for f in st["fills"]]
+            kept = all(st["polarized"]) and now == want
             row = {"pattern": pat, "branch": name, "U (eV)": s["U"], "fate": br["fate"], "valid": bool(s["valid"]),
-                   "n_fu": n_fu,
-                   "kept pattern": now == want and all(o[m] >= POLARIZED_MIN for o, m in zip(occ, want)),
-                   "survives": bool(s["valid"] and now == want and all(o[m] >= POLARIZED_MIN for o, m in zip(occ, want))),
+                   "n_fu": n_fu, "kind": st["kind"], "kept pattern": kept, "survives": bool(s["valid"] and kept),
                    "pattern now": pattern_name(now, n_sites), "F (eV/cell)": s["F"],
-                   "F − F(a2a2) (meV/f.u.)": 1000 * (s["F"] - ref[s["U"]]) / n_fu if s["U"] in ref else np.nan}
-            for i, (site, o, m) in enumerate(zip(s["sites"], occ, want), 1):
+                   "F − F(a2a2) (meV/f.u.)": 1000 * (s["F"] - ref[s["U"]]) / n_fu if s["U"] in ref else np.nan,
+                   "W1–W2 overlap": st["overlaps"][0] if st["overlaps"] else np.nan,
+                   "b, c share": _bc_share(st["fills"]), "disproportionation": st["disproportionation"]}
+            for i, (site, o, x, f) in enumerate(zip(s["sites"], occ, st["sites"], st["fills"]), 1):
                 row[f"W{i} d count"] = site["d_count"]
                 row[f"W{i} m (μB)"] = site["moment"]
-                row[f"W{i} n(requested)"] = float(o[m])
-                row[f"W{i} n(a, b, c)"] = ", ".join(f"{x:.2f}" for x in o[:3])
+                row[f"W{i} largest natural occ."] = float(x["occupations"][0])
+                row[f"W{i} up–down overlap"] = x["up_down_overlap"]
+                row[f"W{i} fills a, b, c"] = ", ".join(f"{v:.2f}" for v in f)
+                row[f"W{i} n(a, b, c)"] = ", ".join(f"{v:.2f}" for v in o[:3])
             rows.append(row)
     return rows
 
@@ -268,14 +326,10 @@ def paper_gain_meV() -> float:
 
 
 def _bc_polarized(row: dict) -> bool:
-    """Whether every W of a pattern_rows row holds at least POLARIZED_MIN electrons in b or c, more
-    than in a (an orbitally polarized state in the paper's sense, whatever its start)."""
-    sites = [k for k in row if k.endswith("n(a, b, c)")]
-    ok = []
-    for k in sites:
-        n = [float(x) for x in row[k].split(",")]
-        ok.append(max(n[1], n[2]) >= POLARIZED_MIN and max(n[1], n[2]) > n[0])
-    return bool(ok) and all(ok)
+    """Whether a pattern_rows row is an orbitally polarized state in the paper's sense, whatever its
+    start and whatever its orbitals: every W polarized (largest natural occupation of n_up + n_dn at
+    least POLARIZED_MIN) and its dominant natural orbital made more of b and c than of a."""
+    return bool(row["kind"] in ("FO", "AFO", "mixed") and row["b, c share"] > 0.5)
 
 
 def _at(rows: list, U: float) -> dict:
@@ -331,9 +385,189 @@ def paper_comparison(rows: list, U: float = 3.0, threshold_meV: float | None = N
             "lowest state |m| max (μB)": (max(abs(v) for k, v in lowest.items() if k.endswith("m (μB)"))
                                           if lowest else np.nan),
             "lowest state b/c polarized": bool(lowest and _bc_polarized(lowest)),
+            "lowest state kind": lowest["kind"] if lowest else None,
+            "lowest state largest natural occ.": (min(v for k, v in lowest.items() if k.endswith("largest natural occ."))
+                                                  if lowest else np.nan),
             "lowest surviving pattern": best["pattern"] if best else None,
             CLAIM_I: None if not np.isfinite(bc) else bool(bc < -threshold_meV),
             "(ii) AFO below FO": None if not (np.isfinite(afo) and np.isfinite(fo)) else bool(afo < fo)}
+
+
+# --- where the model orders: natural orbitals along U ------------------------------------------------
+
+#: Kinds of a state (helpers.orbitals.natural.classify) with every W polarized; an orbital order in the
+#: paper's sense is one of them whose dominant natural orbitals are mostly b and c (_bc_polarized).
+ORDERED_KINDS = ("FO", "AFO", "mixed")
+
+
+def dipole_blocks(lcao_result: dict, pd_model, eff_model, basis: str) -> list:
+    """Per W of the primitive cell, Z_site - z_W (5x5, Angstrom) in the d functions of the basis the
+    states are written in: the on-site z matrix of the effective orbitals ('effective',
+    helpers.orbitals.moments.effective_z on the effective model's own grid and window) or of the W-5d
+    functions of the p-d model ('pd'), from the z matrices of the LCAO Bloch states (PAW included);
+    `lcao_result` must hold them (helpers.dft.lcao(..., moments=True)) and be the calculation the
+    p-d model was projected from."""
+    from .. import orbital_order as oo
+    from . import moments as mom
+    if basis not in valence.BASES:
+        raise ValueError(f"basis={basis!r} is not allowed; choose from {list(valence.BASES)}")
+    zpd = mom.z_model(lcao_result, pd_model)
+    if basis == "pd":
+        Z, model = zpd.onsite(), pd_model
+    else:
+        keep = np.concatenate(oo.d_shells(pd_model))
+        info = eff_model.info
+        Z = mom.effective_z(zpd, pd_model, keep, tuple(info["kgrid"]), info["e_low_eV"], info["width_eV"])
+        model = eff_model
+    out = []
+    for shell, atom in zip(oo.d_shells(model), oo.metal_atoms(model)):
+        out.append(np.real(Z[np.ix_(shell, shell)]) - model.positions[atom, 2] * np.eye(len(shell)))
+    return out
+
+
+def state_dipole(step: dict, blocks: list) -> float:
+    """Out-of-plane dipole of the d electrons of one annealing step's state (e*Angstrom per primitive
+    cell, relative to the W nuclei): -sum over W and spins of Tr[n_s (Z_site - z_W)] (`blocks`,
+    dipole_blocks; a supercell's W take the block of their primitive W), divided by the number of
+    sub-cells. An inversion-symmetric state (FO, unpolarized) has none; an AFO state of orbitals with
+    different dipoles has one."""
+    mats = step_matrices(step)
+    n_cells = len(mats) // len(blocks)
+    p = 0.0
+    for i, pair in enumerate(mats):
+        Zs = blocks[i % len(blocks)]
+        for n in pair:
+            p -= float(np.sum(np.asarray(n) * Zs))
+    return p / n_cells
+
+
+def order_by_U(result: dict, n_fu: int, blocks: list | None = None) -> list:
+    """At every U of the run: the lowest valid state (any branch, fallen ones included) and its kind by
+    natural orbitals; the lowest orbitally ordered state in the paper's sense (every W polarized, its
+    dominant natural orbital mostly b and c: _bc_polarized) and the lowest other state (the reference:
+    unpolarized, or the crystal-field state with a doubly occupied, a2a2-like), the ordered state's gain
+    F(ordered) - F(reference) (meV per formula unit; negative: the order lowers F; the column keeps the
+    name 'unpolarized' for the reference), its kind,
+    what its dominant natural orbital is made of on W1 (|<a|v>|^2, |<b|v>|^2, |<c|v>|^2), the W1–W2
+    overlap of the dominant natural orbitals, and with `blocks` (dipole_blocks) the net out-of-plane
+    dipole of the ordered state and of the lowest state (e*Angstrom per primitive cell)."""
+    rows = pattern_rows(result, n_fu)
+    steps = {(b, s["U"]): s for b, br in result["branches"].items() for s in br["steps"]}
+    out = []
+    for U in result["U_grid"]:
+        at = [r for r in rows if abs(r["U (eV)"] - U) < 1e-9 and r["valid"]]
+        if not at:
+            out.append({"U (eV)": U, "lowest state": None})
+            continue
+        low = min(at, key=lambda r: r["F (eV/cell)"])
+        ordd = [r for r in at if _bc_polarized(r)]
+        unp = [r for r in at if not _bc_polarized(r)]
+        u = min(unp, key=lambda r: r["F (eV/cell)"]) if unp else None
+        o = min(ordd, key=lambda r: r["F (eV/cell)"]) if ordd else None
+        row = {"U (eV)": U, "lowest state": low["branch"], "lowest kind": low["kind"],
+               "lowest is ordered": _bc_polarized(low),
+               "reference state": u["branch"] if u else None, "reference kind": u["kind"] if u else None,
+               "ordered state": o["branch"] if o else None, "ordered kind": o["kind"] if o else None,
+               "gain F(ordered) − F(unpolarized) (meV/f.u.)":
+                   1000 * (o["F (eV/cell)"] - u["F (eV/cell)"]) / n_fu if (o and u) else np.nan,
+               "ordered W1 fills a, b, c": o["W1 fills a, b, c"] if o else None,
+               "ordered W1–W2 overlap": o["W1–W2 overlap"] if o else np.nan,
+               "ordered largest natural occ.": min(v for k, v in o.items() if k.endswith("largest natural occ."))
+               if o else np.nan,
+               "ordered |m| max (μB)": max(abs(v) for k, v in o.items() if k.endswith("m (μB)")) if o else np.nan}
+        if blocks is not None:
+            row["lowest p_z (e·Å/cell)"] = state_dipole(steps[(low["branch"], U)], blocks)
+            row["ordered p_z (e·Å/cell)"] = state_dipole(steps[(o["branch"], U)], blocks) if o else np.nan
+        out.append(row)
+    return out
+
+
+def order_summary(by_U: list) -> dict:
+    """Where a run orders, from order_by_U: the U (eV) at which an orbitally ordered state is the lowest
+    (their range, and the critical U: the smallest U of the run's grid at which it still is), the U at
+    which the lowest state is AFO or FO whatever orbitals it fills (basis-free), and at
+    the critical U the gain against the lowest unpolarized state, the kind, the orbitals it fills and
+    its dipole; at U values where an ordered state exists but is not the lowest, the smallest cost."""
+    lows = [r for r in by_U if r.get("lowest is ordered")]
+    exist = [r for r in by_U if r.get("ordered state")]
+    U_ord = sorted(r["U (eV)"] for r in lows)
+    out = {"ordered lowest at U (eV)": ", ".join(f"{u:g}" for u in U_ord) if U_ord else "nowhere",
+           "U range (eV)": f"{U_ord[0]:g}–{U_ord[-1]:g}" if U_ord else "—",
+           "critical U (eV)": U_ord[0] if U_ord else np.nan,
+           "ordered state exists at U (eV)": (f"{min(r['U (eV)'] for r in exist):g}–{max(r['U (eV)'] for r in exist):g}"
+                                              if exist else "nowhere")}
+    for kind in ("AFO", "FO"):      # basis-free: every W polarized, dominant natural orbitals orthogonal / equal
+        us = sorted(r["U (eV)"] for r in by_U if r.get("lowest kind") == kind)
+        out[f"lowest is {kind} (any orbitals) at U (eV)"] = ", ".join(f"{u:g}" for u in us) if us else "nowhere"
+    c = min(lows, key=lambda r: r["U (eV)"]) if lows else None
+    cost = [r["gain F(ordered) − F(unpolarized) (meV/f.u.)"] for r in exist if not r["lowest is ordered"]
+            and np.isfinite(r["gain F(ordered) − F(unpolarized) (meV/f.u.)"])]
+    out.update({"kind at critical U": c["ordered kind"] if c else None,
+                "gain at critical U (meV/f.u.)": c["gain F(ordered) − F(unpolarized) (meV/f.u.)"] if c else np.nan,
+                "largest gain (meV/f.u.)": min((r["gain F(ordered) − F(unpolarized) (meV/f.u.)"] for r in lows),
+                                               default=np.nan),
+                "W1 fills a, b, c at critical U": c["ordered W1 fills a, b, c"] if c else None,
+                "W1–W2 overlap at critical U": c["ordered W1–W2 overlap"] if c else np.nan,
+                "p_z at critical U (e·Å/cell)": c.get("ordered p_z (e·Å/cell)", np.nan) if c else np.nan,
+                "smallest cost where not lowest (meV/f.u.)": min(cost) if cost else np.nan})
+    return out
+
+
+def order_rows(runs: dict, blocks: dict | None = None) -> list:
+    """order_summary of every run {name: (result, formula units per cell)}; `blocks` {basis: dipole_blocks}."""
+    rows = []
+    for name, (res, n_fu) in runs.items():
+        b = (blocks or {}).get(res["inputs"]["basis"])
+        rows.append({"run": name, **order_summary(order_by_U(res, n_fu, b))})
+    return rows
+
+
+def merged_runs(results: dict) -> dict:
+    """One result holding the branches of several runs of the same model, interaction, cell, k grid and
+    U grid whose starts differ (e.g. the patterns of every reading of a, b, c): {label: result} ->
+    an anneal_patterns-like result with branches named '<branch> → from <label>' and the first run's
+    orbitals a, b, c (the reading in which what the states fill is stated). Which state is lowest at each
+    U is then decided among every state any of the runs found."""
+    items = list(results.items())
+    if not items:
+        raise ValueError("results: need at least one run")
+    first = items[0][1]
+    keys = ("model", "basis", "interaction", "J", "dc", "grid", "width", "cell", "n_electrons")
+    for label, r in items[1:]:
+        if [float(u) for u in r["U_grid"]] != [float(u) for u in first["U_grid"]] or \
+                any(r["inputs"].get(k) != first["inputs"].get(k) for k in keys):
+            raise ValueError(f"results[{label!r}]: not the same model, interaction, cell, grids as the first run")
+    branches = {f"{b} → from {label}": br for label, r in items for b, br in r["branches"].items()}
+    return {"U_grid": first["U_grid"], "branches": branches, "inputs": first["inputs"]}
+
+
+def order_findings(rows: list, U_grid) -> str:
+    """Markdown lines from order_rows: for each run where an orbitally ordered state (b/c polarized on
+    every W, by natural orbitals) is the lowest state, its U range, critical U, kind, what W1 fills, its
+    gain and dipole; for the others that no ordered state is lowest anywhere from U_grid[0] to
+    U_grid[-1] eV, and what an ordered state costs where it exists."""
+    out = []
+    for r in rows:
+        if r["ordered lowest at U (eV)"] != "nowhere":
+            g = r["gain at critical U (meV/f.u.)"]
+            out.append(f"- *{r['run']}*: an ordered state is the lowest at U = {r['U range (eV)']} eV (critical U "
+                       f"{r['critical U (eV)']:g} eV); there it is {r['kind at critical U']} (W1–W2 overlap of the "
+                       f"dominant natural orbitals {r['W1–W2 overlap at critical U']:.2f}), W1's dominant orbital is "
+                       f"a, b, c = {r['W1 fills a, b, c at critical U']}, net p_z {r['p_z at critical U (e·Å/cell)']:+.3f} "
+                       f"e·Å per cell, "
+                       + (f"{g:+.0f} meV/f.u. against the lowest other state." if np.isfinite(g) else
+                          "and no other state is left at that U to compare with."))
+        else:
+            c = r["smallest cost where not lowest (meV/f.u.)"]
+            out.append(f"- *{r['run']}*: no ordered state is the lowest at any U from {U_grid[0]:g} to {U_grid[-1]:g} eV"
+                       + (f"; where one exists (U = {r['ordered state exists at U (eV)']} eV) it lies at least "
+                          f"{c:.0f} meV/f.u. above the lowest other state." if np.isfinite(c) else
+                          "; none exists along the run."))
+        afo = r.get("lowest is AFO (any orbitals) at U (eV)", "nowhere")
+        if afo != "nowhere":
+            out[-1] += (f" Whatever orbitals it fills, the lowest state is antiferro-orbital (the dominant natural "
+                        f"orbitals of W1 and W2 nearly orthogonal) at U = {afo} eV.")
+    return "\n".join(out)
 
 
 def convergence_rows(label: str, profile: str, models: dict, starts: dict, U_grid, grids, widths, grid,
