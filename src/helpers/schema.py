@@ -255,6 +255,7 @@ class Afo(Page):
     dftu_U_eff: HubbardU = 3.0
     convergence_kpt_densities: ConvKpts = None
     wannier90: flag() = True
+    dftu_states: flag() = True
 
     @model_validator(mode="after")
     def _relations(self):
@@ -312,7 +313,6 @@ class Scorecard(Page):
     material: Material = "WTe2"
     profile: Profile = "paper"
     U: Interaction = 3.0
-    rel_tol: number(0, 1, "", "a relative tolerance", lo_open=True, hi_open=True) = 0.05
     valence_U_max: number(0, 40, "eV", "an interaction", lo_open=True) = 10.0
     valence_J: number(0, 5, "eV", "a Hund exchange") = 0.5
     w3_U: HubbardU = 3.0
