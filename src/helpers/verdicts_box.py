@@ -124,7 +124,9 @@ def findings_html(df: pd.DataFrame, profile: str) -> str:
 def _rest(verdict: str) -> str:
     """What a verdict says after its key (e.g. the variants it rests on), typeset, or ''."""
     rest = verdict[len(verdict_key(verdict)):].strip(" :")
-    return f' <span style="color:#57606a;font-size:0.9em">({typeset(rest.strip("()"))})</span>' if rest else ""
+    if rest.startswith("(") and rest.endswith(")"):
+        rest = rest[1:-1]
+    return f' <span style="color:#57606a;font-size:0.9em">({typeset(rest)})</span>' if rest else ""
 
 
 def chapter_html(rows: list | pd.DataFrame, profile: str, title: str = "Verdicts on this page") -> str:
