@@ -159,7 +159,8 @@ def test_chapter_rows_are_the_scorecard_rows(monkeypatch):
     fake = [row("AFO order (sub-eV)", "gain", "1", "holds in 1 of 1 variants that decide (8 undecided)", "c", "undetermined", claims.MF),
             row("FE dipole", "ratio", "1", "x", "c", False, claims.DIP),
             row(claims.JOINT, "together", "all hold", "x", "c", False)]
-    monkeypatch.setattr(claims, "sub_ev", lambda *a, **k: {"rows": fake})
+    monkeypatch.setitem(claims.PAGE_BUILDERS, "03_afo_order", lambda *a, **k: fake)
+    monkeypatch.setitem(claims.PAGE_BUILDERS, "04_fe_dipole", lambda *a, **k: fake)
     afo = claims.rung_rows("03_afo_order", "WTe2", "paper")
     assert [r["claim"] for r in afo] == ["gain", "together"]
     assert afo[0]["verdict"].startswith("undetermined (resting on 1 deciding variant of 9")

@@ -280,21 +280,23 @@ def scorecard(material: str, profile: str, **kw) -> dict:
             "reading_rows": sub["reading_rows"]}
 
 
+def _sub_ev_rows(material: str, profile: str, **kw) -> list[dict]:
+    return sub_ev(material, profile, **kw)["rows"]
+
+
+#: The function that builds each page's rows, looked up by page, so that a page's box reads the results
+#: of its own calculations only (the valence page's box never reaches the sub-eV results).
+PAGE_BUILDERS = {"01_valence": valence_rows, "02_afe_lattice": afe_rows, "03_afo_order": _sub_ev_rows,
+                 "04_fe_dipole": _sub_ev_rows, "05_generalization": generalization_rows}
+
+
 def rung_rows(rung: str, material: str, profile: str, **kw) -> list[dict]:
     """The finished scorecard rows shown in the verdict box of one page (a page stem of PAGE_RUNGS,
     e.g. '03_afo_order', or a rung name of RUNGS), computed as the scorecard computes them."""
     page = RUNGS.get(rung, rung)
     if page not in PAGE_RUNGS:
         raise ValueError(f"rung={rung!r}: must be one of {list(RUNGS)} or {list(PAGE_RUNGS)}")
-    if page == "01_valence":
-        rows = valence_rows(material, profile, **kw)
-    elif page == "02_afe_lattice":
-        rows = afe_rows(material, profile, **kw)
-    elif page in ("03_afo_order", "04_fe_dipole"):
-        rows = sub_ev(material, profile, **kw)["rows"]
-    else:
-        rows = generalization_rows(material, profile, **kw)
-    card = finish(rows)
+    card = finish(PAGE_BUILDERS[page](material, profile, **kw))
     return card[card["rung"].isin(PAGE_RUNGS[page])].to_dict("records")
 
 

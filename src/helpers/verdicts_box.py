@@ -32,12 +32,13 @@ _STYLE = ("border:1px solid #d0d7de;border-left:6px solid #0969da;border-radius:
 _PLURAL = {"consistency check": "consistency checks", "calibration": "calibrations"}
 #: Chemical formulas, d counts and ionic charges written plainly in the scorecard's text, and their
 #: typeset HTML (sub- and superscripts).
-_FORMULA = re.compile(r"\b(WTe|MoTe|ReSe|MoS)(\d)\b|\bW(\d)\+|\bd(\d)\b|\bt2g(\d)?\b")
+_FORMULA = re.compile(r"\b(WTe|MoTe|ReSe|MoS)(\d)\b|\bW(\d)\+|\bd(\d)\b|\bt2g(\d)?\b|\b([tp])_(intra|inter|z|b|c)\b")
 
 
 def formulas_html(text: str) -> str:
     """`text` (Markdown or HTML) with formulas typeset in HTML: WTe2 -> WTe<sub>2</sub>,
-    W4+ -> W<sup>4+</sup>, d2 -> d<sup>2</sup>, t2g3 -> t<sub>2g</sub><sup>3</sup>; the names of
+    W4+ -> W<sup>4+</sup>, d2 -> d<sup>2</sup>, t2g3 -> t<sub>2g</sub><sup>3</sup>, t_intra ->
+    t<sub>intra</sub>, p_z -> p<sub>z</sub>; the names of
     distortion measures as a reader writes them (helpers.report.pretty_measure)."""
     def sub(m):
         if m.group(1):
@@ -46,6 +47,8 @@ def formulas_html(text: str) -> str:
             return f"W<sup>{m.group(3)}+</sup>"
         if m.group(4):
             return f"d<sup>{m.group(4)}</sup>"
+        if m.group(6):
+            return f"{m.group(6)}<sub>{m.group(7)}</sub>"
         return "t<sub>2g</sub>" + (f"<sup>{m.group(5)}</sup>" if m.group(5) else "")
     return _FORMULA.sub(sub, text)
 
@@ -146,8 +149,9 @@ def chapter_html(rows: list | pd.DataFrame, profile: str, title: str = "Verdicts
     tail = ""
     if (~df["verdict"].str.startswith(NOT_COUNTED)).any():
         groups = counted(df)
+        n_rows = int((~df["verdict"].str.startswith(NOT_COUNTED)).sum())
         tail = (f'<p style="margin:0.3em 0 0 0;font-size:0.9em">In the tally (each calculation once): '
-                f'{tally_html(df)} <span style="color:#57606a">({len(df[~df["verdict"].str.startswith(NOT_COUNTED)])} rows, '
+                f'{tally_html(df)} <span style="color:#57606a">({n_rows} row{"s" if n_rows != 1 else ""}, '
                 f'{len(groups)} counted)</span></p>')
     return (f'<div class="verdict-box" style="{_STYLE}">{head}<ul style="margin:0;padding-left:1.2em">'
             + "".join(items) + "</ul>" + tail + "</div>")
