@@ -312,7 +312,6 @@ class Scorecard(Page):
     material: Material = "WTe2"
     profile: Profile = "paper"
     U: Interaction = 3.0
-    rel_tol: number(0, 1, "", "a relative tolerance", lo_open=True, hi_open=True) = 0.05
     valence_U_max: number(0, 40, "eV", "an interaction", lo_open=True) = 10.0
     valence_J: number(0, 5, "eV", "a Hund exchange") = 0.5
     w3_U: HubbardU = 3.0
