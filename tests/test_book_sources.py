@@ -39,7 +39,7 @@ def test_every_citation_is_in_the_bibliography():
 
 def test_launch_buttons_open_the_executed_notebook_in_binder():
     """Binder needs the repository and a BinderHub; the page paths it opens are those of _toc.yml:
-    links in the repository root to the executed notebooks, which postBuild creates (python -m
+    links in book/ to the executed notebooks, which postBuild creates (python -m
     helpers execute into build/executed)."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", config["repository"]["url"])
@@ -50,16 +50,18 @@ def test_launch_buttons_open_the_executed_notebook_in_binder():
 
 def test_pages_live_at_short_addresses():
     """Every notebook is a page of _toc.yml under its short name (helpers.pages.PAGES): a link in
-    the repository root to its executed copy in build/executed, so the page is /<name>.html."""
-    from helpers.pages import PAGES
+    book/ to its executed copy in build/executed, so the page is /book/<name>.html; the repository's
+    top level holds no page links (its layout is fixed)."""
+    from helpers.pages import DOC_DIR, PAGES, docname
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
     stems = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert sorted(PAGES) == stems
-    assert [p for p in pages if not p.startswith("book/")] == [PAGES[s] for s in stems]
+    assert [p for p in pages if p.endswith(tuple(PAGES.values()))] == [docname(s) for s in stems]
     for stem, name in PAGES.items():
-        link = ROOT / f"{name}.ipynb"
-        assert link.is_symlink() and os.readlink(link) == f"build/executed/{stem}.ipynb", link
+        link = ROOT / DOC_DIR / f"{name}.ipynb"
+        assert link.is_symlink() and os.readlink(link) == f"../build/executed/{stem}.ipynb", link
+    assert not [p.name for p in ROOT.glob("*.ipynb")], "page links in the repository's top level"
     for text in markdown_sources():
         assert "/build/executed/" not in text, "a link to a page's old address"
 

@@ -93,7 +93,7 @@ def test_long_tables_are_written_as_csv_and_sources_fold(tmp_path, monkeypatch):
     link = captions.write_csv("tbl-x", df)
     text = (tmp_path / "tables" / "tbl-x.csv").read_text().splitlines()
     assert text == ["ok,E (eV)", "yes,0.5", "no,—"]
-    assert 'href="tables/tbl-x.csv"' in link and "2 rows" in link
+    assert 'href="../tables/tbl-x.csv"' in link and "2 rows" in link
     box = captions.provenance("Profile **paper**.")
     assert box.startswith('<details class="provenance">') and "\n\nProfile **paper**.\n\n" in box
     rows = gfm_cells(captions.markdown_table(pd.DataFrame({"a": [[1, 2]], "b": [None], "c": [True]})))

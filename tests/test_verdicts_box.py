@@ -33,9 +33,33 @@ def test_tally_counts_only_counted_claims():
     df = card()
     assert vb.counts(df) == {"reproduced": 1, "not reproduced": 1, "undetermined": 1}
     box = vb.findings_html(df, "paper")
-    assert 'class="verdict-box"' in box and "3 claims" in box
+    assert 'class="verdict-box"' in box and "3 verdicts" in box
     assert "1 not reproduced" in box and "1 calibration" in box and "1 consistency check" in box
     assert 'href="valence.html"' in box and 'href="scorecard.html#tbl-scorecard"' in box
+
+
+def test_boxes_count_each_calculation_once_as_the_scorecard():
+    """The tally of the boxes is the scorecard's (helpers.scorecard.counted): two rows of one
+    calculation that disagree count once, as undetermined; a row closer to experiment than the paper
+    supports it; the introduction's tally, the sum of its rungs' and the scorecard's tally line agree."""
+    import re
+
+    from helpers import scorecard as sc
+    df = pd.DataFrame([
+        row("AFE lattice (eV)", "short W–W", "1", "1", "c", True, "relaxation"),
+        row("AFE lattice (eV)", "long W–W", "1", "2", "c", False, "relaxation"),
+        row("AFE lattice (eV)", "Table 1 d2", "1", "2", "c", "closer to experiment than the paper (x)", "table"),
+        row("FE dipole", "magnitude", "1", "2", "c", "undetermined (resting on 1 deciding variant of 9 tried)"),
+        row("generalization", "check", "—", "x", "c", "consistency check: holds")])
+    assert vb.counts(df) == {"reproduced": 1, "undetermined": 2}
+    line = dict((v, int(n)) for n, v in re.findall(r"\*\*(\d+)\*\* ([a-z ]+?)[,.]", sc.tally(df)))
+    assert line == vb.counts(df)
+    box = vb.findings_html(df, "paper")
+    head = re.sub(r"<[^>]+>", " ", box.split("</p>", 1)[0])
+    assert dict((v, int(n)) for n, v in re.findall(r"(\d+) (reproduced|undetermined|not reproduced)", head)) == line
+    assert "3 verdicts" in box
+    chapter = vb.chapter_html(df[df.rung == "AFE lattice (eV)"], "paper")
+    assert "closer to experiment" in chapter and "In the tally" in chapter and "3 rows, 2 counted" in chapter
 
 
 def test_chapter_box_escapes_and_typesets_and_puts_checks_last():
@@ -116,29 +140,28 @@ def test_verdict_cells_are_badges_and_long_cells_fold():
     assert tables.cell_html("plain", "ours") == "plain"
 
 
-def test_claims_repeat_the_scorecard_rows():
-    """helpers.claims builds the rows the scorecard page builds: every literal text of a row(...) call
-    in notebooks/06_scorecard.ipynb (claims, criteria, verdict words) is also in helpers.claims, so a
-    change on the scorecard page that the boxes do not follow fails here (the browser test compares
-    the computed tallies)."""
-    import ast
-    import inspect
-
+def test_the_scorecard_page_builds_no_row_itself():
+    """The scorecard page takes its rows from helpers.claims, as the boxes do: none of its code cells
+    builds a row (row(...), rows.append) or recomputes a verdict, so a box cannot differ from it."""
     import nbformat
 
     from helpers.paths import ROOT
-
-    def row_texts(tree):
-        out = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "row":
-                for sub in ast.walk(node):
-                    if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) > 3:
-                        out.add(sub.value)
-        return out
-
     nb = nbformat.read(ROOT / "notebooks" / "06_scorecard.ipynb", as_version=4)
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and "rows.append" in c.source)
-    page = row_texts(ast.parse(code))
-    mine = row_texts(ast.parse(inspect.getsource(claims)))
-    assert page and not page - mine, f"scorecard row texts missing from helpers.claims: {sorted(page - mine)[:5]}"
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "claims.scorecard(" in code
+    for built in ("row(", "rows.append", "thin_evidence", "joint_reading_row"):
+        assert built not in code, f"the scorecard page builds rows itself ({built})"
+
+
+def test_chapter_rows_are_the_scorecard_rows(monkeypatch):
+    """A chapter box shows the rows of the scorecard for its rungs, finished as the scorecard finishes
+    them (a verdict resting on few variants says so), and the joint readings row on the AFO and FE pages."""
+    fake = [row("AFO order (sub-eV)", "gain", "1", "holds in 1 of 1 variants that decide (8 undecided)", "c", "undetermined", claims.MF),
+            row("FE dipole", "ratio", "1", "x", "c", False, claims.DIP),
+            row(claims.JOINT, "together", "all hold", "x", "c", False)]
+    monkeypatch.setitem(claims.PAGE_BUILDERS, "03_afo_order", lambda *a, **k: fake)
+    monkeypatch.setitem(claims.PAGE_BUILDERS, "04_fe_dipole", lambda *a, **k: fake)
+    afo = claims.rung_rows("03_afo_order", "WTe2", "paper")
+    assert [r["claim"] for r in afo] == ["gain", "together"]
+    assert afo[0]["verdict"].startswith("undetermined (resting on 1 deciding variant of 9")
+    assert [r["claim"] for r in claims.rung_rows("FE dipole", "WTe2", "paper")] == ["ratio", "together"]

@@ -149,7 +149,7 @@ def write_csv(key: str, df: pd.DataFrame) -> str:
     CSV_DIR.mkdir(parents=True, exist_ok=True)
     frame = tables.plain_frame(df)
     frame.map(tables.cell_text).to_csv(CSV_DIR / f"{key}.csv", index=False)
-    return f'<a href="tables/{key}.csv" download>The table as CSV</a> ({len(frame)} rows).'
+    return f'<a href="../tables/{key}.csv" download>The table as CSV</a> ({len(frame)} rows).'
 
 
 def provenance(source: str) -> str:

@@ -156,7 +156,7 @@ def symmetry_rows(structs: dict, symprec: float = SYMPREC) -> list:
             rows.append({"structure": name, "material": material, "provenance": prov,
                          "space group": site["space group"], "metal site": f"{at[i].symbol}{k + 1} (x{n_equiv})",
                          "site group": site["site symmetry"], "order": site["order"],
-                         "d degeneracies forced": str(site["d degeneracies forced"]),
+                         "d degeneracies forced": ", ".join(str(d) for d in site["d degeneracies forced"]),
                          "dipole allowed along": "".join(site["dipole allowed along"]) or "none",
                          **site_condition(site), "inversion relates metals": relates})
     return rows

@@ -1,9 +1,12 @@
 """The book's page addresses: each notebook's executed copy (build/executed/<stem>.ipynb) is
-published under a short name, through a link in the repository root (`valence.ipynb` ->
-build/executed/01_valence.ipynb), so that the page lives at /valence.html."""
+published under a short name, through a link in book/ (`book/valence.ipynb` ->
+../build/executed/01_valence.ipynb), so that the page lives at /book/valence.html, beside the book's
+other pages (methods, references); the repository's top level keeps its fixed layout."""
 from __future__ import annotations
 
-#: notebook stem -> page name (the page is <name>.html at the top of the book).
+#: The folder of the book's pages (Sphinx docnames book/<name>; addresses /book/<name>.html).
+DOC_DIR = "book"
+#: notebook stem -> page name (the page is book/<name>.html).
 PAGES = {"00_intro": "intro", "01_valence": "valence", "02_afe_lattice": "lattice",
          "03_afo_order": "orbitals", "04_fe_dipole": "dipole", "05_generalization": "generalization",
          "06_scorecard": "scorecard"}
@@ -16,6 +19,11 @@ def page_name(stem: str) -> str:
     return PAGES[stem]
 
 
+def docname(stem: str) -> str:
+    """The Sphinx docname of notebook `stem`'s page (e.g. '01_valence' -> 'book/valence'), as in _toc.yml."""
+    return f"{DOC_DIR}/{page_name(stem)}"
+
+
 def href(stem: str, anchor: str = "") -> str:
-    """Relative address of a page from another page of the book, with an optional #anchor."""
+    """Relative address of a page from another page of the book (all in DOC_DIR), with an optional #anchor."""
     return f"{page_name(stem)}.html" + (f"#{anchor}" if anchor else "")

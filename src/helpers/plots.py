@@ -116,7 +116,7 @@ def energy_scales(ax, scales, thermal: dict, skipped=(), paper=None, verdicts=No
     lo, hi = min(values) / 4, max(values) * 6
     y = np.arange(len(rows))[::-1]
     for yi, (name, page, v, computed) in zip(y, rows):
-        color = RUNG_COLORS.get(stems.get(page, page.rsplit("/", 1)[-1]), "0.3")
+        color = RUNG_COLORS.get(stems.get(page.rsplit("/", 1)[-1], page), "0.3")
         if v is None:
             ax.text(lo * 1.5, yi, "not shown: see the table below", color="0.45", style="italic",
                     ha="left", va="center", fontsize=9, bbox=dict(fc="white", ec="none", pad=1), zorder=3)
@@ -144,7 +144,7 @@ def energy_scales(ax, scales, thermal: dict, skipped=(), paper=None, verdicts=No
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    stem = [stems.get(page, page.rsplit("/", 1)[-1]) for _, page, _, _ in rows]
+    stem = [stems.get(page.rsplit("/", 1)[-1], page) for _, page, _, _ in rows]
     ax.set_yticks(y, [textwrap.fill(unicode_formulas(name), 26) + f"\n({RUNG_LABELS.get(st, st)} page)"
                       for (name, _, _, _), st in zip(rows, stem)], fontsize=9)
     ax.set_xlabel("energy (eV, log scale)")

@@ -25,9 +25,8 @@ from .captions import cache_entries
 #: Boltzmann constant, eV/K (CODATA 2018, exact).
 K_B_EV_PER_K = 8.617333262e-5
 
-#: The pages (Sphinx docnames, helpers.pages.PAGES) of the rungs.
-PAGES = {"valence": "valence", "lattice": "lattice", "orbitals": "orbitals", "dipole": "dipole",
-         "generalization": "generalization"}
+#: The pages (Sphinx docnames: helpers.pages.DOC_DIR/<name of helpers.pages.PAGES>) of the rungs.
+PAGES = {name: f"book/{name}" for name in ("valence", "lattice", "orbitals", "dipole", "generalization")}
 
 
 class Scale(NamedTuple):

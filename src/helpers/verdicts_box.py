@@ -1,7 +1,9 @@
 """The verdict boxes that open the book's pages: the introduction's findings box (the tally and one
 line per rung) and each chapter's box (its claims, each with a coloured verdict badge linked to the
-scorecard). Both are drawn from helpers.claims, the rows the scorecard shows, so a verdict reads the
-same everywhere. The boxes are HTML (class `verdict-box`), shown as the output of a cell."""
+scorecard). Both are drawn from helpers.claims, the functions that build the scorecard page's rows, and
+count as the scorecard counts (helpers.scorecard.counted: the rows of one calculation once), so a
+verdict and the tally read the same everywhere. The boxes are HTML (class `verdict-box`), shown as the
+output of a cell."""
 from __future__ import annotations
 
 import html
@@ -10,16 +12,18 @@ import re
 import pandas as pd
 
 from .pages import href
-from .scorecard import NOT_COUNTED
+from .scorecard import NOT_COUNTED, counted
 
 #: Badge colours (background, text) by the start of a verdict.
-COLOURS = {"reproduced": ("#1a7f37", "#ffffff"), "not reproduced": ("#cf222e", "#ffffff"),
+COLOURS = {"reproduced": ("#1a7f37", "#ffffff"), "closer to experiment": ("#1a7f37", "#ffffff"),
+           "not reproduced": ("#cf222e", "#ffffff"),
            "undetermined": ("#bf8700", "#ffffff"), "not computed here": ("#6e7781", "#ffffff"),
            "consistency check": ("#dde3ea", "#24292f"), "calibration": ("#dde3ea", "#24292f"),
            "beyond the paper": ("#dde3ea", "#24292f")}
 #: Names of the rungs in the boxes, by the scorecard's rung name.
 RUNG_TITLES = {"valence (Rydberg)": "Valence (Rydberg scale)", "AFE lattice (eV)": "Antiferroelectric lattice (eV scale)",
                "AFO order (sub-eV)": "Antiferro-orbital order (sub-eV scale)", "FE dipole": "Ferroelectric dipole",
+               "AFO order and FE dipole (sub-eV)": "Orbital readings (the AFO and FE claims together)",
                "generalization": "Generalization (ReSe₂, 1T′-MoTe₂)"}
 _STYLE = ("border:1px solid #d0d7de;border-left:6px solid #0969da;border-radius:6px;padding:0.6em 1em;"
           "margin:0.8em 0 1.2em 0;background:#f6f8fa;max-width:100%;box-sizing:border-box;overflow-wrap:anywhere")
@@ -28,12 +32,13 @@ _STYLE = ("border:1px solid #d0d7de;border-left:6px solid #0969da;border-radius:
 _PLURAL = {"consistency check": "consistency checks", "calibration": "calibrations"}
 #: Chemical formulas, d counts and ionic charges written plainly in the scorecard's text, and their
 #: typeset HTML (sub- and superscripts).
-_FORMULA = re.compile(r"\b(WTe|MoTe|ReSe|MoS)(\d)\b|\bW(\d)\+|\bd(\d)\b|\bt2g(\d)?\b")
+_FORMULA = re.compile(r"\b(WTe|MoTe|ReSe|MoS)(\d)\b|\bW(\d)\+|\bd(\d)\b|\bt2g(\d)?\b|\b([tp])_(intra|inter|z|b|c)\b")
 
 
 def formulas_html(text: str) -> str:
     """`text` (Markdown or HTML) with formulas typeset in HTML: WTe2 -> WTe<sub>2</sub>,
-    W4+ -> W<sup>4+</sup>, d2 -> d<sup>2</sup>, t2g3 -> t<sub>2g</sub><sup>3</sup>; the names of
+    W4+ -> W<sup>4+</sup>, d2 -> d<sup>2</sup>, t2g3 -> t<sub>2g</sub><sup>3</sup>, t_intra ->
+    t<sub>intra</sub>, p_z -> p<sub>z</sub>; the names of
     distortion measures as a reader writes them (helpers.report.pretty_measure)."""
     def sub(m):
         if m.group(1):
@@ -42,6 +47,8 @@ def formulas_html(text: str) -> str:
             return f"W<sup>{m.group(3)}+</sup>"
         if m.group(4):
             return f"d<sup>{m.group(4)}</sup>"
+        if m.group(6):
+            return f"{m.group(6)}<sub>{m.group(7)}</sub>"
         return "t<sub>2g</sub>" + (f"<sup>{m.group(5)}</sup>" if m.group(5) else "")
     return _FORMULA.sub(sub, text)
 
@@ -80,8 +87,9 @@ def _counted(df: pd.DataFrame) -> pd.Series:
 
 
 def counts(df: pd.DataFrame) -> dict:
-    """Number of counted claims per verdict key, in the order of COLOURS (zeros left out)."""
-    keys = df.loc[_counted(df), "verdict"].map(verdict_key)
+    """The tally as the scorecard counts it (helpers.scorecard.counted: each calculation once):
+    {verdict key: number}, in the order of COLOURS (zeros left out)."""
+    keys = counted(df)["verdict"].map(verdict_key)
     return {k: int((keys == k).sum()) for k in COLOURS if (keys == k).any()}
 
 
@@ -94,17 +102,17 @@ def findings_html(df: pd.DataFrame, profile: str) -> str:
     """The introduction's findings box: the tally and one line per rung with its verdict badges."""
     if df.empty:
         raise ValueError("df: no scorecard rows")
-    n = int(_counted(df).sum())
-    lines = [f'<p style="margin:0 0 0.4em 0"><strong>What is reproduced</strong> — {n} claims of the paper tested '
-             f'(profile <em>{html.escape(profile)}</em>): {tally_html(df)}</p>', '<ul style="margin:0;padding-left:1.2em">']
+    n = sum(counts(df).values())
+    lines = [f'<p style="margin:0 0 0.4em 0"><strong>What is reproduced</strong> — {n} verdicts on the paper\'s claims, '
+             f'each calculation counted once (profile <em>{html.escape(profile)}</em>): {tally_html(df)}</p>',
+             '<ul style="margin:0;padding-left:1.2em">']
     from .claims import RUNGS
     for rung, stem in RUNGS.items():
         part = df[df["rung"] == rung]
         if part.empty:
             continue
         mine = part[_counted(part)]
-        badges = " ".join(badge(v, _link(v), f"{n} {k}") for k, n in counts(part).items()
-                          for v in [k]) if not mine.empty else ""
+        badges = " ".join(badge(k, _link(k), f"{n} {k}") for k, n in counts(part).items()) if not mine.empty else ""
         aside = part.loc[~_counted(part), "verdict"].map(verdict_key).value_counts()
         extra = (' <span style="color:#57606a">(not counted: '
                  + ", ".join(f"{n} {k if n == 1 else _PLURAL.get(k, k)}" for k, n in aside.items()) + ")</span>"
@@ -116,8 +124,17 @@ def findings_html(df: pd.DataFrame, profile: str) -> str:
     return f'<div class="verdict-box" style="{_STYLE}">' + "".join(lines) + "</div>"
 
 
+def _rest(verdict: str) -> str:
+    """What a verdict says after its key (e.g. the variants it rests on), typeset, or ''."""
+    rest = verdict[len(verdict_key(verdict)):].strip(" :")
+    if rest.startswith("(") and rest.endswith(")"):
+        rest = rest[1:-1]
+    return f' <span style="color:#57606a;font-size:0.9em">({typeset(rest)})</span>' if rest else ""
+
+
 def chapter_html(rows: list | pd.DataFrame, profile: str, title: str = "Verdicts on this page") -> str:
-    """A chapter's verdict box: each counted claim with its badge; checks and calibrations after them."""
+    """A chapter's verdict box: each counted claim with its badge and the rest of its verdict, as the
+    scorecard states it; checks and calibrations after them; then how these rows count in the tally."""
     df = pd.DataFrame(rows)
     if df.empty:
         raise ValueError("rows: no scorecard rows for this page")
@@ -125,12 +142,19 @@ def chapter_html(rows: list | pd.DataFrame, profile: str, title: str = "Verdicts
     for r in df.sort_values("verdict", key=lambda s: s.str.startswith(NOT_COUNTED), kind="stable").itertuples():
         muted = r.verdict.startswith(NOT_COUNTED)
         style = ' style="color:#57606a"' if muted else ""
-        items.append(f"<li{style}>{badge(r.verdict, _link(r.verdict))} {typeset(str(r.claim))}</li>")
+        items.append(f"<li{style}>{badge(r.verdict, _link(r.verdict))} {typeset(str(r.claim))}{_rest(r.verdict)}</li>")
     head = (f'<p style="margin:0 0 0.3em 0"><strong>{html.escape(title)}</strong> '
             f'<span style="color:#57606a;font-size:0.9em">(profile <em>{html.escape(profile)}</em>; '
             f'criteria and numbers on <a href="{href("06_scorecard")}">the scorecard</a>)</span></p>')
+    tail = ""
+    if (~df["verdict"].str.startswith(NOT_COUNTED)).any():
+        groups = counted(df)
+        n_rows = int((~df["verdict"].str.startswith(NOT_COUNTED)).sum())
+        tail = (f'<p style="margin:0.3em 0 0 0;font-size:0.9em">In the tally (each calculation once): '
+                f'{tally_html(df)} <span style="color:#57606a">({n_rows} row{"s" if n_rows != 1 else ""}, '
+                f'{len(groups)} counted)</span></p>')
     return (f'<div class="verdict-box" style="{_STYLE}">{head}<ul style="margin:0;padding-left:1.2em">'
-            + "".join(items) + "</ul></div>")
+            + "".join(items) + "</ul>" + tail + "</div>")
 
 
 def _show(markup: str):
@@ -151,7 +175,8 @@ def chapter_box(stem: str, material: str, profile: str, **kw) -> None:
 
 
 def findings_box(material: str, profile: str, **kw) -> pd.DataFrame:
-    """Display the introduction's findings box; returns the scorecard rows it was drawn from."""
+    """Display the introduction's findings box (or the scorecard's); returns the scorecard rows it was
+    drawn from (helpers.claims.all_rows)."""
     from . import claims
     df = claims.all_rows(material, profile, **kw)
     _show(findings_html(df, profile))
