@@ -192,30 +192,45 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
 
 def verdicts(rows: list, gain_meV: float) -> list:
     """The paper's sub-eV energy claims judged on the DFT+U states, per (spin treatment, U):
-    (i) an orbitally polarized state (b or c filled) lies at least `gain_meV` (the paper's gain,
-    meV/f.u.) below the unpolarized one; (ii) the lowest ordered state is AFO. Returns rows
-    {spin, U, claim, outcome, evidence}; a claim whose states did not survive is 'no ordered state'."""
+    (i) 'polarization gain': a state with b or c filled lies at least `gain_meV` (the paper's gain,
+    meV/f.u.) below the unpolarized one; (ii) 'AFO lowest': of the ordered states the lowest is AFO.
+    A claim is decided only by states that exist (survive the release, identified by natural
+    orbitals); where the starts that could decide it were not all computed it is 'undetermined',
+    with the starts tried. Rows {spin, U, claim, outcome, evidence}."""
     out = []
-    keys = sorted({(r["spin"], r["U (eV)"]) for r in rows})
-    for spin, U in keys:
+    fo_starts, afo_starts = {"b2b2", "c2c2"}, {"b2c2", "c2b2"}
+    for spin, U in sorted({(r["spin"], r["U (eV)"]) for r in rows}):
         sub = [r for r in rows if r["spin"] == spin and r["U (eV)"] == U]
+        tried = {r["start"] for r in sub if r["reading"] == "energy order"}
         ordered_ = [r for r in sub if r["state"] in ("FO", "AFO", "mixed")]
-        if not ordered_:
-            out.append({"spin": spin, "U (eV)": U, "claim": "polarization gain", "outcome": "not reproduced",
-                        "evidence": "every start falls back to the unpolarized state when the bias is released"})
-            out.append({"spin": spin, "U (eV)": U, "claim": "AFO lowest", "outcome": "not reproduced",
-                        "evidence": "no ordered state survives the release"})
-            continue
-        best = min(ordered_, key=lambda r: r["ΔE (meV/f.u.)"])
-        gain = -best["ΔE (meV/f.u.)"]
-        out.append({"spin": spin, "U (eV)": U, "claim": "polarization gain",
-                    "outcome": "reproduced" if gain >= gain_meV else "not reproduced",
-                    "evidence": f"lowest ordered state ({best['state']}, from {best['start']}) "
-                                f"{best['ΔE (meV/f.u.)']:+.0f} meV/f.u. against the unpolarized state"})
-        out.append({"spin": spin, "U (eV)": U, "claim": "AFO lowest",
-                    "outcome": "reproduced" if best["state"] == "AFO" else "not reproduced",
-                    "evidence": f"lowest ordered state is {best['state']} (from {best['start']})"})
+        fell = [r["start"] for r in sub if r["start"] in fo_starts | afo_starts and r["state"] == "unpolarized"]
+        note = f"starts tried: {', '.join(sorted(tried))}" + (f"; fell back to the unpolarized state: {', '.join(fell)}"
+                                                               if fell else "")
+        best = min(ordered_, key=lambda r: r["ΔE (meV/f.u.)"]) if ordered_ else None
+        all_tried = fo_starts | afo_starts <= tried
+        if best is not None and -best["ΔE (meV/f.u.)"] >= gain_meV:
+            gain = ("reproduced", f"{best['state']} state from {best['start']} at {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.")
+        elif all_tried:
+            gain = ("not reproduced", "no ordered state below the unpolarized one by the paper's gain"
+                    + (f" (lowest: {best['state']} from {best['start']}, {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.)" if best else ""))
+        else:
+            gain = ("undetermined", "not every b/c pattern computed"
+                    + (f" (lowest so far: {best['state']} from {best['start']}, {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.)" if best else ""))
+        if best is not None and all_tried:
+            afo = ("reproduced" if best["state"] == "AFO" else "not reproduced", f"lowest ordered state: {best['state']} from {best['start']}")
+        elif best is None and all_tried:
+            afo = ("not reproduced", "no ordered state survives the release")
+        else:
+            afo = ("undetermined", "FO and AFO patterns not all computed")
+        for claim, (outcome, why) in (("polarization gain", gain), ("AFO lowest", afo)):
+            out.append({"spin": spin, "U (eV)": U, "claim": claim, "outcome": outcome, "evidence": f"{why}; {note}"})
     return out
+
+
+def claim_summary(verdict_rows: list, claim: str) -> str:
+    """One line for the scorecard's DFT+U column: the outcome per spin treatment and U."""
+    parts = [f"{r['outcome']} ({r['spin']}, U = {r['U (eV)']:g} eV)" for r in verdict_rows if r["claim"] == claim]
+    return "; ".join(parts) if parts else "not computed"
 
 
 def plot_states(ax, rows: list, title: str = "") -> None:

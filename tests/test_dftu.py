@@ -1,0 +1,65 @@
+"""helpers.dftu: targets, identification of the final states, and the verdict logic, on made-up steps."""
+import numpy as np
+import pytest
+
+from helpers import dftu
+
+Q, _ = np.linalg.qr(np.random.default_rng(3).normal(size=(5, 5)))   # columns a, b, c, ...
+
+
+def _site(filled, extra=0.0):
+    """Projector-like occupations of one W (both spins): `filled` orbital 1.6, the rest 0.8 +- extra."""
+    n = 0.8 * np.eye(5) + (1.6 - 0.8) * np.outer(filled, filled)
+    return (0.5 * n).tolist(), (0.5 * n).tolist()
+
+
+def _flat():
+    n = Q @ np.diag([1.16, 1.05, 0.85, 0.76, 0.52]) @ Q.T
+    return (0.5 * n).tolist(), (0.5 * n).tolist()
+
+
+def _result(w1, w2, E, pz=0.0):
+    return {"steps": [{"U_eV": 3.0, "lambda_eV": 0.0, "energy_eV": E, "converged": True,
+                       "occupations": {"0": list(w1), "1": list(w2)}, "dipole_eA": [0, 0, pz]}]}
+
+
+def _jobs(spec):
+    return [{"spin": "restricted", "U_eV": 3.0, "reading": "energy order", "state": name, "result": r}
+            for name, r in spec.items()]
+
+
+def test_states_are_read_from_natural_orbitals():
+    b, c = Q[:, 1], Q[:, 2]
+    rot1, rot2 = (b + c) / 2**0.5, (b - c) / 2**0.5       # AFO of rotated orbitals: equal b, c diagonals
+    rows = dftu.state_table(_jobs({"unbiased": _result(_flat(), _flat(), -10.0),
+                                   "b2c2": _result(_site(rot1), _site(rot2), -10.3, 0.01),
+                                   "b2b2": _result(_site(b), _site(b), -10.1)}), [0, 1], Q, n_fu=2)
+    kinds = {r["start"]: r["state"] for r in rows}
+    assert kinds == {"unbiased": "unpolarized", "b2c2": "AFO", "b2b2": "FO"}
+    by = {r["start"]: r for r in rows}
+    assert by["b2c2"]["ΔE (meV/f.u.)"] == pytest.approx(-150)
+    assert by["b2c2"]["W1 filled (a, b, c)"] == "0.00, 0.50, 0.50"
+
+
+def test_verdicts_wait_for_the_states_that_decide():
+    b, c = Q[:, 1], Q[:, 2]
+    only_afo = dftu.state_table(_jobs({"unbiased": _result(_flat(), _flat(), -10.0),
+                                       "b2c2": _result(_site(b), _site(c), -10.3)}), [0, 1], Q, 2)
+    v = {x["claim"]: x["outcome"] for x in dftu.verdicts(only_afo, 100.0)}
+    assert v == {"polarization gain": "reproduced", "AFO lowest": "undetermined"}
+    every = {"unbiased": _result(_flat(), _flat(), -10.0), "b2c2": _result(_site(b), _site(c), -10.1),
+             "c2b2": _result(_site(c), _site(b), -10.1), "b2b2": _result(_site(b), _site(b), -10.4),
+             "c2c2": _result(_flat(), _flat(), -10.0)}     # c2c2 fell back
+    v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(every), [0, 1], Q, 2), 100.0)}
+    assert v["AFO lowest"]["outcome"] == "not reproduced" and "FO from b2b2" in v["AFO lowest"]["evidence"]
+    assert v["polarization gain"]["outcome"] == "reproduced"
+    assert "fell back to the unpolarized state: c2c2" in v["AFO lowest"]["evidence"]
+
+
+def test_targets_and_bad_input():
+    t = dftu.pattern_targets("b2c2", Q, [0, 1])
+    assert np.allclose(t[0]["both"][0], Q[:, 1]) and np.allclose(t[1]["both"][0], Q[:, 2])
+    t, mm = dftu.high_spin_targets(Q, [0, 1], antiferro=True)
+    assert mm == [2.0, -2.0] and len(t[1]["dn"]) == 2 and t[1]["up"] == []
+    with pytest.raises(ValueError, match="pattern"):
+        dftu.pattern_targets("b2d2", Q, [0, 1])
