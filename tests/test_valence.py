@@ -82,7 +82,8 @@ def test_valence_parts_by_natural_orbitals_open_shell_is_not_a_doubly_occupied_o
     """Three parts judged on the lowest state at U_min. An open-shell S_z = 0 d2 state (spin up in one
     orbital, spin down in another, on each W) has d2, no moment, but its largest natural occupation of
     n_up + n_dn is 1 (the old measure, the sum of each spin's largest, said 2) and its up/down overlap 0:
-    (a) and (b) hold, (c) fails. When a perturbed copy (disproportionated and magnetic) is lower, the
+    (a) holds; (b) fails, since spin 0 means a closed shell (an open shell with S_z = 0 carries a local
+    moment and is not diamagnetic); (c) fails. When a perturbed copy (disproportionated and magnetic) is lower, the
     parts are judged on it: (a) and (b) fail, and its orbital occupation decides (c)."""
     e = np.eye(5)
     P = lambda *v: sum(np.outer(e[i], e[i]) for i in v) if v else np.zeros((5, 5))
@@ -97,10 +98,11 @@ def test_valence_parts_by_natural_orbitals_open_shell_is_not_a_doubly_occupied_o
     old = [x["natural_up"][0] + x["natural_dn"][0] for x in st["sites"]]
     assert old == pytest.approx([2.0, 2.0])                     # the old measure would call it doubly occupied
     v = valence.valence_parts(g)
-    assert v[valence.VALENCE_PARTS[0]] and v[valence.VALENCE_PARTS[1]] and v[valence.VALENCE_PARTS[2]] is False
+    assert v[valence.VALENCE_PARTS[0]] and v[valence.VALENCE_PARTS[1]] is False and v[valence.VALENCE_PARTS[2]] is False
     closed = _state([(P(0), P(0)), (P(0), P(0))])
     res2 = {**result, "branches": {"d2 closed": {**result["branches"]["d2 open"], "final": {"occupations": closed["occupations"]}}}}
-    assert valence.valence_parts(valence.ground_state_content(res2))[valence.VALENCE_PARTS[2]] is True
+    v2 = valence.valence_parts(valence.ground_state_content(res2))
+    assert v2[valence.VALENCE_PARTS[1]] is True and v2[valence.VALENCE_PARTS[2]] is True
     # a lower perturbed copy: d1 (spin up) / d3 (a doubly occupied, b up) decides every part
     low = _state([(P(0), P()), (P(0, 1), P(0))])
     probe = {"U": 3.0, "lowest": "d2 open + disproportionation",

@@ -573,6 +573,8 @@ VALENCE_PARTS = ("(a) d2 on each W, no disproportionation", "(b) spin 0 (diamagn
 #: Tolerances of the parts: |d count - 2| per W (electrons), |moment| per W (muB), and the largest
 #: natural occupation of n_up + n_dn a doubly occupied orbital must reach (helpers.orbitals.natural).
 D_TOL, M_TOL = 0.25, 0.1
+#: Overlap of the up and down dominant natural orbitals above which a spin-0 W counts as a closed shell.
+CLOSED_SHELL_MIN = 0.9
 
 
 def valence_parts(content: dict) -> dict:
@@ -586,7 +588,10 @@ def valence_parts(content: dict) -> dict:
     return {"state": x.get("name", content["branch"]), "d counts": d, "|m| (μB)": m, "largest natural occ.": n1,
             "up–down overlap": x["up_down_overlap"],
             VALENCE_PARTS[0]: all(abs(v - 2) <= D_TOL for v in d) if ok else None,
-            VALENCE_PARTS[1]: all(v < M_TOL for v in m) if ok else None,
+            # spin 0 as a closed shell: no moment, and the two spins fill the same orbital (an open-shell
+            # S_z = 0 state, up in one orbital and down in another, has a local moment and is not diamagnetic)
+            VALENCE_PARTS[1]: (all(v < M_TOL for v in m) and all(not o < CLOSED_SHELL_MIN for o in x["up_down_overlap"]))
+            if ok else None,   # an overlap not recorded (nan) leaves the moments to decide
             VALENCE_PARTS[2]: all(v >= POLARIZED_MIN for v in n1) if ok and np.all(np.isfinite(n1)) else None}
 
 

@@ -21,7 +21,9 @@ import numpy as np
 #: this (a doubly occupied orbital has 2; the unpolarized crystal-field d2 state of WTe2 about 1).
 POLARIZED_MIN = 1.5
 #: For PAW projector occupations: a site counts as polarized when its largest natural occupation exceeds
-#: the next by at least this (electrons); the unpolarized DFT+U state of the d2 layer has about 0.02.
+#: the next by at least this (electrons); the unpolarized DFT+U state of the d2 layer has 0.11 (its filled
+#: orbital a against the next), a biased b or c filling 0.7-0.8. DFT+U states are also compared with the
+#: unbiased state directly (helpers.dftu.state_table), so a start that falls back does not rest on this line.
 GAP_MIN = 0.3
 #: Overlaps |<v1|R v2>| of the dominant natural orbitals above FO_MIN read FO, below AFO_MAX AFO.
 FO_MIN = 0.8
