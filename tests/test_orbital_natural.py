@@ -79,3 +79,9 @@ def test_gap_criterion_for_projector_occupations():
     assert s["polarization"] == pytest.approx(0.7)
     assert nat.classify([s, s], gap_min=nat.GAP_MIN)["kind"] == "FO"
     assert nat.classify([f, f], gap_min=nat.GAP_MIN)["kind"] == "unpolarized"
+
+
+def test_equal_spins_are_a_closed_shell_even_with_degenerate_orbitals():
+    Q = _rot(7)
+    n = Q @ np.diag([0.6, 0.6, 0.3, 0.2, 0.1]) @ Q.T          # two degenerate largest occupations
+    assert nat.natural_orbitals(n, n)["up_down_overlap"] == pytest.approx(1.0)

@@ -59,7 +59,16 @@ def natural_orbitals(n_up, n_dn=None) -> dict:
             "polarization": float(w[0].real - w[1].real),
             "moment_muB": float(np.trace(n_up - n_dn).real),
             "largest_up": float(wu[-1]), "largest_dn": float(wd[-1]),
-            "up_down_overlap": float(abs(np.vdot(vu[:, -1], vd[:, -1])))}
+            "up_down_overlap": _spin_overlap(wu, vu, wd, vd)}
+
+
+def _spin_overlap(wu, vu, wd, vd, tol: float = 1e-4) -> float:
+    """|<u|d>| of the spins' dominant natural orbitals; where a spin's largest occupation is degenerate
+    (within `tol`), the norm of the other spin's dominant orbital projected on that subspace, so that
+    equal spin matrices always give 1."""
+    Vu = vu[:, wu >= wu[-1] - tol]
+    Vd = vd[:, wd >= wd[-1] - tol]
+    return float(max(np.linalg.norm(Vd.conj().T @ vu[:, -1]), np.linalg.norm(Vu.conj().T @ vd[:, -1])))
 
 
 def dominant_overlap(site1: dict, site2: dict, rotation=None) -> float:
