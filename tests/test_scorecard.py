@@ -44,11 +44,19 @@ def test_rows_of_one_calculation_count_once():
                                      "**1** not reproduced, **1** undetermined, **1** reproduced.")
 
 
-@pytest.mark.parametrize("ours,expected", [(0.320, "reproduced"),                       # within 5 % of the paper's 0.319
-                                           (0.300, "closer to experiment"),            # 2.0 % from exp, the paper 4.2 %
-                                           (0.400, "not reproduced")])
-def test_table1_d2_against_paper_and_experiment(ours, expected):
-    v = scorecard.against_paper_and_experiment(ours, 0.306, 0.319, 0.306, 0.05)
+from helpers import reference as _ref
+
+#: The paper's numbers these tests compare against, from the one reference file.
+BOND = _ref.get("table1_octahedron_distortion")["bond_length_deviation"]
+FE_REF = {k: _ref.get("ferroelectric_dipole_uC_per_cm2")[k] for k in ("orbital_1", "orbital_2")}
+
+
+@pytest.mark.parametrize("shift,expected", [(+0.003, "reproduced"),            # within 5 % of the paper's d2 value
+                                            (-0.019, "closer to experiment"),  # nearer experiment than the paper is
+                                            (+0.081, "not reproduced")])
+def test_table1_d2_against_paper_and_experiment(shift, expected):
+    paper, exp = BOND["d2_W4+"], BOND["experiment"]
+    v = scorecard.against_paper_and_experiment(paper + shift, exp, paper, exp, 0.05)
     assert v.startswith(expected) and "from experiment" in v
 
 
@@ -102,15 +110,16 @@ def _fe_rows(pbs, definition="effective orbitals (Te tails)"):
 
 def _fe(rows, claim, **kw):
     from helpers.orbitals import analysis as an
-    ref = {"orbital_1": 0.188, "orbital_2": 0.085}
+    ref = FE_REF
     norm = {"b": {"x (μC/cm²)": 1.0}, "c": {"x (μC/cm²)": 2.0}}
     return next(r for r in an.fe_verdicts(rows, norm, [], ref, 26, "energy order", **kw) if r["claim"] == an.FE_CLAIMS[claim])
 
 
 def test_dipole_ratio_is_undetermined_when_a_dipole_changes_sign_between_windows():
-    # |0.19/0.085| and |0.19/0.09| are within a factor 2 of 0.188/0.085 in both windows
-    assert _fe(_fe_rows([(-2.0, 0.085, 0.19), (-1.5, 0.09, 0.19)]), "ratio")["verdict"] == "reproduced"
-    flipped = _fe(_fe_rows([(-2.0, 0.085, 0.19), (-1.5, -0.09, 0.19)]), "ratio")
+    # made-up dipoles whose ratio is within a factor 2 of the paper's in both windows, then one sign flipped
+    small, large = FE_REF["orbital_2"], 1.01 * FE_REF["orbital_1"]
+    assert _fe(_fe_rows([(-2.0, small, large), (-1.5, 1.05 * small, large)]), "ratio")["verdict"] == "reproduced"
+    flipped = _fe(_fe_rows([(-2.0, small, large), (-1.5, -1.05 * small, large)]), "ratio")
     assert flipped["verdict"] == "undetermined" and "changes sign" in flipped["range"]
 
 
@@ -121,7 +130,7 @@ def test_magnitude_straddling_the_criterion_across_definitions_is_undetermined()
     per_fu = 1602.176634 / 50.0
     # effective orbitals: far from the paper; p-d W-5d: exactly the paper's values per f.u. volume
     eff = _fe_rows([(-1.5, 0.5, -1.0)])
-    bare = _fe_rows([(-1.5, 0.085 / per_fu, -0.188 / per_fu)], "p–d model W-5d functions")
+    bare = _fe_rows([(-1.5, FE_REF["orbital_2"] / per_fu, -FE_REF["orbital_1"] / per_fu)], "p–d model W-5d functions")
     both = _fe(eff + bare, "magnitude", atoms=atoms, spacing=5.0, factor=1.5)   # per layer cell: half, outside
     assert both["verdict"] == "undetermined" and "p–d model W-5d functions: 1 of 3 (per f.u. volume)" in both["range"]
     assert _fe(eff, "magnitude", atoms=atoms, spacing=5.0)["verdict"] == "not reproduced"
