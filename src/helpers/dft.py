@@ -261,7 +261,7 @@ DFTU_MAXITER = [60, 250]
 
 def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict | None = None,
                 release=(1.0, 0.5, 0.25, 0.0), magmoms=None, metal: str = "W", basis: str = "dzp",
-                dipole_correction: bool = True, force: bool = False) -> dict:
+                dipole_correction: bool = True, maxiter=None, force: bool = False) -> dict:
     """One branch of DFT+U (GPAW's Dudarev U_eff on the `metal` d shells, LCAO `basis`, k grid of
     the profile's density) with occupation control (helpers.occupation_control): converged at
     U_grid[0] (eV) with the bias toward `targets` ({atom index: {'both': [5-vectors]}} spin-restricted,
@@ -270,9 +270,13 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
     each step from the previous density. `magmoms` (muB per atom) makes the run spin-polarized.
     Cached (task `dftu_branch`); every step's energy, d occupation matrices per spin and metal,
     moments and dipole (dipole layer in the vacuum when `dipole_correction`) are in result['steps'].
+    `maxiter`: SCF iteration caps [intermediate steps, last step] (default DFTU_MAXITER).
     Bad input is refused before any SCF."""
     from .occupation_control import check_schedule, check_targets, check_U_grid
     U_grid = check_U_grid(U_grid)
+    maxiter = list(DFTU_MAXITER if maxiter is None else maxiter)
+    if len(maxiter) != 2 or not all(isinstance(m, int) and m >= 3 for m in maxiter):
+        raise ValueError(f"maxiter={maxiter!r}: need two integers >= 3 (intermediate steps, last step)")
     symbols = atoms.get_chemical_symbols()
     if metal not in symbols:
         raise ValueError(f"metal={metal!r}: no such atom in the structure ({sorted(set(symbols))})")
@@ -284,7 +288,7 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
         job.pop(k)
     if not spinpol:
         job.pop("spinpol"), job.pop("magmoms")
-    job.update(basis=basis, metal=metal, U_grid=U_grid, release=release, mixer=DFTU_MIXER, maxiter=DFTU_MAXITER,
+    job.update(basis=basis, metal=metal, U_grid=U_grid, release=release, mixer=DFTU_MIXER, maxiter=maxiter,
                targets={str(a): {s: np.round(v.T, 8).tolist() for s, v in t.items()} for a, t in checked.items()},
                dipole_correction=bool(dipole_correction))
     return _submit(job, label, settings["profile"], force)

@@ -25,12 +25,13 @@ PATTERNS = {"a2a2": "aa", "b2b2": "bb", "c2c2": "cc", "b2c2": "bc", "c2b2": "cb"
 #: the release schedule (eV), the k densities of the convergence check, and its smearings (eV).
 SETTINGS = {
     "smoke": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.0], "patterns": ["b2c2"],
-              "readings": ["energy order"], "conv_kpt_densities": [], "conv_smearings": []},
-    # the states computed so far (the rest of the plan: patterns b2b2, c2c2, a2a2, c2b2, the local frame's
-    # mirror partners, U_eff 4.5 and 6 eV, spin-polarized 3 and 6 eV, k and smearing convergence)
+              "readings": ["energy order"], "conv_kpt_densities": [], "conv_smearings": [],
+              "maxiter": [30, 60]},
+    # the states computed so far (still to come: a2a2, the local frame's mirror partners, U_eff 4.5 and
+    # 6 eV, spin-polarized 3 and 6 eV, k and smearing convergence)
     "paper": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.3, 0.0],
-              "patterns": ["b2c2"], "readings": ["energy order"],
-              "conv_kpt_densities": [], "conv_smearings": []},
+              "patterns": ["b2c2", "b2b2", "c2c2", "c2b2"], "readings": ["energy order"],
+              "conv_kpt_densities": [], "conv_smearings": [], "maxiter": [60, 250]},
 }
 
 
@@ -147,7 +148,7 @@ def run_branches(atoms, settings: dict, material: str, orbitals_by_reading: dict
         try:
             j["result"] = dft.dftu_branch(atoms, settings, label, [j["U_eV"]], targets=j["targets"],
                                           release=SETTINGS[settings["profile"]]["release"], magmoms=j["magmoms"],
-                                          metal=symbols[metals[0]])
+                                          metal=symbols[metals[0]], maxiter=SETTINGS[settings["profile"]]["maxiter"])
         except cache.CacheMiss:
             if not only_cached:
                 raise

@@ -1,0 +1,40 @@
+"""Compute the DFT+U branches of a profile (helpers.dftu.SETTINGS) ahead of the AFO page.
+
+    PYTHONPATH=src python scripts/compute_dftu_states.py [paper|smoke] [WTe2]
+
+The same calls as the page's DFT+U section (notebooks/03_afo_order.ipynb): the relaxed d2 layer,
+the readings a, b, c of its W-5d Wannier orbitals, then every branch through the cache, so an
+interrupted run resumes at the first branch not yet cached and the page afterwards only reads.
+"""
+import sys
+import time
+
+from helpers import dftu, params
+from helpers import orbital_order as oo
+from helpers.orbitals import analysis as an
+
+
+def main(profile: str = "paper", material: str = "WTe2") -> None:
+    settings = params.settings(profile)
+    grid = tuple(oo.HF_GRID[profile])
+    layers = an.layer_models(material, settings, "dzp", grid, -1.5, 0.5, [-8.0, 6.0], moments=True)
+    scans = an.scan_defaults(profile)
+    path = an.path_models(material, settings, "dzp", grid, -1.5, 0.5, scans["path_lambdas"], [-8.0, 6.0])
+    _, names_from_1T = an.path_levels(path)
+    m = layers["relaxed d2"]
+    readings = an.readings(m, names_from_1T)
+    jobs = dftu.branch_jobs(profile, {r: readings[r]["orbitals"] for r in dftu.SETTINGS[profile]["readings"]},
+                            [i for i, s in enumerate(m["atoms"].get_chemical_symbols()) if s == "W"], len(m["atoms"]))
+    print(f"{len(jobs)} branches at profile {profile}", flush=True)
+    t0 = time.time()
+    done = dftu.run_branches(m["atoms"], settings, material,
+                             {r: readings[r]["orbitals"] for r in dftu.SETTINGS[profile]["readings"]})
+    for j in done:
+        st = j["result"]["steps"][-1]
+        print(f"{j['spin']:10s} U={j['U_eV']:g} {j['reading']:14s} {j['state']:14s} E={st['energy_eV']:.5f} eV"
+              f" converged={st['converged']}", flush=True)
+    print(f"done in {time.time() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
