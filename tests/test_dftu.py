@@ -63,3 +63,31 @@ def test_targets_and_bad_input():
     assert mm == [2.0, -2.0] and len(t[1]["dn"]) == 2 and t[1]["up"] == []
     with pytest.raises(ValueError, match="pattern"):
         dftu.pattern_targets("b2d2", Q, [0, 1])
+
+
+def _released(w1, w2, E, stalled=False, E_biased=-9.0, E_bias=0.5):
+    """A branch biased at lambda = 1 eV (energy E_biased with bias energy E_bias), then released to E."""
+    r = _result(w1, w2, E)
+    first = {"U_eV": 3.0, "lambda_eV": 1.0, "energy_eV": E_biased, "bias_energy_eV": E_bias, "converged": True,
+             "occupations": {"0": list(w1), "1": list(w2)}, "dipole_eA": [0, 0, 0]}
+    mid = dict(first, lambda_eV=0.3, converged=not stalled)
+    r["steps"] = [first, mid] + r["steps"]
+    return r
+
+
+def test_a_fall_back_counts_against_the_paper_only_after_a_controlled_release():
+    b, c = Q[:, 1], Q[:, 2]
+    flat = _flat()
+    spec = {"unbiased": _result(flat, flat, -10.0),
+            "b2c2": _released(flat, flat, -10.0), "b2b2": _released(flat, flat, -10.0),
+            "c2c2": _released(flat, flat, -10.0)}                  # no c2b2: b2c2's inversion image is not needed
+    rows = dftu.state_table(_jobs(spec), [0, 1], Q, 2)
+    v = {x["claim"]: x for x in dftu.verdicts(rows, 100.0)}
+    assert v["polarization gain"]["outcome"] == "not reproduced"
+    assert v["AFO lowest"]["outcome"] == "undetermined"            # no ordered state: nothing to compare
+    by = {r["start"]: r for r in rows}
+    # the constrained energy at full bias: (E - E_bias) - E_unpolarized = (-9.0 - 0.5 + 10.0) eV over 2 f.u.
+    assert by["b2b2"]["ΔE constrained, full bias (meV/f.u.)"] == pytest.approx(250.0)
+    spec["b2b2"] = _released(flat, flat, -10.0, stalled=True)
+    v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(spec), [0, 1], Q, 2), 100.0)}
+    assert v["polarization gain"]["outcome"] == "undetermined" and "stalled" in v["polarization gain"]["evidence"]

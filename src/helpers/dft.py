@@ -251,8 +251,11 @@ def wannier90(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", proj
     return cache.cached(f"wannier90-{label}", settings["profile"], job, compute, force=force)
 
 
-#: Density mixer of the DFT+U branches (GPAW Mixer: beta, history, weight): gentler than GPAW's LCAO
-#: default, which lets a partly released bias oscillate between two densities.
+#: Density mixer of the DFT+U branches. A dict without 'name' is GPAW's MSR1 mixer (gpaw.dft, 26.x),
+#: here with a first step of 0.02, 8 densities of history and metric weight 100: what the committed
+#: branches ran with (their gpaw.txt prints it). It was meant as a gentle Pulay mixer against the
+#: oscillation of a partly released bias; with MSR1 the intermediate release steps still stall (density
+#: error 10^-1.6), which the verdicts treat as an uncontrolled release (helpers.dftu.verdicts).
 DFTU_MIXER = {"beta": 0.02, "nmaxold": 8, "weight": 100.0}
 #: SCF iterations at most: for each intermediate step of a branch (it may stop short; its density
 #: still starts the next step), and for the last step (whose state counts only if converged).
