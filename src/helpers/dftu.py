@@ -271,26 +271,40 @@ def claim_summary(verdict_rows: list, claim: str) -> str:
     return "; ".join(parts) if parts else "not computed"
 
 
-def plot_states(ax, rows: list, title: str = "") -> None:
-    """Energies of the unbiased DFT+U states (meV/f.u. from the unpolarized state) against U_eff,
-    one marker per kind of state, filled for restricted and open for spin-polarized runs."""
+def plot_states(ax, rows: list, gain_meV: float | None = None, title: str = "") -> None:
+    """Per start (x axis; one group per spin treatment and U_eff): the constrained energy with the
+    bias at full strength (E - E_bias, open marker) and the energy of the unbiased state the release
+    ends in (filled, marker by what that state is), both in meV/f.u. from the unpolarized state,
+    joined by a line; `gain_meV`, the paper's polarization gain, drawn as the level an ordered state
+    would have to reach."""
     marks = {"unpolarized": "o", "FO": "s", "AFO": "D", "mixed": "^", "partly polarized": "v"}
     colours = {"unpolarized": "0.4", "FO": "tab:blue", "AFO": "tab:red", "mixed": "tab:purple",
                "partly polarized": "tab:orange"}
+    groups = sorted({(r["spin"], r["U (eV)"]) for r in rows})
+    starts = list(dict.fromkeys(r["start"] for r in rows))
     seen = set()
-    for r in rows:
-        k = r["state"]
-        label = k if k not in seen else None
-        seen.add(k)
-        face = colours[k] if r["spin"] == "restricted" else "none"
-        ax.plot(r["U (eV)"] + (0.06 if r["spin"] == "polarized" else 0), r["ΔE (meV/f.u.)"], marks[k],
-                mfc=face, mec=colours[k], ms=7, label=label, ls="none")
+    for gi, (spin, U) in enumerate(groups):
+        dx = 0.25 * (gi - (len(groups) - 1) / 2)
+        for r in (x for x in rows if (x["spin"], x["U (eV)"]) == (spin, U)):
+            x, k = starts.index(r["start"]) + dx, r["state"]
+            ec = r.get("ΔE constrained, full bias (meV/f.u.)")
+            if ec is not None and np.isfinite(ec):
+                ax.plot([x, x], [ec, r["ΔE (meV/f.u.)"]], color="0.75", lw=1, zorder=1)
+                ax.plot(x, ec, "o", mfc="white", mec="0.3", ms=6, zorder=2,
+                        label=None if "biased" in seen else "with the bias (constrained energy)")
+                seen.add("biased")
+            ax.plot(x, r["ΔE (meV/f.u.)"], marks[k], mfc=colours[k], mec=colours[k], ms=7, zorder=3,
+                    label=None if k in seen else f"released: {k}")
+            seen.add(k)
+    if gain_meV is not None:
+        ax.axhline(-gain_meV, color="tab:green", ls="--", lw=1, label="the paper's gain")
     ax.axhline(0, color="0.7", lw=0.8)
-    ax.set_xlabel(r"$U_\mathrm{eff}$ (eV)")
+    ax.set_xticks(range(len(starts)), starts)
+    ax.set_xlabel("start" + (f" ({', '.join(f'{s}, U = {u:g} eV' for s, u in groups)})" if len(groups) == 1 else ""))
     ax.set_ylabel(r"$E - E_\mathrm{unpolarized}$ (meV/f.u.)")
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_meV: float,
@@ -312,5 +326,5 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     jobs = run_branches(atoms, settings, material, orbs, only_cached=only_cached)
     rows = state_table(jobs, metals, orbs["energy order"], len(metals), dipole_norm)
     missing = [f"{j['state']} ({j['spin']}, U = {j['U_eV']:g} eV, {j['reading']})" for j in jobs if j.get("result") is None]
-    return {"jobs": jobs, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
+    return {"jobs": jobs, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing, "gain_meV": gain_meV,
             "results": [j["result"] for j in jobs if j.get("result") is not None]}
