@@ -27,8 +27,9 @@ SETTINGS = {
     "smoke": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.0], "patterns": ["b2c2"],
               "readings": ["energy order"], "conv_kpt_densities": [], "conv_smearings": [],
               "maxiter": [30, 60]},
-    # the states computed so far (still to come: a2a2, the local frame's mirror partners, U_eff 4.5 and
-    # 6 eV, spin-polarized 3 and 6 eV, k and smearing convergence)
+    # the starts planned so far (a page built from the cache names those not yet computed); still to come:
+    # a converged release (explicit Pulay mixer, finer steps), a2a2, the local frame's mirror partners,
+    # U_eff 4.5 and 6 eV, spin-polarized 3 and 6 eV, k and smearing convergence
     "paper": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.3, 0.0],
               "patterns": ["b2c2", "b2b2", "c2c2", "c2b2"], "readings": ["energy order"],
               "conv_kpt_densities": [], "conv_smearings": [], "maxiter": [60, 250]},
