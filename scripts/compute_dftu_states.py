@@ -23,12 +23,11 @@ def main(profile: str = "paper", material: str = "WTe2") -> None:
     _, names_from_1T = an.path_levels(path)
     m = layers["relaxed d2"]
     readings = an.readings(m, names_from_1T)
-    jobs = dftu.branch_jobs(profile, {r: readings[r]["orbitals"] for r in dftu.SETTINGS[profile]["readings"]},
-                            [i for i, s in enumerate(m["atoms"].get_chemical_symbols()) if s == "W"], len(m["atoms"]))
-    print(f"{len(jobs)} branches at profile {profile}", flush=True)
+    orbs = {r: readings[r]["orbitals"] for r in dftu.SETTINGS[profile]["readings"]}
+    metals = [i for i, s in enumerate(m["atoms"].get_chemical_symbols()) if s in ("W", "Mo", "Re")]
+    print(f"{len(dftu.branch_jobs(profile, orbs, metals, len(m['atoms'])))} branches at profile {profile}", flush=True)
     t0 = time.time()
-    done = dftu.run_branches(m["atoms"], settings, material,
-                             {r: readings[r]["orbitals"] for r in dftu.SETTINGS[profile]["readings"]})
+    done = dftu.run_branches(m["atoms"], settings, material, orbs)
     for j in done:
         st = j["result"]["steps"][-1]
         print(f"{j['spin']:10s} U={j['U_eV']:g} {j['reading']:14s} {j['state']:14s} E={st['energy_eV']:.5f} eV"

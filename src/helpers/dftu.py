@@ -242,7 +242,7 @@ def verdicts(rows: list, gain_meV: float) -> list:
             note += f" (release stalled short of convergence: {', '.join(stalled)})"
         best = min(polarized, key=lambda r: r["ΔE (meV/f.u.)"]) if polarized else None
         best_ord = min(ordered_, key=lambda r: r["ΔE (meV/f.u.)"]) if ordered_ else None
-        controlled = not any(r["start"] in decisive for r in fell if not r["release converged"])
+        controlled = not decisive & set(stalled)
         all_tried = decisive <= tried and ref_ok
         if best is not None and -best["ΔE (meV/f.u.)"] >= gain_meV:
             gain = ("reproduced", f"{best['state']} state from {best['start']} at {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.")
