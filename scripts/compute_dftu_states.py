@@ -28,9 +28,11 @@ def main(profile: str = "paper", material: str = "WTe2") -> None:
     print(f"{len(dftu.branch_jobs(profile, orbs, metals, len(m['atoms'])))} branches at profile {profile}", flush=True)
     t0 = time.time()
     done = dftu.run_branches(m["atoms"], settings, material, orbs)
+    done += dftu.run_annealed(m["atoms"], settings, material, orbs["energy order"])
     for j in done:
         st = j["result"]["steps"][-1]
-        print(f"{j['spin']:10s} U={j['U_eV']:g} {j['reading']:14s} {j['state']:14s} E={st['energy_eV']:.5f} eV"
+        U = j.get("U_eV", j.get("U_grid", [None])[-1])
+        print(f"{j['spin']:10s} U={U:g} {j['reading']:14s} {j['state']:14s} E={st['energy_eV']:.5f} eV"
               f" converged={st['converged']}", flush=True)
     print(f"done in {time.time() - t0:.0f} s", flush=True)
 

@@ -91,3 +91,79 @@ def test_a_fall_back_counts_against_the_paper_only_after_a_controlled_release():
     spec["b2b2"] = _released(flat, flat, -10.0, stalled=True)
     v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(spec), [0, 1], Q, 2), 100.0)}
     assert v["polarization gain"]["outcome"] == "undetermined" and "stalled" in v["polarization gain"]["evidence"]
+
+
+def _annealed(w_by_U, E_by_U, biased=True):
+    """A made-up annealed branch: the bias at the first U (lambda 1, then 0), then one unbiased step per
+    further U; w_by_U[U] = (W1, W2) occupations."""
+    Us = list(w_by_U)
+    steps = []
+    if biased:
+        steps.append({"U_eV": Us[0], "lambda_eV": 1.0, "energy_eV": E_by_U[Us[0]] + 5.0, "bias_energy_eV": 4.0,
+                      "converged": True, "occupations": {"0": list(w_by_U[Us[0]][0]), "1": list(w_by_U[Us[0]][1])},
+                      "dipole_eA": [0, 0, 0]})
+    for U in Us:
+        steps.append({"U_eV": U, "lambda_eV": 0.0, "energy_eV": E_by_U[U], "converged": True,
+                      "occupations": {"0": list(w_by_U[U][0]), "1": list(w_by_U[U][1])}, "dipole_eA": [0, 0, 0]})
+    return {"steps": steps}
+
+
+def test_annealed_branches_give_one_state_per_U_and_their_own_verdicts():
+    b, c = Q[:, 1], Q[:, 2]
+    flat, afo = (_flat(), _flat()), (_site(b), _site(c))
+    jobs = [{"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "unbiased",
+             "result": _annealed({6.0: flat, 3.0: flat}, {6.0: -8.0, 3.0: -10.0}, biased=False)},
+            # the AFO survives at 6 eV (0.3 eV per cell below) and falls back at 3 eV
+            {"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "b2c2",
+             "result": _annealed({6.0: afo, 3.0: flat}, {6.0: -8.3, 3.0: -10.0})}]
+    steps = dftu.annealed_steps(jobs)
+    assert [(s["state"], s["U_eV"]) for s in steps] == [("unbiased", 6.0), ("unbiased", 3.0), ("b2c2", 6.0), ("b2c2", 3.0)]
+    assert all(s["protocol"] == "annealed from 6 eV" for s in steps)
+    rows = dftu.state_table(steps, [0, 1], Q, 2)
+    by = {(r["start"], r["U (eV)"]): r for r in rows}
+    assert by[("b2c2", 6.0)]["state"] == "AFO" and by[("b2c2", 6.0)]["ΔE (meV/f.u.)"] == pytest.approx(-150)
+    assert by[("b2c2", 3.0)]["state"] == "unpolarized"
+    # the constrained energy belongs to the U of the bias only: (-8.3 + 5 - 4) - (-8) = +0.7 eV per cell
+    assert by[("b2c2", 6.0)]["ΔE constrained, full bias (meV/f.u.)"] == pytest.approx(350)
+    assert np.isnan(by[("b2c2", 3.0)]["ΔE constrained, full bias (meV/f.u.)"])
+    # a direct branch at 3 eV is judged apart from the annealed ones at the same U
+    direct = dftu.state_table(_jobs({"unbiased": _result(_flat(), _flat(), -10.0)}), [0, 1], Q, 2)
+    v = dftu.verdicts(rows + direct, 100.0)
+    keys = {(x["U (eV)"], x["protocol"]) for x in v}
+    assert keys == {(6.0, "annealed from 6 eV"), (3.0, "annealed from 6 eV"), (3.0, dftu.PROTOCOL_DIRECT)}
+    gain6 = next(x for x in v if x["U (eV)"] == 6.0 and x["claim"] == "polarization gain")
+    assert gain6["outcome"] == "reproduced" and "AFO state from b2c2" in gain6["evidence"]
+
+
+def test_annealed_plan_of_the_profiles():
+    assert dftu.annealed_jobs("smoke", Q, [0, 1]) == []
+    jobs = dftu.annealed_jobs("paper", Q, [0, 1])
+    assert jobs[0]["state"] == "unbiased" and jobs[0]["targets"] is None
+    assert all(j["U_grid"][0] > j["U_grid"][-1] == 3.0 for j in jobs)
+    assert {j["state"] for j in jobs} >= {"b2b2", "c2c2", "b2c2"}
+
+
+def test_the_annealing_figure_draws_only_annealed_rows():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    direct = dftu.state_table(_jobs({"unbiased": _result(_flat(), _flat(), -10.0)}), [0, 1], Q, 2)
+    fig, ax = plt.subplots()
+    assert dftu.plot_annealed(ax, direct) is False and not ax.lines
+    flat = (_flat(), _flat())
+    jobs = [{"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "unbiased",
+             "result": _annealed({6.0: flat, 3.0: flat}, {6.0: -8.0, 3.0: -10.0}, biased=False)}]
+    assert dftu.plot_annealed(ax, direct + dftu.state_table(dftu.annealed_steps(jobs), [0, 1], Q, 2), 100.0)
+    assert list(ax.lines[0].get_xdata()) == [3.0, 6.0]
+    plt.close(fig)
+
+
+def test_scorecard_line_groups_the_U_values_of_each_outcome():
+    v = [{"spin": "restricted", "U (eV)": U, "protocol": "annealed from 6 eV", "claim": "polarization gain",
+          "outcome": o} for U, o in ((6.0, "reproduced"), (5.0, "reproduced"), (3.0, "not reproduced"))]
+    v.append({"spin": "restricted", "U (eV)": 3.0, "protocol": dftu.PROTOCOL_DIRECT, "claim": "polarization gain",
+              "outcome": "undetermined"})
+    line = dftu.claim_summary(v, "polarization gain")
+    assert line == ("restricted, annealed from 6 eV: reproduced at U = 6, 5; not reproduced at U = 3"
+                    f" | restricted, {dftu.PROTOCOL_DIRECT}: undetermined at U = 3")
+    assert dftu.claim_summary(v, "AFO lowest") == "not computed"

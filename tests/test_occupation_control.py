@@ -104,6 +104,12 @@ def test_driver_refuses_before_any_scf(tmp_path, monkeypatch):
         dft.dftu_branch(atoms, s, "bad", [3.0], targets={3: {"both": [_unit(0)]}})
     with pytest.raises(ValueError, match="metal="):
         dft.dftu_branch(atoms, s, "bad", [3.0], metal="Mo")
+    with pytest.raises(ValueError, match="backend='broyden'"):
+        dft.dftu_branch(atoms, s, "bad", [3.0], mixer={"backend": "broyden"})
+    with pytest.raises(ValueError, match="beta"):
+        dft.dftu_branch(atoms, s, "bad", [3.0], mixer={"backend": "pulay", "beta": 0.0})
+    with pytest.raises(ValueError, match="keys among"):
+        dft.dftu_branch(atoms, s, "bad", [3.0], mixer={"name": "pulay"})
     assert not any(tmp_path.iterdir())
 
 

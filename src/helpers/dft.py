@@ -260,11 +260,30 @@ DFTU_MIXER = {"beta": 0.02, "nmaxold": 8, "weight": 100.0}
 #: SCF iterations at most: for each intermediate step of a branch (it may stop short; its density
 #: still starts the next step), and for the last step (whose state counts only if converged).
 DFTU_MAXITER = [60, 250]
+#: GPAW's Pulay mixer (first step 0.05, 8 densities of history, metric weight 50; GPAW 26's own
+#: Pulay default is 0.08, 16, 20): the mixer of the U-annealed branches (helpers.dftu.SETTINGS).
+PULAY_MIXER = {"backend": "pulay", "beta": 0.05, "nmaxold": 8, "weight": 50.0}
+_MIXER_KEYS = {"backend", "beta", "nmaxold", "weight"}
+
+
+def check_mixer(mixer: dict) -> dict:
+    """A density-mixer dict for GPAW (keys backend, beta, nmaxold, weight), refused with the
+    allowed values named when it is not one."""
+    if not isinstance(mixer, dict) or not set(mixer) <= _MIXER_KEYS:
+        raise ValueError(f"mixer={mixer!r}: need a dict with keys among {sorted(_MIXER_KEYS)}")
+    if mixer.get("backend", "msr1") not in ("pulay", "msr1"):
+        raise ValueError(f"mixer backend={mixer['backend']!r}: choose 'pulay' or 'msr1' (GPAW 26.x)")
+    if not 0 < float(mixer.get("beta", 0.05)) <= 1:
+        raise ValueError(f"mixer beta={mixer['beta']!r}: need 0 < beta <= 1")
+    if int(mixer.get("nmaxold", 5)) < 1:
+        raise ValueError(f"mixer nmaxold={mixer['nmaxold']!r}: need at least 1")
+    return dict(mixer)
 
 
 def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict | None = None,
                 release=(1.0, 0.5, 0.25, 0.0), magmoms=None, metal: str = "W", basis: str = "dzp",
-                dipole_correction: bool = True, maxiter=None, force: bool = False) -> dict:
+                dipole_correction: bool = True, maxiter=None, mixer: dict | None = None,
+                force: bool = False) -> dict:
     """One branch of DFT+U (GPAW's Dudarev U_eff on the `metal` d shells, LCAO `basis`, k grid of
     the profile's density) with occupation control (helpers.occupation_control): converged at
     U_grid[0] (eV) with the bias toward `targets` ({atom index: {'both': [5-vectors]}} spin-restricted,
@@ -273,13 +292,15 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
     each step from the previous density. `magmoms` (muB per atom) makes the run spin-polarized.
     Cached (task `dftu_branch`); every step's energy, d occupation matrices per spin and metal,
     moments and dipole (dipole layer in the vacuum when `dipole_correction`) are in result['steps'].
-    `maxiter`: SCF iteration caps [intermediate steps, last step] (default DFTU_MAXITER).
+    `maxiter`: SCF iteration caps [intermediate steps, last step] (default DFTU_MAXITER); `mixer`:
+    GPAW density mixer (check_mixer; default DFTU_MIXER).
     Bad input is refused before any SCF."""
     from .occupation_control import check_schedule, check_targets, check_U_grid
     U_grid = check_U_grid(U_grid)
     maxiter = list(DFTU_MAXITER if maxiter is None else maxiter)
     if len(maxiter) != 2 or not all(isinstance(m, int) and m >= 3 for m in maxiter):
         raise ValueError(f"maxiter={maxiter!r}: need two integers >= 3 (intermediate steps, last step)")
+    mixer = check_mixer(DFTU_MIXER if mixer is None else mixer)
     symbols = atoms.get_chemical_symbols()
     if metal not in symbols:
         raise ValueError(f"metal={metal!r}: no such atom in the structure ({sorted(set(symbols))})")
@@ -291,7 +312,7 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
         job.pop(k)
     if not spinpol:
         job.pop("spinpol"), job.pop("magmoms")
-    job.update(basis=basis, metal=metal, U_grid=U_grid, release=release, mixer=DFTU_MIXER, maxiter=maxiter,
+    job.update(basis=basis, metal=metal, U_grid=U_grid, release=release, mixer=mixer, maxiter=maxiter,
                targets={str(a): {s: np.round(v.T, 8).tolist() for s, v in t.items()} for a, t in checked.items()},
                dipole_correction=bool(dipole_correction))
     return _submit(job, label, settings["profile"], force)

@@ -21,18 +21,24 @@ from .orbitals import natural as nat
 
 #: Ordered patterns of the primitive cell: orbital filled on W1 and on W2 (letters index a, b, c).
 PATTERNS = {"a2a2": "aa", "b2b2": "bb", "c2c2": "cc", "b2c2": "bc", "c2b2": "cb"}
+#: The protocol of a branch biased and released at its own U_eff (the annealed ones name their start U).
+PROTOCOL_DIRECT = "biased at U"
 #: Settings per profile: U_eff values (eV) of the restricted and spin-polarized ordered states,
 #: the release schedule (eV), the k densities of the convergence check, and its smearings (eV).
 SETTINGS = {
     "smoke": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.0], "patterns": ["b2c2"],
               "readings": ["energy order"], "conv_kpt_densities": [], "conv_smearings": [],
-              "maxiter": [30, 60]},
+              "maxiter": [30, 60], "annealed": None},
     # the starts planned so far (a page built from the cache names those not yet computed); still to come:
     # a converged release (explicit Pulay mixer, finer steps), a2a2, the local frame's mirror partners,
     # U_eff 4.5 and 6 eV, spin-polarized 3 and 6 eV, k and smearing convergence
     "paper": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.3, 0.0],
               "patterns": ["b2c2", "b2b2", "c2c2", "c2b2"], "readings": ["energy order"],
-              "conv_kpt_densities": [], "conv_smearings": [], "maxiter": [60, 250]},
+              "conv_kpt_densities": [], "conv_smearings": [], "maxiter": [60, 250],
+              # interaction annealing of the ordered states: biased and released at the largest U_eff, then
+              # U_eff lowered step by step, each step from the previous density (Pulay mixer)
+              "annealed": {"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.0],
+                           "starts": ["unbiased", "b2c2", "b2b2", "c2c2"], "maxiter": [80, 200]}},
 }
 
 
@@ -157,6 +163,57 @@ def run_branches(atoms, settings: dict, material: str, orbitals_by_reading: dict
     return jobs
 
 
+def annealed_jobs(profile: str, orbitals: np.ndarray, metals: list) -> list:
+    """The U-annealed branches of a profile (SETTINGS[profile]['annealed'], spin-restricted, main
+    reading): per start, the bias toward its pattern at the largest U_eff, released there, then U_eff
+    lowered through the grid. Each: {'spin', 'U_grid', 'reading', 'state', 'targets'}."""
+    A = SETTINGS[profile].get("annealed")
+    if not A:
+        return []
+    return [{"spin": "restricted", "U_grid": list(A["U_grid"]), "reading": "energy order", "state": st,
+             "targets": None if st == "unbiased" else pattern_targets(st, orbitals, metals)} for st in A["starts"]]
+
+
+def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached: bool = False) -> list:
+    """Every branch of annealed_jobs through helpers.dft.dftu_branch with the Pulay mixer (cached;
+    `only_cached`: skip those not in the cache). Returns the jobs with their 'result' (None where
+    skipped)."""
+    from . import cache, dft
+    symbols = atoms.get_chemical_symbols()
+    metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo", "Re")]
+    A = SETTINGS[settings["profile"]].get("annealed")
+    jobs = annealed_jobs(settings["profile"], orbitals, metals)
+    for j in jobs:
+        label = f"{material}-relaxed-d2-anneal{j['U_grid'][0]:g}-NM"
+        try:
+            j["result"] = dft.dftu_branch(atoms, settings, label, j["U_grid"], targets=j["targets"],
+                                          release=A["release"], metal=symbols[metals[0]], maxiter=A["maxiter"],
+                                          mixer=dft.PULAY_MIXER)
+        except cache.CacheMiss:
+            if not only_cached:
+                raise
+            j["result"] = None
+    return jobs
+
+
+def annealed_steps(jobs: list) -> list:
+    """The annealed branches cut into one job-like record per unbiased step (the released state at
+    the largest U_eff, then every lower U_eff), each with the branch's steps up to that one, so that
+    state_table reads them like separate branches; 'protocol' names the annealing."""
+    out = []
+    for j in jobs:
+        r = j.get("result")
+        if r is None:
+            continue
+        U0 = j["U_grid"][0]
+        for i, st in enumerate(r["steps"]):
+            if st["lambda_eV"] != 0:
+                continue
+            out.append({"spin": j["spin"], "U_eV": st["U_eV"], "reading": j["reading"], "state": j["state"],
+                        "protocol": f"annealed from {U0:g} eV", "result": {"steps": r["steps"][:i + 1]}})
+    return out
+
+
 def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipole_norm=None) -> list:
     """One row per computed branch at its final, unbiased step: spin treatment, U_eff (eV), start,
     energy relative to the lowest unpolarized state of the same spin treatment and U (meV/f.u.),
@@ -172,7 +229,8 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         st = r["steps"][-1]
         s = step_state(st, metals, orbitals)
         nat_occ = s["natural_occupations"]
-        row = {"spin": j["spin"], "U (eV)": j["U_eV"], "reading": j["reading"], "start": j["state"],
+        row = {"spin": j["spin"], "U (eV)": j["U_eV"], "protocol": j.get("protocol", PROTOCOL_DIRECT),
+               "reading": j["reading"], "start": j["state"],
                "E_eV": st["energy_eV"], "state": s["kind"],
                "W1 n1, n2": f"{nat_occ[0][0]:.2f}, {nat_occ[0][1]:.2f}",
                "W2 n1, n2": f"{nat_occ[1][0]:.2f}, {nat_occ[1][1]:.2f}",
@@ -188,15 +246,17 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         first = r["steps"][0]
         # the constrained DFT+U energy of the biased state (E - E_bias at the first, strongest bias): how far
         # above the unbiased state the polarized configuration lies, whether or not it survives the release
-        row["_E_constrained"] = first["energy_eV"] - first.get("bias_energy_eV", 0.0) if first.get("lambda_eV", 0) > 0 else None
+        row["_E_constrained"] = (first["energy_eV"] - first.get("bias_energy_eV", 0.0)
+                                 if first.get("lambda_eV", 0) > 0 and first["U_eV"] == st["U_eV"] else None)
         row["converged"] = bool(st.get("converged", True))
         row["release converged"] = all(x.get("converged", True) for x in r["steps"][:-1])
         row["_N"] = [np.add(*np.asarray(st["occupations"][str(a)])) for a in metals]
         rows.append(row)
-    # a start that ends in the unbiased state's density is that state, whatever a threshold says
+    # a start that ends in the unbiased state's density (same protocol) is that state, whatever a threshold says
     ref_rows = [x for x in rows if x["start"] == "unbiased"]
     for row in rows:
-        same = [x for x in ref_rows if x["spin"] == row["spin"] and x["U (eV)"] == row["U (eV)"] and x is not row]
+        same = [x for x in ref_rows if (x["spin"], x["U (eV)"], x["protocol"]) == (row["spin"], row["U (eV)"], row["protocol"])
+                and x is not row]
         row["= unbiased state"] = bool(same) and all(
             max(np.abs(a - b).max() for a, b in zip(row["_N"], x["_N"])) < 0.02 and abs(row["E_eV"] - x["E_eV"]) < 1e-3
             for x in same)
@@ -215,6 +275,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
 
 def verdicts(rows: list, gain_meV: float) -> list:
     """The paper's sub-eV energy claims judged on the DFT+U states, per (spin treatment, U):
+    per protocol (biased at that U, or annealed from a larger U):
     (i) 'polarization gain': a polarized state filling b or c (b + c > 0.5 in each W's filled
     orbital, whatever its FO/AFO label) lies at least `gain_meV` (the paper's gain, meV/f.u.) below
     the unpolarized one; (ii) 'AFO lowest': of the ordered states the lowest is AFO, a claim that
@@ -226,8 +287,9 @@ def verdicts(rows: list, gain_meV: float) -> list:
     Rows {spin, U, claim, outcome, evidence}."""
     out = []
     decisive = {"b2b2", "c2c2", "b2c2"}
-    for spin, U in sorted({(r["spin"], r["U (eV)"]) for r in rows}):
-        sub = [r for r in rows if r["spin"] == spin and r["U (eV)"] == U]
+    for spin, U, protocol in sorted({(r["spin"], r["U (eV)"], r.get("protocol", PROTOCOL_DIRECT)) for r in rows},
+                                    key=lambda k: (k[0], -k[1], k[2])):
+        sub = [r for r in rows if (r["spin"], r["U (eV)"], r.get("protocol", PROTOCOL_DIRECT)) == (spin, U, protocol)]
         tried = {r["start"] for r in sub if r["reading"] == "energy order"}
         # states that count: converged and polarized toward b or c (an ordered state of a is not the paper's)
         polarized = [r for r in sub if r["state"] != "unpolarized" and r["converged"] and r["b + c in filled orbitals"] > 0.5]
@@ -262,18 +324,28 @@ def verdicts(rows: list, gain_meV: float) -> list:
         else:
             afo = ("undetermined", "FO and AFO patterns not all computed")
         for claim, (outcome, why) in (("polarization gain", gain), ("AFO lowest", afo)):
-            out.append({"spin": spin, "U (eV)": U, "claim": claim, "outcome": outcome, "evidence": f"{why}; {note}"})
+            out.append({"spin": spin, "U (eV)": U, "protocol": protocol, "claim": claim, "outcome": outcome,
+                        "evidence": f"{why}; {note}"})
     return out
 
 
 def claim_summary(verdict_rows: list, claim: str) -> str:
-    """One line for the scorecard's DFT+U column: the outcome per spin treatment and U."""
-    parts = [f"{r['outcome']} ({r['spin']}, U = {r['U (eV)']:g} eV)" for r in verdict_rows if r["claim"] == claim]
-    return "; ".join(parts) if parts else "not computed"
+    """One line for the scorecard's DFT+U column: per spin treatment and protocol, the U_eff values
+    (eV) of each outcome, e.g. 'restricted, annealed from 6 eV: reproduced at U = 6, 5; not reproduced
+    at U = 4, 3'."""
+    sel = [r for r in verdict_rows if r["claim"] == claim]
+    parts = []
+    for spin, protocol in dict.fromkeys((r["spin"], r.get("protocol", PROTOCOL_DIRECT)) for r in sel):
+        sub = [r for r in sel if (r["spin"], r.get("protocol", PROTOCOL_DIRECT)) == (spin, protocol)]
+        by = {}
+        for r in sub:
+            by.setdefault(r["outcome"], []).append(f"{r['U (eV)']:g}")
+        parts.append(f"{spin}, {protocol}: " + "; ".join(f"{o} at U = {', '.join(us)}" for o, us in by.items()))
+    return " | ".join(parts) if parts else "not computed"
 
 
 def plot_states(ax, rows: list, gain_meV: float | None = None, title: str = "") -> None:
-    """Per start (x axis; one group per spin treatment and U_eff): the constrained energy with the
+    """The branches biased at their own U (protocol PROTOCOL_DIRECT; plot_annealed draws the others): per start (x axis; one group per spin treatment and U_eff): the constrained energy with the
     bias at full strength (E - E_bias, open marker) and the energy of the unbiased state the release
     ends in (filled, marker by what that state is), both in meV/f.u. from the unpolarized state,
     joined by a line; `gain_meV`, the paper's polarization gain, drawn as the level an ordered state
@@ -281,6 +353,7 @@ def plot_states(ax, rows: list, gain_meV: float | None = None, title: str = "") 
     marks = {"unpolarized": "o", "FO": "s", "AFO": "D", "mixed": "^", "partly polarized": "v"}
     colours = {"unpolarized": "0.4", "FO": "tab:blue", "AFO": "tab:red", "mixed": "tab:purple",
                "partly polarized": "tab:orange"}
+    rows = [r for r in rows if r.get("protocol", PROTOCOL_DIRECT) == PROTOCOL_DIRECT]
     groups = sorted({(r["spin"], r["U (eV)"]) for r in rows})
     starts = list(dict.fromkeys(r["start"] for r in rows))
     seen = set()
@@ -308,6 +381,38 @@ def plot_states(ax, rows: list, gain_meV: float | None = None, title: str = "") 
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
+def plot_annealed(ax, rows: list, gain_meV: float | None = None) -> bool:
+    """The annealed branches (rows of state_table whose protocol is an annealing): per start, the
+    energy of its unbiased state against U_eff (meV/f.u. from the unpolarized state at the same U),
+    one line per start, the marker saying what the state is at that U (from its natural orbitals).
+    False, with nothing drawn, when there are no annealed rows."""
+    rows = [r for r in rows if r.get("protocol", PROTOCOL_DIRECT) != PROTOCOL_DIRECT]
+    if not rows:
+        return False
+    marks = {"unpolarized": "o", "FO": "s", "AFO": "D", "mixed": "^", "partly polarized": "v"}
+    colours = {"unbiased": "0.4", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
+    for start in dict.fromkeys(r["start"] for r in rows):
+        sub = sorted((r for r in rows if r["start"] == start), key=lambda r: r["U (eV)"])
+        col = colours.get(start, "tab:purple")
+        ax.plot([r["U (eV)"] for r in sub], [r["ΔE (meV/f.u.)"] for r in sub], "-", color=col, lw=1.2,
+                label=f"start {start}")
+        for r in sub:
+            k = r["state"]
+            ax.plot(r["U (eV)"], r["ΔE (meV/f.u.)"], marks.get(k, "x"), mfc=col if k != "unpolarized" else "white",
+                    mec=col, ms=7)
+    for k, mk in marks.items():
+        if any(r["state"] == k for r in rows):
+            ax.plot([], [], mk, mfc="0.5" if k != "unpolarized" else "white", mec="0.3", label=f"state: {k}")
+    if gain_meV is not None:
+        ax.axhline(-gain_meV, color="tab:green", ls="--", lw=1, label="the paper's gain")
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.invert_xaxis()
+    ax.set_xlabel(r"$U_\mathrm{eff}$ (eV), annealed from left to right")
+    ax.set_ylabel(r"$E - E_\mathrm{unpolarized}$ (meV/f.u.)")
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return True
+
+
 def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_meV: float,
                  dipole_norm=None) -> dict:
     """Everything the AFO page shows of DFT+U: the branches of the profile on the layer model
@@ -325,7 +430,9 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     # computed as such; the verdicts then stay undetermined
     only_cached = os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1"
     jobs = run_branches(atoms, settings, material, orbs, only_cached=only_cached)
-    rows = state_table(jobs, metals, orbs["energy order"], len(metals), dipole_norm)
+    annealed = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=only_cached)
+    rows = state_table(jobs + annealed_steps(annealed), metals, orbs["energy order"], len(metals), dipole_norm)
     missing = [f"{j['state']} ({j['spin']}, U = {j['U_eV']:g} eV, {j['reading']})" for j in jobs if j.get("result") is None]
-    return {"jobs": jobs, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing, "gain_meV": gain_meV,
-            "results": [j["result"] for j in jobs if j.get("result") is not None]}
+    missing += [f"{j['state']} (annealed from U = {j['U_grid'][0]:g} eV)" for j in annealed if j.get("result") is None]
+    return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
+            "gain_meV": gain_meV, "results": [j["result"] for j in jobs + annealed if j.get("result") is not None]}
