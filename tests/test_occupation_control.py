@@ -183,3 +183,32 @@ def test_gpaw_hellmann_feynman_and_release_schedules(layer, plain):
     fast = _scf(layer, oc.OccupationBias(tg, 0.0), (1.0, 0.0))[-1]
     assert fast[0] == pytest.approx(slow[0], abs=2e-3)
     assert np.abs(fast[1] - slow[1]).max() < 0.02
+
+
+@pytest.mark.dft
+def test_changing_U_in_place_gives_the_energy_of_a_fresh_calculation():
+    """The annealing changes U_eff between SCFs of one live calculation (gpaw_job.set_hubbard_U); GPAW
+    evaluates U in its potential calculator's own setups, and a change made only in calc.dft.setups
+    leaves the energy at the old U. Bulk bcc W, single-zeta LCAO, 2x2x2 k points: seconds. The same SCF
+    with the Pulay and the MSR1 mixer reaches the same energy (a state's identity is not the mixer's)."""
+    from ase.build import bulk
+    from gpaw import GPAW
+    from helpers.gpaw_job import set_hubbard_U
+
+    def calc(U, mixer):
+        return GPAW(mode="lcao", basis="sz(dzp)", kpts=(2, 2, 2), setups={"W": f":d,{U}"}, mixer=mixer,
+                    convergence={"energy": 1e-6, "density": 1e-6}, txt=None)
+    a = bulk("W")
+    a.calc = calc(6.0, {"backend": "pulay", "beta": 0.05, "nmaxold": 8, "weight": 50.0})
+    e6 = a.get_potential_energy()
+    set_hubbard_U(a.calc, [0], 3.0)
+    a.calc.dft.results.clear()
+    e3_annealed = a.get_potential_energy()
+    b = bulk("W")
+    b.calc = calc(3.0, {"backend": "pulay", "beta": 0.05, "nmaxold": 8, "weight": 50.0})
+    e3 = b.get_potential_energy()
+    c = bulk("W")
+    c.calc = calc(3.0, {"beta": 0.02, "nmaxold": 8, "weight": 100.0})       # MSR1
+    assert abs(e6 - e3) > 1.0                     # U matters here (3.7 eV per atom)
+    assert e3_annealed == pytest.approx(e3, abs=1e-4)
+    assert c.get_potential_energy() == pytest.approx(e3, abs=1e-4)

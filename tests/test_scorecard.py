@@ -121,6 +121,13 @@ def test_dipole_ratio_is_undetermined_when_a_dipole_changes_sign_between_windows
     assert _fe(_fe_rows([(-2.0, small, large), (-1.5, 1.05 * small, large)]), "ratio")["verdict"] == "reproduced"
     flipped = _fe(_fe_rows([(-2.0, small, large), (-1.5, -1.05 * small, large)]), "ratio")
     assert flipped["verdict"] == "undetermined" and "changes sign" in flipped["range"]
+    # the text says whether the orbitals kept their identity between the windows
+    kept = _fe_rows([(-2.0, small, large), (-1.5, -1.05 * small, large)])
+    for r, ov in zip(kept, (1.0, 0.97)):
+        r["identity overlap"] = ov
+    assert "keep their identity across the windows, overlap ≥ 0.97" in _fe(kept, "ratio")["range"]
+    kept[1]["identity overlap"] = 0.6
+    assert "change identity, overlap down to 0.60" in _fe(kept, "ratio")["range"]
 
 
 def test_magnitude_straddling_the_criterion_across_definitions_is_undetermined():

@@ -369,6 +369,19 @@ def wannier90_run(job: dict, wd: Path) -> dict:
     return out
 
 
+def set_hubbard_U(calc, atoms_: list, U_eV: float) -> None:
+    """Set GPAW's Dudarev U_eff (eV) on the d shells of atoms `atoms_` of a live calculation, for the
+    next SCF. The potential calculator holds its own setups (GPAW 26.x: calc.dft.setups are other
+    objects), and the U term is evaluated there, so both are set; the energy after the next SCF equals
+    that of a fresh calculation at U_eV (tests/test_occupation_control.py)."""
+    from ase.units import Ha
+    for a in atoms_:
+        for setups in (calc.dft.setups, calc.dft.pot_calc.setups):
+            if setups[a].hubbard_u is None:
+                raise ValueError(f"atom {a} has no DFT+U term to change (start the calculation with U on it)")
+            setups[a].hubbard_u.U = [U_eV / Ha]
+
+
 def dftu_branch(atoms, job: dict, wd: Path) -> dict:
     """DFT+U (Dudarev U_eff on the metal d shells, LCAO) with occupation control
     (helpers.occupation_control): converge at U_grid[0] with the bias toward the job's targets,
@@ -408,8 +421,7 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
             bias.set_strength(lam)
         last = n == len(schedule) - 1
         if n:
-            for a in metals:
-                calc.dft.setups[a].hubbard_u.U = [U / Ha]
+            set_hubbard_U(calc, metals, U)
             calc.dft.results.clear()
             calc.dft.scf_loop.maxiter = job["maxiter"][1 if last else 0]
         try:

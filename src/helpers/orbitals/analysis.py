@@ -474,18 +474,25 @@ def normalizations(p_eA: float, atoms, spacing_A: float) -> dict:
 def dipole_robustness(material: str, settings: dict, basis: str, grid, width: float, e_lows, layers=("relaxed d2", "experiment"),
                       window=oo.PD_WINDOW) -> list:
     """p_z of a, b, c of W1 (e*Angstrom, z matrices) under every reading and both orbital definitions
-    (DEFINITIONS), for each downfolding window and layer, and whether b and c have opposite signs."""
-    rows = []
+    (DEFINITIONS), for each downfolding window and layer, and whether b and c have opposite signs.
+    Beside them the identity of the orbitals across windows: the smallest |overlap| of a, b, c with
+    the same reading's a, b, c in the layer's first window (near 1: a change of p_z between windows is
+    the window's, not a relabelling of the orbitals)."""
+    rows, first = [], {}
     for e_low in e_lows:
         ms = layer_models(material, settings, basis, grid, e_low, width, window, moments=True, names=layers)
         for layer, m in ms.items():
-            d = [x for x in orbital_dipole_rows(m, 1.0) if x["W"] == 1]
+            R = readings(m)
+            d = [x for x in orbital_dipole_rows(m, 1.0, R) if x["W"] == 1]
             for definition, col in DEFINITION_COLUMN.items():
                 for r in idt.READINGS:
+                    O = np.asarray(R[r]["orbitals"])[:, :3]
+                    O0 = first.setdefault((layer, r), O)
                     p = {x["orbital"]: x[col] for x in d if x["reading"] == r}
                     rows.append({"definition": definition, "layer": layer, "e_low (eV)": e_low, "reading": r,
                                  "p_z a (e·Å)": p["a"], "p_z b (e·Å)": p["b"], "p_z c (e·Å)": p["c"],
-                                 "b, c opposite": bool(np.sign(p["b"]) != np.sign(p["c"]))})
+                                 "b, c opposite": bool(np.sign(p["b"]) != np.sign(p["c"])),
+                                 "identity overlap": float(np.abs(np.sum(O * O0, axis=0)).min())})
     return rows
 
 
@@ -633,6 +640,10 @@ def fe_verdicts(dip_robust, norm_rows: dict, states, ref_fe: dict, bto: float, m
         if flips:
             verdict = "undetermined"
             rng += f"; a dipole changes sign between windows ({', '.join(map(str, flips))}), so the ratio is unbounded between them"
+            if "identity overlap" in sub:
+                ov = float(sub["identity overlap"].min())
+                rng += (f" (the orbitals keep their identity across the windows, overlap ≥ {ov:.2f}: the sign change is the "
+                        "window's, not a relabelling)" if ov >= 0.9 else f" (the orbitals change identity, overlap down to {ov:.2f})")
         per[d] = verdict
         texts.append(f"{d}: {verdict}, {rng}")
     overall = next(iter(per.values())) if len(set(per.values())) == 1 else "undetermined"
