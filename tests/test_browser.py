@@ -54,13 +54,15 @@ function compendiumProbe(broken, nimg) {
   var cells = Array.from(document.querySelectorAll('article td, article th'))
       .map(function (c) { return c.textContent; }).filter(function (t) { return raw.test(t); });
   var maths = Array.from(document.querySelectorAll('article .math'));
+  var figs = Array.from(document.querySelectorAll('article figure img'))
+      .map(function (i) { return [i.clientWidth, i.naturalWidth]; });
   var untypeset = maths.filter(function (m) {
     return !m.querySelector('.MathJax_CHTML, .MathJax, mjx-container, .MathJax_Display'); }).length;
   document.documentElement.setAttribute('data-probe', JSON.stringify({
     images: nimg, broken: broken,
     box_top: box ? box.getBoundingClientRect().top + window.scrollY : null,
     overflow: document.documentElement.scrollWidth - window.innerWidth,
-    raw_cells: cells, math: maths.length, untypeset: untypeset,
+    raw_cells: cells, math: maths.length, untypeset: untypeset, figures: figs,
     mathjax: !!(window.MathJax && window.MathJax.Hub)}));
 }
 window.addEventListener('load', function () {
@@ -255,6 +257,15 @@ def test_math_is_typeset_and_nothing_scrolls_sideways(pages, page):
         assert wide["untypeset"] == 0, f"{page}: {wide['untypeset']} of {wide['math']} math elements not typeset"
     narrow = probe(pages, page, "narrow")
     assert narrow["overflow"] <= 1, f"{page}: the page is {narrow['overflow']} px wider than a 420 px screen"
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_figures_stay_legible_on_a_narrow_screen(pages, page):
+    """At 420 px a figure is not squeezed to the screen: it keeps at least 600 px (or its natural
+    width) and scrolls inside its box, so text set at 8 pt in a figure saved at 200 dpi stays near
+    9 px or more."""
+    small = [(w, n) for w, n in probe(pages, page, "narrow").get("figures", []) if w < min(600, n)]
+    assert not small, f"{page}: figures squeezed at 420 px (rendered, natural width in px): {small[:5]}"
 
 
 def test_bibliography_has_no_raw_tex(pages):

@@ -103,6 +103,13 @@ def test_valence_parts_by_natural_orbitals_open_shell_is_not_a_doubly_occupied_o
     res2 = {**result, "branches": {"d2 closed": {**result["branches"]["d2 open"], "final": {"occupations": closed["occupations"]}}}}
     v2 = valence.valence_parts(valence.ground_state_content(res2))
     assert v2[valence.VALENCE_PARTS[1]] is True and v2[valence.VALENCE_PARTS[2]] is True
+    # where the dominant orbital is not defined (the p-d basis: overlap NaN) the norm of n_up - n_dn decides:
+    # sqrt(2) for the open shell, 0 for the closed one
+    g = valence.ground_state_content(result)
+    assert g["spin_density_norm"] == pytest.approx([2 ** 0.5] * 2)
+    assert valence.valence_parts({**g, "up_down_overlap": [np.nan, np.nan]})[valence.VALENCE_PARTS[1]] is False
+    g2 = valence.ground_state_content(res2)
+    assert valence.valence_parts({**g2, "up_down_overlap": [np.nan, np.nan]})[valence.VALENCE_PARTS[1]] is True
     # a lower perturbed copy: d1 (spin up) / d3 (a doubly occupied, b up) decides every part
     low = _state([(P(0), P()), (P(0, 1), P(0))])
     probe = {"U": 3.0, "lowest": "d2 open + disproportionation",

@@ -532,9 +532,13 @@ def state_content(occupations) -> dict:
     for u, d in occupations:
         u, d = (_cplx_from_json(x) if isinstance(x, dict) else np.asarray(x) for x in (u, d))
         sites.append(natural.natural_orbitals(np.real(u), np.real(d)))
+    spin = []
+    for u, d in occupations:
+        u, d = (_cplx_from_json(x) if isinstance(x, dict) else np.asarray(x) for x in (u, d))
+        spin.append(float(np.linalg.norm(np.real(u) - np.real(d))))
     return {"d_counts": [x["d_count"] for x in sites], "moments": [abs(x["moment_muB"]) for x in sites],
             "largest_natural": [float(x["occupations"][0]) for x in sites],
-            "up_down_overlap": [x["up_down_overlap"] for x in sites]}
+            "up_down_overlap": [x["up_down_overlap"] for x in sites], "spin_density_norm": spin}
 
 
 def ground_state_content(result: dict, probe: dict | None = None) -> dict:
@@ -552,7 +556,8 @@ def ground_state_content(result: dict, probe: dict | None = None) -> dict:
     if last is br["steps"][-1] and br.get("final"):
         held = state_content(br["final"]["occupations"])
     else:
-        held = {"largest_natural": [np.nan] * len(sites), "up_down_overlap": [np.nan] * len(sites)}
+        held = {"largest_natural": [np.nan] * len(sites), "up_down_overlap": [np.nan] * len(sites),
+                "spin_density_norm": [np.nan] * len(sites)}
     stable, lowest = None, None
     if probe is not None and any(x["converged"] for x in probe["states"]):
         low = min((x for x in probe["states"] if x["converged"]), key=lambda x: x["F"])
@@ -563,7 +568,7 @@ def ground_state_content(result: dict, probe: dict | None = None) -> dict:
             "d_counts": [s["d_count"] for s in sites], "moments": [abs(s["moment"]) for s in sites],
             "orbital_polarization": [s["orbital_polarization"] for s in sites],
             "largest_natural": held["largest_natural"], "up_down_overlap": held["up_down_overlap"],
-            "lowest": lowest}
+            "spin_density_norm": held["spin_density_norm"], "lowest": lowest}
 
 
 #: The parts of the paper's valence claim (effective W4+: d2, spin 0, both electrons in one orbital),
@@ -575,6 +580,19 @@ VALENCE_PARTS = ("(a) d2 on each W, no disproportionation", "(b) spin 0 (diamagn
 D_TOL, M_TOL = 0.25, 0.1
 #: Overlap of the up and down dominant natural orbitals above which a spin-0 W counts as a closed shell.
 CLOSED_SHELL_MIN = 0.9
+#: Largest Frobenius norm of n_up - n_dn of a spin-0 W (basis-independent: an open shell with the two
+#: spins in different orbitals has sqrt(2); it decides where the dominant orbital is not defined, as in
+#: the p-d basis with about five d electrons per W).
+SPIN_DENSITY_MAX = 0.2
+
+
+def _spin_zero(x: dict) -> bool:
+    """Spin 0 as a closed shell on every W of a state_content-like dict: |moment| < M_TOL, and
+    ||n_up - n_dn|| <= SPIN_DENSITY_MAX where recorded, and the up/down overlap >= CLOSED_SHELL_MIN
+    where it is defined (NaN: not defined, the norm decides)."""
+    norms = x.get("spin_density_norm") or [np.nan] * len(x["moments"])
+    return (all(v < M_TOL for v in x["moments"]) and all(not n > SPIN_DENSITY_MAX for n in norms)
+            and all(not o < CLOSED_SHELL_MIN for o in x["up_down_overlap"]))
 
 
 def valence_parts(content: dict) -> dict:
@@ -586,12 +604,11 @@ def valence_parts(content: dict) -> dict:
     ok = content["reaches_U_min"]
     d, m, n1 = x["d_counts"], x["moments"], x["largest_natural"]
     return {"state": x.get("name", content["branch"]), "d counts": d, "|m| (μB)": m, "largest natural occ.": n1,
-            "up–down overlap": x["up_down_overlap"],
+            "up–down overlap": x["up_down_overlap"], "‖n↑ − n↓‖": x.get("spin_density_norm"),
             VALENCE_PARTS[0]: all(abs(v - 2) <= D_TOL for v in d) if ok else None,
-            # spin 0 as a closed shell: no moment, and the two spins fill the same orbital (an open-shell
+            # spin 0 as a closed shell: no moment, and the two spins fill the same orbitals (an open-shell
             # S_z = 0 state, up in one orbital and down in another, has a local moment and is not diamagnetic)
-            VALENCE_PARTS[1]: (all(v < M_TOL for v in m) and all(not o < CLOSED_SHELL_MIN for o in x["up_down_overlap"]))
-            if ok else None,   # an overlap not recorded (nan) leaves the moments to decide
+            VALENCE_PARTS[1]: _spin_zero(x) if ok else None,
             VALENCE_PARTS[2]: all(v >= POLARIZED_MIN for v in n1) if ok and np.all(np.isfinite(n1)) else None}
 
 
@@ -609,7 +626,11 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
         v = valence_parts(ground_state_content(res, probes.get(name)))
         per.append({"variant": f"effective, {name}", **v})
     if pd_run is not None:
-        v = valence_parts(ground_state_content(pd_run, probes.get("pd")))
+        content = ground_state_content(pd_run, probes.get("pd"))
+        for c in (content, content.get("lowest") or {}):
+            if c:     # about five d electrons per W: no single dominant orbital, the norm of n_up - n_dn decides
+                c["up_down_overlap"] = [np.nan] * len(c["up_down_overlap"])
+        v = valence_parts(content)
         v[VALENCE_PARTS[0]] = v[VALENCE_PARTS[2]] = None          # no integer d2 in the p-d basis
         per.append({"variant": "p–d W-5d functions, main interaction", **v})
     if gpaw_rows:
@@ -834,6 +855,7 @@ def robustness_rows(results: dict, probes: dict) -> list:
                      "|m| (μB)": ", ".join(f"{m:.2f}" for m in v["|m| (μB)"]),
                      "largest natural occ.": ", ".join(f"{x:.2f}" for x in v["largest natural occ."]),
                      "up–down overlap": ", ".join(f"{x:.2f}" for x in v["up–down overlap"]),
+                     "‖n↑ − n↓‖": ", ".join(f"{x:.2f}" for x in v["‖n↑ − n↓‖"] or []),
                      "lowest branch at U_max": first,
                      "branches surviving to U_min": len(alive)})
     return rows
@@ -852,17 +874,20 @@ def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: di
         lines.append(f"- **{v['part']}: {v['verdict']}** ({v['range']}; holds in: {v['holds in']}; fails in: "
                      f"{v['fails in']}).")
     def fmt(xs):
-        return ", ".join(f"{x:.2f}" for x in xs) if xs is not None else "—"
+        return ", ".join("—" if not np.isfinite(x) else f"{x:.2f}" for x in xs) if xs is not None else "—"
     for r in per:
         extra = ("" if r["largest natural occ."] is None else
                  f", largest natural occupation of n↑ + n↓ {fmt(r['largest natural occ.'])} (up–down overlap "
                  f"{fmt(r['up–down overlap'])})")
+        if r.get("‖n↑ − n↓‖") is not None:
+            extra += f", ‖n↑ − n↓‖ {fmt(r['‖n↑ − n↓‖'])}"
         lines.append(f"  - {r['variant']}: *{r['state']}*, d counts {fmt(r['d counts'])}, |m| {fmt(r['|m| (μB)'])} μB"
                      + extra + ".")
     lines.append("  A largest natural occupation near 2 with up–down overlap 1 is a doubly occupied orbital; near 1 "
                  "with overlap 0 the two spins fill different orbitals (an open-shell state with S_z = 0, not a "
                  "closed-shell d2). In the W-5d functions of the p–d model (about five electrons per W from "
-                 "covalency) parts (a) and (c) have no meaning and are not counted.")
+                 "covalency) parts (a) and (c) have no meaning and are not counted, and spin 0 is read from the "
+                 f"norm ‖n↑ − n↓‖ (at most {SPIN_DENSITY_MAX:g}; √2 for one open shell), which needs no dominant orbital.")
     for b, res in runs.items():
         g = ground_state_content(res, probes[main if b == "effective" else "pd"])
         first = lowest_at_U_max(res)
