@@ -167,3 +167,21 @@ def test_scorecard_line_groups_the_U_values_of_each_outcome():
     assert line == ("restricted, annealed from 6 eV: reproduced at U = 6, 5; not reproduced at U = 3"
                     f" | restricted, {dftu.PROTOCOL_DIRECT}: undetermined at U = 3")
     assert dftu.claim_summary(v, "AFO lowest") == "not computed"
+
+
+def test_findings_name_where_annealed_states_cease_and_check_the_reference():
+    b, c = Q[:, 1], Q[:, 2]
+    flat, afo = (_flat(), _flat()), (_site(b), _site(c))
+    jobs = [{"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "unbiased",
+             "result": _annealed({6.0: flat, 3.0: flat}, {6.0: -8.0, 3.0: -10.0}, biased=False)},
+            {"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "b2c2",
+             "result": _annealed({6.0: afo, 3.0: flat}, {6.0: -8.3, 3.0: -10.0})}]
+    rows = dftu.state_table(dftu.annealed_steps(jobs) + _jobs({"unbiased": _result(_flat(), _flat(), -10.0002)}),
+                            [0, 1], Q, 2)
+    surv = dftu.annealed_survival(rows)
+    assert surv == [{"start": "b2c2", "protocol": "annealed from 6 eV", "states": {6.0: "AFO", 3.0: "unpolarized"},
+                     "lowest polarized U (eV)": 6.0, "ΔE there (meV/f.u.)": pytest.approx(-150)}]
+    agree = dftu.reference_agreement(rows)
+    assert len(agree) == 1 and agree[0]["max |ΔE| (meV/f.u.)"] == pytest.approx(0.1)
+    text = dftu.findings({"rows": rows, "verdicts": dftu.verdicts(rows, 100.0)})
+    assert "orbitally polarized down to 6 eV" in text and "within 0.10 meV/f.u." in text
