@@ -415,15 +415,10 @@ def reference_agreement(rows: list) -> list:
 
 
 def findings(page: dict) -> str:
-    """Markdown lines of what the DFT+U states say, from page_results: per protocol and U_eff the
-    verdicts, where the annealed ordered states cease to exist, and the agreement of the unpolarized
-    reference between protocols."""
+    """Markdown lines of what the DFT+U states say beyond the verdict table, from page_results: where
+    each annealed ordered state ceases to be polarized, and the agreement of the unpolarized reference
+    between protocols."""
     lines = []
-    for v in page["verdicts"]:
-        if v["U (eV)"] != 3.0 and v["protocol"] == PROTOCOL_DIRECT:
-            continue
-        lines.append(f"- {v['claim']} ({v['spin']}, $U_\\mathrm{{eff}}$ = {v['U (eV)']:g} eV, {v['protocol']}): "
-                     f"**{v['outcome']}** — {v['evidence']}.")
     for s in annealed_survival(page["rows"]):
         seq = ", ".join(f"{U:g} eV: {k}" for U, k in s["states"].items())
         tail = (f"orbitally polarized down to {s['lowest polarized U (eV)']:g} eV "
