@@ -141,6 +141,10 @@ def test_annealed_plan_of_the_profiles():
     assert jobs[0]["state"] == "unbiased" and jobs[0]["targets"] is None
     assert all(j["U_grid"][0] > j["U_grid"][-1] == 3.0 for j in jobs)
     assert {j["state"] for j in jobs} >= {"b2b2", "c2c2", "b2c2"}
+    # the decisive starts with the bias within a, b, c: the two remaining d orbitals are left alone
+    sub = [j for j in jobs if j["protocol"] == "annealed from 6 eV, bias on a, b, c"]
+    assert {j["state"] for j in sub} == {"b2b2", "c2c2", "b2c2"}
+    assert all(np.allclose(np.asarray(t["subspace"]), Q[:, :3].T) for j in sub for t in j["targets"].values())
 
 
 def test_the_annealing_figure_draws_only_annealed_rows():

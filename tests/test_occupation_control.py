@@ -50,6 +50,33 @@ def test_bias_derivative_matches_finite_differences(nspins):
         assert e * Ha == pytest.approx(0.7 * np.trace(B @ N))
 
 
+def test_a_subspace_bias_moves_only_the_orbitals_of_its_subspace():
+    """With a subspace Q (here b, c of a rotated frame) the bias operator is Q - 2P: -1 on the target,
+    +1 on the rest of Q, 0 on the d orbitals outside Q (left alone); without one it is 1 - 2P. The
+    derivative stays exact (finite differences), and the energy is lambda tr[(Q - 2P) N]."""
+    from ase.units import Ha
+    R, _ = np.linalg.qr(np.random.default_rng(5).normal(size=(5, 5)))
+    a, b, c = R[:, 0], R[:, 1], R[:, 2]
+    t = oc.check_targets({0: {"both": [b], "subspace": [a, b, c]}}, SYMBOLS, False)
+    ext = oc.OccupationBias(t, 0.6)
+    B, = ext.bias_matrices(0, 1)
+    assert np.sort(np.linalg.eigvalsh(B)) == pytest.approx([-1, 0, 0, 1, 1], abs=1e-12)
+    assert B @ b == pytest.approx(-b) and B @ a == pytest.approx(a) and B @ R[:, 3] == pytest.approx(0 * a, abs=1e-12)
+    full, = oc.OccupationBias(oc.check_targets({0: {"both": [b]}}, SYMBOLS, False), 0.6).bias_matrices(0, 1)
+    assert full == pytest.approx(np.eye(5) - 2 * np.outer(b, b))
+    setup = _fake_setup()
+    rng = np.random.default_rng(7)
+    D = rng.normal(size=(1, 18, 18))
+    D = D + D.transpose(0, 2, 1)
+    dH = np.zeros_like(D)
+    e = ext.update_non_local_hamiltonian(D, setup, 0, dH)
+    X = rng.normal(size=D.shape)
+    X = X + X.transpose(0, 2, 1)
+    e2 = ext.update_non_local_hamiltonian(D + 1e-6 * X, setup, 0, np.zeros_like(D))
+    assert (e2 - e) / 1e-6 == pytest.approx((dH * X).sum(), rel=1e-5)
+    assert e * Ha == pytest.approx(0.6 * np.trace(B @ oc.occupation_matrix(D[0], setup)[0]))
+
+
 def test_untargeted_atoms_and_zero_strength_change_nothing():
     setup = _fake_setup()
     D = np.ones((1, 18, 18))
@@ -72,6 +99,8 @@ def test_untargeted_atoms_and_zero_strength_change_nothing():
     ({0: {"up": [[1, 0, 0, 0, 0]], "dn": []}}, True, [-1, 0, 0, 0, 0, 0], "sign"),
     ({0: {"up": [[1, 0, 0, 0, 0]], "dn": []}}, True, None, "one initial moment"),
     ({0: {"both": [[1, 0, 0, 0, 0]]}}, False, [1, 0, 0, 0, 0, 0], "no initial moments"),
+    ({0: {"both": [[1, 0, 0, 0, 0]], "subspace": [[0, 1, 0, 0, 0], [0, 0, 1, 0, 0]]}}, False, None, "must contain"),
+    ({0: {"both": [[1, 0, 0, 0, 0]], "subspace": [[1, 0, 0, 0, 0], [1, 0, 0, 0, 0]]}}, False, None, "orthonormal"),
 ])
 def test_bad_targets_are_refused(targets, spinpol, magmoms, match):
     with pytest.raises(ValueError, match=match):

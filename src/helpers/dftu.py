@@ -36,16 +36,22 @@ SETTINGS = {
               "patterns": ["b2c2", "b2b2", "c2c2", "c2b2"], "readings": ["energy order"],
               "conv_kpt_densities": [], "conv_smearings": [], "maxiter": [60, 250],
               # interaction annealing of the ordered states: biased and released at the largest U_eff, then
-              # U_eff lowered step by step, each step from the previous density (Pulay mixer)
-              "annealed": {"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.0],
-                           "starts": ["unbiased", "b2c2", "b2b2", "c2c2"], "maxiter": [80, 200]}},
+              # U_eff lowered step by step, each step from the previous density (Pulay mixer); the bias acts
+              # on the whole d shell or only within a, b, c ('subspace')
+              "annealed": [{"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.0], "subspace": False,
+                            "starts": ["unbiased", "b2c2"], "maxiter": [80, 200]},
+                           {"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.0], "subspace": True,
+                            "starts": ["b2c2", "b2b2", "c2c2"], "maxiter": [80, 200]}]},
 }
 
 
-def pattern_targets(pattern: str, orbitals: np.ndarray, metals: list, spinpol: bool = False) -> dict:
+def pattern_targets(pattern: str, orbitals: np.ndarray, metals: list, spinpol: bool = False,
+                    subspace: bool = False) -> dict:
     """Occupation-control targets of a pattern: the named orbital (columns 0, 1, 2 of `orbitals`
     are a, b, c in GPAW's d order) doubly occupied on each metal of `metals` (W1, W2); for a
-    spin-polarized run the same orbital in both spins."""
+    spin-polarized run the same orbital in both spins. With `subspace`, the bias acts within a, b, c
+    only (the target lowered, the other two raised; the two remaining d orbitals, which carry most of
+    the covalent W-Te bonding, left alone); without, within the whole d shell."""
     if pattern not in PATTERNS:
         raise ValueError(f"pattern={pattern!r}: choose from {list(PATTERNS)}")
     O = np.asarray(orbitals, float)
@@ -55,6 +61,8 @@ def pattern_targets(pattern: str, orbitals: np.ndarray, metals: list, spinpol: b
     for a, letter in zip(metals, PATTERNS[pattern]):
         v = [O[:, "abc".index(letter)].tolist()]
         out[int(a)] = {"up": v, "dn": v} if spinpol else {"both": v}
+        if subspace:
+            out[int(a)]["subspace"] = O[:, :3].T.tolist()
     return out
 
 
@@ -163,15 +171,27 @@ def run_branches(atoms, settings: dict, material: str, orbitals_by_reading: dict
     return jobs
 
 
+def annealed_protocol(U0: float, subspace: bool, start: str) -> str:
+    """The protocol label of an annealed branch: its start U_eff and, for a biased start, where the
+    bias acted (the unbiased reference is the same state whatever the bias of the others)."""
+    if start == "unbiased":
+        return f"annealed from {U0:g} eV"
+    return f"annealed from {U0:g} eV, bias on {'a, b, c' if subspace else 'the d shell'}"
+
+
 def annealed_jobs(profile: str, orbitals: np.ndarray, metals: list) -> list:
-    """The U-annealed branches of a profile (SETTINGS[profile]['annealed'], spin-restricted, main
-    reading): per start, the bias toward its pattern at the largest U_eff, released there, then U_eff
-    lowered through the grid. Each: {'spin', 'U_grid', 'reading', 'state', 'targets'}."""
-    A = SETTINGS[profile].get("annealed")
-    if not A:
-        return []
-    return [{"spin": "restricted", "U_grid": list(A["U_grid"]), "reading": "energy order", "state": st,
-             "targets": None if st == "unbiased" else pattern_targets(st, orbitals, metals)} for st in A["starts"]]
+    """The U-annealed branches of a profile (SETTINGS[profile]['annealed'], a list of protocols;
+    spin-restricted, main reading): per start, the bias toward its pattern (on the whole d shell or,
+    with 'subspace', within a, b, c) at the largest U_eff, released there, then U_eff lowered through
+    the grid. Each: {'spin', 'U_grid', 'reading', 'state', 'targets', 'protocol', 'settings'}."""
+    out = []
+    for A in SETTINGS[profile].get("annealed") or []:
+        for st in A["starts"]:
+            out.append({"spin": "restricted", "U_grid": list(A["U_grid"]), "reading": "energy order", "state": st,
+                        "targets": None if st == "unbiased" else pattern_targets(st, orbitals, metals,
+                                                                                subspace=A["subspace"]),
+                        "protocol": annealed_protocol(A["U_grid"][0], A["subspace"], st), "settings": A})
+    return out
 
 
 def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached: bool = False) -> list:
@@ -181,9 +201,9 @@ def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, onl
     from . import cache, dft
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo", "Re")]
-    A = SETTINGS[settings["profile"]].get("annealed")
     jobs = annealed_jobs(settings["profile"], orbitals, metals)
     for j in jobs:
+        A = j["settings"]
         label = f"{material}-relaxed-d2-anneal{j['U_grid'][0]:g}-NM"
         try:
             j["result"] = dft.dftu_branch(atoms, settings, label, j["U_grid"], targets=j["targets"],
@@ -205,12 +225,12 @@ def annealed_steps(jobs: list) -> list:
         r = j.get("result")
         if r is None:
             continue
-        U0 = j["U_grid"][0]
+        protocol = j.get("protocol", annealed_protocol(j["U_grid"][0], False, "unbiased"))
         for i, st in enumerate(r["steps"]):
             if st["lambda_eV"] != 0:
                 continue
             out.append({"spin": j["spin"], "U_eV": st["U_eV"], "reading": j["reading"], "state": j["state"],
-                        "protocol": f"annealed from {U0:g} eV", "result": {"steps": r["steps"][:i + 1]}})
+                        "protocol": protocol, "result": {"steps": r["steps"][:i + 1]}})
     return out
 
 
@@ -252,11 +272,11 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         row["release converged"] = all(x.get("converged", True) for x in r["steps"][:-1])
         row["_N"] = [np.add(*np.asarray(st["occupations"][str(a)])) for a in metals]
         rows.append(row)
-    # a start that ends in the unbiased state's density (same protocol) is that state, whatever a threshold says
+    # a start that ends in an unbiased state's density (same spin treatment and U, by any protocol) is that
+    # state, whatever a threshold says
     ref_rows = [x for x in rows if x["start"] == "unbiased"]
     for row in rows:
-        same = [x for x in ref_rows if (x["spin"], x["U (eV)"], x["protocol"]) == (row["spin"], row["U (eV)"], row["protocol"])
-                and x is not row]
+        same = [x for x in ref_rows if (x["spin"], x["U (eV)"]) == (row["spin"], row["U (eV)"]) and x is not row]
         row["= unbiased state"] = bool(same) and all(
             max(np.abs(a - b).max() for a, b in zip(row["_N"], x["_N"])) < 0.02 and abs(row["E_eV"] - x["E_eV"]) < 1e-3
             for x in same)
@@ -287,9 +307,13 @@ def verdicts(rows: list, gain_meV: float) -> list:
     Rows {spin, U, claim, outcome, evidence}."""
     out = []
     decisive = {"b2b2", "c2c2", "b2c2"}
-    for spin, U, protocol in sorted({(r["spin"], r["U (eV)"], r.get("protocol", PROTOCOL_DIRECT)) for r in rows},
-                                    key=lambda k: (k[0], -k[1], k[2])):
-        sub = [r for r in rows if (r["spin"], r["U (eV)"], r.get("protocol", PROTOCOL_DIRECT)) == (spin, U, protocol)]
+    proto = lambda r: r.get("protocol", PROTOCOL_DIRECT)
+    groups = {(r["spin"], r["U (eV)"], proto(r)) for r in rows if r["start"] != "unbiased" or proto(r) == PROTOCOL_DIRECT}
+    for spin, U, protocol in sorted(groups, key=lambda k: (k[0], -k[1], k[2])):
+        # the protocol's own branches, and the unbiased reference at this spin treatment and U by any protocol
+        sub = [r for r in rows if (r["spin"], r["U (eV)"]) == (spin, U)
+               and (proto(r) == protocol or (r["start"] == "unbiased" and protocol != PROTOCOL_DIRECT))]
+        sub = [r for r in sub if proto(r) == protocol or r["start"] == "unbiased"]
         tried = {r["start"] for r in sub if r["reading"] == "energy order"}
         # states that count: converged and polarized toward b or c (an ordered state of a is not the paper's)
         polarized = [r for r in sub if r["state"] != "unpolarized" and r["converged"] and r["b + c in filled orbitals"] > 0.5]
@@ -442,11 +466,13 @@ def plot_annealed(ax, rows: list, gain_meV: float | None = None) -> bool:
         return False
     marks = {"unpolarized": "o", "FO": "s", "AFO": "D", "mixed": "^", "partly polarized": "v"}
     colours = {"unbiased": "0.4", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
-    for start in dict.fromkeys(r["start"] for r in rows):
-        sub = sorted((r for r in rows if r["start"] == start), key=lambda r: r["U (eV)"])
+    for start, protocol in dict.fromkeys((r["start"], r["protocol"]) for r in rows):
+        sub = sorted((r for r in rows if (r["start"], r["protocol"]) == (start, protocol)), key=lambda r: r["U (eV)"])
         col = colours.get(start, "tab:purple")
-        ax.plot([r["U (eV)"] for r in sub], [r["ΔE (meV/f.u.)"] for r in sub], "-", color=col, lw=1.2,
-                label=f"start {start}")
+        whole = protocol.endswith("the d shell")
+        where = "" if start == "unbiased" else (", bias on the d shell" if whole else ", bias on a, b, c")
+        ax.plot([r["U (eV)"] for r in sub], [r["ΔE (meV/f.u.)"] for r in sub], "--" if whole else "-", color=col,
+                lw=1.2, label=f"start {start}{where}")
         for r in sub:
             k = r["state"]
             ax.plot(r["U (eV)"], r["ΔE (meV/f.u.)"], marks.get(k, "x"), mfc=col if k != "unpolarized" else "white",

@@ -56,7 +56,8 @@ def _orbitals(vectors, name: str) -> np.ndarray:
 
 def check_targets(targets: dict, symbols: list, spinpol: bool, magmoms=None) -> dict:
     """Validated targets {atom index: {'both': orbitals} (spin-restricted) or {'up': .., 'dn': ..}
-    (spin-polarized)}, each a list of 5-vectors to fill; raises ValueError naming the problem before
+    (spin-polarized)}, each a list of 5-vectors to fill, and optionally 'subspace': the orthonormal
+    5-vectors the bias acts within (it must contain the targets); raises ValueError naming the problem before
     any SCF: vectors not of length 5 or not orthonormal, a target on an atom that is not a metal
     (NOMINAL_D), more target spin-orbitals in the cell than its metals' nominal d electrons, a spin
     key that does not match the spin treatment, and initial moments inconsistent with the targets
@@ -69,6 +70,8 @@ def check_targets(targets: dict, symbols: list, spinpol: bool, magmoms=None) -> 
     n_nominal = sum(NOMINAL_D[symbols[i]] for i in metals)
     allowed = ("up", "dn") if spinpol else ("both",)
     for a, per_spin in targets.items():
+        per_spin = dict(per_spin) if isinstance(per_spin, dict) else per_spin
+        subspace = per_spin.pop("subspace", None) if isinstance(per_spin, dict) else None
         if not isinstance(a, (int, np.integer)) or not 0 <= int(a) < len(symbols):
             raise ValueError(f"targets: atom index {a!r} is not an atom of the cell (0..{len(symbols) - 1})")
         a = int(a)
@@ -80,6 +83,15 @@ def check_targets(targets: dict, symbols: list, spinpol: bool, magmoms=None) -> 
                              f"{'spin-polarized' if spinpol else 'spin-restricted'} run, got {per_spin!r}")
         out[a] = {s: _orbitals(per_spin.get(s, []), f"targets[{a}][{s!r}]") for s in allowed}
         n_target += sum(v.shape[1] for v in out[a].values()) * (1 if spinpol else 2)
+        if subspace is not None:
+            Q = _orbitals(subspace, f"targets[{a}]['subspace']")
+            for s_, V in out[a].items():
+                if V.shape[1] and np.abs(Q @ (Q.T @ V) - V).max() > 1e-6:
+                    raise ValueError(f"targets[{a}]['subspace']: must contain the target orbitals of spin {s_!r} "
+                                     "(the bias lowers the targets and raises the rest of the subspace)")
+            if Q.shape[1] == 0:
+                raise ValueError(f"targets[{a}]['subspace']: give at least the target orbitals")
+            out[a]["subspace"] = Q
     if n_target > n_nominal:
         raise ValueError(f"targets: {n_target} target spin-orbitals, more than the {n_nominal} nominal d electrons "
                          f"of the cell's metals ({', '.join(f'{symbols[i]}: d{NOMINAL_D[symbols[i]]}' for i in metals)})")
@@ -145,7 +157,10 @@ def site_occupations(D_sii, setup, l: int = 2) -> list[np.ndarray]:
 
 
 class OccupationBias(Extension):
-    """GPAW extension: lambda * sum_s tr[(1 - 2 P_as) N_as] on the d shells of the target atoms.
+    """GPAW extension: lambda * sum_s tr[(Q_a - 2 P_as) N_as] on the d shells of the target atoms
+    (Q_a = 1 unless the atom's targets name a 'subspace': then only the orbitals of that subspace are
+    moved, the targets down and the rest of the subspace up, and the other d orbitals, e.g. those
+    that carry the covalent bonds to the ligands, are left alone).
 
     `targets` as returned by check_targets; `strength_eV` is lambda (eV), changed between SCF runs
     with `set_strength` (the run continues from its current density). `energy_eV` holds the bias
@@ -168,12 +183,14 @@ class OccupationBias(Extension):
                 "targets": {a: {s: v.T.tolist() for s, v in t.items()} for a, t in self.targets.items()}}
 
     def bias_matrices(self, atom_index: int, nspins: int) -> list[np.ndarray]:
-        """Per spin component, the 5x5 bias operator (1 - 2 P) of an atom (zero if untargeted)."""
+        """Per spin component, the 5x5 bias operator (Q - 2 P) of an atom (zero if untargeted): P the
+        projector onto its targets, Q onto its 'subspace' (the whole d shell, 1, when none is given)."""
         t = self.targets.get(atom_index)
         if t is None:
             return [np.zeros((5, 5))] * nspins
         keys = ["both"] if nspins == 1 else ["up", "dn"]
-        return [np.eye(5) - 2 * t[k] @ t[k].T for k in keys]
+        Q = t["subspace"] @ t["subspace"].T if "subspace" in t else np.eye(5)
+        return [Q - 2 * t[k] @ t[k].T for k in keys]
 
     def energy(self, D_asii, setups) -> float:
         """The bias energy (eV) of the whole cell for PAW density matrices D_asii (all atoms):
