@@ -67,3 +67,13 @@ def test_no_dipole_of_the_p_d_W5d_functions_where_the_site_has_inversion():
     from helpers.orbitals import analysis as an
     rows = an.orbital_dipole_rows(_layer("1T"), 1.0)                     # D3d at W
     assert max(abs(x["p_z p–d W-5d (e·Å)"]) for x in rows) < 0.005
+
+
+def test_bilayer_vacuum_convergence_is_judged_on_the_two_largest_vacua():
+    from helpers import sliding
+    row = lambda v, p: {"vacuum (Å)": v, "p_z (e·Å per cell)": p}
+    assert sliding.vacuum_convergence([row(15, 0.1)]) == "not tested: one vacuum size"
+    ok = sliding.vacuum_convergence([row(25, 0.0101), row(15, 0.05), row(20, 0.0100)])
+    assert ok.startswith("converged") and "from 20 to 25 Å" in ok
+    assert sliding.vacuum_convergence([row(15, 0.010), row(20, 0.013)]).startswith("not converged")
+    assert sliding.EXTRA_VACUUM_A["smoke"] == []          # the test suite computes one vacuum only

@@ -22,7 +22,7 @@ from .orbitals import natural as nat
 #: Ordered patterns of the primitive cell: orbital filled on W1 and on W2 (letters index a, b, c).
 PATTERNS = {"a2a2": "aa", "b2b2": "bb", "c2c2": "cc", "b2c2": "bc", "c2b2": "cb"}
 #: The protocol of a branch biased and released at its own U_eff (the annealed ones name their start U).
-PROTOCOL_DIRECT = "biased at U"
+PROTOCOL_DIRECT = "released at U, bias on the d shell"
 #: Settings per profile: U_eff values (eV) of the restricted and spin-polarized ordered states,
 #: the release schedule (eV), the k densities of the convergence check, and its smearings (eV).
 SETTINGS = {
