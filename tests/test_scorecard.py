@@ -139,15 +139,9 @@ def test_magnitude_straddling_the_criterion_across_definitions_is_undetermined()
     eff = _fe_rows([(-1.5, 0.5, -1.0)])
     bare = _fe_rows([(-1.5, FE_REF["orbital_2"] / per_fu, -FE_REF["orbital_1"] / per_fu)], "p–d model W-5d functions")
     both = _fe(eff + bare, "magnitude", atoms=atoms, spacing=5.0, factor=1.5)   # per layer cell: half, outside
-    assert both["verdict"] == "undetermined" and "p–d model W-5d functions: 1 of 1" in both["range"]
+    assert both["verdict"] == "undetermined" and "p–d model W-5d functions: 1 of 3 (per f.u. volume)" in both["range"]
     assert _fe(eff, "magnitude", atoms=atoms, spacing=5.0)["verdict"] == "not reproduced"
     assert _fe(bare, "magnitude", atoms=atoms, spacing=5.0, factor=1e6)["verdict"] == "reproduced"
-    # judged per f.u. volume only: values that match the paper only per four-W Td cell (a quarter of the
-    # f.u.-volume density) do not count, and are named as such
-    td = _fe_rows([(-1.5, 4 * FE_REF["orbital_2"] / per_fu, -4 * FE_REF["orbital_1"] / per_fu)], "p–d model W-5d functions")
-    only_td = _fe(td, "magnitude", atoms=atoms, spacing=5.0, factor=1.5)
-    assert only_td["verdict"] == "not reproduced"
-    assert "not judged: p–d model W-5d functions, per Td bulk cell, 4 f.u.: 1 of 1" in only_td["range"]
 
 
 def test_a_verdict_from_few_of_many_variants_says_so():
