@@ -70,7 +70,7 @@ def _released(w1, w2, E, stalled=False, E_biased=-9.0, E_bias=0.5):
     r = _result(w1, w2, E)
     first = {"U_eV": 3.0, "lambda_eV": 1.0, "energy_eV": E_biased, "bias_energy_eV": E_bias, "converged": True,
              "occupations": {"0": list(w1), "1": list(w2)}, "dipole_eA": [0, 0, 0]}
-    mid = dict(first, lambda_eV=0.3, converged=not stalled)
+    mid = dict(first, lambda_eV=0.1, converged=not stalled)
     r["steps"] = [first, mid] + r["steps"]
     return r
 
@@ -90,7 +90,12 @@ def test_a_fall_back_counts_against_the_paper_only_after_a_controlled_release():
     assert by["b2b2"]["ΔE constrained, full bias (meV/f.u.)"] == pytest.approx(250.0)
     spec["b2b2"] = _released(flat, flat, -10.0, stalled=True)
     v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(spec), [0, 1], Q, 2), 100.0)}
-    assert v["polarization gain"]["outcome"] == "undetermined" and "stalled" in v["polarization gain"]["evidence"]
+    assert v["polarization gain"]["outcome"] == "undetermined" and "not controlled" in v["polarization gain"]["evidence"]
+    # converged steps, but the bias dropped to zero from 0.3 eV: a jump, not a controlled release
+    spec["b2b2"] = _released(flat, flat, -10.0)
+    spec["b2b2"]["steps"][1]["lambda_eV"] = 0.3
+    v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(spec), [0, 1], Q, 2), 100.0)}
+    assert v["polarization gain"]["outcome"] == "undetermined" and "from above 0.1 eV: b2b2" in v["polarization gain"]["evidence"]
 
 
 def _annealed(w_by_U, E_by_U, biased=True):
