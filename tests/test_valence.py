@@ -110,6 +110,15 @@ def test_valence_parts_by_natural_orbitals_open_shell_is_not_a_doubly_occupied_o
     assert valence.valence_parts({**g, "up_down_overlap": [np.nan, np.nan]})[valence.VALENCE_PARTS[1]] is False
     g2 = valence.ground_state_content(res2)
     assert valence.valence_parts({**g2, "up_down_overlap": [np.nan, np.nan]})[valence.VALENCE_PARTS[1]] is True
+    # a closed-shell state within k_B T (300 K) per f.u. above an open-shell lowest state: spin 0 undecided;
+    # 100 meV/f.u. above: the open shell decides (F in eV per cell of two W)
+    for above_meV, expect in ((10.0, None), (100.0, False)):
+        pr = {"U": 3.0, "lowest": "d2 open", "states": [
+            {"name": "d2 open", "F": -1.0, "converged": True, **st},
+            {"name": "d2 closed", "F": -1.0 + 2 * above_meV / 1000, "converged": True, **closed}]}
+        g = valence.ground_state_content(result, pr)
+        assert g["spin0_gap_meV"] == pytest.approx(above_meV)
+        assert valence.valence_parts(g)[valence.VALENCE_PARTS[1]] is expect
     # a lower perturbed copy: d1 (spin up) / d3 (a doubly occupied, b up) decides every part
     low = _state([(P(0), P()), (P(0, 1), P(0))])
     probe = {"U": 3.0, "lowest": "d2 open + disproportionation",
