@@ -518,6 +518,6 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     annealed = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=only_cached)
     rows = state_table(jobs + annealed_steps(annealed), metals, orbs["energy order"], len(metals), dipole_norm)
     missing = [f"{j['state']} ({j['spin']}, U = {j['U_eV']:g} eV, {j['reading']})" for j in jobs if j.get("result") is None]
-    missing += [f"{j['state']} (annealed from U = {j['U_grid'][0]:g} eV)" for j in annealed if j.get("result") is None]
+    missing += [f"{j['state']} ({j['protocol']})" for j in annealed if j.get("result") is None]
     return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
             "gain_meV": gain_meV, "results": [j["result"] for j in jobs + annealed if j.get("result") is not None]}
