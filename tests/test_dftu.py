@@ -194,3 +194,23 @@ def test_findings_name_where_annealed_states_cease_and_check_the_reference():
     assert len(agree) == 1 and agree[0]["max |ΔE| (meV/f.u.)"] == pytest.approx(0.1)
     text = dftu.findings({"rows": rows, "verdicts": dftu.verdicts(rows, 100.0)})
     assert "orbitally polarized down to 6 eV" in text and "within 0.10 meV/f.u." in text
+
+
+def test_release_landscape_is_measured_from_the_reference_at_the_bias_U():
+    b, c = Q[:, 1], Q[:, 2]
+    flat, afo = (_flat(), _flat()), (_site(b), _site(c))
+    jobs = [{"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "unbiased",
+             "protocol": "annealed from 6 eV",
+             "result": _annealed({6.0: flat, 3.0: flat}, {6.0: -8.0, 3.0: -10.0}, biased=False)},
+            {"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "b2c2",
+             "protocol": "annealed from 6 eV, bias on a, b, c",
+             "result": _annealed({6.0: afo, 3.0: flat}, {6.0: -8.3, 3.0: -10.0})}]
+    rows = dftu.release_rows(jobs, 2)
+    # lambda = 1: (-8.3 + 5 - 4) - (-8) = +0.7 eV per cell; lambda = 0: -0.3 eV per cell
+    assert [(r["lambda (eV)"], round(r["E - E_bias - E_ref (meV/f.u.)"])) for r in rows] == [(1.0, 350), (0.0, -150)]
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    assert dftu.plot_release(ax, rows) and not dftu.plot_release(ax, [])
+    plt.close(fig)

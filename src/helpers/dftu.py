@@ -498,6 +498,57 @@ def plot_annealed(ax, rows: list, gain_meV: float | None = None) -> bool:
     return True
 
 
+def release_rows(jobs: list, n_fu: int) -> list:
+    """The constrained energy landscape of the annealed branches' releases: per biased branch and
+    release step at the first U_eff, lambda (eV), E - E_bias (the DFT+U energy of the constrained
+    density) relative to the unbiased reference at that U_eff (meV/f.u.), and whether the step
+    converged. Rows {start, protocol, lambda (eV), E - E_bias - E_ref (meV/f.u.), converged}."""
+    ref = {}
+    for j in jobs:
+        if j["state"] == "unbiased" and j.get("result"):
+            for st in j["result"]["steps"]:
+                ref.setdefault(st["U_eV"], st["energy_eV"])
+    out = []
+    for j in jobs:
+        r = j.get("result")
+        if j["state"] == "unbiased" or r is None:
+            continue
+        U0 = j["U_grid"][0]
+        for st in r["steps"]:
+            if st["U_eV"] != U0 or U0 not in ref:
+                continue
+            out.append({"start": j["state"], "protocol": j["protocol"], "lambda (eV)": st["lambda_eV"],
+                        "E - E_bias - E_ref (meV/f.u.)": 1000 * (st["energy_eV"] - st.get("bias_energy_eV", 0.0)
+                                                                 - ref[U0]) / n_fu,
+                        "converged": bool(st.get("converged", True))})
+    return out
+
+
+def plot_release(ax, rows: list) -> bool:
+    """The constrained energy against the bias strength during each annealed branch's release
+    (release_rows): a release that follows a smooth curve to zero has found no other minimum on its
+    way; open markers: steps that did not converge. False, with nothing drawn, without rows."""
+    if not rows:
+        return False
+    colours = {"b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
+    for start, protocol in dict.fromkeys((r["start"], r["protocol"]) for r in rows):
+        sub = [r for r in rows if (r["start"], r["protocol"]) == (start, protocol)]
+        col = colours.get(start, "tab:purple")
+        whole = protocol.endswith("the d shell")
+        ax.plot([r["lambda (eV)"] for r in sub], [r["E - E_bias - E_ref (meV/f.u.)"] for r in sub],
+                "--" if whole else "-", color=col, lw=1.2,
+                label=f"{start}, bias on {'the d shell' if whole else 'a, b, c'}")
+        for r in sub:
+            ax.plot(r["lambda (eV)"], r["E - E_bias - E_ref (meV/f.u.)"], "o", mec=col,
+                    mfc=col if r["converged"] else "white", ms=6)
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.invert_xaxis()
+    ax.set_xlabel(r"bias strength $\lambda$ (eV), released from left to right")
+    ax.set_ylabel(r"$E - E_\mathrm{bias} - E_\mathrm{unpolarized}$ (meV/f.u.)")
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return True
+
+
 def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_meV: float,
                  dipole_norm=None) -> dict:
     """Everything the AFO page shows of DFT+U: the branches of the profile on the layer model
