@@ -76,4 +76,6 @@ def test_bilayer_vacuum_convergence_is_judged_on_the_two_largest_vacua():
     ok = sliding.vacuum_convergence([row(25, 0.0101), row(15, 0.05), row(20, 0.0100)])
     assert ok.startswith("converged") and "from 20 to 25 Å" in ok
     assert sliding.vacuum_convergence([row(15, 0.010), row(20, 0.013)]).startswith("not converged")
+    tiny = sliding.vacuum_convergence([row(15, 0.0009), row(20, 0.0003), row(25, -0.0002)])
+    assert tiny.startswith("converged") and "sign changes" in tiny and "zero within the resolution" in tiny
     assert sliding.EXTRA_VACUUM_A["smoke"] == []          # the test suite computes one vacuum only

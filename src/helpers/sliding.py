@@ -41,7 +41,13 @@ def vacuum_convergence(rows: list) -> str:
     VACUUM_TOL_EA, or 'not tested: one vacuum size'."""
     if len(rows) < 2:
         return "not tested: one vacuum size"
-    a, b = sorted(rows, key=lambda r: r["vacuum (Å)"])[-2:]
+    rows = sorted(rows, key=lambda r: r["vacuum (Å)"])
+    a, b = rows[-2:]
     d = abs(b["p_z (e·Å per cell)"] - a["p_z (e·Å per cell)"])
-    return (f"{'converged' if d <= VACUUM_TOL_EA else 'not converged'}: p_z changes by {d:.1e} e·Å per cell "
-            f"from {a['vacuum (Å)']:g} to {b['vacuum (Å)']:g} Å (tolerance {VACUUM_TOL_EA:g})")
+    text = (f"{'converged' if d <= VACUUM_TOL_EA else 'not converged'}: p_z changes by {d:.1e} e·Å per cell "
+            f"from {a['vacuum (Å)']:g} to {b['vacuum (Å)']:g} Å (tolerance {VACUUM_TOL_EA:g} e·Å per cell)")
+    pz = [r["p_z (e·Å per cell)"] for r in rows]
+    if d <= VACUUM_TOL_EA and max(abs(x) for x in pz) <= VACUUM_TOL_EA:
+        text += ("; every value is within that tolerance of zero" + (" and the sign changes with the vacuum"
+                 if min(pz) < 0 < max(pz) else "") + ": p_z is zero within the resolution of these calculations")
+    return text

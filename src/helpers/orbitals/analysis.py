@@ -689,9 +689,12 @@ def fe_findings(orb, dip_robust, states, norm_rows: dict, ref_fe: dict, bilayer:
                  f"{o.loc['b', 'p_z (e·Å)']:+.3f} / {o.loc['b', 'p_z TB (e·Å)']:+.3f} / {o.loc['b', 'p_z p–d W-5d (e·Å)']:+.3f} e·Å, "
                  f"c {o.loc['c', 'p_z (e·Å)']:+.3f} / {o.loc['c', 'p_z TB (e·Å)']:+.3f} / {o.loc['c', 'p_z p–d W-5d (e·Å)']:+.3f} e·Å: "
                  "the Te tails of the effective orbitals carry most of their dipole.")
-    for label, b in (bilayer or {}).items():
-        lines.append(f"- The Td bilayer without orbital order (sliding picture), {label}: P_z = "
-                     f"{b['P_z over two layers (μC/cm²)']:.4f} μC/cm² over two layers.")
+    if bilayer:
+        from ..sliding import vacuum_convergence
+        bl = sorted(bilayer.values(), key=lambda b: b["vacuum (Å)"])
+        lines.append("- The Td bilayer without orbital order (sliding picture), dipole-corrected PBE: p_z = "
+                     + ", ".join(f"{b['p_z (e·Å per cell)']:+.1e}" for b in bl) + " e·Å per cell at "
+                     + ", ".join(f"{b['vacuum (Å)']:g}" for b in bl) + f" Å of vacuum; {vacuum_convergence(bl)}.")
     return "\n".join(lines)
 
 
