@@ -125,3 +125,19 @@ def test_bench_speedup_and_targets_can_be_missed():
     assert "| SCF speed-up, 2 ranks over 1 | 1.25× | | at least 1.7: missed |" in text
     assert "under 30 min: missed" in text
     assert "notebook at smoke (within the test command): 01 valence | 60.0 | 1 |" in text
+
+
+def test_every_page_has_a_short_address_at_the_root():
+    """book/_extra/<name>.html (copied to the site's root) forwards /<name>.html to book/<name>.html for
+    every page of _toc.yml, and each file is what helpers.pages writes."""
+    import yaml
+    from helpers import pages
+    from helpers.paths import ROOT
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    docs = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    names = [d.removeprefix("book/") for d in docs]
+    assert sorted(names) == sorted(pages.redirect_names())
+    for n in names:
+        stub = ROOT / pages.EXTRA_DIR / f"{n}.html"
+        assert stub.is_file() and stub.read_text() == pages.redirect_stub(n), f"{stub}: missing or stale"
+        assert f'url=book/{n}.html"' in stub.read_text()

@@ -307,3 +307,13 @@ def test_navigation_reaches_every_chapter(pages, site):
                 todo.append(target.path.lstrip("/"))
     assert wanted <= seen, f"not reachable by navigation: {sorted(wanted - seen)}"
     assert not Handler.failed, f"the server had no file for {Handler.failed}"
+
+
+def test_short_addresses_forward_to_the_pages(site):
+    """/<name>.html at the site's root opens the page book/<name>.html."""
+    from helpers import pages
+    for name in ("valence", "scorecard"):
+        dom = chromium("--virtual-time-budget=10000", "--dump-dom", urljoin(site, f"{name}.html"))
+        assert 'class="verdict-box"' in dom, f"/{name}.html did not open the page book/{name}.html"
+    assert (HTML / "methods.html").is_file() and "book/methods.html" in (HTML / "methods.html").read_text()
+    assert set(pages.redirect_names()) >= {"valence", "scorecard", "methods"}

@@ -27,3 +27,24 @@ def docname(stem: str) -> str:
 def href(stem: str, anchor: str = "") -> str:
     """Relative address of a page from another page of the book (all in DOC_DIR), with an optional #anchor."""
     return f"{page_name(stem)}.html" + (f"#{anchor}" if anchor else "")
+
+
+#: Pages of the book outside the notebooks (Sphinx docnames book/<name>).
+OTHER_PAGES = ("methods", "references")
+#: Short addresses at the site's root (/<name>.html) that forward to the pages: files of book/_extra,
+#: which Sphinx copies to the root of the site (html_extra_path).
+EXTRA_DIR = "book/_extra"
+
+
+def redirect_stub(name: str) -> str:
+    """The HTML of /<name>.html, forwarding a reader (and a search engine, rel=canonical) to the page
+    book/<name>.html."""
+    target = f"{DOC_DIR}/{name}.html"
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+            f'<meta http-equiv="refresh" content="0; url={target}">\n<link rel="canonical" href="{target}">\n'
+            f'<title>{name}</title></head>\n<body><p>This page is at <a href="{target}">{target}</a>.</p></body></html>\n')
+
+
+def redirect_names() -> list:
+    """Every page that gets a short address: the notebook pages and the other pages of the book."""
+    return list(PAGES.values()) + list(OTHER_PAGES)
