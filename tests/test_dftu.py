@@ -214,3 +214,21 @@ def test_release_landscape_is_measured_from_the_reference_at_the_bias_U():
     fig, ax = plt.subplots()
     assert dftu.plot_release(ax, rows) and not dftu.plot_release(ax, [])
     plt.close(fig)
+
+
+def test_a_step_stopped_at_its_cap_counts_only_with_a_small_density_residual(tmp_path, monkeypatch):
+    """Residuals read from the GPAW log kept with the entry (one SCF table per step): a step that stopped
+    at its cap with the energy criterion met and the density residual at 10^-4.4 counts as converged; one
+    whose residual froze at 10^-1.6 does not."""
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
+    (tmp_path / "k").mkdir()
+    table = lambda dens: "\n".join(["|iter     |     time |      energy | eigst |  dens |minit |",
+                                    "|iter:   1| 02:16:45 |  -16.246766 |      c|       |    1 |",
+                                    f"|iter:   2| 02:16:52 |  -16.206607c|      c| {dens} |    2c|"])
+    (tmp_path / "k" / "gpaw.txt").write_text("\n".join([table("-5.07c"), "text", table("-4.41"), table("-1.60")]))
+    res = dftu.step_residuals({"key": "k"})
+    assert res == [(-5.07, True), (-4.41, True), (-1.6, True)]
+    capped = {"converged": False}
+    assert dftu.step_converged(capped, res[1]) and not dftu.step_converged(capped, res[2])
+    assert not dftu.step_converged(capped, None) and dftu.step_converged({"converged": True}, None)
+    assert dftu.step_residuals({"key": "absent"}) == [] and dftu.step_residuals({}) == []

@@ -93,6 +93,43 @@ def step_state(step: dict, metals: list, orbitals: np.ndarray | None = None) -> 
     return out
 
 
+#: An intermediate step that stopped at its iteration cap still counts as converged when GPAW's energy
+#: criterion was met and the density residual (GPAW's 'dens' column, log10 of the density change per
+#: valence electron) was at most this: 10^-4 against the 10^-5 asked for.
+RESIDUAL_OK_LOG10 = -4.0
+
+
+def step_residuals(result: dict) -> list:
+    """Per step of a branch, from the GPAW log kept with its cache entry (gpaw.txt: one SCF table per
+    step), the last iteration's (log10 density residual, energy criterion met); [] when the log is not
+    there (a made-up result, or an entry without its log)."""
+    from .cache import cache_dir
+    log = cache_dir() / str(result.get("key", "")) / "gpaw.txt"
+    if not result.get("key") or not log.is_file():
+        return []
+    out, last = [], None
+    for line in log.read_text().splitlines():
+        if not line.startswith("|iter:"):
+            continue
+        cols = line.split("|")
+        if int(cols[1].split(":")[1]) == 1 and last is not None:
+            out.append(last)
+        dens = cols[5].strip().rstrip("c")          # a trailing 'c': that criterion is met
+        last = (float(dens) if dens else float("nan"), cols[3].strip().endswith("c"))
+    if last is not None:
+        out.append(last)
+    return out
+
+
+def step_converged(step: dict, residual=None) -> bool:
+    """Whether a step of a branch counts as converged: GPAW converged it, or it stopped at its cap with the
+    energy criterion met and the density residual at most 10^RESIDUAL_OK_LOG10 (`residual` from
+    step_residuals)."""
+    if step.get("converged", True):
+        return True
+    return residual is not None and residual[1] and residual[0] <= RESIDUAL_OK_LOG10
+
+
 def final_step(result: dict) -> dict:
     """The last recorded step of a branch (unbiased, at the last U)."""
     return result["steps"][-1]
@@ -232,7 +269,7 @@ def annealed_steps(jobs: list) -> list:
             if st["lambda_eV"] != 0:
                 continue
             out.append({"spin": j["spin"], "U_eV": st["U_eV"], "reading": j["reading"], "state": j["state"],
-                        "protocol": protocol, "result": {"steps": r["steps"][:i + 1]}})
+                        "protocol": protocol, "result": {"steps": r["steps"][:i + 1]}, "full_result": r})
     return out
 
 
@@ -275,7 +312,9 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         # RELEASE_LAST_MAX (a larger last drop is a jump, not a release)
         lams = [x.get("lambda_eV", 0.0) for x in r["steps"]]
         last_biased = min((l for l in lams if l > 0), default=0.0)
-        row["release controlled"] = (all(x.get("converged", True) for x in r["steps"][:-1])
+        res = j.get("residuals") or step_residuals(j.get("full_result", r))
+        res = res + [None] * (len(r["steps"]) - len(res))
+        row["release controlled"] = (all(step_converged(x, q) for x, q in zip(r["steps"][:-1], res))
                                      and last_biased <= RELEASE_LAST_MAX)
         row["_N"] = [np.add(*np.asarray(st["occupations"][str(a)])) for a in metals]
         rows.append(row)
