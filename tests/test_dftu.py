@@ -113,14 +113,19 @@ def _annealed(w_by_U, E_by_U, biased=True):
     return {"steps": steps}
 
 
-def test_annealed_branches_give_one_state_per_U_and_their_own_verdicts():
+def _afo_at_6_eV():
+    """Two made-up annealed branches from 6 to 3 eV: the unbiased one, and b2c2, whose AFO survives the
+    release at 6 eV (0.3 eV per cell below the reference) and falls back at 3 eV."""
     b, c = Q[:, 1], Q[:, 2]
     flat, afo = (_flat(), _flat()), (_site(b), _site(c))
-    jobs = [{"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "unbiased",
+    return [{"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "unbiased",
              "result": _annealed({6.0: flat, 3.0: flat}, {6.0: -8.0, 3.0: -10.0}, biased=False)},
-            # the AFO survives at 6 eV (0.3 eV per cell below) and falls back at 3 eV
             {"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "b2c2",
              "result": _annealed({6.0: afo, 3.0: flat}, {6.0: -8.3, 3.0: -10.0})}]
+
+
+def test_annealed_branches_give_one_state_per_U_and_their_own_verdicts():
+    jobs = _afo_at_6_eV()
     steps = dftu.annealed_steps(jobs)
     assert [(s["state"], s["U_eV"]) for s in steps] == [("unbiased", 6.0), ("unbiased", 3.0), ("b2c2", 6.0), ("b2c2", 3.0)]
     assert all(s["protocol"] == "annealed from 6 eV" for s in steps)
@@ -179,12 +184,7 @@ def test_scorecard_line_groups_the_U_values_of_each_outcome():
 
 
 def test_findings_name_where_annealed_states_cease_and_check_the_reference():
-    b, c = Q[:, 1], Q[:, 2]
-    flat, afo = (_flat(), _flat()), (_site(b), _site(c))
-    jobs = [{"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "unbiased",
-             "result": _annealed({6.0: flat, 3.0: flat}, {6.0: -8.0, 3.0: -10.0}, biased=False)},
-            {"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": "b2c2",
-             "result": _annealed({6.0: afo, 3.0: flat}, {6.0: -8.3, 3.0: -10.0})}]
+    jobs = _afo_at_6_eV()
     rows = dftu.state_table(dftu.annealed_steps(jobs) + _jobs({"unbiased": _result(_flat(), _flat(), -10.0002)}),
                             [0, 1], Q, 2)
     surv = dftu.annealed_survival(rows)

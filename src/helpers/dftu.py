@@ -529,12 +529,18 @@ def plot_annealed(ax, rows: list, gain_meV: float | None = None) -> bool:
             ax.plot([], [], mk, mfc="0.5" if k != "unpolarized" else "white", mec="0.3", label=f"state: {k}")
     if gain_meV is not None:
         ax.axhline(-gain_meV, color="tab:green", ls="--", lw=1, label="the paper's gain")
+    _finish(ax, r"$U_\mathrm{eff}$ (eV), annealed from left to right", r"$E - E_\mathrm{unpolarized}$ (meV/f.u.)")
+    return True
+
+
+def _finish(ax, xlabel: str, ylabel: str) -> None:
+    """The common frame of the annealing panels: zero line, x axis run from large to small, labels, legend
+    outside the data."""
     ax.axhline(0, color="0.7", lw=0.8)
     ax.invert_xaxis()
-    ax.set_xlabel(r"$U_\mathrm{eff}$ (eV), annealed from left to right")
-    ax.set_ylabel(r"$E - E_\mathrm{unpolarized}$ (meV/f.u.)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return True
 
 
 def release_rows(jobs: list, n_fu: int) -> list:
@@ -580,11 +586,8 @@ def plot_release(ax, rows: list) -> bool:
         for r in sub:
             ax.plot(r["lambda (eV)"], r["E - E_bias - E_ref (meV/f.u.)"], "o", mec=col,
                     mfc=col if r["converged"] else "white", ms=6)
-    ax.axhline(0, color="0.7", lw=0.8)
-    ax.invert_xaxis()
-    ax.set_xlabel(r"bias strength $\lambda$ (eV), released from left to right")
-    ax.set_ylabel(r"$E - E_\mathrm{bias} - E_\mathrm{unpolarized}$ (meV/f.u.)")
-    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _finish(ax, r"bias strength $\lambda$ (eV), released from left to right",
+            r"$E - E_\mathrm{bias} - E_\mathrm{unpolarized}$ (meV/f.u.)")
     return True
 
 
