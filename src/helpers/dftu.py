@@ -547,7 +547,7 @@ def release_rows(jobs: list, n_fu: int) -> list:
     """The constrained energy landscape of the annealed branches' releases: per biased branch and
     release step at the first U_eff, lambda (eV), E - E_bias (the DFT+U energy of the constrained
     density) relative to the unbiased reference at that U_eff (meV/f.u.), and whether the step
-    converged. Rows {start, protocol, lambda (eV), E - E_bias - E_ref (meV/f.u.), converged}."""
+    converged (step_converged). Rows {start, protocol, lambda (eV), E - E_bias - E_ref (meV/f.u.), converged}."""
     ref = {}
     for j in jobs:
         if j["state"] == "unbiased" and j.get("result"):
@@ -559,13 +559,15 @@ def release_rows(jobs: list, n_fu: int) -> list:
         if j["state"] == "unbiased" or r is None:
             continue
         U0 = j["U_grid"][0]
-        for st in r["steps"]:
+        res = step_residuals(r)
+        res = res + [None] * (len(r["steps"]) - len(res))
+        for st, q in zip(r["steps"], res):
             if st["U_eV"] != U0 or U0 not in ref:
                 continue
             out.append({"start": j["state"], "protocol": j["protocol"], "lambda (eV)": st["lambda_eV"],
                         "E - E_bias - E_ref (meV/f.u.)": 1000 * (st["energy_eV"] - st.get("bias_energy_eV", 0.0)
                                                                  - ref[U0]) / n_fu,
-                        "converged": bool(st.get("converged", True))})
+                        "converged": step_converged(st, q)})
     return out
 
 
