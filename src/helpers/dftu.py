@@ -265,11 +265,12 @@ def annealed_steps(jobs: list) -> list:
         if r is None:
             continue
         protocol = j.get("protocol", annealed_protocol(j["U_grid"][0], False, "unbiased"))
+        residuals = step_residuals(r)          # the branch's log, read once for all its steps
         for i, st in enumerate(r["steps"]):
             if st["lambda_eV"] != 0:
                 continue
             out.append({"spin": j["spin"], "U_eV": st["U_eV"], "reading": j["reading"], "state": j["state"],
-                        "protocol": protocol, "result": {"steps": r["steps"][:i + 1]}, "full_result": r})
+                        "protocol": protocol, "result": {"steps": r["steps"][:i + 1]}, "residuals": residuals})
     return out
 
 
@@ -312,7 +313,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         # RELEASE_LAST_MAX (a larger last drop is a jump, not a release)
         lams = [x.get("lambda_eV", 0.0) for x in r["steps"]]
         last_biased = min((l for l in lams if l > 0), default=0.0)
-        res = j.get("residuals") or step_residuals(j.get("full_result", r))
+        res = j["residuals"] if "residuals" in j else step_residuals(r)
         res = res + [None] * (len(r["steps"]) - len(res))
         row["release controlled"] = (all(step_converged(x, q) for x, q in zip(r["steps"][:-1], res))
                                      and last_biased <= RELEASE_LAST_MAX)
@@ -359,7 +360,6 @@ def verdicts(rows: list, gain_meV: float) -> list:
         # the protocol's own branches, and the unbiased reference at this spin treatment and U by any protocol
         sub = [r for r in rows if (r["spin"], r["U (eV)"]) == (spin, U)
                and (proto(r) == protocol or (r["start"] == "unbiased" and protocol != PROTOCOL_DIRECT))]
-        sub = [r for r in sub if proto(r) == protocol or r["start"] == "unbiased"]
         tried = {r["start"] for r in sub if r["reading"] == "energy order"}
         # states that count: converged and polarized toward b or c (an ordered state of a is not the paper's)
         polarized = [r for r in sub if r["state"] != "unpolarized" and r["converged"] and r["b + c in filled orbitals"] > 0.5]
