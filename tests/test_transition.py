@@ -118,10 +118,10 @@ def test_fit_refuses_underdetermined_patterns():
 
 # --- Monte Carlo against exact results ---------------------------------------------------------
 
-def _check_tc(J_x, J_y, seed):
+def _check_tc(J_x, J_y, seed, geometry="square"):
     exact = onsager.critical_temperature_K(J_x, J_y)
     res = binder.binder_tc([8, 16, 32], exact * np.linspace(0.96, 1.04, 5), J_x, J_y,
-                           n_sweeps=2000, n_thermalize=100, seed=seed)
+                           n_sweeps=2000, n_thermalize=100, seed=seed, geometry=geometry)
     assert res.error_K < 0.025 * exact                         # a measurement, not a wide net
     assert abs(res.T_c_K - exact) < 3 * res.error_K, (res.T_c_K, res.error_K, exact)
     return res
@@ -140,6 +140,27 @@ def test_monte_carlo_tc_anisotropic_agrees_with_exact_formula():
     # and tells the exact anisotropic T_c from that of the mean coupling (197.5 K against 190.4 K)
     naive = onsager.isotropic_critical_temperature_K(0.75 * J)
     assert abs(res.T_c_K - naive) > abs(res.T_c_K - onsager.critical_temperature_K(J, 0.5 * J))
+
+
+def test_zigzag_network_has_onsagers_tc():
+    # the 1T' metal network (zigzag and interchain bonds side by side on each plaquette) is not the
+    # anisotropic square lattice, but the doubly-periodic criterion gives it the same critical
+    # equation; a wrong bond layout (e.g. all four bonds of a site equal) would miss it
+    res = _check_tc(J, 0.3 * J, seed=3, geometry="zigzag")
+    naive = onsager.isotropic_critical_temperature_K(0.65 * J)
+    assert abs(res.T_c_K - naive) > 3 * res.error_K
+
+
+def test_zigzag_bonds_are_laid_out_as_the_network():
+    Jr, Jd = montecarlo.bond_couplings(8, 3.0, 1.0, "zigzag")
+    # every site: two bonds of each kind (right/down from it, left/up into it)
+    left, up = np.roll(Jr, 1, axis=1), np.roll(Jd, 1, axis=0)
+    bonds = np.stack([Jr, Jd, left, up])
+    assert np.all((bonds == 3.0).sum(axis=0) == 2) and np.all((bonds == 1.0).sum(axis=0) == 2)
+    # the two bonds of one kind at a site are adjacent (right and down, or left and up): plaquettes zzii
+    assert np.all(Jr == Jd) and np.all(left == up)
+    with pytest.raises(ValueError, match="geometry"):
+        montecarlo.simulate(8, 100.0, J, J, geometry="honeycomb")
 
 
 def test_monte_carlo_energy_and_magnetization_against_exact():

@@ -151,14 +151,16 @@ def tc_from_runs(runs_by_L: dict, n_bootstrap: int = 200, seed: int = 0) -> Bind
 
 def binder_tc(sizes, temperatures_K, J_x_meV: float, J_y_meV: float, *, n_sweeps: int = 2000,
               n_thermalize: int = 200, algorithm: str = "cluster", seed: int = 0,
-              n_blocks: int = 20, n_bootstrap: int = 200) -> BinderTc:
+              n_blocks: int = 20, n_bootstrap: int = 200, geometry: str = "square") -> BinderTc:
     """Simulate every size at every temperature (K, strictly increasing; bracket T_c) and return the
-    Binder-crossing T_c. All input is checked before the first sweep."""
+    Binder-crossing T_c. All input is checked before the first sweep. `geometry`: 'square' or
+    'zigzag' (helpers.transition.montecarlo.GEOMETRIES)."""
     sizes = lat.check_sizes(sizes)
     lat.check_temperatures(temperatures_K)
-    mc._check_run(sizes[0], J_x_meV, J_y_meV, 0.0, n_sweeps, n_thermalize, algorithm, n_blocks)
+    mc._check_run(sizes[0], J_x_meV, J_y_meV, 0.0, n_sweeps, n_thermalize, algorithm, n_blocks, geometry)
     lat.check_sweeps(n_bootstrap, "n_bootstrap", minimum=10)
     runs = {L: mc.scan(L, temperatures_K, J_x_meV, J_y_meV, n_sweeps=n_sweeps,
-                       n_thermalize=n_thermalize, algorithm=algorithm, seed=seed, n_blocks=n_blocks)
+                       n_thermalize=n_thermalize, algorithm=algorithm, seed=seed, n_blocks=n_blocks,
+                       geometry=geometry)
             for L in sizes}
     return tc_from_runs(runs, n_bootstrap=n_bootstrap, seed=seed)

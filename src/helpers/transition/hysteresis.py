@@ -61,10 +61,13 @@ class Loop(NamedTuple):
 
 def hysteresis_loop(L: int, T_K: float, J_x_meV: float, J_y_meV: float, h_max_meV: float, *,
                     n_fields: int = 41, sweeps_per_field: int = 20, n_thermalize: int = 100,
-                    dipole_per_site: float = 1.0, seed: int = 0) -> Loop:
+                    dipole_per_site: float = 1.0, seed: int = 0, geometry: str = "square") -> Loop:
     """The loop m(h) at T_K on an L x L lattice: ordered start at +h_max (n_thermalize sweeps
     there), then h from +h_max to -h_max in n_fields steps and back, `sweeps_per_field` Metropolis
-    sweeps at each field, m averaged over them. Input checked before any sweep."""
+    sweeps at each field, m averaged over them. Input checked before any sweep. `geometry`: 'square'
+    or 'zigzag' (helpers.transition.montecarlo.GEOMETRIES)."""
+    if geometry not in mc.GEOMETRIES:
+        raise ValueError(f"geometry={geometry!r}: must be one of {mc.GEOMETRIES}")
     L = lat.check_size(L)
     T = lat.check_temperature(T_K)
     Jx, Jy = lat.check_coupling(J_x_meV, "J_x_meV"), lat.check_coupling(J_y_meV, "J_y_meV")
@@ -82,12 +85,13 @@ def hysteresis_loop(L: int, T_K: float, J_x_meV: float, J_y_meV: float, h_max_me
     beta = 1.0 / (K_B_MEV_PER_K * T)
     s = np.ones((1, L, L), dtype=np.int8)
     masks = lat.checkerboard_masks(L)
+    bJx, bJy = (beta * J for J in mc.bond_couplings(L, Jx, Jy, geometry))
     h = np.linspace(h_max, -h_max, n_fields)
 
     def run(field, n, record):
         total = 0.0
         for _ in range(n):
-            mc.metropolis_sweep(s, beta * abs(Jx), beta * abs(Jy), beta * field, rng, masks)
+            mc.metropolis_sweep(s, bJx, bJy, beta * field, rng, masks)
             if record:
                 total += float(s.mean(dtype=float))
         return total / max(n, 1)

@@ -29,6 +29,24 @@ from . import lattice as lat
 from .onsager import K_B_MEV_PER_K
 
 ALGORITHMS = ("cluster", "metropolis")
+#: Lattices: 'square' (J_x on every bond along x, J_y along y: the anisotropic square model) and
+#: 'zigzag' (the metal network of a 1T' layer, helpers.transition.network: J_x on the zigzag-chain
+#: bonds, J_y on the interchain ones; on the L x L array a bond to the right or down neighbour is a
+#: zigzag bond when x + y is even, an interchain one otherwise, so every plaquette carries two of
+#: each side by side). Both are bipartite with the checkerboard sublattices.
+GEOMETRIES = ("square", "zigzag")
+
+
+def bond_couplings(L: int, J_x_meV: float, J_y_meV: float, geometry: str = "square"):
+    """(J_right, J_down): |J| (meV) of the bond from each site of the L x L array to its right (+x)
+    and lower (+y) neighbour, for the given geometry (GEOMETRIES)."""
+    if geometry not in GEOMETRIES:
+        raise ValueError(f"geometry={geometry!r}: must be one of {GEOMETRIES}")
+    if geometry == "square":
+        return np.full((L, L), abs(J_x_meV)), np.full((L, L), abs(J_y_meV))
+    y, x = np.indices((L, L))
+    J = np.where((x + y) % 2 == 0, abs(J_x_meV), abs(J_y_meV))
+    return J, J.copy()
 
 
 def generator(seed: int, L: int, index: int = 0) -> np.random.Generator:
@@ -38,29 +56,33 @@ def generator(seed: int, L: int, index: int = 0) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(L, index))))
 
 
-def energy_per_site_meV(s: np.ndarray, J_x: float, J_y: float, h: float = 0.0) -> np.ndarray:
+def energy_per_site_meV(s: np.ndarray, J_x, J_y, h: float = 0.0) -> np.ndarray:
     """Energy per site (meV) of each lattice in a stack s[..., y, x] of ferro-gauge spins with
-    couplings |J| (meV) and field h."""
-    bx = np.mean(s * np.roll(s, -1, axis=-1), axis=(-2, -1), dtype=float)
-    by = np.mean(s * np.roll(s, -1, axis=-2), axis=(-2, -1), dtype=float)
-    return -J_x * bx - J_y * by - h * np.mean(s, axis=(-2, -1), dtype=float)
+    couplings |J| (meV; numbers, or per-bond arrays J_right, J_down of bond_couplings) and field h."""
+    bx = np.mean(J_x * s * np.roll(s, -1, axis=-1), axis=(-2, -1), dtype=float)
+    by = np.mean(J_y * s * np.roll(s, -1, axis=-2), axis=(-2, -1), dtype=float)
+    return -bx - by - h * np.mean(s, axis=(-2, -1), dtype=float)
 
 
 def metropolis_sweep(s, beta_Jx, beta_Jy, beta_h, rng, masks) -> None:
     """One checkerboard Metropolis sweep in place of a stack s[b, y, x] of lattices (one per
-    inverse temperature; beta_* broadcast as (b, 1, 1)): each sublattice in turn, a flip accepted
-    with probability min(1, exp(-beta dE)), dE = 2 s (J_x (s_left + s_right) + J_y (s_up + s_down) + h)."""
+    inverse temperature): each sublattice in turn, a flip accepted with probability
+    min(1, exp(-beta dE)), dE = 2 s (sum over the four bonds of J s_neighbour + h). beta_Jx, beta_Jy
+    are beta |J| of the bond to the right and down neighbour, shape (b, 1, 1) or (b, L, L); beta_h
+    broadcasts as (b, 1, 1)."""
+    beta_Jx, beta_Jy = np.broadcast_to(beta_Jx, s.shape), np.broadcast_to(beta_Jy, s.shape)
+    left, up = np.roll(beta_Jx, 1, axis=2), np.roll(beta_Jy, 1, axis=1)
     for mask in masks:
-        local = (beta_Jx * (np.roll(s, 1, axis=2) + np.roll(s, -1, axis=2))
-                 + beta_Jy * (np.roll(s, 1, axis=1) + np.roll(s, -1, axis=1)) + beta_h)
+        local = (left * np.roll(s, 1, axis=2) + beta_Jx * np.roll(s, -1, axis=2)
+                 + up * np.roll(s, 1, axis=1) + beta_Jy * np.roll(s, -1, axis=1) + beta_h)
         dE = 2.0 * s * local
         flip = mask & (rng.random(s.shape) < np.exp(-np.maximum(dE, 0.0)))
         s[flip] *= -1
 
 
 def cluster_sweep(s, p_x, p_y, beta_h, rng, index) -> None:
-    """One Swendsen-Wang update in place of a stack s[b, y, x] (p = 1 - exp(-2 beta |J|) per
-    direction and beta h, each of shape (b, 1, 1); index = arange(s.size).reshape(s.shape)).
+    """One Swendsen-Wang update in place of a stack s[b, y, x] (p = 1 - exp(-2 beta |J|) of the bond
+    to the right and down neighbour, shape (b, 1, 1) or (b, L, L), and beta h, (b, 1, 1); index = arange(s.size).reshape(s.shape)).
 
     The bond graph of all lattices together is a CSR matrix with exactly two entries per site (its
     right and down neighbour in its own lattice when the bond is kept, itself otherwise: a self-loop
@@ -99,6 +121,7 @@ class Run:
     e_meV: np.ndarray
     seed: int
     n_blocks: int = 20
+    geometry: str = "square"
 
     def _blocks(self, x):
         n = len(x) // self.n_blocks * self.n_blocks
@@ -150,7 +173,9 @@ def binder_cumulant(m2, m4):
     return 1.0 - m4 / (3.0 * m2 ** 2)
 
 
-def _check_run(L, J_x_meV, J_y_meV, h_meV, n_sweeps, n_thermalize, algorithm, n_blocks):
+def _check_run(L, J_x_meV, J_y_meV, h_meV, n_sweeps, n_thermalize, algorithm, n_blocks, geometry="square"):
+    if geometry not in GEOMETRIES:
+        raise ValueError(f"geometry={geometry!r}: must be one of {GEOMETRIES}")
     L = lat.check_size(L)
     Jx, Jy = lat.check_coupling(J_x_meV, "J_x_meV"), lat.check_coupling(J_y_meV, "J_y_meV")
     h = lat.check_coupling(h_meV, "h_meV")
@@ -163,11 +188,11 @@ def _check_run(L, J_x_meV, J_y_meV, h_meV, n_sweeps, n_thermalize, algorithm, n_
     return L, Jx, Jy, h, n_sweeps, n_thermalize
 
 
-def _simulate(L, Ts, Jx, Jy, h, n_sweeps, n_thermalize, algorithm, rng, n_blocks, seed):
+def _simulate(L, Ts, Jx, Jy, h, n_sweeps, n_thermalize, algorithm, rng, n_blocks, seed, geometry="square"):
     """Simulate one L x L lattice per temperature in Ts together (one stack), from the ordered state."""
     Ts = np.asarray(Ts, float)
     beta = (1.0 / (K_B_MEV_PER_K * Ts))[:, None, None]
-    aJx, aJy = abs(Jx), abs(Jy)
+    aJx, aJy = bond_couplings(L, Jx, Jy, geometry)
     s = np.ones((len(Ts), L, L), dtype=np.int8)
     if algorithm == "metropolis":
         masks = lat.checkerboard_masks(L)
@@ -185,32 +210,32 @@ def _simulate(L, Ts, Jx, Jy, h, n_sweeps, n_thermalize, algorithm, rng, n_blocks
         step()
         m[i] = s.sum(axis=(1, 2), dtype=np.int64) / N
         e[i] = energy_per_site_meV(s, aJx, aJy, h)
-    return [Run(L, float(T), Jx, Jy, h, algorithm, m[:, j].copy(), e[:, j].copy(), seed, n_blocks)
+    return [Run(L, float(T), Jx, Jy, h, algorithm, m[:, j].copy(), e[:, j].copy(), seed, n_blocks, geometry)
             for j, T in enumerate(Ts)]
 
 
 def simulate(L: int, T_K: float, J_x_meV: float, J_y_meV: float, *, n_sweeps: int = 2000,
              n_thermalize: int = 200, h_meV: float = 0.0, algorithm: str = "cluster", seed: int = 0,
-             index: int = 0, n_blocks: int = 20) -> Run:
+             index: int = 0, n_blocks: int = 20, geometry: str = "square") -> Run:
     """Simulate an L x L lattice at T_K from the ordered state: `n_thermalize` sweeps discarded,
     then `n_sweeps` measured (one measurement per sweep). A cluster sweep is one Swendsen-Wang
     decomposition of the whole lattice; a Metropolis sweep offers every site one flip.
-    Reproducible for a given (seed, L, index)."""
+    Reproducible for a given (seed, L, index). `geometry`: GEOMETRIES."""
     L, Jx, Jy, h, n_sweeps, n_thermalize = _check_run(L, J_x_meV, J_y_meV, h_meV, n_sweeps,
-                                                      n_thermalize, algorithm, n_blocks)
+                                                      n_thermalize, algorithm, n_blocks, geometry)
     T = lat.check_temperature(T_K)
     return _simulate(L, [T], Jx, Jy, h, n_sweeps, n_thermalize, algorithm, generator(seed, L, index),
-                     n_blocks, seed)[0]
+                     n_blocks, seed, geometry)[0]
 
 
 def scan(L: int, temperatures_K, J_x_meV: float, J_y_meV: float, *, n_sweeps: int = 2000,
          n_thermalize: int = 200, h_meV: float = 0.0, algorithm: str = "cluster", seed: int = 0,
-         n_blocks: int = 20) -> list[Run]:
+         n_blocks: int = 20, geometry: str = "square") -> list[Run]:
     """`simulate` at each temperature (K, strictly increasing), all lattices updated together as one
     stack (the per-call cost of NumPy is shared), from the ordered state, one generator per (seed,
     L): the same call gives the same numbers. Input checked before any sweep."""
     L, Jx, Jy, h, n_sweeps, n_thermalize = _check_run(L, J_x_meV, J_y_meV, h_meV, n_sweeps,
-                                                      n_thermalize, algorithm, n_blocks)
+                                                      n_thermalize, algorithm, n_blocks, geometry)
     Ts = lat.check_temperatures(temperatures_K)
     return _simulate(L, Ts, Jx, Jy, h, n_sweeps, n_thermalize, algorithm, generator(seed, L),
-                     n_blocks, seed)
+                     n_blocks, seed, geometry)
