@@ -7,13 +7,17 @@ import yaml
 from helpers.paths import ROOT
 
 
+#: PyPI names whose conda-forge package is named differently.
+CONDA_NAME = {"dftd3": "dftd3-python"}
+
+
 def names(reqs):
     return {re.split(r"[<>=!~\[ ;]", r.strip())[0].lower().replace("_", "-") for r in reqs}
 
 
 def test_environment_yml_matches_pyproject():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = names(pyproject["dependencies"])
+    wanted = {CONDA_NAME.get(n, n) for n in names(pyproject["dependencies"])}
     for extra in pyproject["optional-dependencies"].values():
         wanted |= names(extra)
     env = yaml.safe_load((ROOT / "environment.yml").read_text())

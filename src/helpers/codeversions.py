@@ -42,6 +42,8 @@ TASKS = {
              "dft": ["_job", "_submit", "lcao", "optional_job_parts"]},
     "wannier90": {"gpaw_job": ["main", "wannier90_scf", "wannier90_run", "lcao_calc"],
                   "dft": ["_job", "wannier90", "layer_at_origin"]},
+    "sliding_path": {"gpaw_job": ["main", "sliding_path", "optional_parameters"],
+                     "dft": ["_job", "_submit", "sliding_path", "optional_job_parts"]},
     "dftu_branch": {"gpaw_job": ["main", "dftu_branch", "set_hubbard_U"], "dft": ["_job", "_submit", "dftu_branch", "check_mixer"],
                     "occupation_control": ["check_targets", "check_schedule", "occupation_matrix", "_blocks",
                                            "site_occupations", "OccupationBias"]},

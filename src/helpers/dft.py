@@ -175,6 +175,41 @@ def single_point(atoms: Atoms, settings: dict, label: str, charge: float = 0.0, 
                 extra=optional_job_parts(hubbard_U, jellium, dipole_correction))
 
 
+def sliding_path(atoms: Atoms, settings: dict, label: str, moving, shifts_A, whole_shift_A=None,
+                 convergence: dict | None = None, force: bool = False) -> dict:
+    """Plane-wave PBE energies (eV) and dipoles (e*Angstrom, dipole layer in the vacuum) of a slab
+    whose atoms `moving` are displaced rigidly by each in-plane shift of `shifts_A` (Angstrom, one
+    (x, y) or (x, y, z) vector per point), one resumable GPAW job (helpers.gpaw_job.sliding_path),
+    cached; `whole_shift_A` moves the whole unshifted slab as an egg-box check; `convergence`: GPAW's
+    SCF criteria (energy in eV and density in electrons per valence electron, eigenstates), default
+    {'energy': 1e-7, 'density': 1e-6, 'eigenstates': 1e-9}, tight enough for sub-meV differences.
+    Checked before any work: indices of atoms, at least one shift, in-plane vectors, criteria."""
+    convergence = {"energy": 1e-7, "density": 1e-6, "eigenstates": 1e-9} if convergence is None else dict(convergence)
+    if set(convergence) - {"energy", "density", "eigenstates"} or \
+            not all(isinstance(v, float) and 0 < v < 1 for v in convergence.values()):
+        raise ValueError(f"convergence={convergence!r}: keys energy, density, eigenstates with values in (0, 1)")
+    n = len(atoms)
+    moving = [int(i) for i in moving]
+    if not moving or len(set(moving)) != len(moving) or min(moving) < 0 or max(moving) >= n:
+        raise ValueError(f"moving={moving!r}: need distinct atom indices in [0, {n - 1}]")
+    def vec(v, name):
+        v = [float(x) for x in v]
+        if len(v) == 2:
+            v.append(0.0)
+        if len(v) != 3 or abs(v[2]) > 1e-12 or not all(np.isfinite(v)):
+            raise ValueError(f"{name}={v!r}: need an in-plane (x, y) shift in Angstrom")
+        return v
+    if isinstance(shifts_A, str) or len(shifts_A) < 1:
+        raise ValueError(f"shifts_A={shifts_A!r}: need at least one (x, y) shift in Angstrom")
+    shifts = [vec(v, "shifts_A") for v in shifts_A]
+    job = _job("sliding_path", atoms, settings, 0.0, None)
+    for k in ("fmax", "max_steps", "relax_cell", "spinpol", "magmoms"):
+        job.pop(k)
+    job.update(moving=moving, shifts=shifts, whole_shift=None if whole_shift_A is None else vec(whole_shift_A, "whole_shift_A"),
+               convergence=convergence, **optional_job_parts(dipole_correction=True))
+    return _submit(job, label, settings["profile"], force)
+
+
 #: Wannier90 projections of the W-5d + Te-5p model (symbol: l)
 W90_PROJECTIONS = {"W": 2, "Te": 1}
 
