@@ -100,7 +100,7 @@ def test_collect_computes_nothing_when_the_cache_is_empty(tmp_path, monkeypatch)
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
     out = scales.collect("paper")
-    assert out["scales"] == [] and len(out["skipped"]) == 6
+    assert out["scales"] == [] and len(out["skipped"]) == 8                 # two of them on the transition page
     assert all("not in the cache (missing: `" in reason for _, _, reason in out["skipped"])
     assert not [p for p in (tmp_path / "cache").rglob("result.json")]      # no job ran
     assert "COMPENDIUM_REQUIRE_CACHE" not in os.environ                      # restored

@@ -73,7 +73,7 @@ def test_chapter_box_escapes_and_typesets_and_puts_checks_last():
 
 def test_page_addresses_and_rungs():
     assert pages.href("01_valence") == "valence.html"
-    assert pages.href("06_scorecard", "tbl-scorecard") == "scorecard.html#tbl-scorecard"
+    assert pages.href("07_scorecard", "tbl-scorecard") == "scorecard.html#tbl-scorecard"
     assert set(claims.RUNGS.values()) < set(pages.PAGES)
     with pytest.raises(ValueError, match="rung"):
         claims.rung_rows("07_nothing", "WTe2", "paper")
@@ -146,7 +146,7 @@ def test_the_scorecard_page_builds_no_row_itself():
     import nbformat
 
     from helpers.paths import ROOT
-    nb = nbformat.read(ROOT / "notebooks" / "06_scorecard.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "07_scorecard.ipynb", as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "claims.scorecard(" in code
     for built in ("row(", "rows.append", "thin_evidence", "joint_reading_row"):

@@ -1,11 +1,11 @@
 """The scorecard's rows, rung by rung: the paper's claims judged against the cached results of the
 book's pages (no new DFT), with the fair-counting rules of helpers.scorecard (rows of one calculation
 share a `group` and count once; reading-dependent claims count once, through `joint_reading_row`;
-criteria from data/reference `scorecard_criteria`). The scorecard page (notebooks/06_scorecard.ipynb),
+criteria from data/reference `scorecard_criteria`). The scorecard page (notebooks/07_scorecard.ipynb),
 the introduction's findings box and each chapter's verdict box all call these functions, so a verdict
 and the tally read the same wherever they appear.
 
-`ROW_DEFAULTS` are the scorecard's parameters (those of notebooks/06_scorecard.ipynb); every function
+`ROW_DEFAULTS` are the scorecard's parameters (those of notebooks/07_scorecard.ipynb); every function
 takes them as keyword arguments. Each row is a dict of helpers.scorecard.row.
 """
 from __future__ import annotations
@@ -15,23 +15,23 @@ import pandas as pd
 from . import scorecard as sc
 from .scorecard import NOT_COUNTED, row, within
 
-#: The scorecard's parameters (eV, e*Angstrom; see notebooks/06_scorecard.ipynb).
+#: The scorecard's parameters (eV, e*Angstrom; see notebooks/07_scorecard.ipynb).
 ROW_DEFAULTS = dict(
     U=3.0, valence_U_max=10.0, valence_J=0.5, w3_U=3.0, w3_orders=("FM",), w3_reference=False,
     J_orbital=0.5, U_scan=None, J_scan=None, e_low=-1.5, window_width=0.5, e_low_scan=None,
     path_lambdas=None, main_reading="energy order", generalization_materials=("MoTe2", "ReSe2"),
-    generalization_min_dipole_eA=0.01, generalization_U_low=1.5)
+    generalization_min_dipole_eA=0.01, generalization_U_low=1.5, transition_reading="local octahedral frame")
 
 #: The rung of the row asking whether one reading of a, b, c makes the AFO and FE claims hold together.
 JOINT = "AFO order and FE dipole (sub-eV)"
 #: The scorecard's rung names, in the order of the book, with the page that computes each.
 RUNGS = {"valence (Rydberg)": "01_valence", "AFE lattice (eV)": "02_afe_lattice",
          "AFO order (sub-eV)": "03_afo_order", "FE dipole": "04_fe_dipole", JOINT: "04_fe_dipole",
-         "generalization": "05_generalization"}
+         "generalization": "05_generalization", "ordering temperature": "06_transition"}
 #: The rungs whose rows each chapter's verdict box shows.
 PAGE_RUNGS = {"01_valence": ("valence (Rydberg)",), "02_afe_lattice": ("AFE lattice (eV)",),
               "03_afo_order": ("AFO order (sub-eV)", JOINT), "04_fe_dipole": ("FE dipole", JOINT),
-              "05_generalization": ("generalization",)}
+              "05_generalization": ("generalization",), "06_transition": ("ordering temperature",)}
 
 #: The calculations whose rows count once (the scorecard's `counts as` column).
 D2 = "d2 relaxation (one PBE relaxation of the neutral layer)"
@@ -249,6 +249,39 @@ def generalization_rows(material: str, profile: str, **kw) -> list[dict]:
     return rows
 
 
+def transition_rows(material: str, profile: str, **kw) -> list[dict]:
+    """The ordering-temperature rows (beyond the paper): the orbital order's Onsager T_c from the
+    fitted pseudo-spin couplings against the ferroelectric T_c, and the computed sliding barrier
+    against the same temperature (helpers.transition.ordering, helpers.sliding)."""
+    from . import params, reference, sliding
+    from .transition import ordering
+    o = _opts(kw)
+    rung = "ordering temperature"
+    c = sc.criterion("ordering_temperature")
+    target = float(reference.get("ferroelectric_Tc_K")["value"])
+    runs = ordering.layer_runs(material, profile, o["transition_reading"], J=o["J_orbital"], e_low=o["e_low"],
+                               window_width=o["window_width"])
+    fits = ordering.couplings_by_U(ordering.states(runs["runs"], runs["atoms"]))
+    v = ordering.verdict(fits, o["U"], target)
+    rows = [row(rung, f"the orbital order's T_c reaches {target:g} K (pseudo-spin couplings of the annealed mean field, "
+                      f"{o['transition_reading']} reading; a question the paper leaves open)", f"{target:g} K (measured)",
+                v["why"], c["form"], v["verdict"], "ordering temperature of the annealed mean field", energy=True,
+                dftu="no ordered state after the bias is released")]
+    sl = sliding.page_results(material, params.settings(profile))
+    cb = sc.criterion("sliding_barrier_scale")
+    barriers = [sl["barrier"]["barrier (meV/cell)"]] + [x["barrier"]["barrier (meV/cell)"] for x in sl["variants"].values()]
+    T = [sliding.temperature_K(b) for b in barriers]
+    ok = True if max(T) < cb["value"] else (False if min(T) >= cb["value"] else "undetermined")
+    if sl["missing"] and ok is True:
+        ok = "undetermined (convergence variants not computed: " + ", ".join(sl["missing"]) + ")"
+    cited = reference.get("sliding_barrier_meV")["value"]
+    rows.append(row(rung, f"the interlayer sliding barrier is too small for {target:g} K", f"about {cited:g} meV (cited)",
+                    f"{min(barriers):.2f}–{max(barriers):.2f} meV per cell, E_b/k_B = {min(T):.0f}–{max(T):.0f} K "
+                    f"({len(barriers)} calculation{'s' if len(barriers) > 1 else ''})", cb["form"], ok,
+                    "sliding path of the Td bilayer (PBE + D3)", energy=True, dftu="not computed (PBE + D3 only)"))
+    return rows
+
+
 def finish(rows: list) -> pd.DataFrame:
     """The scorecard's rows as a DataFrame, each counted verdict that rests on few of the variants
     tried saying so (helpers.scorecard.thin_evidence)."""
@@ -263,7 +296,7 @@ def finish(rows: list) -> pd.DataFrame:
 
 #: The groups of rows and the cache-entry groups they are recorded under (helpers.scorecard.source_note).
 SOURCES = {"valence": "Valence row", "afe": "AFE-lattice rows", "sub_ev": "Sub-eV rows (AFO order and FE dipole)",
-           "generalization": "Generalization rows"}
+           "generalization": "Generalization rows", "transition": "Ordering-temperature rows"}
 
 
 def scorecard(material: str, profile: str, **kw) -> dict:
@@ -282,7 +315,9 @@ def scorecard(material: str, profile: str, **kw) -> dict:
     reads[SOURCES["sub_ev"]] += captions.cache_entries(*sub["results"])
     with captions.recorded() as reads[SOURCES["generalization"]]:
         gen = generalization_rows(material, profile, **kw)
-    return {"card": finish(val + lat + sub["rows"] + gen), "reads": reads, "readings": sub["readings"],
+    with captions.recorded() as reads[SOURCES["transition"]]:
+        trans = transition_rows(material, profile, **kw)
+    return {"card": finish(val + lat + sub["rows"] + gen + trans), "reads": reads, "readings": sub["readings"],
             "reading_rows": sub["reading_rows"]}
 
 
@@ -293,7 +328,8 @@ def _sub_ev_rows(material: str, profile: str, **kw) -> list[dict]:
 #: The function that builds each page's rows, looked up by page, so that a page's box reads the results
 #: of its own calculations only (the valence page's box never reaches the sub-eV results).
 PAGE_BUILDERS = {"01_valence": valence_rows, "02_afe_lattice": afe_rows, "03_afo_order": _sub_ev_rows,
-                 "04_fe_dipole": _sub_ev_rows, "05_generalization": generalization_rows}
+                 "04_fe_dipole": _sub_ev_rows, "05_generalization": generalization_rows,
+                 "06_transition": transition_rows}
 
 
 def rung_rows(rung: str, material: str, profile: str, **kw) -> list[dict]:

@@ -37,13 +37,16 @@ HELPERS = Path(__file__).resolve().parent
 # AFE-lattice page; the scorecard reads them all). A notebook not listed depends on every
 # notebook before it.
 DEPENDS = {
-    "00_intro": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole", "05_generalization"],   # reads their results
+    "00_intro": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole", "05_generalization",
+                 "06_transition"],   # reads their results
     "01_valence": ["02_afe_lattice"],          # its 1T layer is the AFE page's relaxed 1T reference
     "02_afe_lattice": [],
     "03_afo_order": ["02_afe_lattice"],
     "04_fe_dipole": ["02_afe_lattice", "03_afo_order"],   # reads the AFO page's ordered states
     "05_generalization": ["02_afe_lattice", "03_afo_order"],   # WTe2's relaxed d2 layer and its LCAO
-    "06_scorecard": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole", "05_generalization"],
+    "06_transition": ["02_afe_lattice", "03_afo_order"],   # the AFO page's layer models and ordered states
+    "07_scorecard": ["01_valence", "02_afe_lattice", "03_afo_order", "04_fe_dipole", "05_generalization",
+                     "06_transition"],
 }
 
 

@@ -9,7 +9,7 @@ DOC_DIR = "book"
 #: notebook stem -> page name (the page is book/<name>.html).
 PAGES = {"00_intro": "intro", "01_valence": "valence", "02_afe_lattice": "lattice",
          "03_afo_order": "orbitals", "04_fe_dipole": "dipole", "05_generalization": "generalization",
-         "06_scorecard": "scorecard"}
+         "06_transition": "transition", "07_scorecard": "scorecard"}
 
 
 def page_name(stem: str) -> str:

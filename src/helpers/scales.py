@@ -26,7 +26,7 @@ from .captions import cache_entries
 K_B_EV_PER_K = 8.617333262e-5
 
 #: The pages (Sphinx docnames: helpers.pages.DOC_DIR/<name of helpers.pages.PAGES>) of the rungs.
-PAGES = {name: f"book/{name}" for name in ("valence", "lattice", "orbitals", "dipole", "generalization")}
+PAGES = {name: f"book/{name}" for name in ("valence", "lattice", "orbitals", "dipole", "generalization", "transition")}
 
 
 class Scale(NamedTuple):
@@ -167,6 +167,37 @@ def dipole_field_coupling(profile: str, material: str = "WTe2", field_V_per_nm: 
                  m["entries"])
 
 
+# --- temperatures: the orbital order's T_c and the sliding barrier -------------------------------------
+
+def ordering_temperature(profile: str, material: str = "WTe2", U: float = 3.0) -> Scale:
+    """k_B T_c (eV) of the orbital order: Onsager's T_c of the pseudo-spin couplings fitted to the
+    annealed mean-field states (helpers.transition.ordering), at U if ordered states exist there, else
+    at the smallest U where they do (said in `how`)."""
+    from .transition import ordering
+    lr = ordering.layer_runs(material, profile, "local octahedral frame")
+    fits = ordering.couplings_by_U(ordering.states(lr["runs"], lr["atoms"]))
+    Us = ordering.U_range(fits)
+    if not Us:
+        raise NotAvailable("no b/c-ordered state survives in the annealed runs: no coupling to fit")
+    at = U if any(abs(u - U) < 1e-9 for u in Us) else min(Us)
+    T = next(r["T_c Onsager (K)"] for r in fits if abs(r["U (eV)"] - at) < 1e-9)
+    where = f"at U = {at:g} eV" + ("" if at == U else f", the smallest U with ordered states (none at {U:g} eV)")
+    return Scale("orbital-order T_c (k_B T_c)", K_B_EV_PER_K * T, PAGES["transition"],
+                 f"Onsager's T_c = {T:.0f} K of the fitted pseudo-spin couplings {where}",
+                 tuple(cache_entries([r for r, _ in lr["runs"].values()])))
+
+
+def sliding_barrier(profile: str, material: str = "WTe2") -> Scale:
+    """The barrier (eV per bilayer cell) of the rigid slide between the two polar stackings of the Td
+    bilayer, PBE + D3(BJ) (helpers.sliding)."""
+    from . import sliding
+    sl = sliding.page_results(material, params.settings(profile))
+    b = sl["barrier"]["barrier (meV/cell)"]
+    return Scale("interlayer sliding barrier", b / 1000, PAGES["transition"],
+                 f"PBE + D3(BJ), rigid slide of the Td bilayer, per cell of four formula units "
+                 f"({b / 4:.2f} meV per formula unit)", tuple(cache_entries(*sl["results"])))
+
+
 # --- the ladder -------------------------------------------------------------------------------------
 
 def thermal_energies() -> dict:
@@ -217,6 +248,8 @@ def collect(profile: str, material: str = "WTe2", U: float = 3.0, field_V_per_nm
         ("AFO − FO difference", PAGES["orbitals"], lambda: afo_fo_difference(profile, material, U, d2())),
         ("dipole coupling to a field", PAGES["dipole"],
          lambda: dipole_field_coupling(profile, material, field_V_per_nm, d2())),
+        ("orbital-order T_c", PAGES["transition"], lambda: ordering_temperature(profile, material, U)),
+        ("interlayer sliding barrier", PAGES["transition"], lambda: sliding_barrier(profile, material)),
     ]
     found, skipped = [], []
     with _cache_only():

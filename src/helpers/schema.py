@@ -24,7 +24,8 @@ from .params import PROFILES
 
 #: page name -> notebook stem
 NOTEBOOKS = {"intro": "00_intro", "valence": "01_valence", "afe": "02_afe_lattice", "afo": "03_afo_order",
-             "fe": "04_fe_dipole", "generalization": "05_generalization", "scorecard": "06_scorecard"}
+             "fe": "04_fe_dipole", "generalization": "05_generalization",
+             "transition": "06_transition", "scorecard": "07_scorecard"}
 
 
 class ParameterError(ValueError):
@@ -309,6 +310,26 @@ class Generalization(Page):
         return self
 
 
+class Transition(Page):
+    material: Material = "WTe2"
+    profile: Profile = "paper"
+    reading: Reading = "local octahedral frame"
+    J: number(0, 5, "eV", "a Hund exchange") = 0.5
+    U: Interaction = 3.0
+    mc_U: number(0.1, 20, "eV", "an interaction of the ordered runs", optional="the smallest U with couplings") = None
+    seed: integer(0, 2 ** 31 - 1, "a random seed") = 1
+    sliding_points: numbers(0, 1, "", "path fractions", optional="the profile's") = None
+
+    @model_validator(mode="after")
+    def _relations(self):
+        j_at_most_u3(self.J, self.U, "J", "U")
+        s = self.sliding_points
+        if s is not None and (len(s) < 3 or any(b <= a for a, b in zip(s, s[1:]))):
+            raise ValueError(f"sliding_points={s!r} is not allowed: a sliding path needs at least three "
+                             "increasing fractions in [0, 1]")
+        return self
+
+
 class Scorecard(Page):
     material: Material = "WTe2"
     profile: Profile = "paper"
@@ -340,7 +361,8 @@ class Scorecard(Page):
 
 
 PAGES: dict[str, type[Page]] = {"intro": Intro, "valence": Valence, "afe": Afe, "afo": Afo, "fe": Fe,
-                                "generalization": Generalization, "scorecard": Scorecard}
+                                "generalization": Generalization,
+                                "transition": Transition, "scorecard": Scorecard}
 
 #: the parameters of the page last checked in this process: (page, {name: value})
 current: tuple[str, dict] | None = None

@@ -24,7 +24,8 @@ COLOURS = {"reproduced": ("#1a7f37", "#ffffff"), "closer to experiment": ("#1a7f
 RUNG_TITLES = {"valence (Rydberg)": "Valence (Rydberg scale)", "AFE lattice (eV)": "Antiferroelectric lattice (eV scale)",
                "AFO order (sub-eV)": "Antiferro-orbital order (sub-eV scale)", "FE dipole": "Ferroelectric dipole",
                "AFO order and FE dipole (sub-eV)": "Orbital readings (the AFO and FE claims together)",
-               "generalization": "Generalization (ReSe₂, 1T′-MoTe₂)"}
+               "generalization": "Generalization (ReSe₂, 1T′-MoTe₂)",
+               "ordering temperature": "Ordering temperature (beyond the paper)"}
 _STYLE = ("border:1px solid #d0d7de;border-left:6px solid #0969da;border-radius:6px;padding:0.6em 1em;"
           "margin:0.8em 0 1.2em 0;background:#f6f8fa;max-width:100%;box-sizing:border-box;overflow-wrap:anywhere")
 
@@ -79,7 +80,7 @@ def badge(verdict: str, link: str | None = None, text: str | None = None) -> str
 
 def _link(verdict: str) -> str:
     table = "tbl-scorecard-checks" if verdict.startswith(NOT_COUNTED) else "tbl-scorecard"
-    return href("06_scorecard", table)
+    return href("07_scorecard", table)
 
 
 def _counted(df: pd.DataFrame) -> pd.Series:
@@ -120,7 +121,7 @@ def findings_html(df: pd.DataFrame, profile: str) -> str:
         lines.append(f'<li><a href="{href(stem)}">{html.escape(RUNG_TITLES.get(rung, rung))}</a>: {badges}{extra}</li>')
     lines.append("</ul>")
     lines.append(f'<p style="margin:0.4em 0 0 0;font-size:0.9em">Every claim, with its criterion and our numbers: '
-                 f'<a href="{href("06_scorecard")}">the scorecard</a>.</p>')
+                 f'<a href="{href("07_scorecard")}">the scorecard</a>.</p>')
     return f'<div class="verdict-box" style="{_STYLE}">' + "".join(lines) + "</div>"
 
 
@@ -145,7 +146,7 @@ def chapter_html(rows: list | pd.DataFrame, profile: str, title: str = "Verdicts
         items.append(f"<li{style}>{badge(r.verdict, _link(r.verdict))} {typeset(str(r.claim))}{_rest(r.verdict)}</li>")
     head = (f'<p style="margin:0 0 0.3em 0"><strong>{html.escape(title)}</strong> '
             f'<span style="color:#57606a;font-size:0.9em">(profile <em>{html.escape(profile)}</em>; '
-            f'criteria and numbers on <a href="{href("06_scorecard")}">the scorecard</a>)</span></p>')
+            f'criteria and numbers on <a href="{href("07_scorecard")}">the scorecard</a>)</span></p>')
     tail = ""
     if (~df["verdict"].str.startswith(NOT_COUNTED)).any():
         groups = counted(df)
@@ -169,7 +170,7 @@ def chapter_box(stem: str, material: str, profile: str, **kw) -> None:
     if material != "WTe2":
         _show(f'<div class="verdict-box" style="{_STYLE}"><strong>Verdicts</strong>: the paper\'s claims concern WTe₂; '
               f'this run is for {html.escape(material)}, so none is judged here. The '
-              f'<a href="{href("06_scorecard")}">scorecard</a> has them for WTe₂.</div>')
+              f'<a href="{href("07_scorecard")}">scorecard</a> has them for WTe₂.</div>')
         return
     _show(chapter_html(claims.rung_rows(stem, material, profile, **kw), profile))
 

@@ -1,0 +1,81 @@
+"""The transition page's helpers: the sliding path between the polar stackings (its shift from the
+structure, its input checks), and the ordering-temperature rung on made-up fits (verdict rules,
+pseudo-spins from what states fill, the couplings a target T_c needs)."""
+import numpy as np
+import pytest
+
+from helpers import sliding, structures
+from helpers.transition import onsager, ordering
+
+
+def _mirror_match(a, b, tol):
+    """Every atom of `b` has an atom of the same species in `a` within tol (Angstrom), in-plane periodic."""
+    cell = np.array(a.cell)[:2, :2]
+    for sym, p in zip(b.get_chemical_symbols(), b.positions):
+        d = a.positions - p
+        frac = np.linalg.solve(cell.T, d[:, :2].T).T
+        d[:, :2] = (frac - np.round(frac)) @ cell
+        same = [i for i, s in enumerate(a.get_chemical_symbols()) if s == sym]
+        if np.min(np.linalg.norm(d[same], axis=1)) > tol:
+            return False
+    return True
+
+
+def test_switching_shift_reaches_the_mirror_stacking():
+    bl = structures.slab("WTe2", 2, vacuum=15.0)
+    d = sliding.switching_shift_A(bl)
+    assert d[0] == pytest.approx(0.0, abs=1e-9)                    # perpendicular to the chains
+    assert abs(d[1]) == pytest.approx(0.760, abs=0.002)            # 2 D_y reduced by b (6.249 A)
+    end = bl.copy()
+    up = structures.layer_indices(bl)[1]
+    end.positions[up] += d
+    mirror = bl.copy()
+    mirror.positions[:, 2] = bl.positions[:, 2].mean() * 2 - bl.positions[:, 2]
+    # align the mirrored structure on the end point by the lower layers' metal centres
+    c_end, c_mir = sliding.layer_centres(end)[0], sliding.layer_centres(mirror)[0]
+    mirror.positions += c_end - c_mir
+    # the layers of the experimental Td bulk are only nearly centrosymmetric: within 0.02 A
+    assert _mirror_match(mirror, end, 0.02)
+    # while a wrong shift (half of it, or the same shift along the chains) misses by far more
+    wrong = bl.copy()
+    wrong.positions[up] += 0.5 * d
+    assert not _mirror_match(mirror, wrong, 0.1)
+
+
+@pytest.mark.parametrize("points", [[0.0, 1.0], [0.0, 0.5, 0.5], [0.0, 0.5, 1.2], "0,0.5,1"])
+def test_a_path_needs_three_increasing_fractions(points):
+    with pytest.raises(ValueError, match="points"):
+        sliding.check_points(points)
+
+
+def _fits(Ts):
+    return [{"U (eV)": U, "T_c Onsager (K)": T} for U, T in Ts]
+
+
+def test_verdict_at_the_realistic_U_and_undetermined_without_states():
+    assert ordering.verdict(_fits([(6.0, 900.0), (3.0, 400.0)]), 3.0, 350)["verdict"] == "reproduced"
+    assert ordering.verdict(_fits([(6.0, 900.0), (3.0, 200.0)]), 3.0, 350)["verdict"] == "not reproduced"
+    v = ordering.verdict(_fits([(10.0, 1700.0), (6.0, 3100.0), (3.0, np.nan)]), 3.0, 350)
+    assert v["verdict"] == "undetermined" and "1700–3100 K" in v["why"] and "U = 6–10 eV" in v["why"]
+
+
+def test_pseudo_spins_come_from_what_states_fill():
+    assert ordering.pseudo_spins("b2c2|c2b2", 2, 2) == [1, -1, -1, 1]
+    assert ordering.pseudo_spins("b2c2", 2, 2) == [1, -1, 1, -1]
+    assert ordering.pseudo_spins("a2c2", 2, 1) is None
+
+
+def test_needed_couplings_give_the_target_back():
+    for n in ordering.needed_couplings(350.0):
+        T = onsager.critical_temperature_K(n["J zigzag (meV)"], n["J interchain (meV)"])
+        assert T == pytest.approx(350.0, rel=1e-9)
+        assert n["J zigzag (meV)"] == pytest.approx(n["J_zigzag / J_interchain"] * n["J interchain (meV)"])
+
+
+def test_configurations_merge_one_configuration_met_in_several_cells():
+    rows = [{"U (eV)": 6.0, "m": 0.0, "zigzag": -1.0, "interchain": -1.0, "row": 1.0, "F (meV/W)": E,
+             "pattern now": p, "cell": c} for E, p, c in ((100.0, "b2c2", "primitive"), (101.0, "b2c2", "2x1"),
+                                                           (100.5, "c2b2", "1x2"))]
+    conf = ordering.configurations(rows, 6.0)
+    (only,) = conf.values()
+    assert only["n"] == 3 and only["E (meV/W)"] == pytest.approx(100.5) and only["spread (meV/W)"] == pytest.approx(1.0)
