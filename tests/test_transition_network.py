@@ -17,7 +17,9 @@ def layer():
 
 
 def test_bonds_from_the_structure():
-    L = network.bond_lengths_A(layer())
+    at = layer()
+    L = network.bond_lengths_A(at)
+    assert at.cell[0, 0] == pytest.approx(A)              # the structure is read, not changed
     assert L["zigzag"] == pytest.approx(2.858, abs=0.01)
     assert L["row"] == pytest.approx(3.4885, abs=1e-3)
     assert L["interchain"] == pytest.approx(4.42, abs=0.01)
@@ -78,3 +80,15 @@ def test_bad_spins_are_refused():
         network.correlations(layer(), [1, 0], (1, 1, 1))
     with pytest.raises(ValueError, match="kinds"):
         network.fit(_data({"zigzag": 1.0, "interchain": 1.0, "row": 0.0}), kinds=("diagonal",))
+
+
+def test_the_same_pattern_depends_on_which_w_the_cell_holds():
+    # W1 moved by one lattice vector b (as a Wannier model may place it): W1 and W2 of one cell are
+    # now zigzag partners, so a pattern named by cell contents means other bonds
+    wrapped = layer()
+    wrapped.positions[0, 1] += B
+    assert network.bond_lengths_A(wrapped) == pytest.approx(network.bond_lengths_A(layer()))
+    c = network.correlations(wrapped, [1, -1, -1, 1], (1, 2, 1))
+    assert (c["zigzag"], c["interchain"]) == (-1.0, 1.0)
+    c = network.correlations(layer(), [1, -1, -1, 1], (1, 2, 1))
+    assert (c["zigzag"], c["interchain"]) == (1.0, -1.0)

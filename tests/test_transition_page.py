@@ -79,3 +79,28 @@ def test_configurations_merge_one_configuration_met_in_several_cells():
     conf = ordering.configurations(rows, 6.0)
     (only,) = conf.values()
     assert only["n"] == 3 and only["E (meV/W)"] == pytest.approx(100.5) and only["spread (meV/W)"] == pytest.approx(1.0)
+
+
+def test_supercell_states_sit_on_the_models_sites(monkeypatch):
+    """The doubled cells are built from the mean-field model's sites, which put WTe2's W1 and W2 of one
+    cell on a zigzag bond (the structure's W1 and W2 of one cell are on an interchain bond): the
+    pseudo-spins must be placed there, or zigzag and interchain couplings trade places."""
+    monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "1")
+    lr = ordering.layer_runs("WTe2", "paper", "local octahedral frame")
+    w = lr["atoms"].positions
+    assert np.linalg.norm(w[1] - w[0]) == pytest.approx(2.86, abs=0.02)
+    rows = ordering.states(lr["runs"], lr["atoms"])
+    fit = next(r for r in ordering.couplings_by_U(rows) if r["U (eV)"] == 10.0)
+    # the short bond carries the coupling; the fit is exact to the spread between cells
+    assert abs(fit["J zigzag (meV)"]) > 10 * abs(fit["J interchain (meV)"])
+    assert fit["rms residual (meV/W)"] < 2 * fit["largest spread between cells (meV/W)"]
+
+
+def test_barrier_is_the_span_of_the_path_even_when_the_start_is_not_lowest():
+    rows = [{"s": s, "ΔE PBE+D3 (meV/cell)": e, "ΔE PBE (meV/cell)": e + 0.05, "f.u. per cell": 4,
+             "p_z (e·Å per cell)": p} for s, e, p in ((0.0, 0.0, 1e-3), (0.5, -0.2, 0.0), (1.0, 0.1, -1e-3))]
+    b = sliding.barrier(rows)
+    assert b["barrier (meV/cell)"] == pytest.approx(0.3) and b["barrier (meV/f.u.)"] == pytest.approx(0.075)
+    assert (b["at s"], b["lowest at s"]) == (1.0, 0.5)
+    assert b["mirror check E(1) − E(0) (meV/cell)"] == pytest.approx(0.1)
+    assert sliding.temperature_K(0.3) == pytest.approx(3.48, abs=0.01)

@@ -155,7 +155,7 @@ def path_rows(run: dict, n_fu: int) -> list:
     rows = []
     for s, st, e3 in zip(run["points"], path, d3):
         pbe, disp = 1000 * (st["energy_eV"] - e0), 1000 * (e3 - d0)
-        rows.append({"s": s, "shift (Å)": float(np.linalg.norm(st["shift_A"])),
+        rows.append({"s": s, "shift (Å)": float(np.linalg.norm(st["shift_A"])), "f.u. per cell": n_fu,
                      "ΔE PBE (meV/cell)": pbe, "ΔE D3 (meV/cell)": disp, "ΔE PBE+D3 (meV/cell)": pbe + disp,
                      "ΔE PBE+D3 (meV/f.u.)": (pbe + disp) / n_fu, "p_z (e·Å per cell)": st["dipole_eA"][2]})
     return rows
@@ -172,12 +172,18 @@ def eggbox_meV(run: dict) -> float:
 
 
 def barrier(rows: list) -> dict:
-    """The sliding barrier from path_rows: the largest PBE+D3 energy along the path above the polar
-    stacking (meV per cell and per f.u.), where it lies (s), the mirror check (E(1) - E(0), and
-    p_z(1) + p_z(0): zero by symmetry, a check of the path and of the numerics, not a result)."""
-    top = max(rows, key=lambda r: r["ΔE PBE+D3 (meV/cell)"])
-    out = {"barrier (meV/cell)": top["ΔE PBE+D3 (meV/cell)"], "barrier (meV/f.u.)": top["ΔE PBE+D3 (meV/f.u.)"],
-           "at s": top["s"], "PBE alone (meV/cell)": max(r["ΔE PBE (meV/cell)"] for r in rows)}
+    """The sliding barrier from path_rows: the span of the PBE+D3 energy along the path, highest minus
+    lowest point (meV per cell and per f.u.; the polar stacking need not be the lowest point of a
+    rigid path), where the highest and lowest points lie (s), the highest point above the polar
+    stacking, the same span for PBE alone, and the mirror check (E(1) - E(0), and p_z(1) + p_z(0):
+    zero by symmetry for exactly centrosymmetric layers, a check of the path, not a result)."""
+    key = "ΔE PBE+D3 (meV/cell)"
+    top, low = max(rows, key=lambda r: r[key]), min(rows, key=lambda r: r[key])
+    span = top[key] - low[key]
+    pbe = [r["ΔE PBE (meV/cell)"] for r in rows]
+    out = {"barrier (meV/cell)": span, "barrier (meV/f.u.)": span / rows[0]["f.u. per cell"],
+           "at s": top["s"], "lowest at s": low["s"],
+           "above s = 0 (meV/cell)": top[key] - rows[0][key], "PBE alone (meV/cell)": max(pbe) - min(pbe)}
     if rows[-1]["s"] == 1.0:
         out["mirror check E(1) − E(0) (meV/cell)"] = rows[-1]["ΔE PBE+D3 (meV/cell)"]
         out["mirror check p_z(1) + p_z(0) (e·Å)"] = rows[-1]["p_z (e·Å per cell)"] + rows[0]["p_z (e·Å per cell)"]
@@ -221,7 +227,8 @@ def barrier_table(page: dict, settings: dict) -> list:
     for label, b, egg, kp in entries:
         rows.append({"calculation": label, "k grid": "×".join(map(str, kp)),
                      "barrier PBE+D3 (meV/cell)": b["barrier (meV/cell)"], "barrier (meV/f.u.)": b["barrier (meV/f.u.)"],
-                     "at s": b["at s"], "PBE alone (meV/cell)": b["PBE alone (meV/cell)"],
+                     "highest at s": b["at s"], "lowest at s": b["lowest at s"],
+                     "PBE alone (meV/cell)": b["PBE alone (meV/cell)"],
                      "E(1) − E(0) (meV/cell)": b.get("mirror check E(1) − E(0) (meV/cell)", np.nan),
                      "egg-box (meV/cell)": egg})
     return rows
@@ -240,17 +247,22 @@ def findings(page: dict, cited_meV: float, target_K: float) -> str:
     lo, hi = min(cells), max(cells)
     b = page["barrier"]
     T = temperature_K(hi)
-    lines = [f"- The rigid slide between the two polar stackings (upper layer moved by {np.linalg.norm(page['main']['shift_A']):.3f} Å "
-             f"perpendicular to the chains) costs at most **{b['barrier (meV/cell)']:.2f} meV per cell** "
-             f"({b['barrier (meV/f.u.)']:.2f} meV per formula unit) at s = {b['at s']:g}, PBE + D3(BJ); PBE alone "
+    lowest = ("the polar stacking (s = 0) is its lowest point" if b["lowest at s"] == 0 else
+              f"the polar stacking is not its lowest point (that is at s = {b['lowest at s']:g}, "
+              f"{b['above s = 0 (meV/cell)'] - b['barrier (meV/cell)']:+.2f} meV per cell from s = 0): with rigid, "
+              "unrelaxed layers the path is flat within this span")
+    lines = [f"- Along the rigid slide between the two polar stackings (upper layer moved by "
+             f"{np.linalg.norm(page['main']['shift_A']):.3f} Å perpendicular to the chains) the energy varies by "
+             f"**{b['barrier (meV/cell)']:.2f} meV per cell** ({b['barrier (meV/f.u.)']:.2f} meV per formula unit), "
+             f"PBE + D3(BJ), highest at s = {b['at s']:g}; {lowest}. PBE alone spans "
              f"{b['PBE alone (meV/cell)']:.2f} meV per cell."
              + (f" Over the {len(table)} calculations (k grid, vacuum) the barrier lies in {lo:.2f}–{hi:.2f} meV per cell."
                 if len(table) > 1 else " Its convergence in k grid and vacuum is not tested at this profile."),
              f"- As a temperature, E_b/k_B = {temperature_K(lo):.0f}–{T:.0f} K per cell: "
              + ("below" if T < target_K else "not below") + f" the {target_K:g} K of the ferroelectric transition. "
-             f"The paper cites about {cited_meV:g} meV (Liu 2019, a value we do not reproduce to its unit, which "
-             "the paper does not state): per cell or per formula unit, ours is "
-             f"{b['barrier (meV/cell)'] / cited_meV:.0f}× or {b['barrier (meV/f.u.)'] / cited_meV:.1f}× larger."]
+             f"The paper cites about {cited_meV:g} meV without saying per what; ours is "
+             f"{b['barrier (meV/cell)'] / cited_meV:.1f} times that per cell and {b['barrier (meV/f.u.)'] / cited_meV:.1f} "
+             "times per formula unit."]
     if "mirror check E(1) − E(0) (meV/cell)" in b:
         lines.append(f"- Consistency check (not a result): the end of the path, the mirror image of its start in stacking, "
                      f"lies {b['mirror check E(1) − E(0) (meV/cell)']:+.2f} meV per cell from it; the experimental layers are "

@@ -48,7 +48,7 @@ def metal_bonds(atoms, cutoff_A: float = 5.0, tol_A: float = 0.05) -> list[dict]
         raise ValueError("atoms: no metal (W, Mo, Re) atom in the structure")
     sub = atoms[idx]
     i, j, d, D = neighbor_list("ijdD", sub, cutoff_A)
-    a = np.asarray(atoms.cell[0], float)
+    a = np.array(atoms.cell[0], dtype=float)          # a copy: the caller's cell is not touched
     a /= np.linalg.norm(a)
     along = np.abs(D @ a) / d > 0.99
     others = np.sort(d[~along])

@@ -81,7 +81,30 @@ def layer_runs(material: str, profile: str, reading: str, J: float = 0.5, e_low:
         res = ordered.anneal_patterns(label, profile, models, "effective", starts, st["U_grid"], st["grids"][cell],
                                       st["width"], "slater", J, "FLL", orbs, cell)
         runs[name] = (res, n_w * int(np.prod(cell)))
-    return {"atoms": m["atoms"], "orbitals": orbs, "runs": runs, "m": m, "models": models, "reading": reading}
+    return {"atoms": model_sites(models["effective"][0], m["atoms"]), "orbitals": orbs, "runs": runs, "m": m,
+            "models": models, "reading": reading}
+
+
+def model_sites(model, atoms):
+    """The metal sites as the mean-field model places them (its own positions and cell): the doubled
+    cells are built from the model's sites and lattice vectors, so the pseudo-spins of a supercell
+    state sit on these positions, not on the structure's (which may put a W one lattice vector
+    away: in WTe2 the model's W1 and W2 of one cell are zigzag partners, the structure's are not).
+    Checked to be the structure's metal sites up to lattice vectors (ValueError otherwise)."""
+    from ase import Atoms
+    from .. import orbital_order as oo
+    idx = oo.metal_atoms(model)
+    pos = np.asarray(model.positions)[idx]
+    cell = np.array(atoms.cell)
+    ref = atoms.positions[network.metal_indices(atoms)]
+    if len(ref) != len(pos):
+        raise ValueError(f"model: {len(pos)} metal sites, the structure has {len(ref)}")
+    for p, q in zip(pos, ref):
+        frac = np.linalg.solve(cell[:2, :2].T, (p - q)[:2])
+        if np.max(np.abs(frac - np.round(frac))) > 1e-3 or abs(p[2] - q[2]) > 1e-3:
+            raise ValueError(f"model: metal site {p} is not the structure's {q} up to a lattice vector")
+    symbols = [atoms.get_chemical_symbols()[i] for i in network.metal_indices(atoms)]
+    return Atoms(symbols, positions=pos, cell=cell, pbc=(True, True, False))
 
 
 def pseudo_spins(pattern_now: str, n_sites: int, n_cells: int):
@@ -96,7 +119,8 @@ def pseudo_spins(pattern_now: str, n_sites: int, n_cells: int):
 
 def states(runs: dict, atoms) -> list:
     """Every surviving b/c state of every run and U: cell, branch, U (eV), what it fills now, its
-    pseudo-spins' correlations (m, zigzag, interchain, row) and F per W (meV)."""
+    pseudo-spins' correlations (m, zigzag, interchain, row) and F per W (meV). `atoms`: the metal
+    sites as the model places them (model_sites; layer_runs returns them)."""
     from ..orbitals import ordered
     out = []
     for cname, (res, n_w) in runs.items():
@@ -280,13 +304,18 @@ def findings(rows: list, U_real: float, targets: dict, mc: dict | None, mc_U: fl
     else:
         fit = {r["U (eV)"]: r for r in rows}
         hi, lo = fit[max(Us)], fit[min(Us)]
+        strong = "zigzag" if abs(hi["J zigzag (meV)"]) >= abs(hi["J interchain (meV)"]) else "interchain"
+        weak = "interchain" if strong == "zigzag" else "zigzag"
+        sign = lambda J: "antiferro-orbital" if J < 0 else "ferro-orbital"           # noqa: E731
+        row_fixed = any(np.isfinite(r["J row (meV)"]) for r in rows)
         out.append(f"- The b/c pseudo-spin states exist from U = {max(Us):g} down to {min(Us):g} eV ({reading} reading); "
-                   f"below, every ordered start falls to an unpolarized state. There the interchain coupling dominates: "
-                   f"J = {hi['J interchain (meV)']:.0f} meV at {max(Us):g} eV and {lo['J interchain (meV)']:.0f} meV at "
-                   f"{min(Us):g} eV per bond (antiferro-orbital), against {hi['J zigzag (meV)']:.1f} and "
-                   f"{lo['J zigzag (meV)']:.1f} meV on the short zigzag bond; the row coupling is not fixed by the states "
-                   f"that survive (every one has equal pseudo-spins along a row). Fit residual ≤ "
-                   f"{max(r['rms residual (meV/W)'] for r in rows if np.isfinite(r['rms residual (meV/W)'])):.1f} meV per W.")
+                   f"below, every ordered start falls to an unpolarized state. Where they exist the {strong} bond "
+                   f"carries the coupling: J = {hi[f'J {strong} (meV)']:.0f} meV at {max(Us):g} eV and "
+                   f"{lo[f'J {strong} (meV)']:.0f} meV at {min(Us):g} eV per bond ({sign(hi[f'J {strong} (meV)'])}), against "
+                   f"{hi[f'J {weak} (meV)']:.1f} and {lo[f'J {weak} (meV)']:.1f} meV on the {weak} bond"
+                   + ("" if row_fixed else "; the row coupling is not fixed by the states that survive (every one has "
+                      "equal pseudo-spins along a row)")
+                   + f". Fit residual ≤ {max(r['rms residual (meV/W)'] for r in rows if np.isfinite(r['rms residual (meV/W)'])):.1f} meV per W.")
         Ts = [fit[u]["T_c Onsager (K)"] for u in Us]
         names = ", ".join(f"{k} ({v:g} K)" for k, v in targets.items())
         out.append(f"- Onsager's T_c of these couplings: {min(Ts):.0f}–{max(Ts):.0f} K, far above {names}. "
