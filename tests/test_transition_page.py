@@ -65,11 +65,15 @@ def test_pseudo_spins_come_from_what_states_fill():
     assert ordering.pseudo_spins("a2c2", 2, 1) is None
 
 
-def test_needed_couplings_give_the_target_back():
-    for n in ordering.needed_couplings(350.0):
-        T = onsager.critical_temperature_K(n["J zigzag (meV)"], n["J interchain (meV)"])
-        assert T == pytest.approx(350.0, rel=1e-9)
-        assert n["J zigzag (meV)"] == pytest.approx(n["J_zigzag / J_interchain"] * n["J interchain (meV)"])
+def test_needed_couplings_solve_onsagers_equation():
+    kT = onsager.K_B_MEV_PER_K * 350.0
+    iso, *aniso = ordering.needed_couplings(350.0)
+    # isotropic: the closed form k_B T_c = 2 J / ln(1 + sqrt 2), not the solver
+    assert iso["J strong bond (meV)"] == pytest.approx(kT * np.log(1 + np.sqrt(2)) / 2, rel=1e-12)
+    for n in aniso:
+        a, b = n["J strong bond (meV)"], n["J weak bond (meV)"]
+        assert np.sinh(2 * a / kT) * np.sinh(2 * b / kT) == pytest.approx(1.0, rel=1e-9)
+        assert b / a == pytest.approx(n["J weak / J strong"])
 
 
 def test_configurations_merge_one_configuration_met_in_several_cells():
@@ -88,7 +92,11 @@ def test_supercell_states_sit_on_the_models_sites(monkeypatch):
     monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "1")
     lr = ordering.layer_runs("WTe2", "paper", "local octahedral frame")
     w = lr["atoms"].positions
-    assert np.linalg.norm(w[1] - w[0]) == pytest.approx(2.86, abs=0.02)
+    # independent of the positions' bookkeeping: the model's largest W1-W2 hopping block spans the
+    # short (zigzag) bond, inside one cell
+    hop = ordering.strongest_metal_hopping(lr["models"]["effective"][0])
+    assert hop["length_A"] == pytest.approx(2.86, abs=0.02) and hop["R"] == [0, 0, 0]
+    assert np.linalg.norm(w[1] - w[0]) == pytest.approx(hop["length_A"], abs=1e-6)
     rows = ordering.states(lr["runs"], lr["atoms"])
     fit = next(r for r in ordering.couplings_by_U(rows) if r["U (eV)"] == 10.0)
     # the short bond carries the coupling; the fit is exact to the spread between cells

@@ -175,7 +175,7 @@ def ordering_temperature(profile: str, material: str = "WTe2", U: float = 3.0) -
     at the smallest U where they do (said in `how`)."""
     from .transition import ordering
     lr = ordering.layer_runs(material, profile, "local octahedral frame")
-    fits = ordering.couplings_by_U(ordering.states(lr["runs"], lr["atoms"]))
+    _, fits = ordering.fits(lr)
     Us = ordering.U_range(fits)
     if not Us:
         raise NotAvailable("no b/c-ordered state survives in the annealed runs: no coupling to fit")

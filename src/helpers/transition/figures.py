@@ -51,7 +51,10 @@ def plot_couplings(ax_J, ax_T, rows: list, targets: dict, U_real: float) -> None
     ax_J.legend(fontsize=8)
     T = np.array([r["T_c Onsager (K)"] for r in rows], float)
     ok = np.isfinite(T)
-    ax_T.plot(U[ok], T[ok], "ko-", label="$T_c$ (Onsager, fitted couplings)")
+    ground = np.array([r.get("order is the ground state", True) for r in rows], bool)
+    ax_T.plot(U[ok], T[ok], "k-", lw=0.8)
+    ax_T.plot(U[ok & ground], T[ok & ground], "ko", label="$T_c$ (Onsager), order is the ground state")
+    ax_T.plot(U[ok & ~ground], T[ok & ~ground], "o", color="k", mfc="white", label="$T_c$, order not the ground state")
     for (name, val), st in zip(targets.items(), (":", "-.")):
         ax_T.axhline(val, color="tab:green", ls=st, label=f"{name} ({val:g} K)")
     ax_T.set_ylim(0, None)

@@ -74,6 +74,14 @@ def layer_runs(material: str, profile: str, reading: str, J: float = 0.5, e_low:
                                 window_width=window_width, parts=("primitive",), verbose=verbose,
                                 models=models, label=label)
     runs = {"primitive": next(iter(prim["runs"].values()))}
+    # the competitors: every reading's primitive-cell states (the AFO page's), of any kind
+    others = {}
+    for r in idt.READINGS:
+        if r != reading:
+            o = ordered.page_results(material, profile, J=J, orbitals_per_site=an.orbitals_for(m, r, names_from_1T),
+                                     e_low=e_low, window_width=window_width, parts=("primitive",), verbose=verbose,
+                                     models=models, label=label)
+            others[r] = next(iter(o["runs"].values()))
     st = ordered.SETTINGS[profile]
     n_w = len(models["effective"][1])
     for name, cell in (("2x1", (2, 1, 1)), ("1x2", (1, 2, 1))):
@@ -82,7 +90,25 @@ def layer_runs(material: str, profile: str, reading: str, J: float = 0.5, e_low:
                                       st["width"], "slater", J, "FLL", orbs, cell)
         runs[name] = (res, n_w * int(np.prod(cell)))
     return {"atoms": model_sites(models["effective"][0], m["atoms"]), "orbitals": orbs, "runs": runs, "m": m,
-            "models": models, "reading": reading}
+            "models": models, "reading": reading, "other_readings": others}
+
+
+def lowest_states(runs: dict) -> dict:
+    """At each U: the lowest valid state among `runs` ({name: (result, W per cell)}) that is not
+    b/c-ordered (helpers.orbitals.ordered: every W polarized, its dominant natural orbital mostly b
+    and c), {U: {'F (meV/W)', 'branch', 'kind', 'run'}}: what an ordered state must lie below to be
+    the ground state of the mean field."""
+    from ..orbitals import ordered
+    out = {}
+    for name, (res, n_w) in runs.items():
+        for r in ordered.pattern_rows(res, n_w):
+            if not r["valid"] or ordered._bc_polarized(r):
+                continue
+            F = 1000.0 * r["F (eV/cell)"] / n_w
+            U = float(r["U (eV)"])
+            if U not in out or F < out[U]["F (meV/W)"]:
+                out[U] = {"F (meV/W)": F, "branch": r["branch"], "kind": r["kind"], "run": name}
+    return out
 
 
 def model_sites(model, atoms):
@@ -159,22 +185,30 @@ def configurations(rows: list, U: float) -> dict:
     return out
 
 
-def couplings_by_U(rows: list) -> list:
+def couplings_by_U(rows: list, lowest: dict | None = None) -> list:
     """At every U with states: the fit (helpers.transition.network.fit) of J per bond kind (meV per
     bond; < 0 favours opposite pseudo-spins) and the b/c field h (meV per W), its residual and degrees
     of freedom, the largest spread of one configuration between cells, and Onsager's T_c (K) of the
-    zigzag and interchain couplings where both are fixed by the data."""
+    zigzag and interchain couplings where both are fixed by the data. With `lowest` (lowest_states of
+    every run, states that are not b/c-ordered), whether the lowest b/c-ordered state is the mean
+    field's ground state at that U (an Ising T_c describes the order only where it is)."""
     out = []
     for U in sorted({r["U (eV)"] for r in rows}, reverse=True):
         conf = configurations(rows, U)
         row = {"U (eV)": U, "configurations": len(conf),
                "largest spread between cells (meV/W)": max(c["spread (meV/W)"] for c in conf.values())}
+        if lowest is not None:
+            best = min(r["F (meV/W)"] for r in rows if abs(r["U (eV)"] - U) < 1e-9)
+            other = lowest.get(U, {}).get("F (meV/W)", np.inf)
+            row["lowest ordered − lowest other state (meV/W)"] = best - other if np.isfinite(other) else np.nan
+            row["order is the ground state"] = bool(best < other)
         try:
             f = network.fit({k: (v["E (meV/W)"], v["correlations"]) for k, v in conf.items()})
         except ValueError:
             f = None
         if f is None or len(conf) < 2:
             row.update({f"J {k} (meV)": np.nan for k in network.BOND_KINDS})
+            row["T_c, weak coupling ×½ … ×2 (K)"] = "—"
             row.update({"h (meV)": np.nan, "rms residual (meV/W)": np.nan, "dof": 0, "T_c Onsager (K)": np.nan,
                         "fixed": "—"})
         else:
@@ -182,7 +216,13 @@ def couplings_by_U(rows: list) -> list:
             Jz, Ji = f.J_meV["zigzag"], f.J_meV["interchain"]
             tc = onsager.critical_temperature_K(abs(Jz), abs(Ji)) if np.isfinite(Jz) and np.isfinite(Ji) else np.nan
             row.update({"h (meV)": f.h_meV, "rms residual (meV/W)": f.rms_residual_meV, "dof": f.dof,
+                        **{f"σ J {k} (meV)": f.J_err_meV.get(k, np.nan) for k in ("zigzag", "interchain")},
                         "T_c Onsager (K)": tc, "fixed": ", ".join(x for x in f.determined if x != "E0")})
+            if np.isfinite(tc):
+                weak = min(abs(Jz), abs(Ji))
+                strong = max(abs(Jz), abs(Ji))
+                row["T_c, weak coupling ×½ … ×2 (K)"] = (f"{onsager.critical_temperature_K(strong, weak / 2):.0f}–"
+                                                         f"{onsager.critical_temperature_K(strong, weak * 2):.0f}")
         out.append(row)
     return out
 
@@ -259,77 +299,114 @@ def loops(J_x_meV: float, J_y_meV: float, T_c_K: float, dipole_eA_per_W: float, 
 
 
 def needed_couplings(T_c_K: float, ratios=(1.0, 0.1, 0.01)) -> list:
-    """The zigzag and interchain couplings (meV) whose Onsager T_c is T_c_K, at several anisotropies
-    (J_zigzag / J_interchain; the strong coupling taken as the interchain one)."""
+    """The couplings (meV per bond) of the strong and the weak bond of the network whose Onsager T_c
+    is T_c_K, at several anisotropies (weak / strong; Onsager's equation is symmetric in the two)."""
     out = []
     for r in ratios:
-        Ji, Jz = onsager.couplings_for_tc(T_c_K, r)
-        out.append({"J_zigzag / J_interchain": r, "J interchain (meV)": Ji, "J zigzag (meV)": Jz})
+        strong, weak = onsager.couplings_for_tc(T_c_K, r)
+        out.append({"J weak / J strong": r, "J strong bond (meV)": strong, "J weak bond (meV)": weak})
     return out
+
+
+def strongest_metal_hopping(model) -> dict:
+    """The lattice vector R of the largest W1-W2 hopping block ||H(R)[W1 d, W2 d]|| (Frobenius, eV)
+    of a two-metal model and the length (Angstrom) of the bond it spans, |p_W2 + R.cell - p_W1|: an
+    independent check that the model's site positions are those its hoppings were computed for
+    (the strongest metal-metal hopping should span the shortest metal-metal bond)."""
+    from .. import orbital_order as oo
+    shells = oo.d_shells(model)
+    atoms_ = oo.metal_atoms(model)
+    if len(shells) != 2:
+        raise ValueError(f"model: {len(shells)} metal shells; this check is for two metals per cell")
+    norms = [np.linalg.norm(H[np.ix_(shells[0], shells[1])]) for H in model.H_R]
+    k = int(np.argmax(norms))
+    p = np.asarray(model.positions)
+    v = p[atoms_[1]] + np.asarray(model.R[k]) @ np.asarray(model.cell) - p[atoms_[0]]
+    return {"R": [int(x) for x in model.R[k]], "norm_eV": float(norms[k]), "length_A": float(np.linalg.norm(v))}
 
 
 # --- what the page says ----------------------------------------------------------------------------
 
 def U_range(rows: list) -> tuple:
-    """The U values (eV) where Onsager's T_c is defined (zigzag and interchain couplings both fixed)."""
-    return tuple(r["U (eV)"] for r in rows if np.isfinite(r["T_c Onsager (K)"]))
+    """The U values (eV) where Onsager's T_c is defined (zigzag and interchain couplings both fixed)
+    and, where the rows say so, the b/c order is the mean field's ground state."""
+    return tuple(r["U (eV)"] for r in rows if np.isfinite(r["T_c Onsager (K)"])
+                 and r.get("order is the ground state", True))
 
 
 def verdict(rows: list, U_real: float, target_K: float) -> dict:
     """'The orbital order's T_c reaches the target' judged at the realistic U: reproduced / not
-    reproduced where the couplings exist at U_real (T_c >= / < target), undetermined where no ordered
-    state exists there (the T_c range where it does is given)."""
-    at = [r for r in rows if abs(r["U (eV)"] - U_real) < 1e-9 and np.isfinite(r["T_c Onsager (K)"])]
+    reproduced where the order is the mean field's ground state at U_real with fitted couplings
+    (T_c >= / < target), undetermined where it is not (the T_c range where it is, is given; a static
+    mean field overestimates order, so its absence at U_real weighs against the claim)."""
     Us = U_range(rows)
-    Ts = [r["T_c Onsager (K)"] for r in rows if np.isfinite(r["T_c Onsager (K)"])]
+    at = [r for r in rows if abs(r["U (eV)"] - U_real) < 1e-9 and r["U (eV)"] in Us]
+    Ts = [r["T_c Onsager (K)"] for r in rows if r["U (eV)"] in Us]
     if at:
         T = at[0]["T_c Onsager (K)"]
         return {"verdict": "reproduced" if T >= target_K else "not reproduced", "T_c_K": T,
                 "why": f"T_c = {T:.0f} K at U = {U_real:g} eV"}
     if not Us:
-        return {"verdict": "undetermined", "T_c_K": np.nan, "why": "no ordered b/c state at any U of the runs"}
+        return {"verdict": "undetermined", "T_c_K": np.nan, "why": "the b/c order is not the ground state at any U of the runs"}
     return {"verdict": "undetermined", "T_c_K": np.nan,
-            "why": (f"no ordered b/c state at U = {U_real:g} eV; where the states exist (U = {min(Us):g}–{max(Us):g} eV) "
+            "why": (f"no b/c-ordered ground state at U = {U_real:g} eV (the static mean field, which overestimates "
+                    f"order, finds none); where the order is the ground state (U = {min(Us):g}–{max(Us):g} eV), "
                     f"T_c = {min(Ts):.0f}–{max(Ts):.0f} K")}
 
 
 def findings(rows: list, U_real: float, targets: dict, mc: dict | None, mc_U: float | None,
              needed: list, reading: str, target_K: float) -> str:
-    """Markdown lines: where the pseudo-spin couplings exist and how large they are, Onsager's T_c
-    there against the targets, the Monte Carlo check, and the couplings an order at target_K needs."""
+    """Markdown lines: where the pseudo-spin states exist and where the order is the mean field's ground
+    state, the couplings there, Onsager's T_c against the targets and its sensitivity to the weak
+    coupling, the Monte Carlo check, and the couplings an order at target_K needs."""
+    fit = {r["U (eV)"]: r for r in rows}
+    exist = [u for u, r in fit.items() if np.isfinite(r["T_c Onsager (K)"])]
     Us = U_range(rows)
     out = []
-    if not Us:
-        out.append(f"- No b/c-ordered state survives in the runs ({reading} reading), so no coupling is fitted.")
+    if not exist:
+        out.append(f"- No b/c-ordered configurations enough to fix the couplings survive in the runs ({reading} reading).")
     else:
-        fit = {r["U (eV)"]: r for r in rows}
-        hi, lo = fit[max(Us)], fit[min(Us)]
+        hi, lo = fit[max(exist)], fit[min(exist)]
         strong = "zigzag" if abs(hi["J zigzag (meV)"]) >= abs(hi["J interchain (meV)"]) else "interchain"
         weak = "interchain" if strong == "zigzag" else "zigzag"
         sign = lambda J: "antiferro-orbital" if J < 0 else "ferro-orbital"           # noqa: E731
         row_fixed = any(np.isfinite(r["J row (meV)"]) for r in rows)
-        out.append(f"- The b/c pseudo-spin states exist from U = {max(Us):g} down to {min(Us):g} eV ({reading} reading); "
-                   f"below, every ordered start falls to an unpolarized state. Where they exist the {strong} bond "
-                   f"carries the coupling: J = {hi[f'J {strong} (meV)']:.0f} meV at {max(Us):g} eV and "
-                   f"{lo[f'J {strong} (meV)']:.0f} meV at {min(Us):g} eV per bond ({sign(hi[f'J {strong} (meV)'])}), against "
-                   f"{hi[f'J {weak} (meV)']:.1f} and {lo[f'J {weak} (meV)']:.1f} meV on the {weak} bond"
-                   + ("" if row_fixed else "; the row coupling is not fixed by the states that survive (every one has "
-                      "equal pseudo-spins along a row)")
-                   + f". Fit residual ≤ {max(r['rms residual (meV/W)'] for r in rows if np.isfinite(r['rms residual (meV/W)'])):.1f} meV per W.")
-        Ts = [fit[u]["T_c Onsager (K)"] for u in Us]
-        names = ", ".join(f"{k} ({v:g} K)" for k, v in targets.items())
-        out.append(f"- Onsager's T_c of these couplings: {min(Ts):.0f}–{max(Ts):.0f} K, far above {names}. "
-                   f"At the realistic U = {U_real:g} eV there is no ordered state to map, so the model makes no "
-                   "prediction there; its ordered states, where they exist, are bound by energies of the order of the "
-                   "whole AFO–FO difference (hundreds of meV per W), not by the tens of meV a 350 K transition needs.")
+        res = max(r["rms residual (meV/W)"] for r in rows if np.isfinite(r["rms residual (meV/W)"]))
+        out.append(f"- The b/c-ordered states exist from U = {max(exist):g} down to {min(exist):g} eV ({reading} reading); "
+                   f"below, the ordered starts fall to other states. There the {strong} bond carries the coupling: "
+                   f"J = {hi[f'J {strong} (meV)']:.0f} meV at {max(exist):g} eV and {lo[f'J {strong} (meV)']:.0f} meV at "
+                   f"{min(exist):g} eV per bond ({sign(hi[f'J {strong} (meV)'])}), against {hi[f'J {weak} (meV)']:.1f} and "
+                   f"{lo[f'J {weak} (meV)']:.1f} meV on the {weak} bond, the size of the spread of one configuration "
+                   f"between cells (≤ {max(r['largest spread between cells (meV/W)'] for r in rows):.1f} meV per W), so only "
+                   f"its order of magnitude is meaningful; fit residual ≤ {res:.1f} meV per W"
+                   + ("" if row_fixed else "; the row coupling is not fixed (every surviving state has equal pseudo-spins "
+                      "along a row), and T_c is computed without it") + ".")
+        above = [u for u in exist if u not in Us]
+        gap = [fit[u].get("lowest ordered − lowest other state (meV/W)", np.nan) for u in above]
+        if Us:
+            Ts = [fit[u]["T_c Onsager (K)"] for u in Us]
+            names = ", ".join(f"{k} ({v:g} K)" for k, v in targets.items())
+            out.append(f"- The order is the mean field's ground state only at U = {min(Us):g}–{max(Us):g} eV"
+                       + (f"; at {min(above):g}–{max(above):g} eV a state that is not b/c-ordered lies up to "
+                          f"{np.nanmax(gap):.0f} meV per W lower" if above else "")
+                       + f". There Onsager's T_c is {min(Ts):.0f}–{max(Ts):.0f} K "
+                       f"({fit[min(Us)]['T_c, weak coupling ×½ … ×2 (K)']} K if the weak coupling is halved or doubled), "
+                       f"far above {names}: the couplings are of the size of the whole AFO–FO difference (hundreds of meV "
+                       "per W), which includes losing the polarization itself, not the tens of meV a 350 K transition "
+                       "needs. Such temperatures say that the model's order, where it is the ground state, would not "
+                       "disorder by flipping orbitals; they are not a prediction of a transition temperature.")
+        else:
+            out.append("- The order is not the mean field's ground state at any U of the runs: no T_c is quoted.")
+        out.append(f"- At the realistic U = {U_real:g} eV no b/c-ordered state exists in the mean field, which overestimates "
+                   "order: the model gives no ordered phase there to have a T_c.")
     if mc is not None and mc.get("crossing"):
         out.append(f"- Monte Carlo check of the network (Binder crossing, sizes {', '.join(mc['pairs'])}) at U = {mc_U:g} eV: "
                    f"T_c = {mc['T_c_K']:.0f} ± {mc['error_K']:.0f} K against Onsager's {mc['exact_K']:.0f} K.")
-    iso = next((n for n in needed if n["J_zigzag / J_interchain"] == 1.0), None)
+    iso = next((n for n in needed if n["J weak / J strong"] == 1.0), None)
     if iso:
-        out.append(f"- A {target_K:g} K order needs |J| = {iso['J interchain (meV)']:.1f} meV on every bond (isotropic), or "
-                   + ", ".join(f"{n['J interchain (meV)']:.1f} meV interchain with {n['J zigzag (meV)']:.2f} meV zigzag"
-                               for n in needed if n["J_zigzag / J_interchain"] != 1.0) + ".")
+        out.append(f"- A {target_K:g} K order needs |J| = {iso['J strong bond (meV)']:.1f} meV on every bond (isotropic), or "
+                   + ", ".join(f"{n['J strong bond (meV)']:.1f} meV on the strong bond with {n['J weak bond (meV)']:.2f} meV "
+                               "on the weak one" for n in needed if n["J weak / J strong"] != 1.0) + ".")
     return "\n".join(out)
 
 
@@ -341,11 +418,19 @@ def loop_findings(loops: dict, dipole_eA: float) -> str:
     if not below or not math.isfinite(dipole_eA) or dipole_eA == 0:
         return "- No loop with a dipole to turn its field into V/nm."
     E = [lp["coercive_V_per_nm"] for lp in below]
-    text = (f"- Hysteresis: with {abs(dipole_eA):.4f} e·Å per W, the loops below $T_c$ open up to coercive fields of "
-            f"{min(E):.0f}–{max(E):.0f} V/nm, the size of the couplings divided by that small dipole: a switching by "
-            "uniform rotation of the order, an upper bound far above any field a device applies.")
+    text = (f"- Hysteresis: with {abs(dipole_eA):.4f} e·Å per W, the simulated loops below $T_c$ open up to "
+            f"{min(E):.0f}–{max(E):.0f} V/nm: the nucleation limit of a periodic lattice without defects at this sweep "
+            "rate, set by couplings of hundreds of meV against a small dipole; not a number to compare with a device.")
     for lp in above:
         text += (f" At {lp['T/T_c']:g} $T_c$ the loop " + ("stays open (remanent m = "
                  f"{lp['remanence']:.2f}): the field is swept faster than the order relaxes, a kinetic effect"
                  if lp["remanence"] > 0.1 else "closes, as above $T_c$ it must") + ".")
     return text
+
+
+def fits(lr: dict) -> tuple:
+    """(states, couplings_by_U rows) of a layer_runs result, with the ground-state check against every
+    state of its runs and of the other readings' primitive-cell runs."""
+    rows = states(lr["runs"], lr["atoms"])
+    everything = {**lr["runs"], **{f"{r}, primitive": v for r, v in lr["other_readings"].items()}}
+    return rows, couplings_by_U(rows, lowest_states(everything))
