@@ -468,7 +468,6 @@ def sliding_path(atoms, job: dict, wd: Path) -> dict:
     and so measures the egg-box error of the real-space grid. After every point the record (energy
     extrapolated to zero width and free energy, eV; dipole, e*Angstrom; iterations) is appended to
     steps.json; a rerun skips the points already recorded there."""
-    from ase.units import Ha  # noqa: F401  (same units as the other tasks)
     base = atoms.positions.copy()
     moving = [int(i) for i in job["moving"]]
     points = [("path", np.array(v, float)) for v in job["shifts"]]

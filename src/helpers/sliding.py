@@ -69,7 +69,6 @@ PATH_CONVERGENCE = {"smoke": {"energy": 1e-5, "density": 1e-4, "eigenstates": 1e
 #: The D3 dispersion added to the PBE energies (Grimme's D3 with Becke-Johnson damping, PBE
 #: parameters; the `dftd3` package).
 D3 = {"method": "PBE", "damping": "d3bj"}
-METALS = ("W", "Mo", "Re")
 
 
 def check_points(points) -> list:
@@ -86,6 +85,7 @@ def check_points(points) -> list:
 def layer_centres(slab) -> list:
     """Per layer (bottom to top) the mean position (Angstrom) of its metal atoms: each 1T' layer is
     centrosymmetric, its two metals related by inversion, so this is the layer's inversion centre."""
+    from .transition.network import METALS
     sy = slab.get_chemical_symbols()
     return [slab.positions[[i for i in layer if sy[i] in METALS]].mean(axis=0)
             for layer in structures.layer_indices(slab)]
