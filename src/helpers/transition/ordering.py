@@ -208,7 +208,7 @@ def couplings_by_U(rows: list, lowest: dict | None = None) -> list:
             f = None
         if f is None or len(conf) < 2:
             row.update({f"J {k} (meV)": np.nan for k in network.BOND_KINDS})
-            row["T_c, weak coupling ×½ … ×2 (K)"] = "—"
+            row["T_c, weak coupling ×½ to ×2 (K)"] = "—"
             row.update({"h (meV)": np.nan, "rms residual (meV/W)": np.nan, "dof": 0, "T_c Onsager (K)": np.nan,
                         "fixed": "—"})
         else:
@@ -221,7 +221,7 @@ def couplings_by_U(rows: list, lowest: dict | None = None) -> list:
             if np.isfinite(tc):
                 weak = min(abs(Jz), abs(Ji))
                 strong = max(abs(Jz), abs(Ji))
-                row["T_c, weak coupling ×½ … ×2 (K)"] = (f"{onsager.critical_temperature_K(strong, weak / 2):.0f}–"
+                row["T_c, weak coupling ×½ to ×2 (K)"] = (f"{onsager.critical_temperature_K(strong, weak / 2):.0f}–"
                                                          f"{onsager.critical_temperature_K(strong, weak * 2):.0f}")
         out.append(row)
     return out
@@ -390,7 +390,7 @@ def findings(rows: list, U_real: float, targets: dict, mc: dict | None, mc_U: fl
                        + (f"; at {min(above):g}–{max(above):g} eV a state that is not b/c-ordered lies up to "
                           f"{np.nanmax(gap):.0f} meV per W lower" if above else "")
                        + f". There Onsager's T_c is {min(Ts):.0f}–{max(Ts):.0f} K "
-                       f"({fit[min(Us)]['T_c, weak coupling ×½ … ×2 (K)']} K if the weak coupling is halved or doubled), "
+                       f"({fit[min(Us)]['T_c, weak coupling ×½ to ×2 (K)']} K if the weak coupling is halved or doubled), "
                        f"far above {names}: the couplings are of the size of the whole AFO–FO difference (hundreds of meV "
                        "per W), which includes losing the polarization itself, not the tens of meV a 350 K transition "
                        "needs. Such temperatures say that the model's order, where it is the ground state, would not "
