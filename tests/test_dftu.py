@@ -157,6 +157,19 @@ def test_annealed_plan_of_the_profiles():
     assert all(np.allclose(np.asarray(t["subspace"]), Q[:, :3].T) for j in sub for t in j["targets"].values())
 
 
+def test_a_start_with_its_own_release_keeps_its_protocol(monkeypatch):
+    """A per-start release schedule is a numerical choice: the start stays in its protocol's group,
+    the others keep the protocol's schedule, and the override does not leak into the protocol."""
+    P = {"U_grid": [6.0, 3.0], "release": [1.0, 0.0], "subspace": True, "starts": ["b2c2", "b2b2"],
+         "maxiter": [80, 200], "per_start": {"b2b2": {"release": [1.0, 0.5, 0.0], "maxiter": [200, 200]}}}
+    monkeypatch.setitem(dftu.SETTINGS, "test", {"annealed": [P]})
+    jobs = {j["state"]: j for j in dftu.annealed_jobs("test", Q, [0, 1])}
+    assert jobs["b2b2"]["protocol"] == jobs["b2c2"]["protocol"] == "annealed from 6 eV, bias on a, b, c"
+    assert jobs["b2b2"]["settings"]["release"] == [1.0, 0.5, 0.0] and jobs["b2b2"]["settings"]["maxiter"] == [200, 200]
+    assert jobs["b2c2"]["settings"]["release"] == [1.0, 0.0] and "per_start" not in jobs["b2c2"]["settings"]
+    assert P["release"] == [1.0, 0.0]
+
+
 def test_the_annealing_figure_draws_only_annealed_rows():
     import matplotlib
     matplotlib.use("Agg")
@@ -232,3 +245,56 @@ def test_a_step_stopped_at_its_cap_counts_only_with_a_small_density_residual(tmp
     assert dftu.step_converged(capped, res[1]) and not dftu.step_converged(capped, res[2])
     assert not dftu.step_converged(capped, None) and dftu.step_converged({"converged": True}, None)
     assert dftu.step_residuals({"key": "absent"}) == [] and dftu.step_residuals({}) == []
+
+
+def test_two_release_schedules_agree_only_when_they_reach_the_same_state():
+    """schedule_agreement compares the unbiased steps of a start run with two release schedules: the same
+    state (energy and occupations) is a pass, an AFO kept by one schedule and lost by the other is not."""
+    b, c = Q[:, 1], Q[:, 2]
+    flat, afo = (_flat(), _flat()), (_site(b), _site(c))
+    job = lambda w6, E6, n: {"state": "b2c2", "protocol": "annealed from 6 eV, bias on a, b, c",
+                             "settings": {"release": [1.0] * (n - 1) + [0.0]},
+                             "result": _annealed({6.0: w6, 3.0: flat}, {6.0: E6, 3.0: -10.0})}
+    same = dftu.schedule_agreement([job(flat, -8.0, 8)], [job(flat, -8.0002, 5)], n_fu=2)
+    assert [r["U (eV)"] for r in same] == [6.0, 3.0] and same[0]["schedules"] == "8 and 5 release steps"
+    assert abs(same[0]["ΔE (meV/f.u.)"] - 0.1) < 1e-9 and same[0]["max |Δn|"] < 1e-12
+    text = dftu.findings({"rows": [], "schedule checks": same})
+    assert "does not depend on the release schedule" in text
+    differ = dftu.schedule_agreement([job(afo, -8.3, 8)], [job(flat, -8.0, 5)], n_fu=2)
+    assert differ[0]["max |Δn|"] > 0.1 and abs(differ[0]["ΔE (meV/f.u.)"] + 150) < 1e-9
+    assert "depends on the schedule" in dftu.findings({"rows": [], "schedule checks": differ})
+    # a check without its main run (or not computed) gives no row
+    assert dftu.schedule_agreement([], [job(flat, -8.0, 5)], n_fu=2) == []
+
+
+def test_protocols_on_other_numerics_or_spin_get_their_own_label_and_reference(monkeypatch):
+    """A protocol with a denser k grid (or spin-polarized) is labelled by what it changes, and its
+    states are measured from the unbiased state of the same numerics, never from the profile's."""
+    base = {"U_grid": [6.0, 3.0], "release": [1.0, 0.0], "subspace": True, "starts": ["unbiased", "b2c2"], "maxiter": [80, 200]}
+    monkeypatch.setitem(dftu.SETTINGS, "test", {"annealed": [base, base | {"kpt_density": 6.0},
+                                                             base | {"spin": "polarized"}]})
+    jobs = dftu.annealed_jobs("test", Q, [0, 1])
+    labels = [j["protocol"] for j in jobs]
+    assert labels == ["annealed from 6 eV", "annealed from 6 eV, bias on a, b, c",
+                      "annealed from 6 eV, k density 6 /Å", "annealed from 6 eV, bias on a, b, c, k density 6 /Å",
+                      "annealed from 6 eV, spin-polarized", "annealed from 6 eV, bias on a, b, c, spin-polarized"]
+    assert jobs[2]["overrides"] == {"kpt_density": 6.0} and jobs[0]["overrides"] == {}
+    pol = jobs[5]
+    assert pol["spin"] == "polarized" and pol["moment_seed"] == [0.5, -0.5] and set(pol["targets"][0]) >= {"up", "dn"}
+    monkeypatch.setitem(dftu.SETTINGS, "bad", {"annealed": [base | {"spin": "collinear"}]})
+    with pytest.raises(ValueError, match="spin='collinear'"):
+        dftu.annealed_jobs("bad", Q, [0, 1])
+    # the same made-up states on two k grids, the denser one 1 eV lower everywhere: each protocol's b2c2
+    # AFO is 0.3 eV per cell below its own reference, not 1.3 eV below the other's
+    b, c = Q[:, 1], Q[:, 2]
+    flat, afo = (_flat(), _flat()), (_site(b), _site(c))
+    made = []
+    for j, shift in zip(jobs[:4], (0.0, 0.0, -1.0, -1.0)):
+        w = {6.0: afo if j["state"] == "b2c2" else flat, 3.0: flat}
+        E = {6.0: (-8.3 if j["state"] == "b2c2" else -8.0) + shift, 3.0: -10.0 + shift}
+        made.append(j | {"result": _annealed(w, E, biased=j["state"] != "unbiased")})
+    rows = dftu.state_table(dftu.annealed_steps(made), [0, 1], Q, n_fu=2)
+    afo_rows = [r for r in rows if r["start"] == "b2c2" and r["U (eV)"] == 6.0]
+    assert len(afo_rows) == 2 and all(abs(r["ΔE (meV/f.u.)"] + 150) < 1e-6 for r in afo_rows)
+    v = dftu.verdicts(rows, 100.0)
+    assert {r["protocol"] for r in v} == {labels[1], labels[3]}

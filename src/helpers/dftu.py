@@ -43,7 +43,12 @@ SETTINGS = {
               "annealed": [{"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.0], "subspace": False,
                             "starts": ["unbiased", "b2c2"], "maxiter": [80, 200]},
                            {"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
-                            "starts": ["b2c2", "b2b2", "c2c2"], "maxiter": [80, 200]}]},
+                            "starts": ["b2c2", "b2b2", "c2c2"], "maxiter": [80, 200],
+                            # b2b2's step at 0.25 eV stalled (density residual 10^-2.7 after 80 iterations):
+                            # a finer release with a higher cap; the coarse run stays as a check of the schedule
+                            "per_start": {"b2b2": {"release": [1.0, 0.5, 0.35, 0.25, 0.175, 0.1, 0.05, 0.0],
+                                                   "maxiter": [200, 200]}},
+                            "schedule_checks": {"b2b2": {"release": [1.0, 0.5, 0.25, 0.1, 0.0], "maxiter": [80, 200]}}}]},
 }
 
 
@@ -210,42 +215,90 @@ def run_branches(atoms, settings: dict, material: str, orbitals_by_reading: dict
     return jobs
 
 
-def annealed_protocol(U0: float, subspace: bool, start: str) -> str:
-    """The protocol label of an annealed branch: its start U_eff and, for a biased start, where the
-    bias acted (the unbiased reference is the same state whatever the bias of the others)."""
+def annealed_protocol(U0: float, subspace: bool, start: str, numerics: str = "") -> str:
+    """The protocol label of an annealed branch: its start U_eff, for a biased start where the bias
+    acted (the unbiased reference is the same state whatever the bias of the others), and the
+    numerics that differ from the profile's (numerics_label)."""
+    tail = f", {numerics}" if numerics else ""
     if start == "unbiased":
-        return f"annealed from {U0:g} eV"
-    return f"annealed from {U0:g} eV, bias on {'a, b, c' if subspace else 'the d shell'}"
+        return f"annealed from {U0:g} eV{tail}"
+    return f"annealed from {U0:g} eV, bias on {'a, b, c' if subspace else 'the d shell'}{tail}"
+
+
+#: Numerical settings a protocol may change from the profile's (helpers.params names), for convergence checks.
+NUMERICS = ("kpt_density", "smearing")
+
+
+def numerics_label(protocol: dict) -> str:
+    """'' for a protocol on the profile's numerics, else what it changes, e.g. 'k density 6 /Å'
+    (points per reciprocal Angstrom) or 'smearing 0.1 eV'."""
+    names = {"kpt_density": ("k density", "/Å"), "smearing": ("smearing", "eV")}
+    return ", ".join(f"{names[k][0]} {protocol[k]:g} {names[k][1]}" for k in NUMERICS if protocol.get(k) is not None)
 
 
 def annealed_jobs(profile: str, orbitals: np.ndarray, metals: list) -> list:
     """The U-annealed branches of a profile (SETTINGS[profile]['annealed'], a list of protocols;
     spin-restricted, main reading): per start, the bias toward its pattern (on the whole d shell or,
     with 'subspace', within a, b, c) at the largest U_eff, released there, then U_eff lowered through
-    the grid. Each: {'spin', 'U_grid', 'reading', 'state', 'targets', 'protocol', 'settings'}."""
+    the grid. Each: {'spin', 'U_grid', 'reading', 'state', 'targets', 'protocol', 'settings'}.
+    A start listed under the protocol's 'per_start' runs with its own release schedule and iteration
+    caps (numerical choices: it keeps the protocol's label, so its state is compared with the others').
+    A protocol may set 'spin' ('restricted', the default, or 'polarized': targets in both spins, W moments
+    seeded at +-0.5 muB) and numerics of NUMERICS (its label then names them; 'numerics', 'overrides').
+    """
+    return _annealed_jobs(profile, orbitals, metals, "per_start")
+
+
+def schedule_check_jobs(profile: str, orbitals: np.ndarray, metals: list) -> list:
+    """The same annealed starts run again with another release schedule (a protocol's 'schedule_checks',
+    start -> {'release', 'maxiter'}): the jobs of annealed_jobs for those starts, with the other schedule."""
+    return _annealed_jobs(profile, orbitals, metals, "schedule_checks")
+
+
+def _annealed_jobs(profile: str, orbitals: np.ndarray, metals: list, variant: str) -> list:
     out = []
-    for A in SETTINGS[profile].get("annealed") or []:
-        for st in A["starts"]:
-            out.append({"spin": "restricted", "U_grid": list(A["U_grid"]), "reading": "energy order", "state": st,
-                        "targets": None if st == "unbiased" else pattern_targets(st, orbitals, metals,
+    for P in SETTINGS[profile].get("annealed") or []:
+        starts = P["starts"] if variant == "per_start" else [st for st in P["starts"] if st in P.get(variant, {})]
+        for st in starts:
+            A = {k: v for k, v in P.items() if k not in ("per_start", "schedule_checks")} | P.get(variant, {}).get(st, {})
+            spin = A.get("spin", "restricted")
+            if spin not in ("restricted", "polarized"):
+                raise ValueError(f"spin={spin!r} in an annealed protocol of {profile!r}: choose 'restricted' or 'polarized'")
+            pol = spin == "polarized"
+            numerics = numerics_label(A)
+            out.append({"spin": spin, "U_grid": list(A["U_grid"]), "reading": "energy order", "state": st,
+                        "targets": None if st == "unbiased" else pattern_targets(st, orbitals, metals, spinpol=pol,
                                                                                 subspace=A["subspace"]),
-                        "protocol": annealed_protocol(A["U_grid"][0], A["subspace"], st), "settings": A})
+                        "moment_seed": [0.5, -0.5] if pol else None, "numerics": numerics,
+                        "overrides": {k: A[k] for k in NUMERICS if A.get(k) is not None},
+                        # the label names the spin treatment too: rows grouped by protocol alone stay apart
+                        "protocol": annealed_protocol(A["U_grid"][0], A["subspace"], st,
+                                                      ", ".join(x for x in ("spin-polarized" if pol else "", numerics) if x)),
+                        "settings": A})
     return out
 
 
-def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached: bool = False) -> list:
-    """Every branch of annealed_jobs through helpers.dft.dftu_branch with the Pulay mixer (cached;
-    `only_cached`: skip those not in the cache). Returns the jobs with their 'result' (None where
-    skipped)."""
-    from . import cache, dft
+def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached: bool = False,
+                 checks: bool = False) -> list:
+    """Every branch of annealed_jobs (with `checks`, of schedule_check_jobs) through
+    helpers.dft.dftu_branch with the Pulay mixer (cached; `only_cached`: skip those not in the cache).
+    Returns the jobs with their 'result' (None where skipped)."""
+    from . import cache, dft, params
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo", "Re")]
-    jobs = annealed_jobs(settings["profile"], orbitals, metals)
+    jobs = (schedule_check_jobs if checks else annealed_jobs)(settings["profile"], orbitals, metals)
     for j in jobs:
         A = j["settings"]
-        label = f"{material}-relaxed-d2-anneal{j['U_grid'][0]:g}-NM"
+        pol = j["spin"] == "polarized"
+        label = f"{material}-relaxed-d2-anneal{j['U_grid'][0]:g}-{'SP' if pol else 'NM'}"
+        s_j = params.settings(settings["profile"], **({k: v for k, v in settings.items() if k != "profile"} | j["overrides"]))
+        magmoms = None
+        if pol:
+            magmoms = [0.0] * len(atoms)
+            for a, x in zip(metals, j["moment_seed"]):
+                magmoms[a] = x
         try:
-            j["result"] = dft.dftu_branch(atoms, settings, label, j["U_grid"], targets=j["targets"],
+            j["result"] = dft.dftu_branch(atoms, s_j, label, j["U_grid"], targets=j["targets"], magmoms=magmoms,
                                           release=A["release"], metal=symbols[metals[0]], maxiter=A["maxiter"],
                                           mixer=dft.PULAY_MIXER)
         except cache.CacheMiss:
@@ -270,8 +323,14 @@ def annealed_steps(jobs: list) -> list:
             if st["lambda_eV"] != 0:
                 continue
             out.append({"spin": j["spin"], "U_eV": st["U_eV"], "reading": j["reading"], "state": j["state"],
-                        "protocol": protocol, "result": {"steps": r["steps"][:i + 1]}, "residuals": residuals})
+                        "protocol": protocol, "numerics": j.get("numerics", ""),
+                        "result": {"steps": r["steps"][:i + 1]}, "residuals": residuals})
     return out
+
+
+def _pair(row: dict) -> tuple:
+    """What makes two state-table rows comparable in energy: spin treatment, U_eff and numerics."""
+    return row["spin"], row["U (eV)"], row.get("numerics", "")
 
 
 def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipole_norm=None) -> list:
@@ -290,6 +349,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         s = step_state(st, metals, orbitals)
         nat_occ = s["natural_occupations"]
         row = {"spin": j["spin"], "U (eV)": j["U_eV"], "protocol": j.get("protocol", PROTOCOL_DIRECT),
+               "numerics": j.get("numerics", ""),
                "reading": j["reading"], "start": j["state"],
                "E_eV": st["energy_eV"], "state": s["kind"],
                "W1 n1, n2": f"{nat_occ[0][0]:.2f}, {nat_occ[0][1]:.2f}",
@@ -323,7 +383,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
     # state, whatever a threshold says
     ref_rows = [x for x in rows if x["start"] == "unbiased"]
     for row in rows:
-        same = [x for x in ref_rows if (x["spin"], x["U (eV)"]) == (row["spin"], row["U (eV)"]) and x is not row]
+        same = [x for x in ref_rows if _pair(x) == _pair(row) and x is not row]
         row["= unbiased state"] = bool(same) and all(
             max(np.abs(a - b).max() for a, b in zip(row["_N"], x["_N"])) < 0.02 and abs(row["E_eV"] - x["E_eV"]) < 1e-3
             for x in same)
@@ -332,8 +392,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
     for row in rows:
         row.pop("_N")
     for row in rows:
-        ref = [x["E_eV"] for x in rows if x["state"] == "unpolarized" and x["spin"] == row["spin"]
-               and x["U (eV)"] == row["U (eV)"]]
+        ref = [x["E_eV"] for x in rows if x["state"] == "unpolarized" and _pair(x) == _pair(row)]
         row["ΔE (meV/f.u.)"] = 1000 * (row["E_eV"] - min(ref)) / n_fu if ref else np.nan
         ec = row.pop("_E_constrained")
         row["ΔE constrained, full bias (meV/f.u.)"] = 1000 * (ec - min(ref)) / n_fu if ref and ec is not None else np.nan
@@ -355,10 +414,11 @@ def verdicts(rows: list, gain_meV: float) -> list:
     out = []
     decisive = {"b2b2", "c2c2", "b2c2"}
     proto = lambda r: r.get("protocol", PROTOCOL_DIRECT)
-    groups = {(r["spin"], r["U (eV)"], proto(r)) for r in rows if r["start"] != "unbiased" or proto(r) == PROTOCOL_DIRECT}
-    for spin, U, protocol in sorted(groups, key=lambda k: (k[0], -k[1], k[2])):
-        # the protocol's own branches, and the unbiased reference at this spin treatment and U by any protocol
-        sub = [r for r in rows if (r["spin"], r["U (eV)"]) == (spin, U)
+    groups = {(r["spin"], r["U (eV)"], proto(r), r.get("numerics", "")) for r in rows
+              if r["start"] != "unbiased" or proto(r) == PROTOCOL_DIRECT}
+    for spin, U, protocol, numerics in sorted(groups, key=lambda k: (k[0], -k[1], k[2])):
+        # the protocol's own branches, and the unbiased reference at this spin treatment, U and numerics by any protocol
+        sub = [r for r in rows if _pair(r) == (spin, U, numerics)
                and (proto(r) == protocol or (r["start"] == "unbiased" and protocol != PROTOCOL_DIRECT))]
         tried = {r["start"] for r in sub if r["reading"] == "energy order"}
         # states that count: converged and polarized toward b or c (an ordered state of a is not the paper's)
@@ -475,13 +535,41 @@ def reference_agreement(rows: list) -> list:
     mixer. Rows {spin, U (eV), protocols, max |ΔE| (meV/f.u.)}."""
     out = []
     unb = [r for r in rows if r["start"] == "unbiased" and r["state"] == "unpolarized" and r["converged"]]
-    for spin, U in sorted({(r["spin"], r["U (eV)"]) for r in unb}):
-        sub = [r for r in unb if (r["spin"], r["U (eV)"]) == (spin, U)]
+    for spin, U, numerics in sorted({_pair(r) for r in unb}):
+        sub = [r for r in unb if _pair(r) == (spin, U, numerics)]
         if len({r["protocol"] for r in sub}) < 2:
             continue
         es = [r["ΔE (meV/f.u.)"] for r in sub]
         out.append({"spin": spin, "U (eV)": U, "protocols": ", ".join(r["protocol"] for r in sub),
                     "max |ΔE| (meV/f.u.)": float(max(es) - min(es))})
+    return out
+
+
+#: Two release schedules reach the same state when their unbiased energies differ by at most this
+#: (meV/f.u.) and their W occupation matrices (n_up + n_dn) by at most SCHEDULE_DN per element.
+SCHEDULE_DE_MEV = 1.0
+SCHEDULE_DN = 0.02
+
+
+def schedule_agreement(annealed: list, checks: list, n_fu: int) -> list:
+    """Per start run with two release schedules (annealed_jobs and schedule_check_jobs, both computed):
+    per U_eff after the release, the unbiased energies of the two runs (difference in meV/f.u.) and
+    whether their W occupation matrices agree (largest element difference of n_up + n_dn). A state
+    that does not depend on the schedule gives the same energy and density. Rows {start, protocol,
+    U (eV), schedules, ΔE (meV/f.u.), max |Δn|}."""
+    out = []
+    for c in checks:
+        main = [j for j in annealed if (j["state"], j["protocol"]) == (c["state"], c["protocol"])]
+        if c.get("result") is None or not main or main[0].get("result") is None:
+            continue
+        a = {s["U_eV"]: s for s in main[0]["result"]["steps"] if s["lambda_eV"] == 0}
+        b = {s["U_eV"]: s for s in c["result"]["steps"] if s["lambda_eV"] == 0}
+        for U in sorted(set(a) & set(b), reverse=True):
+            dn = max(np.abs(np.add(*np.asarray(a[U]["occupations"][k])) - np.add(*np.asarray(b[U]["occupations"][k]))).max()
+                     for k in a[U]["occupations"])
+            out.append({"start": c["state"], "protocol": c["protocol"], "U (eV)": U,
+                        "schedules": f"{len(main[0]['settings']['release'])} and {len(c['settings']['release'])} release steps",
+                        "ΔE (meV/f.u.)": 1000 * (a[U]["energy_eV"] - b[U]["energy_eV"]) / n_fu, "max |Δn|": float(dn)})
     return out
 
 
@@ -500,6 +588,16 @@ def findings(page: dict) -> str:
         lines.append(f"- The unpolarized state at {a['U (eV)']:g} eV ({a['spin']}) is the same by every protocol "
                      f"({a['protocols']}): energies within {a['max |ΔE| (meV/f.u.)']:.2f} meV/f.u. (a check of the "
                      "protocol, not of the paper).")
+    checks = page.get("schedule checks") or []
+    for start, protocol in dict.fromkeys((c["start"], c["protocol"]) for c in checks):
+        sub = [c for c in checks if (c["start"], c["protocol"]) == (start, protocol)]
+        Us = ", ".join(f"{c['U (eV)']:g}" for c in sub)
+        dE, dn = max(abs(c["ΔE (meV/f.u.)"]) for c in sub), max(c["max |Δn|"] for c in sub)
+        same = dE <= SCHEDULE_DE_MEV and dn <= SCHEDULE_DN
+        lines.append(f"- Start {start} ({protocol}) released with {sub[0]['schedules']}, at U = {Us} eV: unbiased "
+                     f"energies within {dE:.2f} meV/f.u., W occupations within {dn:.3f} of each other; "
+                     + ("the state does not depend on the release schedule (a check of the protocol)." if same else
+                        f"beyond {SCHEDULE_DE_MEV:g} meV/f.u. or {SCHEDULE_DN:g}: the state depends on the schedule."))
     return "\n".join(lines)
 
 
@@ -552,7 +650,7 @@ def release_rows(jobs: list, n_fu: int) -> list:
     for j in jobs:
         if j["state"] == "unbiased" and j.get("result"):
             for st in j["result"]["steps"]:
-                ref.setdefault(st["U_eV"], st["energy_eV"])
+                ref.setdefault((j["spin"], st["U_eV"], j.get("numerics", "")), st["energy_eV"])
     out = []
     for j in jobs:
         r = j.get("result")
@@ -561,12 +659,13 @@ def release_rows(jobs: list, n_fu: int) -> list:
         U0 = j["U_grid"][0]
         res = step_residuals(r)
         res = res + [None] * (len(r["steps"]) - len(res))
+        key = (j["spin"], U0, j.get("numerics", ""))
         for st, q in zip(r["steps"], res):
-            if st["U_eV"] != U0 or U0 not in ref:
+            if st["U_eV"] != U0 or key not in ref:
                 continue
             out.append({"start": j["state"], "protocol": j["protocol"], "lambda (eV)": st["lambda_eV"],
                         "E - E_bias - E_ref (meV/f.u.)": 1000 * (st["energy_eV"] - st.get("bias_energy_eV", 0.0)
-                                                                 - ref[U0]) / n_fu,
+                                                                 - ref[key]) / n_fu,
                         "converged": step_converged(st, q)})
     return out
 
@@ -611,8 +710,11 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     only_cached = os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1"
     jobs = run_branches(atoms, settings, material, orbs, only_cached=only_cached)
     annealed = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=only_cached)
+    # second release schedules: read from the cache only (a check, never computed by building the page)
+    checks = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=True, checks=True)
     rows = state_table(jobs + annealed_steps(annealed), metals, orbs["energy order"], len(metals), dipole_norm)
     missing = [f"{j['state']} ({j['spin']}, U = {j['U_eV']:g} eV, {j['reading']})" for j in jobs if j.get("result") is None]
     missing += [f"{j['state']} ({j['protocol']})" for j in annealed if j.get("result") is None]
     return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
-            "gain_meV": gain_meV, "results": [j["result"] for j in jobs + annealed if j.get("result") is not None]}
+            "gain_meV": gain_meV, "schedule checks": schedule_agreement(annealed, checks, len(metals)),
+            "results": [j["result"] for j in jobs + annealed + checks if j.get("result") is not None]}
