@@ -279,14 +279,16 @@ def _annealed_jobs(profile: str, orbitals: np.ndarray, metals: list, variant: st
 
 
 def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached: bool = False,
-                 checks: bool = False) -> list:
-    """Every branch of annealed_jobs (with `checks`, of schedule_check_jobs) through
-    helpers.dft.dftu_branch with the Pulay mixer (cached; `only_cached`: skip those not in the cache).
-    Returns the jobs with their 'result' (None where skipped)."""
+                 checks: bool = False, select=None) -> list:
+    """Every branch of annealed_jobs (with `checks`, of schedule_check_jobs; with `select`, a function
+    of a job, only those it accepts) through helpers.dft.dftu_branch with the Pulay mixer (cached;
+    `only_cached`: skip those not in the cache). Returns the jobs with their 'result' (None where
+    skipped)."""
     from . import cache, dft, params
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo", "Re")]
     jobs = (schedule_check_jobs if checks else annealed_jobs)(settings["profile"], orbitals, metals)
+    jobs = [j for j in jobs if select is None or select(j)]
     for j in jobs:
         A = j["settings"]
         pol = j["spin"] == "polarized"
