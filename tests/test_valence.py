@@ -136,6 +136,15 @@ def test_valence_parts_by_natural_orbitals_open_shell_is_not_a_doubly_occupied_o
     verdicts, per = valence.valence_verdict_rows({"x": res2, "y": result}, {})
     by = {x["part"]: x["verdict"] for x in verdicts}
     assert by[valence.VALENCE_PARTS[0]] == "reproduced" and by[valence.VALENCE_PARTS[2]] == "undetermined"
+    # the DFT+U annealing (the paper's method) enters every part: a disproportionated lowest state there
+    # turns the model's (a) from reproduced into undetermined
+    dftu_v = {"variant": "DFT+U annealed, U_eff = 3 eV (lowest: d0/d4)", "state": "d0/d4", "d counts": [3.6, 4.4],
+              "|m| (μB)": [0.0, 0.0], "largest natural occ.": [1.2, 1.9], "up–down overlap": None,
+              valence.VALENCE_PARTS[0]: False, valence.VALENCE_PARTS[1]: True, valence.VALENCE_PARTS[2]: False}
+    verdicts, per = valence.valence_verdict_rows({"x": res2, "y": result}, {}, dftu_variant=dftu_v)
+    by = {x["part"]: x for x in verdicts}
+    assert by[valence.VALENCE_PARTS[0]]["verdict"] == "undetermined" and "d0/d4" in by[valence.VALENCE_PARTS[0]]["fails in"]
+    assert per[-1]["variant"] == dftu_v["variant"]
 
 
 def test_w3_layer_setup_neutral_with_jellium_over_the_layer():

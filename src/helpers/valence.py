@@ -622,14 +622,17 @@ def valence_parts(content: dict) -> dict:
             VALENCE_PARTS[2]: all(v >= POLARIZED_MIN for v in n1) if ok and np.all(np.isfinite(n1)) else None}
 
 
-def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None, gpaw_rows: list | None = None) -> tuple:
+def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None, gpaw_rows: list | None = None,
+                         dftu_variant: dict | None = None) -> tuple:
     """The valence claim split in its parts, each with its verdict over the variants of the page
     (helpers.orbitals.analysis.robust_verdict: reproduced / not reproduced / undetermined, with the
     range). (a) and (c) over the effective-basis runs `robust` {interaction: result} (the paper's d2
     is a statement in that basis; the W-5d functions of the p-d model hold about five electrons);
     (b) over those, the p-d run (`pd_run`, probed by probes['pd']) and the lowest branch of GPAW's
     spin-polarized DFT+U (`gpaw_rows`, gpaw_branch_summary: spin 0 where both W moments of the lowest
-    branch are below M_TOL). Returns (verdict rows, per-variant rows)."""
+    branch are below M_TOL); and, with `dftu_variant` (helpers.valence_dftu.variant: the lowest state of
+    the DFT+U interaction annealing, the paper's method), all three parts. Returns (verdict rows,
+    per-variant rows)."""
     from .orbitals.analysis import robust_verdict
     per = []
     for name, res in robust.items():
@@ -650,10 +653,14 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
                     "d counts": [low[k] for k in low if k.endswith("5d count")],
                     "|m| (μB)": [abs(x) for x in mom], "largest natural occ.": None, "up–down overlap": None,
                     VALENCE_PARTS[0]: None, VALENCE_PARTS[1]: all(abs(x) < M_TOL for x in mom), VALENCE_PARTS[2]: None})
+    if dftu_variant is not None:
+        per.append(dict(dftu_variant))
     verdicts = []
     for part in VALENCE_PARTS:
-        # (a) and (c) are statements about the effective basis: the p-d and DFT+U variants do not enter
-        out = {r["variant"]: r[part] for r in per if part == VALENCE_PARTS[1] or r["variant"].startswith("effective")}
+        # (a) and (c) are statements about the effective basis or about DFT+U's natural orbitals: the p-d
+        # model and the plain DFT+U check do not enter them
+        out = {r["variant"]: r[part] for r in per if part == VALENCE_PARTS[1] or r["variant"].startswith("effective")
+               or r["variant"].startswith("DFT+U annealed")}
         v = robust_verdict(out)
         verdicts.append({"part": part, "verdict": v["verdict"], "range": v["range"],
                          "holds in": "; ".join(v["holds in"]) or "—", "fails in": "; ".join(v["fails in"]) or "—"})
@@ -871,12 +878,14 @@ def robustness_rows(results: dict, probes: dict) -> list:
     return rows
 
 
-def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: dict | None, grid, width) -> str:
+def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: dict | None, grid, width,
+             dftu_variant: dict | None = None) -> str:
     """Markdown summary of the valence page from its results, verdict first: the valence claim in its
     three parts (valence_verdict_rows), then what each basis finds. `runs` {basis: result}; `robust`
-    {interaction: effective-basis result}; `probes` as page_results; `gpaw` the GPAW DFT+U results."""
+    {interaction: effective-basis result}; `probes` as page_results; `gpaw` the GPAW DFT+U results;
+    `dftu_variant` the DFT+U annealing's (helpers.valence_dftu.variant)."""
     gp_rows = gpaw_branch_summary(gpaw, grid, width) if gpaw else None
-    verdicts, per = valence_verdict_rows(robust, probes, runs.get("pd"), gp_rows)
+    verdicts, per = valence_verdict_rows(robust, probes, runs.get("pd"), gp_rows, dftu_variant)
     lines = [f"The paper's effective W4+ (d2, spin 0, both electrons in one orbital), judged part by part on the "
              f"lowest state found at U = {U_grid[-1]:g} eV (every branch, the states branches fell into, and their "
              f"perturbed copies):"]

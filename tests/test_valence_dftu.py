@@ -1,0 +1,108 @@
+"""helpers.valence_dftu: the starts of the DFT+U annealing on the 1T layer and how its states are read,
+on a 1T WTe2 built by ASE and on made-up occupation matrices (no GPAW)."""
+import numpy as np
+import pytest
+from ase.build import mx2
+
+from helpers import valence, valence_dftu as vd
+from helpers.occupation_control import check_targets
+
+
+@pytest.fixture(scope="module")
+def one_t():
+    a = mx2("WTe2", kind="1T", a=3.5, thickness=3.6, vacuum=8.0).repeat((2, 1, 1))
+    a.pbc = (True, True, False)
+    return a
+
+
+def test_trigonal_orbitals_of_the_ideal_1T_site(one_t):
+    """In an undistorted 1T layer a1g is the cell's z2 (the t2g combination along the layer normal),
+    orthonormal to the rest, and equal on the two W (related by a translation)."""
+    O = vd.site_orbitals(one_t, [0, 3])
+    for Q in O:
+        assert np.allclose(Q.T @ Q, np.eye(5), atol=1e-8)
+        assert abs(Q[2, 0]) == pytest.approx(1.0, abs=1e-6)
+    assert abs(O[0][:, 0] @ O[1][:, 0]) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_every_start_is_a_valid_control_with_the_electrons_it_names(one_t):
+    symbols = one_t.get_chemical_symbols()
+    filled = {"d2 a1g² (spin 0)": (2, 2), "d2 eπ² (spin 0)": (2, 2), "d0/d4 (spin 0)": (0, 4),
+              "d2 high spin, FM": (2, 2), "d1/d3 (high spin)": (1, 3)}
+    for j in vd.jobs("paper", one_t):
+        if j["targets"] is None:
+            assert j["start"].startswith("unbiased")
+            continue
+        t = check_targets(j["targets"], symbols, j["spin"] == "polarized", j["magmoms"])
+        n = [sum(v.shape[1] * (2 if s == "both" else 1) for s, v in t[a].items() if s != "subspace") for a in sorted(t)]
+        assert tuple(n) == filled[j["start"]], j["start"]
+        # the bias acts within each W's t2g shell
+        assert all(t[a]["subspace"].shape[1] == 3 for a in t)
+    assert [j["start"] for j in vd.jobs("smoke", one_t)] == ["d2 a1g² (spin 0)"]
+    with pytest.raises(ValueError, match="start='d3'"):
+        vd.start_targets("d3", vd.site_orbitals(one_t, [0, 3]), [0, 3])
+
+
+def _occ(n1, rest, moment=0.0):
+    """Both spins of one W: natural orbital z2 with n1 electrons, the other four with `rest` each, and
+    `moment` muB spread over the four."""
+    n = np.diag([rest, rest, n1, rest, rest])
+    m = np.diag([moment / 4, moment / 4, 0, moment / 4, moment / 4])
+    return [(0.5 * n + 0.5 * m).tolist(), (0.5 * n - 0.5 * m).tolist()]
+
+
+def _branch(start, spin, by_U):
+    steps = [{"U_eV": U, "lambda_eV": 0.0, "energy_eV": E, "converged": True,
+              "occupations": {"0": w1, "3": w2}} for U, (E, w1, w2) in by_U.items()]
+    return {"start": start, "spin": spin, "result": {"steps": steps}}
+
+
+def test_the_lowest_state_decides_each_part_at_each_U(one_t):
+    """At 8 eV a disproportionated magnetic state is lowest (all three parts fail); at 3 eV the closed
+    shell a1g^2 on both W is lowest (all hold). Energies per f.u. from the lowest state at each U."""
+    closed = (_occ(1.9, 0.55), _occ(1.9, 0.55))
+    disp = (_occ(1.2, 0.5, 0.6), _occ(1.9, 0.75, 0.6))
+    branches = [_branch("d2 a1g² (spin 0)", "restricted", {8.0: (-10.0, *closed), 3.0: (-20.0, *closed)}),
+                _branch("d1/d3 (high spin)", "polarized", {8.0: (-10.4, *disp), 3.0: (-19.9, *disp)})]
+    rows = vd.step_rows(branches, one_t, n_fu=2)
+    assert len(rows) == 4
+    r8 = [r for r in rows if r["U (eV)"] == 8.0 and r["start"].startswith("d2")][0]
+    assert r8["ΔE (meV/f.u.)"] == pytest.approx(200.0) and r8["a1g weight of n1"][0] == pytest.approx(1.0)
+    low = {x["U (eV)"]: x for x in vd.lowest_states(rows)}
+    a, b, c = valence.VALENCE_PARTS
+    assert low[8.0]["lowest"] == "d1/d3 (high spin)" and not low[8.0][a] and not low[8.0][b] and not low[8.0][c]
+    assert low[8.0]["next state above (meV/f.u.)"] == pytest.approx(200.0)
+    assert low[3.0]["lowest"] == "d2 a1g² (spin 0)" and low[3.0][a] and low[3.0][b] and low[3.0][c]
+    # an unconverged step is not a candidate for the lowest state
+    branches[0]["result"]["steps"][1]["converged"] = False
+    low = {x["U (eV)"]: x for x in vd.lowest_states(vd.step_rows(branches, one_t, n_fu=2))}
+    assert low[3.0]["lowest"] == "d1/d3 (high spin)"
+
+
+def test_the_dftu_variant_waits_for_every_start_and_then_enters_all_three_parts(one_t):
+    closed = (_occ(1.9, 0.55), _occ(1.9, 0.55))
+    b = [_branch("d2 a1g² (spin 0)", "restricted", {8.0: (-10.0, *closed), 3.0: (-20.0, *closed)})]
+    rows = vd.step_rows(b, one_t, n_fu=2)
+    page = {"branches": b + [{"start": "d0/d4 (spin 0)", "result": None}], "rows": rows, "lowest": vd.lowest_states(rows),
+            "missing": ["d0/d4 (spin 0)"], "complete": False, "U_last": 3.0}
+    assert vd.variant(page) is None
+    assert vd.scorecard_line(page) == "not decided: 1 of 2 starts computed"
+    assert "Not computed yet" in vd.findings(page)
+    page.update(branches=b, missing=[], complete=True)
+    v = vd.variant(page)
+    assert v["variant"].startswith("DFT+U annealed, U_eff = 3 eV") and all(v[p] for p in valence.VALENCE_PARTS)
+    assert vd.scorecard_line(page).endswith("(a) holds; (b) holds; (c) holds")
+
+
+def test_the_t2g_filling_is_read_inside_the_t2g_shell(one_t):
+    """Covalency puts about one electron in each e_g sigma orbital whatever the valence: read over the
+    whole shell it can outweigh a partly filled t2g orbital; read inside t2g it cannot. An e_pi filling
+    has no a1g weight."""
+    O = vd.site_orbitals(one_t, [0, 3])[0]
+    w = lambda occ: O @ np.diag(occ) @ O.T                         # occupations of a1g, epi1, epi2, esig1, esig2
+    n = w([1.3, 0.8, 0.8, 1.45, 1.45])
+    t, a1g = vd.t2g_natural([0.5 * n, 0.5 * n], O)
+    assert t[0] == pytest.approx(1.3) and a1g == pytest.approx(1.0)
+    assert np.linalg.eigvalsh(n)[-1] == pytest.approx(1.45)        # the whole shell's largest is an e_g
+    t, a1g = vd.t2g_natural([0.5 * w([0.6, 1.8, 0.7, 1.2, 1.2])] * 2, O)
+    assert t[0] == pytest.approx(1.8) and a1g == pytest.approx(0.0, abs=1e-12)
