@@ -330,9 +330,13 @@ def annealed_steps(jobs: list) -> list:
     return out
 
 
+#: The state table's 'numerics' of a branch on the profile's own k grid and smearing.
+PROFILE_NUMERICS = "profile's"
+
+
 def _pair(row: dict) -> tuple:
     """What makes two state-table rows comparable in energy: spin treatment, U_eff and numerics."""
-    return row["spin"], row["U (eV)"], row.get("numerics", "")
+    return row["spin"], row["U (eV)"], row.get("numerics") or PROFILE_NUMERICS
 
 
 def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipole_norm=None) -> list:
@@ -351,7 +355,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         s = step_state(st, metals, orbitals)
         nat_occ = s["natural_occupations"]
         row = {"spin": j["spin"], "U (eV)": j["U_eV"], "protocol": j.get("protocol", PROTOCOL_DIRECT),
-               "numerics": j.get("numerics", ""),
+               "numerics": j.get("numerics") or PROFILE_NUMERICS,
                "reading": j["reading"], "start": j["state"],
                "E_eV": st["energy_eV"], "state": s["kind"],
                "W1 n1, n2": f"{nat_occ[0][0]:.2f}, {nat_occ[0][1]:.2f}",
@@ -416,9 +420,9 @@ def verdicts(rows: list, gain_meV: float) -> list:
     out = []
     decisive = {"b2b2", "c2c2", "b2c2"}
     proto = lambda r: r.get("protocol", PROTOCOL_DIRECT)
-    groups = {(r["spin"], r["U (eV)"], proto(r), r.get("numerics", "")) for r in rows
+    groups = {_pair(r) + (proto(r),) for r in rows
               if r["start"] != "unbiased" or proto(r) == PROTOCOL_DIRECT}
-    for spin, U, protocol, numerics in sorted(groups, key=lambda k: (k[0], -k[1], k[2])):
+    for spin, U, numerics, protocol in sorted(groups, key=lambda k: (k[0], -k[1], k[3])):
         # the protocol's own branches, and the unbiased reference at this spin treatment, U and numerics by any protocol
         sub = [r for r in rows if _pair(r) == (spin, U, numerics)
                and (proto(r) == protocol or (r["start"] == "unbiased" and protocol != PROTOCOL_DIRECT))]
