@@ -36,9 +36,16 @@ def test_recorded_names_what_was_read_and_keeps_the_notebook_log(toy_cache):
             a = cache.cached("toy", "smoke", {"x": 1}, lambda w: {"value": 1})
             cache.cached("toy", "smoke", {"x": 1}, lambda w: {"value": 1})      # read twice, named once
         assert names == [a["key"]]
+        # an entry missing under COMPENDIUM_REQUIRE_CACHE=1 is logged (for re-execution) but is no source
+        os.environ["COMPENDIUM_REQUIRE_CACHE"] = "1"
+        with captions.recorded() as missed:
+            with pytest.raises(cache.CacheMiss):
+                cache.cached("toy", "smoke", {"x": 9}, lambda w: {"value": 9})
+        os.environ.pop("COMPENDIUM_REQUIRE_CACHE")
+        assert missed == []
         assert os.environ["COMPENDIUM_READ_LOG"] == str(outer)
         logged = [json.loads(line)["entry"] for line in outer.read_text().splitlines()]
-        assert logged.count(a["key"]) == 2 and len(logged) == 3
+        assert logged.count(a["key"]) == 2 and len(logged) == 4
     finally:
         os.environ.pop("COMPENDIUM_READ_LOG", None)
 

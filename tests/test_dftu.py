@@ -298,3 +298,19 @@ def test_protocols_on_other_numerics_or_spin_get_their_own_label_and_reference(m
     assert len(afo_rows) == 2 and all(abs(r["ΔE (meV/f.u.)"] + 150) < 1e-6 for r in afo_rows)
     v = dftu.verdicts(rows, 100.0)
     assert {r["protocol"] for r in v} == {labels[1], labels[3]}
+
+
+def test_an_a_leaning_reference_past_the_polarization_threshold_changes_no_verdict():
+    """The unbiased state fills a a little more than the classification's threshold allows for
+    'unpolarized' (so it reads FO of a): it is still the reference, and starts that fall back into it
+    after a controlled release count against the paper."""
+    a = Q[:, 0]
+    ref = _site(a)                                       # a filled, 1.6 against 0.8: labelled FO
+    spec = {"unbiased": _result(ref, ref, -10.0)}
+    for p in ("b2b2", "c2c2", "b2c2"):
+        spec[p] = _result(ref, ref, -10.0)
+    rows = dftu.state_table(_jobs(spec), [0, 1], Q, n_fu=2)
+    unb = [r for r in rows if r["start"] == "unbiased"][0]
+    assert unb["state"] != "unpolarized" and unb["ΔE (meV/f.u.)"] == 0.0
+    v = {x["claim"]: x["outcome"] for x in dftu.verdicts(rows, 100.0)}
+    assert v["polarization gain"] == "not reproduced"

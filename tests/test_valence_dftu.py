@@ -106,3 +106,14 @@ def test_the_t2g_filling_is_read_inside_the_t2g_shell(one_t):
     assert np.linalg.eigvalsh(n)[-1] == pytest.approx(1.45)        # the whole shell's largest is an e_g
     t, a1g = vd.t2g_natural([0.5 * w([0.6, 1.8, 0.7, 1.2, 1.2])] * 2, O)
     assert t[0] == pytest.approx(1.8) and a1g == pytest.approx(0.0, abs=1e-12)
+
+
+def test_an_open_shell_with_no_moment_is_not_spin_zero(one_t):
+    """Up in a1g on each W, down in an e_pi orbital: no moment, but not a closed shell; part (b) fails."""
+    O = vd.site_orbitals(one_t, [0, 3])[0]
+    up = 0.5 * np.eye(5) * 0.4 + 0.8 * np.outer(O[:, 0], O[:, 0])
+    dn = 0.5 * np.eye(5) * 0.4 + 0.8 * np.outer(O[:, 1], O[:, 1])
+    w = [up.tolist(), dn.tolist()]
+    rows = vd.step_rows([_branch("unbiased, AFM seed", "polarized", {3.0: (-20.0, w, w)})], one_t, n_fu=2)
+    assert max(rows[0]["|m| (μB)"]) < 1e-9 and min(rows[0]["‖n↑ − n↓‖"]) > 1.0
+    assert vd.lowest_states(rows)[0][valence.VALENCE_PARTS[1]] is False

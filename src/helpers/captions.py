@@ -67,7 +67,8 @@ def cache_entries(*results) -> list[str]:
 @contextlib.contextmanager
 def recorded():
     """Context manager collecting the names of the cache entries read inside it (through
-    helpers.cache's read log), for helpers that do not return their cached results. The reads
+    helpers.cache's read log; entries missing from the cache are not listed), for helpers that do
+    not return their cached results. The reads
     still reach the notebook's own read log ($COMPENDIUM_READ_LOG), if one is set."""
     names: list[str] = []
     outer = os.environ.get("COMPENDIUM_READ_LOG")
@@ -87,7 +88,8 @@ def recorded():
         if outer is not None and lines:
             with open(outer, "a") as f:
                 f.writelines(lines)
-        names.extend(sorted({json.loads(line)["entry"] for line in lines}))
+        # a miss is logged too (manifest None, for the re-execution logic): it is not a source
+        names.extend(sorted({r["entry"] for r in map(json.loads, lines) if r.get("manifest")}))
 
 
 def source_line(profile: str | None, entries=(), note: str = "") -> str:

@@ -115,6 +115,7 @@ def step_rows(branches: list, atoms, n_fu: int) -> list:
     n_up + n_dn within the W's t2g shell (a1g, e_pi; the e_g sigma pair holds about one electron each
     from W-Te covalency whatever the valence, so it would mask the t2g filling) and the a1g weight of
     the first; the d-count difference between the W; whether the SCF converged."""
+    from . import dftu
     from .orbitals import natural
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo")]
@@ -124,13 +125,18 @@ def step_rows(branches: list, atoms, n_fu: int) -> list:
         r = b.get("result")
         if r is None:
             continue
-        for st in r["steps"]:
+        res = dftu.step_residuals(r)
+        res = res + [None] * (len(r["steps"]) - len(res))
+        for st, q in zip(r["steps"], res):
             if st["lambda_eV"] != 0:
                 continue
             sites = [natural.natural_orbitals(*[np.asarray(n) for n in st["occupations"][str(a)]]) for a in metals]
             t2g = [t2g_natural(st["occupations"][str(a)], O) for a, O in zip(metals, orbitals)]
             rows.append({"start": b["start"], "spin": b["spin"], "U (eV)": st["U_eV"], "E_eV": st["energy_eV"],
-                         "converged": bool(st.get("converged", True)),
+                         # GPAW's flag, or capped with the energy met and a density residual <= 1e-4
+                         "converged": dftu.step_converged(st, q),
+                         "‖n↑ − n↓‖": [float(np.linalg.norm(np.subtract(*[np.asarray(n, float) for n in st["occupations"][str(a)]])))
+                                       for a in metals],
                          "d counts": [s["d_count"] for s in sites],
                          "|m| (μB)": [abs(s["moment_muB"]) for s in sites],
                          "n1, n2": [(float(w[0]), float(w[1])) for w, _ in t2g],
@@ -155,7 +161,8 @@ def lowest_states(rows: list) -> list:
     """Per U_eff (decreasing): the lowest converged state, what it holds, and the three parts of the
     valence claim judged on it (helpers.valence.VALENCE_PARTS): (a) no disproportionation
     (|Δd| <= DISPROPORTION_MAX; the PAW d count itself counts covalent W-Te weight and is not 2),
-    (b) spin 0 (|m| < helpers.valence.M_TOL on both W), (c) one orbital doubly occupied (largest t2g
+    (b) spin 0 as a closed shell (|m| < helpers.valence.M_TOL and ||n_up - n_dn|| <=
+    valence.SPIN_DENSITY_MAX on both W: an open shell with S_z = 0 has no moment but a norm of sqrt(2)), (c) one orbital doubly occupied (largest t2g
     natural occupation >= helpers.orbitals.natural.POLARIZED_MIN and above the next by at least
     natural.GAP_MIN on both W)."""
     from . import valence
@@ -170,7 +177,8 @@ def lowest_states(rows: list) -> list:
         out.append({"U (eV)": U, "lowest": low["start"], "next state above (meV/f.u.)": second[0] if second else None,
                     "d counts": low["d counts"], "|m| (μB)": low["|m| (μB)"], "n1, n2": low["n1, n2"],
                     valence.VALENCE_PARTS[0]: abs(low["Δd (W2 − W1)"]) <= DISPROPORTION_MAX,
-                    valence.VALENCE_PARTS[1]: all(m < valence.M_TOL for m in low["|m| (μB)"]),
+                    valence.VALENCE_PARTS[1]: all(m < valence.M_TOL for m in low["|m| (μB)"])
+                    and all(x <= valence.SPIN_DENSITY_MAX for x in low["‖n↑ − n↓‖"]),
                     valence.VALENCE_PARTS[2]: all(a >= natural.POLARIZED_MIN and a - b >= natural.GAP_MIN
                                                   for a, b in low["n1, n2"])})
     return out
