@@ -112,3 +112,33 @@ def test_barrier_is_the_span_of_the_path_even_when_the_start_is_not_lowest():
     assert (b["at s"], b["lowest at s"]) == (1.0, 0.5)
     assert b["mirror check E(1) − E(0) (meV/cell)"] == pytest.approx(0.1)
     assert sliding.temperature_K(0.3) == pytest.approx(3.48, abs=0.01)
+
+
+def _dftu_row(start, state, U, dE, converged=True, bc=0.9, spin="restricted", ec=float("nan")):
+    return {"reading": "energy order", "spin": spin, "U (eV)": U, "numerics": "profile's", "start": start,
+            "state": state, "converged": converged, "b + c in filled orbitals": bc, "ΔE (meV/f.u.)": dE,
+            "ΔE constrained, full bias (meV/f.u.)": ec}
+
+
+def test_dftu_couplings_only_from_converged_bc_ordered_states():
+    rows = [_dftu_row("unbiased", "unpolarized", 6.0, 0.0),
+            _dftu_row("b2b2", "FO", 6.0, 40.0, ec=900.0), _dftu_row("b2c2", "AFO", 6.0, 25.0, ec=850.0),
+            _dftu_row("c2c2", "FO", 6.0, -80.0, converged=False),          # not converged: not a state
+            _dftu_row("unbiased", "unpolarized", 3.0, 0.0),
+            _dftu_row("b2b2", "FO", 3.0, 10.0, bc=0.3),                    # fills a: not b/c-ordered
+            _dftu_row("b2c2", "unpolarized", 3.0, 0.0)]
+    d = ordering.dftu_coupling_groups(rows)
+    g = {x["U (eV)"]: x for x in d["groups"]}
+    assert g[6.0]["E_FO - E_AFO (meV/f.u.)"] == pytest.approx(15.0)
+    assert g[3.0]["ordered"] == [] and np.isnan(g[3.0]["E_FO - E_AFO (meV/f.u.)"])
+    assert d["constrained (meV/f.u.)"] == (850.0, 900.0)
+    assert "+15 meV/f.u." in ordering.dftu_findings(d)
+
+
+def test_dftu_without_ordered_states_supplies_no_couplings():
+    d = ordering.dftu_coupling_groups([_dftu_row("unbiased", "unpolarized", 4.0, 0.0),
+                                       _dftu_row("b2c2", "unpolarized", 4.0, 0.0, ec=700.0)])
+    text = ordering.dftu_findings(d)
+    assert "supplies no couplings" in text and "restricted at U = 4 eV" in text and "700–700" in text
+    assert "no branch computed" in ordering.dftu_findings({"groups": []})
+    assert ordering.dftu_scorecard_line(d) == "no b/c-ordered state after the bias is released (restricted, U = 4 eV): no couplings"

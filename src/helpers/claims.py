@@ -269,7 +269,7 @@ def transition_rows(material: str, profile: str, **kw) -> list[dict]:
                       f"of pseudo-spin couplings fitted to the annealed mean field, {o['transition_reading']} reading)",
                 f"'easily survives' the measured {target:g} K",
                 v["why"], c["form"], v["verdict"], "ordering temperature of the annealed mean field", energy=True,
-                dftu="no ordered state after the bias is released")]
+                dftu=ordering.dftu_scorecard_line(ordering.dftu_couplings(runs, material, profile)))]
     sl = sliding.page_results(material, params.settings(profile))
     cb = sc.criterion("sliding_barrier_scale")
     barriers = [sl["barrier"]["barrier (meV/cell)"]] + [x["barrier"]["barrier (meV/cell)"] for x in sl["variants"].values()]

@@ -12,7 +12,8 @@ energy, and the spread between cells is kept as a numerical check. Onsager's T_c
 zigzag and interchain couplings (the network's exact criterion); a seeded Monte Carlo of the same
 network (Swendsen-Wang, Binder crossing) checks it; both are cached (helpers.cache).
 
-DFT+U (helpers.dftu) has no ordered state once its bias is released, so it supplies no couplings.
+DFT+U with occupation control (helpers.dftu, the paper's own method) supplies couplings only where its
+released states are b/c-ordered; dftu_couplings reads what it has from the cache.
 """
 from __future__ import annotations
 
@@ -90,7 +91,81 @@ def layer_runs(material: str, profile: str, reading: str, J: float = 0.5, e_low:
                                       st["width"], "slater", J, "FLL", orbs, cell)
         runs[name] = (res, n_w * int(np.prod(cell)))
     return {"atoms": model_sites(models["effective"][0], m["atoms"]), "orbitals": orbs, "runs": runs, "m": m,
-            "models": models, "reading": reading, "other_readings": others}
+            "models": models, "reading": reading, "other_readings": others, "names_from_1T": names_from_1T}
+
+
+def dftu_couplings(lr: dict, material: str, profile: str) -> dict:
+    """What DFT+U with occupation control (the AFO page's branches, read from the cache only) offers the
+    pseudo-spin fit: per (spin treatment, U_eff) the released states that are b/c-ordered (FO or AFO,
+    converged, b + c > 0.5 in each W's filled orbital) and, where both an FO and an AFO state exist, their
+    energy difference E_FO - E_AFO (meV/f.u.; the primitive cell fixes only this one combination of
+    couplings); and the constrained energies of the ordered starts with the bias at full strength (meV/f.u.
+    above the unpolarized state). {'groups': [...], 'constrained (meV/f.u.)': (min, max) or None,
+    'computed': number of branches read}."""
+    from .. import dftu, params
+    from ..orbitals import analysis as an, ordered
+    m = lr["m"]
+    page = dftu.page_results(material, params.settings(profile), m, an.readings(m, lr["names_from_1T"]),
+                             ordered.paper_gain_meV(), only_cached=True)
+    return dftu_coupling_groups(page["rows"]) | {"computed": len(page["results"])}
+
+
+def dftu_coupling_groups(rows: list) -> dict:
+    """dftu_couplings from DFT+U state-table rows (helpers.dftu.state_table, main reading), without the cache."""
+    from .. import dftu
+    rows = [r for r in rows if r["reading"] == "energy order"]
+    groups = []
+    for key in sorted({dftu._pair(r) for r in rows}, key=lambda k: (k[0], -k[1], k[2])):
+        sub = [r for r in rows if dftu._pair(r) == key]
+        ordered_ = [r for r in sub if r["state"] in ("FO", "AFO") and r["converged"] and r["b + c in filled orbitals"] > 0.5]
+        best = {k: min((r["ΔE (meV/f.u.)"] for r in ordered_ if r["state"] == k), default=np.nan) for k in ("FO", "AFO")}
+        groups.append({"spin": key[0], "U (eV)": key[1], "numerics": key[2], "starts": sorted({r["start"] for r in sub}),
+                       "ordered": [(r["start"], r["state"]) for r in ordered_],
+                       "E_FO - E_AFO (meV/f.u.)": best["FO"] - best["AFO"]})
+    ec = [r["ΔE constrained, full bias (meV/f.u.)"] for r in rows if r["start"] in dftu.PATTERNS]
+    ec = [x for x in ec if np.isfinite(x)]
+    return {"groups": groups, "constrained (meV/f.u.)": (min(ec), max(ec)) if ec else None}
+
+
+def dftu_findings(d: dict) -> str:
+    """One Markdown line of dftu_couplings: where DFT+U has b/c-ordered states (and their FO - AFO
+    difference), or that it has none and so supplies no couplings."""
+    if not d["groups"]:
+        return "- DFT+U with occupation control: no branch computed at this profile, so no couplings from it."
+    have = [g for g in d["groups"] if g["ordered"]]
+    def fmt(gs):
+        spins = dict.fromkeys(g["spin"] for g in gs)
+        return "; ".join(s + " at U = " + ", ".join(f"{g['U (eV)']:g}" for g in gs if g["spin"] == s) + " eV" for s in spins)
+    if not have:
+        ec = d["constrained (meV/f.u.)"]
+        return ("- DFT+U with occupation control, the paper's own method (AFO page), supplies no couplings: no b/c-ordered "
+                f"state survives the release of the bias ({fmt(d['groups'])}), so there is no ordered state whose "
+                "energies a pseudo-spin model could fit"
+                + (f"; held by the full bias, the ordered configurations lie {ec[0]:.0f}–{ec[1]:.0f} meV/f.u. above "
+                   "the unpolarized state" if ec else "") + ".")
+    parts = []
+    for g in have:
+        d_ = g["E_FO - E_AFO (meV/f.u.)"]
+        states = ", ".join(f"{k} from {s}" for s, k in g["ordered"])
+        parts.append(f"{g['spin']}, U = {g['U (eV)']:g} eV: {states}"
+                     + (f" (E_FO − E_AFO = {d_:+.0f} meV/f.u., the one combination of couplings the primitive cell fixes)"
+                        if np.isfinite(d_) else ""))
+    return "- DFT+U with occupation control, the paper's own method (AFO page), has b/c-ordered states at " + "; ".join(parts) + "."
+
+
+def dftu_scorecard_line(d: dict) -> str:
+    """The scorecard's DFT+U cell of the ordering-temperature row, from dftu_couplings."""
+    if not d["groups"]:
+        return "not computed"
+    have = [g for g in d["groups"] if g["ordered"]]
+    if have:
+        return "b/c-ordered states at " + "; ".join(f"{g['spin']} U = {g['U (eV)']:g} eV" for g in have) + " (primitive cell only)"
+    spans = {}
+    for g in d["groups"]:
+        spans.setdefault(g["spin"], []).append(g["U (eV)"])
+    return ("no b/c-ordered state after the bias is released ("
+            + "; ".join(f"{s}, U = {max(u):g}–{min(u):g} eV" if len(u) > 1 else f"{s}, U = {u[0]:g} eV" for s, u in spans.items())
+            + "): no couplings")
 
 
 def lowest_states(runs: dict) -> dict:
