@@ -221,6 +221,9 @@ def test_release_landscape_is_measured_from_the_reference_at_the_bias_U():
     rows = dftu.release_rows(jobs, 2)
     # lambda = 1: (-8.3 + 5 - 4) - (-8) = +0.7 eV per cell; lambda = 0: -0.3 eV per cell
     assert [(r["lambda (eV)"], round(r["E - E_bias - E_ref (meV/f.u.)"])) for r in rows] == [(1.0, 350), (0.0, -150)]
+    # continuity: the first step has no predecessor; the release's only step is where the state changed
+    assert rows[0]["max |Δn| from previous step"] == 0.0 and rows[1]["max |Δn| from previous step"] == 0.0
+    assert "between λ = 1 and 0 eV" in dftu.release_findings(rows)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -314,3 +317,24 @@ def test_an_a_leaning_reference_past_the_polarization_threshold_changes_no_verdi
     assert unb["state"] != "unpolarized" and unb["ΔE (meV/f.u.)"] == 0.0
     v = {x["claim"]: x["outcome"] for x in dftu.verdicts(rows, 100.0)}
     assert v["polarization gain"] == "not reproduced"
+
+
+def test_release_continuity_finds_the_jump_where_the_biased_state_ends():
+    """A release through 1, 0.5, 0.25, 0 eV whose state stays AFO down to 0.5 eV and is unpolarized from 0.25 eV:
+    the largest one-step change of the occupation matrices is between 0.5 and 0.25 eV, and equals the
+    difference of the two states' matrices."""
+    b, c = Q[:, 1], Q[:, 2]
+    flat, afo = (_flat(), _flat()), (_site(b), _site(c))
+    steps = [{"U_eV": 6.0, "lambda_eV": lam, "energy_eV": -8.0, "bias_energy_eV": 0.0, "converged": True,
+              "occupations": {"0": list(w[0]), "1": list(w[1])}, "dipole_eA": [0, 0, 0]}
+             for lam, w in ((1.0, afo), (0.5, afo), (0.25, flat), (0.0, flat))]
+    jobs = [{"spin": "restricted", "U_grid": [6.0], "reading": "energy order", "state": "unbiased",
+             "protocol": "annealed from 6 eV", "result": _annealed({6.0: flat}, {6.0: -8.0}, biased=False)},
+            {"spin": "restricted", "U_grid": [6.0], "reading": "energy order", "state": "b2c2",
+             "protocol": "annealed from 6 eV, bias on a, b, c", "result": {"steps": steps}}]
+    rows = dftu.release_rows(jobs, 2)
+    jumps = [r["max |Δn| from previous step"] for r in rows]
+    expected = max(np.abs(np.add(*np.asarray(a)) - np.add(*np.asarray(f))).max() for a, f in zip(afo, flat))
+    assert jumps[0] == 0 and jumps[1] == pytest.approx(0) and jumps[3] == pytest.approx(0)
+    assert jumps[2] == pytest.approx(expected) and expected > 0.3
+    assert "between λ = 0.5 and 0.25 eV" in dftu.release_findings(rows)

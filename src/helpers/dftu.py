@@ -660,7 +660,11 @@ def release_rows(jobs: list, n_fu: int) -> list:
     """The constrained energy landscape of the annealed branches' releases: per biased branch and
     release step at the first U_eff, lambda (eV), E - E_bias (the DFT+U energy of the constrained
     density) relative to the unbiased reference at that U_eff (meV/f.u.), and whether the step
-    converged (step_converged). Rows {start, protocol, lambda (eV), E - E_bias - E_ref (meV/f.u.), converged}."""
+    converged (step_converged), the largest natural occupation of each metal's N_up + N_dn, and the largest
+    change of any element of those matrices from the previous release step (0 at the first): a release that
+    deforms its state continuously changes them a little per step; a jump marks where the biased minimum
+    ended. Rows {start, protocol, lambda (eV), E - E_bias - E_ref (meV/f.u.), converged, largest natural
+    occupations, max |Δn| from previous step}."""
     ref = {}
     for j in jobs:
         if j["state"] == "unbiased" and j.get("result"):
@@ -675,14 +679,38 @@ def release_rows(jobs: list, n_fu: int) -> list:
         res = step_residuals(r)
         res = res + [None] * (len(r["steps"]) - len(res))
         key = (j["spin"], U0, j.get("numerics", ""))
+        prev = None
         for st, q in zip(r["steps"], res):
             if st["U_eV"] != U0 or key not in ref:
                 continue
+            N = {a: np.add(*np.asarray(n)) for a, n in st["occupations"].items()}
             out.append({"start": j["state"], "protocol": j["protocol"], "lambda (eV)": st["lambda_eV"],
                         "E - E_bias - E_ref (meV/f.u.)": 1000 * (st["energy_eV"] - st.get("bias_energy_eV", 0.0)
                                                                  - ref[key]) / n_fu,
-                        "converged": step_converged(st, q)})
+                        "converged": step_converged(st, q),
+                        "largest natural occupations": [float(np.linalg.eigvalsh(N[a])[-1]) for a in sorted(N, key=int)],
+                        "max |Δn| from previous step": 0.0 if prev is None else
+                        float(max(np.abs(N[a] - prev[a]).max() for a in N))})
+            prev = N
     return out
+
+
+def release_findings(rows: list) -> str:
+    """Markdown lines of release_rows: per release, the largest natural occupation of the metals at full bias
+    and at its end, and the largest change of the occupation matrices between successive steps with the
+    bias strengths (eV) between which it happened (where a biased minimum ended, if anywhere)."""
+    lines = []
+    for start, protocol in dict.fromkeys((r["start"], r["protocol"]) for r in rows):
+        sub = [r for r in rows if (r["start"], r["protocol"]) == (start, protocol)]
+        if len(sub) < 2:
+            continue
+        i = max(range(1, len(sub)), key=lambda k: sub[k]["max |Δn| from previous step"])
+        occ = lambda r: "/".join(f"{x:.2f}" for x in r["largest natural occupations"])  # noqa: E731
+        lines.append(f"- Release of {start} ({protocol}): largest natural occupation per W {occ(sub[0])} at "
+                     f"λ = {sub[0]['lambda (eV)']:g} eV, {occ(sub[-1])} at λ = {sub[-1]['lambda (eV)']:g}; the largest "
+                     f"change in one step, {sub[i]['max |Δn| from previous step']:.2f} per occupation-matrix element, "
+                     f"between λ = {sub[i - 1]['lambda (eV)']:g} and {sub[i]['lambda (eV)']:g} eV.")
+    return "\n".join(lines)
 
 
 def plot_release(ax, rows: list) -> bool:
@@ -708,13 +736,13 @@ def plot_release(ax, rows: list) -> bool:
 
 
 def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_meV: float,
-                 dipole_norm=None) -> dict:
+                 dipole_norm=None, only_cached: bool | None = None) -> dict:
     """Everything the AFO page shows of DFT+U: the branches of the profile on the layer model
     `m`'s structure (helpers.orbitals.analysis.layer_model) with targets from `readings_`
     (identity.reading results by name), the state table (state_table, a, b, c of the main reading
     'energy order'), the verdicts against the paper's gain `gain_meV` (meV/f.u.), the planned
     branches not in the cache ('missing', only when COMPENDIUM_REQUIRE_CACHE=1) and the cache
-    entries read."""
+    entries read. `only_cached` (default: COMPENDIUM_REQUIRE_CACHE=1) reads the cache and computes nothing."""
     atoms = m["atoms"]
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo", "Re")]
@@ -722,7 +750,8 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     import os
     # a page built from the cache alone (COMPENDIUM_REQUIRE_CACHE=1) shows the planned branches not yet
     # computed as such; the verdicts then stay undetermined
-    only_cached = os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1"
+    if only_cached is None:
+        only_cached = os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1"
     jobs = run_branches(atoms, settings, material, orbs, only_cached=only_cached)
     annealed = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=only_cached)
     # second release schedules: read from the cache only (a check, never computed by building the page)
