@@ -338,3 +338,21 @@ def test_release_continuity_finds_the_jump_where_the_biased_state_ends():
     assert jumps[0] == 0 and jumps[1] == pytest.approx(0) and jumps[3] == pytest.approx(0)
     assert jumps[2] == pytest.approx(expected) and expected > 0.3
     assert "between λ = 0.5 and 0.25 eV" in dftu.release_findings(rows)
+
+
+def test_high_spin_starts_need_a_spin_polarized_protocol_and_carry_their_moments(monkeypatch):
+    """High-spin d2 starts fill a and b in one spin on each W (AFM: opposite spins on W1 and W2), seeded with
+    +-2 muB; in a spin-restricted protocol they are refused before any SCF; the bias subspace is a, b, c."""
+    base = {"U_grid": [4.0, 3.0], "release": [1.0, 0.0], "subspace": True, "maxiter": [80, 200]}
+    monkeypatch.setitem(dftu.SETTINGS, "test", {"annealed": [base | {"spin": "polarized",
+                                                                     "starts": ["high-spin AFM", "high-spin FM"]}]})
+    afm, fm = dftu.annealed_jobs("test", Q, [0, 1])
+    assert afm["moment_seed"] == [2.0, -2.0] and fm["moment_seed"] == [2.0, 2.0]
+    assert len(afm["targets"][0]["up"]) == 2 and afm["targets"][0]["dn"] == []
+    assert afm["targets"][1]["up"] == [] and len(afm["targets"][1]["dn"]) == 2
+    assert np.allclose(afm["targets"][0]["subspace"], Q[:, :3].T)
+    from helpers.occupation_control import check_targets
+    check_targets(afm["targets"], ["W", "W"], True, afm["moment_seed"])      # consistent as built
+    monkeypatch.setitem(dftu.SETTINGS, "bad", {"annealed": [base | {"starts": ["high-spin AFM"]}]})
+    with pytest.raises(ValueError, match="needs spin='polarized'"):
+        dftu.annealed_jobs("bad", Q, [0, 1])

@@ -75,6 +75,10 @@ def pattern_targets(pattern: str, orbitals: np.ndarray, metals: list, spinpol: b
     return out
 
 
+#: High-spin d2 starts of a spin-polarized protocol: name -> antiferromagnetic between W1 and W2.
+HIGH_SPIN = {"high-spin FM": False, "high-spin AFM": True}
+
+
 def high_spin_targets(orbitals: np.ndarray, metals: list, antiferro: bool) -> tuple[dict, list]:
     """Targets and initial W moments of the high-spin d2 state (a and b singly occupied, one spin):
     ferromagnetic, or antiferromagnetic between W1 and W2."""
@@ -268,10 +272,21 @@ def _annealed_jobs(profile: str, orbitals: np.ndarray, metals: list, variant: st
                 raise ValueError(f"spin={spin!r} in an annealed protocol of {profile!r}: choose 'restricted' or 'polarized'")
             pol = spin == "polarized"
             numerics = numerics_label(A)
+            seed = [0.5, -0.5] if pol else None
+            if st == "unbiased":
+                targets = None
+            elif st in HIGH_SPIN:
+                if not pol:
+                    raise ValueError(f"start {st!r} in a spin-restricted protocol of {profile!r}: a high-spin start "
+                                     "needs spin='polarized'")
+                targets, seed = high_spin_targets(orbitals, metals, antiferro=HIGH_SPIN[st])
+                if A["subspace"]:
+                    for t in targets.values():
+                        t["subspace"] = np.asarray(orbitals, float)[:, :3].T.tolist()
+            else:
+                targets = pattern_targets(st, orbitals, metals, spinpol=pol, subspace=A["subspace"])
             out.append({"spin": spin, "U_grid": list(A["U_grid"]), "reading": "energy order", "state": st,
-                        "targets": None if st == "unbiased" else pattern_targets(st, orbitals, metals, spinpol=pol,
-                                                                                subspace=A["subspace"]),
-                        "moment_seed": [0.5, -0.5] if pol else None, "numerics": numerics,
+                        "targets": targets, "moment_seed": seed, "numerics": numerics,
                         "overrides": {k: A[k] for k in NUMERICS if A.get(k) is not None},
                         # the label names the spin treatment too: rows grouped by protocol alone stay apart
                         "protocol": annealed_protocol(A["U_grid"][0], A["subspace"], st,
