@@ -241,3 +241,42 @@ def test_changing_U_in_place_gives_the_energy_of_a_fresh_calculation():
     assert abs(e6 - e3) > 1.0                     # U matters here (3.7 eV per atom)
     assert e3_annealed == pytest.approx(e3, abs=1e-4)
     assert c.get_potential_energy() == pytest.approx(e3, abs=1e-4)
+
+
+@pytest.mark.dft
+def test_a_killed_branch_resumes_after_its_last_step_with_the_same_energies(tmp_path):
+    """gpaw_job.dftu_branch stopped after its first step (bias on, U_eff = 6 eV) and run again resumes from
+    the state written after that step: the released and annealed steps give the energies of an uninterrupted
+    run (bulk bcc W, single-zeta LCAO, 2x2x2 k points); the log keeps one SCF table per step."""
+    from ase.build import bulk
+    from helpers import gpaw_job as gj
+    v = _unit(2)
+    job = {"task": "dftu_branch", "basis": "sz(dzp)", "xc": "PBE", "kpts": [2, 2, 2], "smearing": 0.1, "metal": "W",
+           "U_grid": [6.0, 3.0], "release": [1.0, 0.0], "targets": {"0": {"both": [v.tolist()]}},
+           "mixer": {"backend": "pulay", "beta": 0.05, "nmaxold": 8, "weight": 50.0}, "maxiter": [60, 60],
+           "dipole_correction": False, "spinpol": False}
+    (a := tmp_path / "a").mkdir()
+    (b := tmp_path / "b").mkdir()
+    full = gj.dftu_branch(bulk("W"), dict(job), a)
+
+    class Killed(Exception):
+        pass
+
+    said = []
+
+    def say(msg):
+        said.append(msg)
+        if msg.startswith("step 1/"):
+            raise Killed
+    gj_say, gj.say = gj.say, say
+    try:
+        with pytest.raises(Killed):
+            gj.dftu_branch(bulk("W"), dict(job), b)
+        assert gj.resume_point(b, [(6.0, 1.0), (6.0, 0.0), (3.0, 0.0)]) and (b / "step.gpw").is_file()
+        assert gj.resume_point(b, [(6.0, 0.5), (6.0, 0.0), (3.0, 0.0)]) == []      # another schedule: start again
+        resumed = gj.dftu_branch(bulk("W"), dict(job), b)
+    finally:
+        gj.say = gj_say
+    assert any(m.startswith("resuming after step 1") for m in said)
+    assert [s["energy_eV"] for s in resumed["steps"]] == pytest.approx([s["energy_eV"] for s in full["steps"]], abs=1e-4)
+    assert (b / "gpaw.txt").read_text().count("|iter:   1|") == 3 and not (b / "step.gpw").exists()

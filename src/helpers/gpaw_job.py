@@ -389,10 +389,10 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
     release the bias through `release` (eV, ending at 0), then anneal U through the rest of U_grid
     unbiased, each step continuing from the current density and wave functions. After every step
     the record (energy, bias energy, per-metal d occupation matrices per spin, moments, dipole) is
-    appended to steps.json; a rerun of a killed job starts again from the beginning of the branch
-    and overwrites the partial record."""
-    from ase.units import Ha
-    from helpers.occupation_control import OccupationBias, check_targets, site_occupations
+    appended to steps.json and the state (density and wave functions) written to step.gpw; a rerun
+    of a killed job resumes after the last recorded step from that state (resume_point), with the
+    GPAW log cut back to the end of that step."""
+    from helpers.occupation_control import OccupationBias, check_targets
     symbols = atoms.get_chemical_symbols()
     spinpol = bool(job.get("spinpol", False))
     targets = {int(a): t for a, t in (job.get("targets") or {}).items()}
@@ -402,6 +402,11 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
     bias = OccupationBias(checked, job["release"][0]) if checked else None
     metal = job["metal"]
     U_grid = job["U_grid"]
+    schedule = [(U_grid[0], lam) for lam in (job["release"] if bias else [0.0])]
+    schedule += [(U, 0.0) for U in U_grid[1:]]
+    steps = resume_point(wd, schedule)
+    if steps:
+        return _dftu_steps(*_resumed_calc(wd, len(steps), bias), job, wd, schedule, steps)
     calc = GPAW(mode="lcao", basis=job["basis"], xc=job.get("xc", "PBE"),
                 kpts={"size": job["kpts"], "gamma": True},
                 occupations={"name": "fermi-dirac", "width": job["smearing"]},
@@ -411,12 +416,65 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
                 poissonsolver={"dipolelayer": "xy"} if job.get("dipole_correction") else None,
                 extensions=[bias] if bias else [], txt=str(wd / "gpaw.txt"))
     atoms.calc = calc
-    metals = [i for i, s in enumerate(symbols) if s == metal]
-    steps = []
-    schedule = [(U_grid[0], lam) for lam in (job["release"] if bias else [0.0])]
-    schedule += [(U, 0.0) for U in U_grid[1:]]
-    t0 = time.time()
+    return _dftu_steps(atoms, calc, bias, job, wd, schedule, [])
+
+
+def resume_point(wd: Path, schedule: list) -> list:
+    """The steps already recorded in `wd` (steps.json) when their state is there to continue from
+    (step.gpw written after the last of them, step.json naming how many) and they are the first steps
+    of `schedule` [(U_eV, lambda_eV), ...]; [] otherwise (start from the beginning)."""
+    try:
+        steps = json.loads((wd / "steps.json").read_text())
+        mark = json.loads((wd / "step.json").read_text())
+    except (OSError, ValueError):
+        return []
+    n = len(steps)
+    if not (0 < n < len(schedule)) or mark.get("steps") != n or not (wd / "step.gpw").is_file():
+        return []
+    if [(s["U_eV"], s["lambda_eV"]) for s in steps] != [tuple(x) for x in schedule[:n]]:
+        return []
+    return steps
+
+
+def _cut_log(log: Path, n_steps: int) -> None:
+    """Cut a GPAW log back to the end of its first n_steps SCF tables (the tables of the steps kept;
+    what follows belongs to a step that did not finish)."""
+    if world.rank != 0 or not log.is_file():
+        return
+    lines = log.read_text().splitlines(keepends=True)
+    starts = [i for i, l in enumerate(lines) if l.startswith("|iter:") and int(l.split("|")[1].split(":")[1]) == 1]
+    if len(starts) > n_steps:
+        log.write_text("".join(lines[:starts[n_steps]]))
+
+
+def _resumed_calc(wd: Path, n_steps: int, bias):
+    """The calculation of a branch read back from step.gpw (written after step n_steps), its bias
+    extension rebuilt with this job's targets, logging on after the kept steps' SCF tables."""
+    from helpers.occupation_control import OccupationBias
+    _cut_log(wd / "gpaw.txt", n_steps)
+    world.barrier()
+
+    def extensions(dicts):
+        return [bias for d in dicts if d.get("name") == OccupationBias.name] if bias is not None else []
+
+    txt = open(wd / "gpaw.txt", "a") if world.rank == 0 else None
+    calc = GPAW(str(wd / "step.gpw"), txt=txt, object_hooks={"extensions": extensions})
+    say(f"resuming after step {n_steps} from step.gpw")
+    atoms = calc.atoms.copy()
+    atoms.calc = calc
+    return atoms, calc, bias
+
+
+def _dftu_steps(atoms, calc, bias, job: dict, wd: Path, schedule: list, steps: list) -> dict:
+    """The steps of a dftu_branch from len(steps) on (the earlier ones recorded in `steps`)."""
+    from ase.units import Ha
+    from helpers.occupation_control import site_occupations
+    symbols = atoms.get_chemical_symbols()
+    spinpol = bool(job.get("spinpol", False))
+    metals = [i for i, s in enumerate(symbols) if s == job["metal"]]
     for n, (U, lam) in enumerate(schedule):
+        if n < len(steps):
+            continue
         t1 = time.time()
         if bias is not None:
             bias.set_strength(lam)
@@ -451,12 +509,22 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
             rec["magnetic_moments_muB"] = [float(m) for m in mm_av[:, 2]]
             rec["magnetic_moment_muB"] = float(mm_v[2])
         steps.append(rec)
+        if not last:
+            # the state to resume from: written whole, then steps.json and step.json name it
+            calc.write(str(wd / "step-new.gpw"), mode="all")
+            world.barrier()
         if world.rank == 0:
+            if not last:
+                (wd / "step-new.gpw").replace(wd / "step.gpw")
             (wd / "steps.json").write_text(json.dumps(steps))
+            (wd / "step.json").write_text(json.dumps({"steps": len(steps)}))
+        world.barrier()
         say(f"step {n + 1}/{len(schedule)}  U = {U:g} eV  lambda = {lam:g} eV  E = {energy:.5f} eV"
             f"  ({rec['seconds']:.0f} s)")
+    if world.rank == 0:
+        (wd / "step.gpw").unlink(missing_ok=True)
     return {"steps": steps, "converged": steps[-1]["converged"], "metal_indices": metals, "kpts": job["kpts"], "ranks": world.size,
-            "n_electrons": float(calc.get_number_of_electrons()), "wall_s": round(time.time() - t0, 1)}
+            "n_electrons": float(calc.get_number_of_electrons()), "wall_s": round(sum(s["seconds"] for s in steps), 1)}
 
 
 def sliding_path(atoms, job: dict, wd: Path) -> dict:
