@@ -114,31 +114,84 @@ def test_barrier_is_the_span_of_the_path_even_when_the_start_is_not_lowest():
     assert sliding.temperature_K(0.3) == pytest.approx(3.48, abs=0.01)
 
 
-def _dftu_row(start, state, U, dE, converged=True, bc=0.9, spin="restricted", ec=float("nan")):
+def _dftu_row(start, state, U, dE, converged=True, spin="restricted", controlled=True):
     return {"reading": "energy order", "spin": spin, "U (eV)": U, "numerics": "profile's", "start": start,
-            "state": state, "converged": converged, "b + c in filled orbitals": bc, "ΔE (meV/f.u.)": dE,
-            "ΔE constrained, full bias (meV/f.u.)": ec}
+            "state": state, "converged": converged, "ΔE (meV/f.u.)": dE, "release controlled": controlled}
 
 
-def test_dftu_couplings_only_from_converged_bc_ordered_states():
+def test_dftu_couplings_only_from_converged_ordered_states():
     rows = [_dftu_row("unbiased", "unpolarized", 6.0, 0.0),
-            _dftu_row("b2b2", "FO", 6.0, 40.0, ec=900.0), _dftu_row("b2c2", "AFO", 6.0, 25.0, ec=850.0),
+            _dftu_row("b2b2", "FO", 6.0, 40.0), _dftu_row("b2c2", "AFO", 6.0, 25.0),
             _dftu_row("c2c2", "FO", 6.0, -80.0, converged=False),          # not converged: not a state
             _dftu_row("unbiased", "unpolarized", 3.0, 0.0),
-            _dftu_row("b2b2", "FO", 3.0, 10.0, bc=0.3),                    # fills a: not b/c-ordered
-            _dftu_row("b2c2", "unpolarized", 3.0, 0.0)]
+            _dftu_row("b2c2", "unpolarized", 3.0, 0.0), _dftu_row("c2c2", "unpolarized", 3.0, 0.0, controlled=False)]
     d = ordering.dftu_coupling_groups(rows)
     g = {x["U (eV)"]: x for x in d["groups"]}
     assert g[6.0]["E_FO - E_AFO (meV/f.u.)"] == pytest.approx(15.0)
     assert g[3.0]["ordered"] == [] and np.isnan(g[3.0]["E_FO - E_AFO (meV/f.u.)"])
-    assert d["constrained (meV/f.u.)"] == (850.0, 900.0)
+    assert g[3.0]["controlled"] == ["b2c2"] and g[3.0]["not controlled"] == ["c2c2"] and d["U_max (eV)"] == 6.0
     assert "+15 meV/f.u." in ordering.dftu_findings(d)
 
 
-def test_dftu_without_ordered_states_supplies_no_couplings():
+def test_dftu_without_ordered_states_supplies_no_couplings_in_its_range_only():
     d = ordering.dftu_coupling_groups([_dftu_row("unbiased", "unpolarized", 4.0, 0.0),
-                                       _dftu_row("b2c2", "unpolarized", 4.0, 0.0, ec=700.0)])
-    text = ordering.dftu_findings(d)
-    assert "supplies no couplings" in text and "restricted at U = 4 eV" in text and "700–700" in text
-    assert "no branch computed" in ordering.dftu_findings({"groups": []})
-    assert ordering.dftu_scorecard_line(d) == "no b/c-ordered state after the bias is released (restricted, U = 4 eV): no couplings"
+                                       _dftu_row("b2c2", "unpolarized", 4.0, 0.0),
+                                       _dftu_row("c2c2", "unpolarized", 4.0, 0.0, controlled=False)])
+    text = ordering.dftu_findings(d, ordered_U=(6.0, 8.0))
+    assert "no orbitally ordered state survives" in text and "restricted at U = 4 eV" in text
+    assert "released under control (b2c2)" in text and "without control (c2c2)" in text
+    assert "neither supplies nor excludes couplings" in text and "6–8 eV" in text
+    assert "neither supplies" not in ordering.dftu_findings(d, ordered_U=(3.0, 4.0))
+    assert "no branch computed" in ordering.dftu_findings({"groups": [], "U_max (eV)": None})
+    assert ordering.dftu_scorecard_line(d).startswith("no orbitally ordered state after the bias is released (restricted, U = 4 eV")
+
+
+def test_mechanism_couplings_are_per_W_sums_of_half_the_bond_afo_fo_difference(monkeypatch):
+    """Two zigzag bonds per cell of two W, each with E_AFO - E_FO = -20 meV (pinned), give J_zigzag = -10 meV
+    per W as the fit defines it (E/W = -sum_k J_k <s s>_k); a bond of no known kind is left out; Onsager's T_c
+    of the result; the closing sentence follows the sign and size of the coupling."""
+    from helpers.orbitals import bonds
+    fake = [{"length_A": 2.86, "E2 AFO - FO (meV)": -30.0, "pinned AFO - FO (meV)": -20.0, "t_intra_eV": 1.0,
+             "t_inter_eV": 0.1}] * 2 + [{"length_A": 4.42, "E2 AFO - FO (meV)": -2.0, "pinned AFO - FO (meV)": -1.0,
+                                          "t_intra_eV": 0.15, "t_inter_eV": 0.04}] * 2 + \
+           [{"length_A": 3.9, "E2 AFO - FO (meV)": -99.0, "pinned AFO - FO (meV)": -99.0, "t_intra_eV": 0, "t_inter_eV": 0}]
+    monkeypatch.setattr(bonds, "bond_table", lambda *a, **k: fake)
+    monkeypatch.setattr(bonds, "second_order_valid", lambda r: True)
+    from helpers.transition import network
+    monkeypatch.setattr(network, "bond_lengths_A", lambda atoms: {"zigzag": 2.86, "interchain": 4.42, "row": 3.49})
+    lr = {"models": {"effective": [None]}, "orbitals": [None, None], "atoms": None}
+    m = ordering.mechanism_couplings(lr, 3.0, 0.5)
+    assert m["kinds"]["zigzag"]["pinned (meV)"] == pytest.approx(-10.0)
+    assert m["kinds"]["interchain"]["pinned (meV)"] == pytest.approx(-0.5)
+    assert m["kinds"]["row"]["bonds"] == 0 and m["kinds"]["zigzag"]["second order (meV)"] == pytest.approx(-15.0)
+    assert m["T_c pinned (K)"] == pytest.approx(onsager.critical_temperature_K(10.0, 0.5))
+    needed = ordering.needed_couplings(350.0)
+    assert "does not turn it into" in ordering.mechanism_findings(m, needed, 350.0)     # 10 meV < 13.3 meV
+    for k in fake[:2]:
+        k["pinned AFO - FO (meV)"] = -40.0
+    m = ordering.mechanism_couplings(lr, 3.0, 0.5)
+    assert "turns it into an antiferro-orbital coupling of the needed size" in ordering.mechanism_findings(m, needed, 350.0)
+
+
+def test_sliding_shift_direction_is_read_from_the_vector():
+    assert sliding._direction([0.0, 0.76, 0.0]) == "perpendicular to the chains"
+    assert sliding._direction([0.5, 0.0, 0.0]) == "along the chains"
+    assert sliding._direction([1.0, 1.0, 0.0]) == "at 45° to the chains"
+
+
+def test_sliding_convergence_is_judged_on_the_variants_points():
+    """The variants are compared with the main path on their own three points, not with its five-point span."""
+    page = {"barrier on the variants' points": {"barrier (meV/cell)": 1.10},
+            "variants": {"k": {"barrier": {"barrier (meV/cell)": 1.11}}, "vac": {"barrier": {"barrier (meV/cell)": 1.08}}}}
+    text = sliding._convergence_text(page, [None, None, None])
+    assert "spans 1.10 meV" in text and "at most 0.02 meV" in text
+    assert "not tested" in sliding._convergence_text(page, [None])
+
+
+def test_pair_couplings_read_one_bond_kind_from_configurations_differing_only_there():
+    base = {"m": 0.0, "zigzag": -1.0, "row": 1.0}
+    conf = {"A": {"E (meV/W)": 0.0, "correlations": base | {"interchain": -1.0}},
+            "B": {"E (meV/W)": -4.0, "correlations": base | {"interchain": 1.0}},       # J = -(-4 - 0)/(1 - -1) = 2
+            "C": {"E (meV/W)": 9.0, "correlations": base | {"zigzag": 1.0, "interchain": 0.0}}}
+    pairs = ordering.pair_couplings(conf, "interchain")
+    assert [p["pair"] for p in pairs] == ["A / B"] and pairs[0]["J (meV)"] == pytest.approx(2.0)

@@ -182,8 +182,10 @@ def ordering_temperature(profile: str, material: str = "WTe2", U: float = 3.0) -
     at = U if any(abs(u - U) < 1e-9 for u in Us) else min(Us)
     T = next(r["T_c Onsager (K)"] for r in fits if abs(r["U (eV)"] - at) < 1e-9)
     where = f"at U = {at:g} eV" + ("" if at == U else f", the smallest U with ordered states (none at {U:g} eV)")
-    return Scale("orbital-order T_c (k_B T_c)", K_B_EV_PER_K * T, PAGES["transition"],
-                 f"Onsager's T_c = {T:.0f} K of the fitted pseudo-spin couplings {where}",
+    return Scale("orbital-order scale of the mean field (k_B T_c)", K_B_EV_PER_K * T, PAGES["transition"],
+                 f"Onsager's T_c = {T:.0f} K of the pseudo-spin couplings fitted to the mean field {where}; the "
+                 "couplings hold the whole AFO–FO difference of the model, so this is the scale on which its order "
+                 "would disorder by flipping orbitals, not a prediction of the transition temperature",
                  tuple(cache_entries([r for r, _ in lr["runs"].values()])))
 
 
@@ -248,7 +250,7 @@ def collect(profile: str, material: str = "WTe2", U: float = 3.0, field_V_per_nm
         ("AFO − FO difference", PAGES["orbitals"], lambda: afo_fo_difference(profile, material, U, d2())),
         ("dipole coupling to a field", PAGES["dipole"],
          lambda: dipole_field_coupling(profile, material, field_V_per_nm, d2())),
-        ("orbital-order T_c", PAGES["transition"], lambda: ordering_temperature(profile, material, U)),
+        ("orbital-order scale of the mean field", PAGES["transition"], lambda: ordering_temperature(profile, material, U)),
         ("interlayer sliding barrier", PAGES["transition"], lambda: sliding_barrier(profile, material)),
     ]
     found, skipped = [], []

@@ -59,7 +59,7 @@ def vacuum_convergence(rows: list) -> str:
 #: 1 are the two Td stackings, mirror images of each other), per profile; at least three.
 PATH_POINTS = {"smoke": [0.0, 0.5, 1.0], "paper": [0.0, 0.25, 0.5, 0.75, 1.0]}
 #: Extra vacuum (Angstrom beyond settings['vacuum']) and k-point densities of the convergence check,
-#: each at the barrier's end points (s = 0 and 0.5).
+#: each on VARIANT_POINTS.
 PATH_CHECKS = {"smoke": {"vacua": [], "kpt_densities": []},
                "paper": {"vacua": [5.0], "kpt_densities": [6.0]}}
 #: SCF criteria of the path (helpers.dft.sliding_path): tight at 'paper' (sub-meV differences); looser at
@@ -69,6 +69,10 @@ PATH_CONVERGENCE = {"smoke": {"energy": 1e-5, "density": 1e-4, "eigenstates": 1e
 #: The D3 dispersion added to the PBE energies (Grimme's D3 with Becke-Johnson damping, PBE
 #: parameters; the `dftd3` package).
 D3 = {"method": "PBE", "damping": "d3bj"}
+
+
+#: The points (fractions of the slide) of the convergence variants.
+VARIANT_POINTS = [0.0, 0.5, 1.0]
 
 
 def check_points(points) -> list:
@@ -206,7 +210,7 @@ def page_results(material: str, settings: dict, points=None) -> dict:
     variants += [(f"vacuum {settings['vacuum'] + v:g} Å", settings, v) for v in checks["vacua"]]
     for label, st, vac in variants:
         try:
-            r = path_run(material, st, [0.0, 0.5, 1.0], extra_vacuum_A=vac)
+            r = path_run(material, st, VARIANT_POINTS, extra_vacuum_A=vac)
         except cache.CacheMiss:
             out["missing"].append(label)
             continue
@@ -214,6 +218,9 @@ def page_results(material: str, settings: dict, points=None) -> dict:
         out["variants"][label] = {"rows": rows, "barrier": barrier(rows), "eggbox_meV": eggbox_meV(r),
                                   "kpts": r["result"]["kpts"], "vacuum_A": r["vacuum_A"]}
         out["results"].append(r["result"])
+    # the main path on the variants' points: the like-for-like reference of the convergence check
+    same = [r for r in out["rows"] if any(abs(r["s"] - x) < 1e-9 for x in VARIANT_POINTS)]
+    out["barrier on the variants' points"] = barrier(same) if len(same) == len(VARIANT_POINTS) else None
     return out
 
 
@@ -234,6 +241,30 @@ def barrier_table(page: dict, settings: dict) -> list:
     return rows
 
 
+def _direction(shift_A) -> str:
+    """Where an in-plane shift points against the W chains (along the cell's a axis, the Td convention)."""
+    v = np.asarray(shift_A, float)[:2]
+    angle = float(np.degrees(np.arctan2(abs(v[1]), abs(v[0]))))
+    if angle > 87:
+        return "perpendicular to the chains"
+    return "along the chains" if angle < 3 else f"at {angle:.0f}° to the chains"
+
+
+def _convergence_text(page: dict, table: list) -> str:
+    """The convergence sentence of findings: the variants (on VARIANT_POINTS) against the main path on the
+    same points, so that the k-grid and vacuum effect is not mixed with the path's sampling."""
+    if len(table) < 2:
+        return " Its convergence in k grid and vacuum is not tested at this profile."
+    ref = page.get("barrier on the variants' points")
+    var = [v["barrier"]["barrier (meV/cell)"] for v in page["variants"].values()]
+    if ref is None:
+        return f" The variants (k grid, vacuum; s = {', '.join(f'{x:g}' for x in VARIANT_POINTS)}) span {min(var):.2f}–{max(var):.2f} meV per cell."
+    d = max(abs(x - ref["barrier (meV/cell)"]) for x in var)
+    return (f" On the points the convergence variants use (s = {', '.join(f'{x:g}' for x in VARIANT_POINTS)}) the same "
+            f"path spans {ref['barrier (meV/cell)']:.2f} meV per cell and the denser k grid and larger vacuum change that "
+            f"by at most {d:.2f} meV; the finer sampling of the main path adds the rest.")
+
+
 def temperature_K(energy_meV: float) -> float:
     """The temperature E / k_B (K) of an energy in meV."""
     return energy_meV / 8.617333262e-2
@@ -252,21 +283,27 @@ def findings(page: dict, cited_meV: float, target_K: float) -> str:
               f"{b['above s = 0 (meV/cell)'] - b['barrier (meV/cell)']:+.2f} meV per cell from s = 0): with rigid, "
               "unrelaxed layers the path is flat within this span")
     lines = [f"- Along the rigid slide between the two polar stackings (upper layer moved by "
-             f"{np.linalg.norm(page['main']['shift_A']):.3f} Å perpendicular to the chains) the energy varies by "
+             f"{np.linalg.norm(page['main']['shift_A']):.3f} Å {_direction(page['main']['shift_A'])}) the energy varies by "
              f"**{b['barrier (meV/cell)']:.2f} meV per cell** ({b['barrier (meV/f.u.)']:.2f} meV per formula unit), "
              f"PBE + D3(BJ), highest at s = {b['at s']:g}; {lowest}. PBE alone spans "
              f"{b['PBE alone (meV/cell)']:.2f} meV per cell."
-             + (f" Over the {len(table)} calculations (k grid, vacuum) the barrier lies in {lo:.2f}–{hi:.2f} meV per cell."
-                if len(table) > 1 else " Its convergence in k grid and vacuum is not tested at this profile."),
+             + _convergence_text(page, table),
              f"- As a temperature, E_b/k_B = {temperature_K(lo):.0f}–{T:.0f} K per cell: "
              + ("below" if T < target_K else "not below") + f" the {target_K:g} K of the ferroelectric transition. "
-             f"The paper cites about {cited_meV:g} meV without saying per what; ours is "
+             f"The paper cites about {cited_meV:g} meV without saying per what; our span is "
              f"{b['barrier (meV/cell)'] / cited_meV:.1f} times that per cell and {b['barrier (meV/f.u.)'] / cited_meV:.1f} "
-             "times per formula unit."]
+             "times per formula unit"
+             + (". The highest point is an end of the path, so the span is not a barrier between two minima: "
+                "it is set largely by the end-to-end difference of a rigid slide of the experimental layers, and the "
+                "comparison is one of scales only (a relaxed path, whose barrier is not computed here, would be needed "
+                "for more)" if b["at s"] in (0.0, 1.0) else "") + "."]
     if "mirror check E(1) − E(0) (meV/cell)" in b:
+        pz = [r["p_z (e·Å per cell)"] for r in page["rows"]]
         lines.append(f"- Consistency check (not a result): the end of the path, the mirror image of its start in stacking, "
-                     f"lies {b['mirror check E(1) − E(0) (meV/cell)']:+.2f} meV per cell from it; the experimental layers are "
-                     "themselves slightly polar, so a rigid slide cannot reach the exact mirror image. Egg-box error "
+                     f"lies {b['mirror check E(1) − E(0) (meV/cell)']:+.2f} meV per cell from it, and its dipole is "
+                     f"{pz[-1]:+.4f} against {pz[0]:+.4f} e·Å per cell at the start (a mirror image would reverse it): the "
+                     "experimental layers are themselves slightly polar, so a rigid slide cannot reach the exact mirror image. "
+                     "Egg-box error "
                      f"(the whole bilayer moved, which changes nothing physical): {page['eggbox_meV']:+.3f} meV per cell.")
     if page["missing"]:
         lines.append(f"- Not yet computed at this profile: {', '.join(page['missing'])}.")

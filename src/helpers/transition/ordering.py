@@ -96,12 +96,7 @@ def layer_runs(material: str, profile: str, reading: str, J: float = 0.5, e_low:
 
 def dftu_couplings(lr: dict, material: str, profile: str) -> dict:
     """What DFT+U with occupation control (the AFO page's branches, read from the cache only) offers the
-    pseudo-spin fit: per (spin treatment, U_eff) the released states that are b/c-ordered (FO or AFO,
-    converged, b + c > 0.5 in each W's filled orbital) and, where both an FO and an AFO state exist, their
-    energy difference E_FO - E_AFO (meV/f.u.; the primitive cell fixes only this one combination of
-    couplings); and the constrained energies of the ordered starts with the bias at full strength (meV/f.u.
-    above the unpolarized state). {'groups': [...], 'constrained (meV/f.u.)': (min, max) or None,
-    'computed': number of branches read}."""
+    pseudo-spin fit (dftu_coupling_groups), with the number of branches read ('computed')."""
     from .. import dftu, params
     from ..orbitals import analysis as an, ordered
     m = lr["m"]
@@ -111,38 +106,52 @@ def dftu_couplings(lr: dict, material: str, profile: str) -> dict:
 
 
 def dftu_coupling_groups(rows: list) -> dict:
-    """dftu_couplings from DFT+U state-table rows (helpers.dftu.state_table, main reading), without the cache."""
+    """dftu_couplings from DFT+U state-table rows (helpers.dftu.state_table), without the cache. Per
+    (spin treatment, U_eff): the orbitally ordered states (FO or AFO by natural orbitals, whatever
+    reading the starts were written in; converged), the ordered starts whose release was controlled
+    (their fall-back to the unpolarized state is the method's answer, not the solver's), those whose
+    release was not, and E_FO - E_AFO where both kinds exist; and the largest U_eff computed."""
     from .. import dftu
-    rows = [r for r in rows if r["reading"] == "energy order"]
     groups = []
     for key in sorted({dftu._pair(r) for r in rows}, key=lambda k: (k[0], -k[1], k[2])):
         sub = [r for r in rows if dftu._pair(r) == key]
-        ordered_ = [r for r in sub if r["state"] in ("FO", "AFO") and r["converged"] and r["b + c in filled orbitals"] > 0.5]
+        ordered_ = [r for r in sub if r["state"] in ("FO", "AFO") and r["converged"]]
         best = {k: min((r["ΔE (meV/f.u.)"] for r in ordered_ if r["state"] == k), default=np.nan) for k in ("FO", "AFO")}
+        starts = [r for r in sub if r["start"] in dftu.PATTERNS]
         groups.append({"spin": key[0], "U (eV)": key[1], "numerics": key[2], "starts": sorted({r["start"] for r in sub}),
                        "ordered": [(r["start"], r["state"]) for r in ordered_],
+                       "controlled": sorted({r["start"] for r in starts if r.get("release controlled", True)}),
+                       "not controlled": sorted({r["start"] for r in starts if not r.get("release controlled", True)}
+                                                - {r["start"] for r in starts if r.get("release controlled", True)}),
                        "E_FO - E_AFO (meV/f.u.)": best["FO"] - best["AFO"]})
-    ec = [r["ΔE constrained, full bias (meV/f.u.)"] for r in rows if r["start"] in dftu.PATTERNS]
-    ec = [x for x in ec if np.isfinite(x)]
-    return {"groups": groups, "constrained (meV/f.u.)": (min(ec), max(ec)) if ec else None}
+    return {"groups": groups, "U_max (eV)": max((g["U (eV)"] for g in groups), default=None)}
 
 
-def dftu_findings(d: dict) -> str:
-    """One Markdown line of dftu_couplings: where DFT+U has b/c-ordered states (and their FO - AFO
-    difference), or that it has none and so supplies no couplings."""
+def dftu_findings(d: dict, ordered_U: tuple = ()) -> str:
+    """One Markdown line of dftu_couplings: where DFT+U has orbitally ordered states (and their FO - AFO
+    difference), or that none survives a controlled release in the range computed, set against the U
+    range `ordered_U` (eV) where the mean field has its ordered states: outside the computed range DFT+U
+    neither supplies nor excludes couplings."""
     if not d["groups"]:
         return "- DFT+U with occupation control: no branch computed at this profile, so no couplings from it."
     have = [g for g in d["groups"] if g["ordered"]]
+
     def fmt(gs):
         spins = dict.fromkeys(g["spin"] for g in gs)
         return "; ".join(s + " at U = " + ", ".join(f"{g['U (eV)']:g}" for g in gs if g["spin"] == s) + " eV" for s in spins)
+    beyond = ""
+    if ordered_U and d["U_max (eV)"] is not None and max(ordered_U) > d["U_max (eV)"]:
+        beyond = (f" DFT+U was computed up to U = {d['U_max (eV)']:g} eV in the primitive cell only, while the mean field "
+                  f"has its ordered states at {min(ordered_U):g}–{max(ordered_U):g} eV: there DFT+U neither supplies "
+                  "nor excludes couplings.")
     if not have:
-        ec = d["constrained (meV/f.u.)"]
-        return ("- DFT+U with occupation control, the paper's own method (AFO page), supplies no couplings: no b/c-ordered "
-                f"state survives the release of the bias ({fmt(d['groups'])}), so there is no ordered state whose "
-                "energies a pseudo-spin model could fit"
-                + (f"; held by the full bias, the ordered configurations lie {ec[0]:.0f}–{ec[1]:.0f} meV/f.u. above "
-                   "the unpolarized state" if ec else "") + ".")
+        ctrl = sorted({s for g in d["groups"] for s in g["controlled"]})
+        loose = sorted({s for g in d["groups"] for s in g["not controlled"]} - set(ctrl))
+        return ("- DFT+U with occupation control, the paper's own method (AFO page): no orbitally ordered state survives "
+                f"the release of the bias ({fmt(d['groups'])}; by natural orbitals, so in any reading of a, b, c); the "
+                f"ordered starts released under control ({', '.join(ctrl) or 'none'}) fall back to the unpolarized state"
+                + (f", those released without control ({', '.join(loose)}) do too but decide nothing" if loose else "")
+                + ". So in this range there is no ordered state whose energies a pseudo-spin model could fit." + beyond)
     parts = []
     for g in have:
         d_ = g["E_FO - E_AFO (meV/f.u.)"]
@@ -150,7 +159,8 @@ def dftu_findings(d: dict) -> str:
         parts.append(f"{g['spin']}, U = {g['U (eV)']:g} eV: {states}"
                      + (f" (E_FO − E_AFO = {d_:+.0f} meV/f.u., the one combination of couplings the primitive cell fixes)"
                         if np.isfinite(d_) else ""))
-    return "- DFT+U with occupation control, the paper's own method (AFO page), has b/c-ordered states at " + "; ".join(parts) + "."
+    return ("- DFT+U with occupation control, the paper's own method (AFO page), has orbitally ordered states at "
+            + "; ".join(parts) + "." + beyond)
 
 
 def dftu_scorecard_line(d: dict) -> str:
@@ -159,13 +169,81 @@ def dftu_scorecard_line(d: dict) -> str:
         return "not computed"
     have = [g for g in d["groups"] if g["ordered"]]
     if have:
-        return "b/c-ordered states at " + "; ".join(f"{g['spin']} U = {g['U (eV)']:g} eV" for g in have) + " (primitive cell only)"
+        return "ordered states at " + "; ".join(f"{g['spin']} U = {g['U (eV)']:g} eV" for g in have) + " (primitive cell only)"
     spans = {}
     for g in d["groups"]:
         spans.setdefault(g["spin"], []).append(g["U (eV)"])
-    return ("no b/c-ordered state after the bias is released ("
+    return ("no orbitally ordered state after the bias is released ("
             + "; ".join(f"{s}, U = {max(u):g}–{min(u):g} eV" if len(u) > 1 else f"{s}, U = {u[0]:g} eV" for s, u in spans.items())
-            + "): no couplings")
+            + ", primitive cell): no couplings in that range")
+
+
+def mechanism_couplings(lr: dict, U: float, J: float = 0.5) -> dict:
+    """The couplings the paper's mechanism gives at U (eV): per W-W bond of the effective model, the
+    energy of the AFO against the FO configuration of the two W (helpers.orbitals.bonds.bond_table,
+    Kanamori interaction with Hund J, eV) by second-order hopping and by the pinned all-order two-W
+    estimate, turned into pseudo-spin couplings per W as the fit defines them (sum over the bonds of one
+    kind in the cell of (E_AFO - E_FO)/2, over the W of the cell; meV; < 0 favours AFO), and Onsager's
+    T_c (K) of the zigzag and interchain couplings of the pinned estimate. Second order counts only
+    where every bond passes bonds.second_order_valid. {'U (eV)', 'J (eV)', 'kinds': {kind: {...}},
+    'second order valid', 'T_c pinned (K)'}."""
+    from ..orbitals import bonds
+    eff = lr["models"]["effective"][0]
+    rows = bonds.bond_table(eff, lr["orbitals"], U, J)
+    lengths = network.bond_lengths_A(lr["atoms"])
+    n_w = len(lr["orbitals"])
+    kinds = {k: {"second order (meV)": 0.0, "pinned (meV)": 0.0, "bonds": 0, "t_intra (eV)": [], "t_inter (eV)": []}
+             for k in network.BOND_KINDS}
+    for r in rows:
+        k = min(lengths, key=lambda x: abs(lengths[x] - r["length_A"]))
+        if abs(lengths[k] - r["length_A"]) > 0.05:
+            continue
+        kinds[k]["second order (meV)"] += r["E2 AFO - FO (meV)"] / 2 / n_w
+        kinds[k]["pinned (meV)"] += r["pinned AFO - FO (meV)"] / 2 / n_w
+        kinds[k]["bonds"] += 1
+        kinds[k]["t_intra (eV)"].append(r["t_intra_eV"])
+        kinds[k]["t_inter (eV)"].append(r["t_inter_eV"])
+    valid = bool(rows) and all(bonds.second_order_valid(r) for r in rows)
+    Jz, Ji = kinds["zigzag"]["pinned (meV)"], kinds["interchain"]["pinned (meV)"]
+    tc = onsager.critical_temperature_K(abs(Jz), abs(Ji)) if Jz and Ji else float("nan")
+    return {"U (eV)": U, "J (eV)": J, "kinds": kinds, "second order valid": valid, "T_c pinned (K)": tc}
+
+
+def mechanism_findings(mech: dict, needed: list, target_K: float) -> str:
+    """One Markdown line: the mechanism's couplings at the realistic U (mechanism_couplings) beside those a
+    target_K order needs (needed_couplings)."""
+    k = mech["kinds"]
+    side = lambda J: "antiferro-orbital" if J < 0 else "ferro-orbital"  # noqa: E731
+    iso = next((n for n in needed if n["J weak / J strong"] == 1.0), None)
+    hop = "; ".join(f"{kind}: t_intra {np.mean(v['t_intra (eV)']):.2f}, t_inter {np.mean(v['t_inter (eV)']):.2f} eV"
+                    for kind, v in k.items() if v["bonds"])
+    return (f"- The mechanism itself at the realistic U = {mech['U (eV)']:g} eV (J = {mech['J (eV)']:g} eV), bond by bond "
+            f"on the effective model ({hop}): second-order hopping "
+            + ("gives J = " + ", ".join(f"{v['second order (meV)']:.1f} meV ({kind})" for kind, v in k.items() if v["bonds"])
+               if mech["second order valid"] else
+               "is not valid here (a virtual state lies at or below the closed shells, or a hopping is not small against its gap)")
+            + "; the pinned all-order two-W estimate gives J = "
+            + ", ".join(f"{v['pinned (meV)']:+.1f} meV ({kind}, {side(v['pinned (meV)'])})" for kind, v in k.items() if v["bonds"])
+            + (f", whose Onsager T_c is {mech['T_c pinned (K)']:.0f} K" if np.isfinite(mech["T_c pinned (K)"]) else "")
+            + (f", against the {iso['J strong bond (meV)']:.1f} meV per bond a {target_K:g} K order needs" if iso else "")
+            + "." + _mechanism_verdict(k, iso))
+
+
+def _mechanism_verdict(kinds: dict, iso: dict | None) -> str:
+    """The closing sentence of mechanism_findings: whether the strongest bond's hopping favours the paper's
+    AFO (intra- above inter-orbital) and whether the pinned coupling is antiferro-orbital and of the needed size."""
+    live = {k: v for k, v in kinds.items() if v["bonds"]}
+    if not live:
+        return ""
+    k, v = max(live.items(), key=lambda kv: abs(kv[1]["pinned (meV)"]))
+    ti, tx = float(np.mean(v["t_intra (eV)"])), float(np.mean(v["t_inter (eV)"]))
+    J = v["pinned (meV)"]
+    enough = iso is not None and J < 0 and abs(J) >= iso["J strong bond (meV)"]
+    return (f" On the {k} bond, which carries the largest coupling, intra-orbital hopping is "
+            + ("larger" if ti > tx else "smaller") + " than inter-orbital hopping"
+            + (" as the paper's mechanism needs" if ti > tx else "") + "; the two-W problem "
+            + ("turns it into an antiferro-orbital coupling of the needed size." if enough else
+               "does not turn it into an antiferro-orbital coupling of the needed size."))
 
 
 def lowest_states(runs: dict) -> dict:
@@ -260,6 +338,21 @@ def configurations(rows: list, U: float) -> dict:
     return out
 
 
+def pair_couplings(conf: dict, kind: str) -> list:
+    """The coupling of one bond kind (meV) from each pair of configurations (configurations()) that differ
+    only in their correlation on that kind: J = -(E1 - E2) / (c1 - c2). A pair-Ising model gives the same J
+    from every such pair; their spread measures how far the states are from one."""
+    others = ("m", *[k for k in network.BOND_KINDS if k != kind])
+    items = list(conf.items())
+    out = []
+    for i, (n1, c1) in enumerate(items):
+        for n2, c2 in items[i + 1:]:
+            a, b = c1["correlations"], c2["correlations"]
+            if all(abs(a[k] - b[k]) < 1e-9 for k in others) and abs(a[kind] - b[kind]) > 1e-9:
+                out.append({"pair": f"{n1} / {n2}", "J (meV)": -(c1["E (meV/W)"] - c2["E (meV/W)"]) / (a[kind] - b[kind])})
+    return out
+
+
 def couplings_by_U(rows: list, lowest: dict | None = None) -> list:
     """At every U with states: the fit (helpers.transition.network.fit) of J per bond kind (meV per
     bond; < 0 favours opposite pseudo-spins) and the b/c field h (meV per W), its residual and degrees
@@ -293,6 +386,8 @@ def couplings_by_U(rows: list, lowest: dict | None = None) -> list:
             row.update({"h (meV)": f.h_meV, "rms residual (meV/W)": f.rms_residual_meV, "dof": f.dof,
                         **{f"σ J {k} (meV)": f.J_err_meV.get(k, np.nan) for k in ("zigzag", "interchain")},
                         "T_c Onsager (K)": tc, "fixed": ", ".join(x for x in f.determined if x != "E0")})
+            pairs = pair_couplings(conf, "interchain")
+            row["J interchain from pairs (meV)"] = ", ".join(f"{p['J (meV)']:.1f}" for p in pairs) or "—"
             if np.isfinite(tc):
                 weak = min(abs(Jz), abs(Ji))
                 strong = max(abs(Jz), abs(Ji))
@@ -426,7 +521,8 @@ def verdict(rows: list, U_real: float, target_K: float) -> dict:
     return {"verdict": "undetermined", "T_c_K": np.nan,
             "why": (f"no b/c-ordered ground state at U = {U_real:g} eV (the static mean field, which overestimates "
                     f"order, finds none); where the order is the ground state (U = {min(Us):g}–{max(Us):g} eV), "
-                    f"T_c = {min(Ts):.0f}–{max(Ts):.0f} K")}
+                    f"T_c = {min(Ts):.0f}–{max(Ts):.0f} K, from couplings that hold the whole AFO–FO difference of the "
+                    "model: a scale of its order, not a transition temperature")}
 
 
 def findings(rows: list, U_real: float, targets: dict, mc: dict | None, mc_U: float | None,
@@ -453,7 +549,13 @@ def findings(rows: list, U_real: float, targets: dict, mc: dict | None, mc_U: fl
                    f"{min(exist):g} eV per bond ({sign(hi[f'J {strong} (meV)'])}), against {hi[f'J {weak} (meV)']:.1f} and "
                    f"{lo[f'J {weak} (meV)']:.1f} meV on the {weak} bond, the size of the spread of one configuration "
                    f"between cells (≤ {max(r['largest spread between cells (meV/W)'] for r in rows):.1f} meV per W), so only "
-                   f"its order of magnitude is meaningful; fit residual ≤ {res:.1f} meV per W"
+                   f"its order of magnitude is meaningful"
+                   + "".join(f" (at {u:g} eV the configurations that differ only on the interchain bond give "
+                             f"{fit[u]['J interchain from pairs (meV)']} meV against the fit's {fit[u]['J interchain (meV)']:.1f}: "
+                             "the pair-Ising model describes the states only roughly)"
+                             for u in [min(Us) if Us else max(exist)]
+                             if fit[u].get("J interchain from pairs (meV)", "—") != "—")
+                   + f"; fit residual ≤ {res:.1f} meV per W"
                    + ("" if row_fixed else "; the row coupling is not fixed (every surviving state has equal pseudo-spins "
                       "along a row), and T_c is computed without it") + ".")
         above = [u for u in exist if u not in Us]
