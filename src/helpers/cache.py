@@ -25,6 +25,7 @@ refuse a `paper` page built on a calculation that did not converge.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -262,6 +263,21 @@ def _compute_entry(root: Path, name: str, kind: str, profile: str, inputs: dict,
         os.replace(staged, final)
     shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+@contextlib.contextmanager
+def cache_only():
+    """Inside: COMPENDIUM_REQUIRE_CACHE=1 (a missing result raises CacheMiss instead of being computed);
+    the variable is restored after."""
+    old = os.environ.get("COMPENDIUM_REQUIRE_CACHE")
+    os.environ["COMPENDIUM_REQUIRE_CACHE"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("COMPENDIUM_REQUIRE_CACHE", None)
+        else:
+            os.environ["COMPENDIUM_REQUIRE_CACHE"] = old
 
 
 def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict],

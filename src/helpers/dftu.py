@@ -15,6 +15,7 @@ coefficients. Energies in eV per cell or meV per formula unit (one W per formula
 """
 from __future__ import annotations
 
+import contextlib
 import re
 
 import numpy as np
@@ -767,8 +768,10 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     # computed as such; the verdicts then stay undetermined
     if only_cached is None:
         only_cached = os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1"
-    jobs = run_branches(atoms, settings, material, orbs, only_cached=only_cached)
-    annealed = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=only_cached)
+    from . import cache
+    with cache.cache_only() if only_cached else contextlib.nullcontext():
+        jobs = run_branches(atoms, settings, material, orbs, only_cached=only_cached)
+        annealed = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=only_cached)
     # second release schedules: read from the cache only (a check, never computed by building the page)
     checks = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=True, checks=True)
     rows = state_table(jobs + annealed_steps(annealed), metals, orbs["energy order"], len(metals), dipole_norm)

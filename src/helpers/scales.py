@@ -11,14 +11,13 @@ matrices of the orbitals). The sub-eV scales read the AFO and FE pages' results 
 """
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
-import os
 from typing import NamedTuple
 
 from . import afe, dft, params, reference, valence
 from . import orbital_order as oo
+from . import cache
 from .cache import CacheMiss
 from .captions import cache_entries
 
@@ -212,20 +211,6 @@ def thermal_energies() -> dict:
     return out
 
 
-@contextlib.contextmanager
-def _cache_only():
-    """COMPENDIUM_REQUIRE_CACHE=1 inside (a missing result raises CacheMiss), restored after."""
-    old = os.environ.get("COMPENDIUM_REQUIRE_CACHE")
-    os.environ["COMPENDIUM_REQUIRE_CACHE"] = "1"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("COMPENDIUM_REQUIRE_CACHE", None)
-        else:
-            os.environ["COMPENDIUM_REQUIRE_CACHE"] = old
-
-
 def collect(profile: str, material: str = "WTe2", U: float = 3.0, field_V_per_nm: float = 0.1) -> dict:
     """Every scale of the ladder whose results are in the cache, largest first. Returns {'scales':
     [Scale], 'skipped': [(name, page, reason)], 'thermal': thermal_energies()}. `U` (eV) is the
@@ -254,7 +239,7 @@ def collect(profile: str, material: str = "WTe2", U: float = 3.0, field_V_per_nm
         ("interlayer sliding barrier", PAGES["transition"], lambda: sliding_barrier(profile, material)),
     ]
     found, skipped = [], []
-    with _cache_only():
+    with cache.cache_only():
         for name, page, scale in ladder:
             try:
                 found.append(scale())
