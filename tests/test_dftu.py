@@ -356,3 +356,22 @@ def test_high_spin_starts_need_a_spin_polarized_protocol_and_carry_their_moments
     monkeypatch.setitem(dftu.SETTINGS, "bad", {"annealed": [base | {"starts": ["high-spin AFM"]}]})
     with pytest.raises(ValueError, match="needs spin='polarized'"):
         dftu.annealed_jobs("bad", Q, [0, 1])
+
+
+def test_a_stalled_unbiased_scf_is_not_the_reference_when_a_converged_unpolarized_state_exists():
+    """At a large U the unbiased SCF may stop at its cap (here 30 meV per cell too low, a residual's worth); the
+    ordered starts that fell back into the unpolarized state under control are converged: they are the reference
+    and decide the gain, and the stalled energy shifts nothing."""
+    flat = _flat()
+    stalled = _result(flat, flat, -10.03)
+    stalled["steps"][0]["converged"] = False
+    spec = {"unbiased": stalled, "b2c2": _released(flat, flat, -10.0), "b2b2": _released(flat, flat, -10.0),
+            "c2c2": _released(flat, flat, -10.0)}
+    rows = dftu.state_table(_jobs(spec), [0, 1], Q, 2)
+    by = {r["start"]: r for r in rows}
+    assert by["b2c2"]["ΔE (meV/f.u.)"] == pytest.approx(0.0) and by["unbiased"]["ΔE (meV/f.u.)"] == pytest.approx(-15.0)
+    v = {x["claim"]: x["outcome"] for x in dftu.verdicts(rows, 100.0)}
+    assert v["polarization gain"] == "not reproduced"
+    spec = {"unbiased": stalled, "b2c2": _released(flat, flat, -10.0, stalled=True)}
+    v = {x["claim"]: x["outcome"] for x in dftu.verdicts(dftu.state_table(_jobs(spec), [0, 1], Q, 2), 100.0)}
+    assert v["polarization gain"] == "undetermined"

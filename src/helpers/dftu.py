@@ -418,8 +418,9 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
     for row in rows:
         # the reference: the unpolarized states and the unbiased one, whatever its label (an a-leaning unbiased
         # state near the polarization threshold is the paper's a^2 reference all the same)
-        ref = [x["E_eV"] for x in rows if (x["state"] == "unpolarized" or x["start"] == "unbiased")
-               and _pair(x) == _pair(row)]
+        cand = [x for x in rows if (x["state"] == "unpolarized" or x["start"] == "unbiased") and _pair(x) == _pair(row)]
+        # a converged reference where one exists (an SCF stopped at its cap has an energy off by its residual)
+        ref = [x["E_eV"] for x in cand if x["converged"]] or [x["E_eV"] for x in cand]
         row["ΔE (meV/f.u.)"] = 1000 * (row["E_eV"] - min(ref)) / n_fu if ref else np.nan
         ec = row.pop("_E_constrained")
         row["ΔE constrained, full bias (meV/f.u.)"] = 1000 * (ec - min(ref)) / n_fu if ref and ec is not None else np.nan
@@ -451,7 +452,10 @@ def verdicts(rows: list, gain_meV: float) -> list:
         # states that count: converged and polarized toward b or c (an ordered state of a is not the paper's)
         polarized = [r for r in sub if r["state"] != "unpolarized" and r["converged"] and r["b + c in filled orbitals"] > 0.5]
         ordered_ = [r for r in polarized if r["state"] in ("FO", "AFO")]
-        ref_ok = any(r["start"] == "unbiased" and r["converged"] and r["b + c in filled orbitals"] <= 0.5 for r in sub)
+        # a converged reference that fills neither b nor c: the unbiased state, or an ordered start that fell back
+        # into the unpolarized state (where the unbiased SCF itself stalls)
+        ref_ok = any((r["start"] == "unbiased" or r["state"] == "unpolarized") and r["converged"]
+                     and r["b + c in filled orbitals"] <= 0.5 for r in sub)
         fell = [r for r in sub if r["start"] in decisive | {"c2b2"} and r["state"] == "unpolarized"]
         stalled = [r["start"] for r in fell if not r["release controlled"]]
         note = f"starts tried: {', '.join(sorted(tried))}"
