@@ -51,7 +51,17 @@ SETTINGS = {
                             # a finer release with a higher cap; the coarse run stays as a check of the schedule
                             "per_start": {"b2b2": {"release": [1.0, 0.5, 0.35, 0.25, 0.175, 0.1, 0.05, 0.0],
                                                    "maxiter": [200, 200]}},
-                            "schedule_checks": {"b2b2": {"release": [1.0, 0.5, 0.25, 0.1, 0.0], "maxiter": [80, 200]}}}]},
+                            "schedule_checks": {"b2b2": {"release": [1.0, 0.5, 0.25, 0.1, 0.0], "maxiter": [80, 200]}}},
+                           # released at 8 eV, where the mean field still orders, and annealed to 6 eV, where it meets
+                           # the branches above (the unbiased SCF stalls at 8 and 7 eV; the reference there is a
+                           # converged fall-back)
+                           {"U_grid": [8.0, 7.0, 6.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
+                            "starts": ["unbiased", "b2c2", "b2b2", "c2c2"], "maxiter": [80, 200]},
+                           # spin-polarized: the ordered starts with both spins biased alike and the W moments seeded at
+                           # +-0.5 muB, and the high-spin d2 antiferromagnet, released at 4 eV and annealed to 3 eV
+                           {"U_grid": [4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
+                            "spin": "polarized", "starts": ["unbiased", "b2c2", "b2b2", "c2c2", "high-spin AFM"],
+                            "maxiter": [80, 200]}]},
 }
 
 
