@@ -139,7 +139,11 @@ def test_dftu_without_ordered_states_supplies_no_couplings_in_its_range_only():
                                        _dftu_row("c2c2", "unpolarized", 4.0, 0.0, controlled=False)])
     text = ordering.dftu_findings(d, ordered_U=(6.0, 8.0))
     assert "no orbitally ordered state survives" in text and "restricted at U = 4 eV" in text
-    assert "released under control (b2c2)" in text and "without control (c2c2)" in text
+    assert "released under control (b2c2)" in text and "without control (c2c2)" in text and "no ordered state whose" in text
+    loose = ordering.dftu_coupling_groups([_dftu_row("unbiased", "unpolarized", 4.0, 0.0),
+                                           _dftu_row("b2c2", "unpolarized", 4.0, 0.0, controlled=False)])
+    assert "No ordered start was released under control" in ordering.dftu_findings(loose)
+    assert "not decided" in ordering.dftu_findings(loose)
     assert "neither supplies nor excludes couplings" in text and "6–8 eV" in text
     assert "neither supplies" not in ordering.dftu_findings(d, ordered_U=(3.0, 4.0))
     assert "no branch computed" in ordering.dftu_findings({"groups": [], "U_max (eV)": None})

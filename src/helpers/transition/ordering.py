@@ -147,11 +147,17 @@ def dftu_findings(d: dict, ordered_U: tuple = ()) -> str:
     if not have:
         ctrl = sorted({s for g in d["groups"] for s in g["controlled"]})
         loose = sorted({s for g in d["groups"] for s in g["not controlled"]} - set(ctrl))
-        return ("- DFT+U with occupation control, the paper's own method (AFO page): no orbitally ordered state survives "
-                f"the release of the bias ({fmt(d['groups'])}; by natural orbitals, so in any reading of a, b, c); the "
-                f"ordered starts released under control ({', '.join(ctrl) or 'none'}) fall back to the unpolarized state"
-                + (f", those released without control ({', '.join(loose)}) do too but decide nothing" if loose else "")
-                + ". So in this range there is no ordered state whose energies a pseudo-spin model could fit." + beyond)
+        head = ("- DFT+U with occupation control, the paper's own method (AFO page): no orbitally ordered state survives "
+                f"the release of the bias ({fmt(d['groups'])}; by natural orbitals, so in any reading of a, b, c). ")
+        loose_text = f"released without control ({', '.join(loose)}), which decides nothing" if loose else ""
+        if ctrl:
+            body = (f"The ordered starts released under control ({', '.join(ctrl)}) fall back to the unpolarized state"
+                    + (f", as do those {loose_text}" if loose else "")
+                    + ": in this range there is no ordered state whose energies a pseudo-spin model could fit.")
+        else:
+            body = ("No ordered start was released under control" + (f"; those {loose_text}" if loose else "")
+                    + ": this range is not decided.")
+        return head + body + beyond
     parts = []
     for g in have:
         d_ = g["E_FO - E_AFO (meV/f.u.)"]
