@@ -149,7 +149,8 @@ def test_annealed_plan_of_the_profiles():
     assert dftu.annealed_jobs("smoke", Q, [0, 1]) == []
     jobs = dftu.annealed_jobs("paper", Q, [0, 1])
     assert jobs[0]["state"] == "unbiased" and jobs[0]["targets"] is None
-    assert all(j["U_grid"][0] > j["U_grid"][-1] == 3.0 for j in jobs)
+    assert all(j["U_grid"][0] > j["U_grid"][-1] and j["U_grid"] == sorted(j["U_grid"], reverse=True) for j in jobs)
+    assert min(j["U_grid"][-1] for j in jobs) == 3.0 and max(j["U_grid"][0] for j in jobs) >= 8.0
     assert {j["state"] for j in jobs} >= {"b2b2", "c2c2", "b2c2"}
     # the decisive starts with the bias within a, b, c: the two remaining d orbitals are left alone
     sub = [j for j in jobs if j["protocol"] == "annealed from 6 eV, bias on a, b, c"]

@@ -138,13 +138,13 @@ def test_dftu_without_ordered_states_supplies_no_couplings_in_its_range_only():
                                        _dftu_row("b2c2", "unpolarized", 4.0, 0.0),
                                        _dftu_row("c2c2", "unpolarized", 4.0, 0.0, controlled=False)])
     text = ordering.dftu_findings(d, ordered_U=(6.0, 8.0))
-    assert "no orbitally ordered state survives" in text and "restricted at U = 4 eV" in text
+    assert "no converged orbitally ordered state survives" in text and "restricted at U = 4 eV" in text
     assert "released under control (b2c2)" in text and "without control (c2c2)" in text and "no ordered state whose" in text
     loose = ordering.dftu_coupling_groups([_dftu_row("unbiased", "unpolarized", 4.0, 0.0),
                                            _dftu_row("b2c2", "unpolarized", 4.0, 0.0, controlled=False)])
     assert "No ordered start was released under control" in ordering.dftu_findings(loose)
     assert "not decided" in ordering.dftu_findings(loose)
-    assert "neither supplies nor excludes couplings" in text and "6–8 eV" in text
+    assert "neither supplies nor excludes couplings" in text and "6–8 eV" in text and "above 4 eV" in text
     assert "neither supplies" not in ordering.dftu_findings(d, ordered_U=(3.0, 4.0))
     assert "no branch computed" in ordering.dftu_findings({"groups": [], "U_max (eV)": None})
     assert ordering.dftu_scorecard_line(d).startswith("no orbitally ordered state after the bias is released (restricted, U = 4 eV")
@@ -199,3 +199,11 @@ def test_pair_couplings_read_one_bond_kind_from_configurations_differing_only_th
             "C": {"E (meV/W)": 9.0, "correlations": base | {"zigzag": 1.0, "interchain": 0.0}}}
     pairs = ordering.pair_couplings(conf, "interchain")
     assert [p["pair"] for p in pairs] == ["A / B"] and pairs[0]["J (meV)"] == pytest.approx(2.0)
+
+
+def test_an_ordered_start_whose_scf_does_not_converge_is_named_but_not_fitted():
+    d = ordering.dftu_coupling_groups([_dftu_row("unbiased", "unpolarized", 8.0, 0.0, converged=False),
+                                       _dftu_row("b2c2", "AFO", 8.0, 340.0, converged=False, controlled=False)])
+    assert d["groups"][0]["ordered"] == [] and d["groups"][0]["unconverged ordered"] == [("b2c2", "AFO")]
+    text = ordering.dftu_findings(d)
+    assert "AFO from b2c2" in text and "none enters a fit" in text

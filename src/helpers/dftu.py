@@ -567,7 +567,8 @@ def annealed_survival(rows: list) -> list:
         sub = sorted((r for r in ann if (r["start"], r["protocol"]) == (start, protocol)), key=lambda r: -r["U (eV)"])
         pol = [r for r in sub if r["state"] != "unpolarized" and r["converged"]]
         low = min(pol, key=lambda r: r["U (eV)"]) if pol else None
-        out.append({"start": start, "protocol": protocol, "states": {r["U (eV)"]: r["state"] for r in sub},
+        out.append({"start": start, "protocol": protocol,
+                    "states": {r["U (eV)"]: r["state"] + ("" if r["converged"] else " (not converged)") for r in sub},
                     "lowest polarized U (eV)": low["U (eV)"] if low else None,
                     "ΔE there (meV/f.u.)": low["ΔE (meV/f.u.)"] if low else None})
     return out
@@ -627,7 +628,9 @@ def findings(page: dict) -> str:
         seq = ", ".join(f"{U:g} eV: {k}" for U, k in s["states"].items())
         tail = (f"orbitally polarized down to {s['lowest polarized U (eV)']:g} eV "
                 f"({s['ΔE there (meV/f.u.)']:+.0f} meV/f.u. from the unpolarized state there)"
-                if s["lowest polarized U (eV)"] is not None else "never orbitally polarized after the release")
+                if s["lowest polarized U (eV)"] is not None else
+                "never a converged orbitally polarized state after the release"
+                if any(k != "unpolarized" for k in s["states"].values()) else "never orbitally polarized after the release")
         lines.append(f"- Start {s['start']}, {s['protocol']}: {seq}; {tail}.")
     for a in reference_agreement(page["rows"]):
         lines.append(f"- The unpolarized state at {a['U (eV)']:g} eV ({a['spin']}) is the same by every protocol "

@@ -118,8 +118,10 @@ def dftu_coupling_groups(rows: list) -> dict:
         ordered_ = [r for r in sub if r["state"] in ("FO", "AFO") and r["converged"]]
         best = {k: min((r["ΔE (meV/f.u.)"] for r in ordered_ if r["state"] == k), default=np.nan) for k in ("FO", "AFO")}
         starts = [r for r in sub if r["start"] in dftu.PATTERNS]
+        loose = [r for r in sub if r["state"] != "unpolarized" and not r["converged"] and r["start"] in dftu.PATTERNS]
         groups.append({"spin": key[0], "U (eV)": key[1], "numerics": key[2], "starts": sorted({r["start"] for r in sub}),
                        "ordered": [(r["start"], r["state"]) for r in ordered_],
+                       "unconverged ordered": [(r["start"], r["state"]) for r in loose],
                        "controlled": sorted({r["start"] for r in starts if r.get("release controlled", True)}),
                        "not controlled": sorted({r["start"] for r in starts if not r.get("release controlled", True)}
                                                 - {r["start"] for r in starts if r.get("release controlled", True)}),
@@ -142,13 +144,19 @@ def dftu_findings(d: dict, ordered_U: tuple = ()) -> str:
     beyond = ""
     if ordered_U and d["U_max (eV)"] is not None and max(ordered_U) > d["U_max (eV)"]:
         beyond = (f" DFT+U was computed up to U = {d['U_max (eV)']:g} eV in the primitive cell only, while the mean field "
-                  f"has its ordered states at {min(ordered_U):g}–{max(ordered_U):g} eV: there DFT+U neither supplies "
-                  "nor excludes couplings.")
+                  f"has its ordered states at {min(ordered_U):g}–{max(ordered_U):g} eV: above {d['U_max (eV)']:g} eV DFT+U "
+                  "neither supplies nor excludes couplings.")
+    loose = [g for g in d["groups"] if g.get("unconverged ordered")]
+    if loose:
+        beyond = (" Where the SCF does not converge, an ordered start can persist without being a state: "
+                  + "; ".join(f"{g['spin']}, U = {g['U (eV)']:g} eV: "
+                              + ", ".join(f"{k} from {s}" for s, k in g["unconverged ordered"]) for g in loose)
+                  + " (the density residual stays above 10^-4 at the iteration cap), so none enters a fit." + beyond)
     if not have:
         ctrl = sorted({s for g in d["groups"] for s in g["controlled"]})
         loose = sorted({s for g in d["groups"] for s in g["not controlled"]} - set(ctrl))
-        head = ("- DFT+U with occupation control, the paper's own method (AFO page): no orbitally ordered state survives "
-                f"the release of the bias ({fmt(d['groups'])}; by natural orbitals, so in any reading of a, b, c). ")
+        head = ("- DFT+U with occupation control, the paper's own method (AFO page): no converged orbitally ordered state "
+                f"survives the release of the bias ({fmt(d['groups'])}; by natural orbitals, so in any reading of a, b, c). ")
         loose_text = f"released without control ({', '.join(loose)}), which decides nothing" if loose else ""
         if ctrl:
             body = (f"The ordered starts released under control ({', '.join(ctrl)}) fall back to the unpolarized state"
