@@ -177,7 +177,7 @@ def test_committed_cache_verifies():
 
 # ---- fast rebuild and the non-converged guard, with a tiny notebook (no DFT) ----
 
-def toy_notebook(path, converged=True, value=1):
+def toy_notebook(path, converged=True, value=1, kind="toy"):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     nb.metadata["language_info"] = {"name": "python"}
@@ -185,7 +185,7 @@ def toy_notebook(path, converged=True, value=1):
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(
         "from helpers import cache\n"
-        f"r = cache.cached('toy', profile, {{'x': -0.0}}, lambda w: {{'value': {value}, 'converged': {converged}}})\n"
+        f"r = cache.cached('{kind}', profile, {{'x': -0.0}}, lambda w: {{'value': {value}, 'converged': {converged}}})\n"
         "print(r['value'])")]
     nbformat.write(nb, path)
 
@@ -234,6 +234,19 @@ def test_book_refuses_a_non_converged_paper_result(toy_book):
     with pytest.raises(SystemExit, match="toy-paper-.*did not converge"):
         cli.check_converged("paper", out=out)
     cli.check_converged("smoke", out=out)                            # smoke pages are not judged
+
+
+def test_a_dftu_branch_that_ends_unconverged_is_a_finding_its_pages_mark(toy_book):
+    """DFT+U branches record convergence per step and their pages mark unconverged steps themselves: the
+    book does not refuse them (cli.STEPWISE_CONVERGENCE); any other task still is refused."""
+    books, out = toy_book
+    toy_notebook(books / "01_toy.ipynb", converged=False, kind="dftu_branch-toy")
+    cli.execute("paper", out=out)
+    cli.check_converged("paper", out=out)
+    toy_notebook(books / "01_toy.ipynb", converged=False, kind="dftu-toy")
+    cli.execute("paper", out=out)
+    with pytest.raises(SystemExit, match="dftu-toy-paper-.*did not converge"):
+        cli.check_converged("paper", out=out)
 
 
 def _aliases(tree, module: str) -> dict:
