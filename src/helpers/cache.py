@@ -266,18 +266,22 @@ def _compute_entry(root: Path, name: str, kind: str, profile: str, inputs: dict,
 
 
 @contextlib.contextmanager
-def cache_only():
-    """Inside: COMPENDIUM_REQUIRE_CACHE=1 (a missing result raises CacheMiss instead of being computed);
-    the variable is restored after."""
-    old = os.environ.get("COMPENDIUM_REQUIRE_CACHE")
-    os.environ["COMPENDIUM_REQUIRE_CACHE"] = "1"
+def environ(name: str, value: str):
+    """Inside: the environment variable `name` set to `value`; restored (or removed) after."""
+    old = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if old is None:
-            os.environ.pop("COMPENDIUM_REQUIRE_CACHE", None)
+            os.environ.pop(name, None)
         else:
-            os.environ["COMPENDIUM_REQUIRE_CACHE"] = old
+            os.environ[name] = old
+
+
+def cache_only():
+    """Inside: COMPENDIUM_REQUIRE_CACHE=1 (a missing result raises CacheMiss instead of being computed)."""
+    return environ("COMPENDIUM_REQUIRE_CACHE", "1")
 
 
 def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict],

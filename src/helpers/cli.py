@@ -116,6 +116,7 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+    from . import cache
     check_profile(profile)
     params = {"profile": profile, **(parameters or {})}
     books = [nb for wave in waves(notebooks(names)) for nb in wave]     # a notebook after those it reads
@@ -139,21 +140,15 @@ def execute(profile: str, names=None, out: Path = EXECUTED, require_cache: bool 
         log.unlink(missing_ok=True)
         t0 = time.time()
         print(f"[{i}/{len(books)}] executing {nb.name} (profile={profile})", flush=True)
-        old_log = os.environ.get("COMPENDIUM_READ_LOG")
-        os.environ["COMPENDIUM_READ_LOG"] = str(log)
         try:
-            pm.execute_notebook(str(nb), str(target), parameters=params,
-                                cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
-                                kernel_name="python3")
+            with cache.environ("COMPENDIUM_READ_LOG", str(log)):
+                pm.execute_notebook(str(nb), str(target), parameters=params,
+                                    cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
+                                    kernel_name="python3")
         except PapermillExecutionError as err:
             if err.ename in REFUSALS:        # one line: what was refused and the command that fixes it
                 raise SystemExit(f"{nb.stem}: {err.evalue}") from None
             raise
-        finally:
-            if old_log is None:
-                os.environ.pop("COMPENDIUM_READ_LOG", None)
-            else:
-                os.environ["COMPENDIUM_READ_LOG"] = old_log
         _hide_injected_parameters(target)
         reads = _reads(log)
         state = {"notebook": nb.name, "profile": profile, "parameters": params,
