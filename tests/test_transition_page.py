@@ -147,7 +147,7 @@ def test_dftu_without_ordered_states_supplies_no_couplings_in_its_range_only():
     assert "neither supplies nor excludes couplings" in text and "6–8 eV" in text and "above 4 eV" in text
     assert "neither supplies" not in ordering.dftu_findings(d, ordered_U=(3.0, 4.0))
     assert "no branch computed" in ordering.dftu_findings({"groups": [], "U_max (eV)": None})
-    assert ordering.dftu_scorecard_line(d).startswith("no orbitally ordered state after the bias is released (restricted, U = 4 eV")
+    assert ordering.dftu_scorecard_line(d).startswith("no converged orbitally ordered state after the bias is released (restricted, U = 4 eV")
 
 
 def test_mechanism_couplings_are_per_W_sums_of_half_the_bond_afo_fo_difference(monkeypatch):

@@ -187,7 +187,7 @@ def dftu_scorecard_line(d: dict) -> str:
     spans = {}
     for g in d["groups"]:
         spans.setdefault(g["spin"], []).append(g["U (eV)"])
-    return ("no orbitally ordered state after the bias is released ("
+    return ("no converged orbitally ordered state after the bias is released ("
             + "; ".join(f"{s}, U = {max(u):g}–{min(u):g} eV" if len(u) > 1 else f"{s}, U = {u[0]:g} eV" for s, u in spans.items())
             + ", primitive cell): no couplings in that range")
 
