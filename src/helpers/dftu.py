@@ -362,7 +362,7 @@ def annealed_steps(jobs: list) -> list:
 PROFILE_NUMERICS = "profile's"
 
 
-def _pair(row: dict) -> tuple:
+def comparable_key(row: dict) -> tuple:
     """What makes two state-table rows comparable in energy: spin treatment, U_eff and numerics."""
     return row["spin"], row["U (eV)"], row.get("numerics") or PROFILE_NUMERICS
 
@@ -417,7 +417,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
     # state, whatever a threshold says
     ref_rows = [x for x in rows if x["start"] == "unbiased"]
     for row in rows:
-        same = [x for x in ref_rows if _pair(x) == _pair(row) and x is not row]
+        same = [x for x in ref_rows if comparable_key(x) == comparable_key(row) and x is not row]
         row["= unbiased state"] = bool(same) and all(
             max(np.abs(a - b).max() for a, b in zip(row["_N"], x["_N"])) < 0.02 and abs(row["E_eV"] - x["E_eV"]) < 1e-3
             for x in same)
@@ -428,7 +428,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
     for row in rows:
         # the reference: the unpolarized states and the unbiased one, whatever its label (an a-leaning unbiased
         # state near the polarization threshold is the paper's a^2 reference all the same)
-        cand = [x for x in rows if (x["state"] == "unpolarized" or x["start"] == "unbiased") and _pair(x) == _pair(row)]
+        cand = [x for x in rows if (x["state"] == "unpolarized" or x["start"] == "unbiased") and comparable_key(x) == comparable_key(row)]
         # a converged reference where one exists (an SCF stopped at its cap has an energy off by its residual)
         ref = [x["E_eV"] for x in cand if x["converged"]] or [x["E_eV"] for x in cand]
         row["ΔE (meV/f.u.)"] = 1000 * (row["E_eV"] - min(ref)) / n_fu if ref else np.nan
@@ -452,11 +452,11 @@ def verdicts(rows: list, gain_meV: float) -> list:
     out = []
     decisive = {"b2b2", "c2c2", "b2c2"}
     proto = lambda r: r.get("protocol", PROTOCOL_DIRECT)
-    groups = {_pair(r) + (proto(r),) for r in rows
+    groups = {comparable_key(r) + (proto(r),) for r in rows
               if r["start"] != "unbiased" or proto(r) == PROTOCOL_DIRECT}
     for spin, U, numerics, protocol in sorted(groups, key=lambda k: (k[0], -k[1], k[3])):
         # the protocol's own branches, and the unbiased reference at this spin treatment, U and numerics by any protocol
-        sub = [r for r in rows if _pair(r) == (spin, U, numerics)
+        sub = [r for r in rows if comparable_key(r) == (spin, U, numerics)
                and (proto(r) == protocol or (r["start"] == "unbiased" and protocol != PROTOCOL_DIRECT))]
         tried = {r["start"] for r in sub if r["reading"] == "energy order"}
         # states that count: converged and polarized toward b or c (an ordered state of a is not the paper's)
@@ -581,8 +581,8 @@ def reference_agreement(rows: list) -> list:
     mixer. Rows {spin, U (eV), protocols, max |ΔE| (meV/f.u.)}."""
     out = []
     unb = [r for r in rows if r["start"] == "unbiased" and r["state"] == "unpolarized" and r["converged"]]
-    for spin, U, numerics in sorted({_pair(r) for r in unb}):
-        sub = [r for r in unb if _pair(r) == (spin, U, numerics)]
+    for spin, U, numerics in sorted({comparable_key(r) for r in unb}):
+        sub = [r for r in unb if comparable_key(r) == (spin, U, numerics)]
         if len({r["protocol"] for r in sub}) < 2:
             continue
         es = [r["ΔE (meV/f.u.)"] for r in sub]

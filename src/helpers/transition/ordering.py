@@ -113,8 +113,8 @@ def dftu_coupling_groups(rows: list) -> dict:
     release was not, and E_FO - E_AFO where both kinds exist; and the largest U_eff computed."""
     from .. import dftu
     groups = []
-    for key in sorted({dftu._pair(r) for r in rows}, key=lambda k: (k[0], -k[1], k[2])):
-        sub = [r for r in rows if dftu._pair(r) == key]
+    for key in sorted({dftu.comparable_key(r) for r in rows}, key=lambda k: (k[0], -k[1], k[2])):
+        sub = [r for r in rows if dftu.comparable_key(r) == key]
         ordered_ = [r for r in sub if r["state"] in ("FO", "AFO") and r["converged"]]
         best = {k: min((r["ΔE (meV/f.u.)"] for r in ordered_ if r["state"] == k), default=np.nan) for k in ("FO", "AFO")}
         starts = [r for r in sub if r["start"] in dftu.PATTERNS]
