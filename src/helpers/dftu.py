@@ -46,7 +46,8 @@ SETTINGS = {
               "annealed": [{"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.0], "subspace": False,
                             "starts": ["unbiased", "b2c2"], "maxiter": [80, 200]},
                            {"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
-                            "starts": ["b2c2", "b2b2", "c2c2"], "maxiter": [80, 200],
+                            # a2a2: the control, a bias toward the reference's own leading orbital
+                            "starts": ["b2c2", "b2b2", "c2c2", "a2a2"], "maxiter": [80, 200],
                             # b2b2's step at 0.25 eV stalled (density residual 10^-2.7 after 80 iterations):
                             # a finer release with a higher cap; the coarse run stays as a check of the schedule
                             "per_start": {"b2b2": {"release": [1.0, 0.5, 0.35, 0.25, 0.175, 0.1, 0.05, 0.0],
@@ -658,7 +659,7 @@ def plot_annealed(ax, rows: list, gain_meV: float | None = None) -> bool:
     if not rows:
         return False
     marks = {"unpolarized": "o", "FO": "s", "AFO": "D", "mixed": "^", "partly polarized": "v"}
-    colours = {"unbiased": "0.4", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
+    colours = {"unbiased": "0.4", "a2a2": "tab:olive", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
     for start, protocol in dict.fromkeys((r["start"], r["protocol"]) for r in rows):
         sub = sorted((r for r in rows if (r["start"], r["protocol"]) == (start, protocol)), key=lambda r: r["U (eV)"])
         col = colours.get(start, "tab:purple")
