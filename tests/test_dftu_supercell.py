@@ -1,0 +1,98 @@
+"""helpers.dftu_supercell: targets of longer-period patterns, the order of the repeated atoms, the state
+read from natural orbitals, and the verdict, on made-up steps."""
+import numpy as np
+import pytest
+from ase import Atoms
+
+from helpers import dftu, dftu_supercell as sc
+
+Q, _ = np.linalg.qr(np.random.default_rng(5).normal(size=(5, 5)))   # columns a, b, c, ...
+
+
+def _layer():
+    return Atoms("W2Te4", positions=[[0, 0, 9], [1.7, 3.6, 9.4], [1.7, 1.1, 10.8], [0, 4.2, 11.4],
+                                     [0, 2.0, 7.8], [1.7, 5.2, 7.2]],
+                 cell=[3.49, 6.31, 18.7], pbc=[True, True, False])
+
+
+def _site(filled):
+    n = 0.8 * np.eye(5) + 0.8 * np.outer(filled, filled)
+    return (0.5 * n).tolist(), (0.5 * n).tolist()
+
+
+def _flat():
+    n = Q @ np.diag([1.16, 1.05, 0.85, 0.76, 0.52]) @ Q.T
+    return (0.5 * n).tolist(), (0.5 * n).tolist()
+
+
+def _job(name, sites, E, lams=(0.0,), constrained=None):
+    occ = {str(a): s for a, s in zip([0, 1, 6, 7], sites)}
+    steps = [{"U_eV": 3.0, "lambda_eV": l, "energy_eV": E if l == 0 else constrained, "bias_energy_eV": 0.0,
+              "converged": True, "occupations": occ, "dipole_eA": [0, 0, 0.0]} for l in lams]
+    return {"state": name, "cell": [2, 1, 1], "result": {"steps": steps}}
+
+
+def test_the_repeated_layer_puts_each_copy_after_the_other_along_a():
+    big, metals = sc.supercell(_layer(), [2, 1, 1])
+    assert metals == [0, 1, 6, 7]
+    assert np.allclose(big.positions[6:8] - big.positions[0:2], [3.49, 0, 0])
+
+
+def test_a_longer_period_pattern_biases_each_sub_cell_toward_its_own_orbitals():
+    t = sc.pattern_targets("b2b2|c2c2", Q, [0, 1, 6, 7], [2, 1, 1])
+    assert sorted(t) == [0, 1, 6, 7]
+    for a, letter in zip([0, 1, 6, 7], "bbcc"):
+        assert np.allclose(t[a]["both"][0], Q[:, "abc".index(letter)])
+        assert np.allclose(t[a]["subspace"], Q[:, :3].T)
+    plain = sc.pattern_targets("b2c2", Q, [0, 1, 6, 7], [2, 1, 1])
+    assert np.allclose(plain[6]["both"][0], Q[:, 1]) and np.allclose(plain[7]["both"][0], Q[:, 2])
+
+
+@pytest.mark.parametrize("pattern, cell, match", [("b2b2|c2c2|b2c2", [2, 1, 1], "pattern"), ("b2x2", [2, 1, 1], "pattern"),
+                                                  ("b2c2", [2, 0, 1], "cell"), ("b2c2", [2.5, 1, 1], "cell")])
+def test_bad_patterns_and_cells_are_refused_by_name(pattern, cell, match):
+    with pytest.raises(ValueError, match=match):
+        sc.pattern_targets(pattern, Q, [0, 1, 6, 7], cell)
+
+
+def test_the_state_is_read_per_W_from_its_filled_orbital_not_from_the_start():
+    b, c = Q[:, 1], Q[:, 2]
+    st = _job("b2c2|c2b2", [_site(b), _site(b), _site(c), _site(c)], -1.0)["result"]["steps"][0]
+    assert sc.read_pattern(st, [0, 1, 6, 7], Q, 2)[0] == "b2b2|c2c2"
+    st = _job("b2c2|c2b2", [_flat()] * 4, -1.0)["result"]["steps"][0]
+    assert sc.read_pattern(st, [0, 1, 6, 7], Q, 2)[0] == "unpolarized"
+    st = _job("b2c2|c2b2", [_site(b), _flat(), _flat(), _site(c)], -1.0)["result"]["steps"][0]
+    assert sc.read_pattern(st, [0, 1, 6, 7], Q, 2)[0] == f"b2{sc.UNPOLARIZED}2|{sc.UNPOLARIZED}2c2"
+
+
+def test_the_verdict_waits_for_every_start_and_counts_a_fall_back_only_after_a_controlled_release():
+    b, c = Q[:, 1], Q[:, 2]
+    starts = ["unbiased", "b2b2|c2c2", "b2c2|c2b2"]
+    ref = _job("unbiased", [_flat()] * 4, -40.0)
+    ordered = _job("b2b2|c2c2", [_site(b), _site(b), _site(c), _site(c)], -40.6, lams=(1.0, 0.1, 0.0), constrained=-39.0)
+    rows = sc.state_rows([ref, ordered], [0, 1, 6, 7], Q)
+    by = {r["start"]: r for r in rows}
+    assert by["b2b2|c2c2"]["ΔE (meV/f.u.)"] == pytest.approx(-150)
+    assert by["b2b2|c2c2"]["ΔE constrained, full bias (meV/f.u.)"] == pytest.approx(250)
+    assert sc.verdict(rows, 100.0, starts)["outcome"] == "reproduced"
+    fell = _job("b2b2|c2c2", [_flat()] * 4, -40.0, lams=(1.0, 0.1, 0.0), constrained=-39.0)
+    assert sc.verdict(sc.state_rows([ref, fell], [0, 1, 6, 7], Q), 100.0, starts)["outcome"] == "undetermined"
+    other = _job("b2c2|c2b2", [_flat()] * 4, -40.0, lams=(1.0, 0.1, 0.0), constrained=-39.0)
+    assert sc.verdict(sc.state_rows([ref, fell, other], [0, 1, 6, 7], Q), 100.0, starts)["outcome"] == "not reproduced"
+    jump = _job("b2c2|c2b2", [_flat()] * 4, -40.0, lams=(1.0, 0.0), constrained=-39.0)
+    assert sc.verdict(sc.state_rows([ref, fell, jump], [0, 1, 6, 7], Q), 100.0, starts)["outcome"] == "undetermined"
+
+
+def test_the_cell_check_compares_energies_per_formula_unit():
+    rows = sc.state_rows([_job("unbiased", [_flat()] * 4, -40.004)], [0, 1, 6, 7], Q)
+    prim = [{"start": "unbiased", "spin": "restricted", "converged": True, "U (eV)": 3.0, "E_eV": -20.0,
+             "numerics": dftu.PROFILE_NUMERICS}]
+    assert sc.cell_check(rows, prim) == pytest.approx(-1.0)
+    assert sc.cell_check(rows, []) is None
+
+
+def test_profiles_plan_the_doubled_cell_only_at_paper():
+    assert sc.jobs("smoke", Q, [0, 1, 6, 7]) == []
+    j = sc.jobs("paper", Q, [0, 1, 6, 7])
+    assert [x["state"] for x in j][0] == "unbiased" and j[0]["targets"] is None
+    assert all(x["release"][-1] == 0.0 for x in j)
