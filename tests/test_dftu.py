@@ -149,7 +149,13 @@ def test_annealed_plan_of_the_profiles():
     assert dftu.annealed_jobs("smoke", Q, [0, 1]) == []
     jobs = dftu.annealed_jobs("paper", Q, [0, 1])
     assert jobs[0]["state"] == "unbiased" and jobs[0]["targets"] is None
-    assert all(j["U_grid"][0] > j["U_grid"][-1] and j["U_grid"] == sorted(j["U_grid"], reverse=True) for j in jobs)
+    ann = [j for j in jobs if not j["convergence"]]
+    assert all(j["U_grid"][0] > j["U_grid"][-1] and j["U_grid"] == sorted(j["U_grid"], reverse=True) for j in ann)
+    # the numerics check: one U, the polar AFO on three numerics, each with its own unbiased reference
+    conv = [j for j in jobs if j["convergence"]]
+    assert {len(j["U_grid"]) for j in conv} == {1} and {j["state"] for j in conv} == {"unbiased", "b2c2"}
+    assert [j["overrides"] for j in conv if j["state"] == "b2c2"] == [{}, {"kpt_density": 6.0}, {"smearing": 0.02}]
+    assert all(j["protocol"].startswith("released at 3 eV") for j in conv)
     assert min(j["U_grid"][-1] for j in jobs) == 3.0 and max(j["U_grid"][0] for j in jobs) >= 8.0
     assert {j["state"] for j in jobs} >= {"b2b2", "c2c2", "b2c2"}
     # the decisive starts with the bias within a, b, c: the two remaining d orbitals are left alone
@@ -376,3 +382,32 @@ def test_a_stalled_unbiased_scf_is_not_the_reference_when_a_converged_unpolarize
     spec = {"unbiased": stalled, "b2c2": _released(flat, flat, -10.0, stalled=True)}
     v = {x["claim"]: x["outcome"] for x in dftu.verdicts(dftu.state_table(_jobs(spec), [0, 1], Q, 2), 100.0)}
     assert v["polarization gain"] == "undetermined"
+
+
+def test_the_numerics_check_is_kept_out_of_the_verdicts_and_read_against_its_own_reference(monkeypatch):
+    """b2c2 released at one U on the profile's numerics and on a denser k grid (everything 1 eV lower there,
+    as a k-grid change may make it): the check reports the same constrained and released energies from each
+    reference, the unbiased shift per f.u., and the verdict table does not see these rows."""
+    base = {"U_grid": [3.0], "release": [1.0, 0.0], "subspace": True, "convergence": True, "maxiter": [80, 200]}
+    main = {"U_grid": [6.0, 3.0], "release": [1.0, 0.0], "subspace": True, "starts": ["unbiased", "b2c2"], "maxiter": [80, 200]}
+    monkeypatch.setitem(dftu.SETTINGS, "test", {"annealed": [main, base | {"starts": ["b2c2"]},
+                                                             base | {"starts": ["unbiased", "b2c2"], "kpt_density": 6.0}]})
+    jobs = dftu.annealed_jobs("test", Q, [0, 1])
+    flat = (_flat(), _flat())
+    made = []
+    for j in jobs:
+        shift = -1.0 if j["overrides"] else 0.0
+        if j["U_grid"] == [6.0, 3.0]:
+            made.append(j | {"result": _annealed({6.0: flat, 3.0: flat}, {6.0: -8.0, 3.0: -10.0}, biased=j["state"] != "unbiased")})
+        else:
+            made.append(j | {"result": _annealed({3.0: flat}, {3.0: -10.0 + shift}, biased=j["state"] != "unbiased")})
+    rows = dftu.state_table(dftu.annealed_steps(made), [0, 1], Q, n_fu=2)
+    conv = dftu.numerics_convergence(rows)
+    assert [c["numerics"] for c in conv] == [dftu.PROFILE_NUMERICS, "k density 6 /Å"]
+    assert conv[1]["E_unbiased − profile's (meV/f.u.)"] == pytest.approx(-500)
+    assert all(c["b2c2: state after the release"] == "unpolarized" and abs(c["b2c2: ΔE after the release (meV/f.u.)"]) < 1e-9
+               for c in conv)
+    assert [c["b2c2: ΔE constrained, full bias (meV/f.u.)"] for c in conv] == pytest.approx([500, 500])
+    v = dftu.verdicts(rows, 100.0)
+    assert v and all(not r["protocol"].startswith("released at 3 eV") for r in v)
+    assert "k grid and Fermi width at 3 eV" in dftu.findings({"rows": rows})

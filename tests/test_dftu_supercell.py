@@ -96,3 +96,16 @@ def test_profiles_plan_the_doubled_cell_only_at_paper():
     j = sc.jobs("paper", Q, [0, 1, 6, 7])
     assert [x["state"] for x in j][0] == "unbiased" and j[0]["targets"] is None
     assert all(x["release"][-1] == 0.0 for x in j)
+
+
+def test_findings_state_the_verdict_what_each_start_ends_in_and_what_is_missing():
+    b, c = Q[:, 1], Q[:, 2]
+    rows = sc.state_rows([_job("unbiased", [_flat()] * 4, -40.0),
+                          _job("b2b2|c2c2", [_flat()] * 4, -40.0, lams=(1.0, 0.1, 0.0), constrained=-39.0)], [0, 1, 6, 7], Q)
+    page = {"planned": True, "cell": [2, 1, 1], "U_eV": 3.0, "rows": rows, "missing": ["b2c2|c2b2"],
+            "verdict": sc.verdict(rows, 100.0, ["unbiased", "b2b2|c2c2", "b2c2|c2b2"]), "cell check (meV/f.u.)": 0.4}
+    text = sc.findings(page)
+    assert "polarization gain undetermined" in text and "$U_\\mathrm{eff}$ = 3 eV" in text
+    assert "Start b2b2|c2c2: ends in unpolarized (+0 meV/f.u.; with the bias at full strength +250)" in text
+    assert "+0.40 meV/f.u." in text and "not yet computed: b2c2|c2b2" in text
+    assert sc.findings({"planned": False}) == "No supercell is computed at this profile."

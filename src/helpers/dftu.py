@@ -62,7 +62,15 @@ SETTINGS = {
                            # +-0.5 muB, and the high-spin d2 antiferromagnet, released at 4 eV and annealed to 3 eV
                            {"U_grid": [4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
                             "spin": "polarized", "starts": ["unbiased", "b2c2", "b2b2", "c2c2", "high-spin AFM"],
-                            "maxiter": [80, 200]}]},
+                            "maxiter": [80, 200]},
+                           # k grid and smearing at one U_eff: the polar AFO biased and released at 3 eV on the profile's
+                           # numerics, on a denser k grid (11 x 6 against 8 x 4) and with a smaller Fermi width, each
+                           # against the unbiased state of its own numerics (the profile's exists already); a check of
+                           # the numbers, kept out of the verdicts (helpers.dftu.numerics_convergence)
+                           *({"U_grid": [3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True, "convergence": True,
+                              "starts": starts, "maxiter": [80, 200], **numerics}
+                             for numerics, starts in (({}, ["b2c2"]), ({"kpt_density": 6.0}, ["unbiased", "b2c2"]),
+                                                      ({"smearing": 0.02}, ["unbiased", "b2c2"])))]},
 }
 
 
@@ -233,14 +241,15 @@ def run_branches(atoms, settings: dict, material: str, orbitals_by_reading: dict
     return jobs
 
 
-def annealed_protocol(U0: float, subspace: bool, start: str, numerics: str = "") -> str:
+def annealed_protocol(U0: float, subspace: bool, start: str, numerics: str = "", annealed: bool = True) -> str:
     """The protocol label of an annealed branch: its start U_eff, for a biased start where the bias
     acted (the unbiased reference is the same state whatever the bias of the others), and the
-    numerics that differ from the profile's (numerics_label)."""
+    numerics that differ from the profile's (numerics_label); 'released at' for a one-U protocol."""
     tail = f", {numerics}" if numerics else ""
+    how = "annealed from" if annealed else "released at"
     if start == "unbiased":
-        return f"annealed from {U0:g} eV{tail}"
-    return f"annealed from {U0:g} eV, bias on {'a, b, c' if subspace else 'the d shell'}{tail}"
+        return f"{how} {U0:g} eV{tail}"
+    return f"{how} {U0:g} eV, bias on {'a, b, c' if subspace else 'the d shell'}{tail}"
 
 
 #: Numerical settings a protocol may change from the profile's (helpers.params names), for convergence checks.
@@ -302,8 +311,9 @@ def _annealed_jobs(profile: str, orbitals: np.ndarray, metals: list, variant: st
                         "overrides": {k: A[k] for k in NUMERICS if A.get(k) is not None},
                         # the label names the spin treatment too: rows grouped by protocol alone stay apart
                         "protocol": annealed_protocol(A["U_grid"][0], A["subspace"], st,
-                                                      ", ".join(x for x in ("spin-polarized" if pol else "", numerics) if x)),
-                        "settings": A})
+                                                      ", ".join(x for x in ("spin-polarized" if pol else "", numerics) if x),
+                                                      annealed=len(A["U_grid"]) > 1),
+                        "convergence": bool(A.get("convergence")), "settings": A})
     return out
 
 
@@ -354,8 +364,8 @@ def annealed_steps(jobs: list) -> list:
             if st["lambda_eV"] != 0:
                 continue
             out.append({"spin": j["spin"], "U_eV": st["U_eV"], "reading": j["reading"], "state": j["state"],
-                        "protocol": protocol, "numerics": j.get("numerics", ""),
-                        "result": {"steps": r["steps"][:i + 1]}, "residuals": residuals})
+                        "protocol": protocol, "numerics": j.get("numerics", ""), "convergence": j.get("convergence", False),
+                        "result": {"steps": r["steps"][:i + 1], "inputs": r.get("inputs")}, "residuals": residuals})
     return out
 
 
@@ -366,6 +376,13 @@ PROFILE_NUMERICS = "profile's"
 def comparable_key(row: dict) -> tuple:
     """What makes two state-table rows comparable in energy: spin treatment, U_eff and numerics."""
     return row["spin"], row["U (eV)"], row.get("numerics") or PROFILE_NUMERICS
+
+
+def _numerics_detail(inputs: dict | None) -> str:
+    """'8×4, 0.05': the k grid and Fermi width (eV) a branch ran with, from its cache inputs ('' if unknown)."""
+    if not inputs or "kpts" not in inputs:
+        return ""
+    return f"{'×'.join(str(k) for k in inputs['kpts'][:2])}, {inputs['smearing']:g}"
 
 
 def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipole_norm=None) -> list:
@@ -385,7 +402,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         nat_occ = s["natural_occupations"]
         row = {"spin": j["spin"], "U (eV)": j["U_eV"], "protocol": j.get("protocol", PROTOCOL_DIRECT),
                "numerics": j.get("numerics") or PROFILE_NUMERICS,
-               "reading": j["reading"], "start": j["state"],
+               "reading": j["reading"], "start": j["state"], "convergence check": bool(j.get("convergence")),
                "E_eV": st["energy_eV"], "state": s["kind"],
                "W1 n1, n2": f"{nat_occ[0][0]:.2f}, {nat_occ[0][1]:.2f}",
                "W2 n1, n2": f"{nat_occ[1][0]:.2f}, {nat_occ[1][1]:.2f}",
@@ -393,6 +410,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
                "W1 filled (a, b, c)": ", ".join(f"{x:.2f}" for x in s["abc_weights"][0]),
                "W2 filled (a, b, c)": ", ".join(f"{x:.2f}" for x in s["abc_weights"][1]),
                "d counts": ", ".join(f"{x:.2f}" for x in s["d_counts"]),
+               "k grid, width (eV)": _numerics_detail(r.get("inputs")),
                "|m| (μB)": max(abs(x) for x in st.get("magnetic_moments_muB", [0.0])),
                "p_z (e·Å)": st["dipole_eA"][2]}
         if dipole_norm is not None:
@@ -452,6 +470,7 @@ def verdicts(rows: list, gain_meV: float) -> list:
     Rows {spin, U, claim, outcome, evidence}."""
     out = []
     decisive = {"b2b2", "c2c2", "b2c2"}
+    rows = [r for r in rows if not r.get("convergence check")]       # numerics checks: numerics_convergence
     proto = lambda r: r.get("protocol", PROTOCOL_DIRECT)
     groups = {comparable_key(r) + (proto(r),) for r in rows
               if r["start"] != "unbiased" or proto(r) == PROTOCOL_DIRECT}
@@ -563,7 +582,8 @@ def annealed_survival(rows: list) -> list:
     (eV) at which it is still orbitally polarized (None if never). Rows {start, protocol, states
     {U: kind}, lowest polarized U (eV), ΔE there (meV/f.u.)}."""
     out = []
-    ann = [r for r in rows if r.get("protocol", PROTOCOL_DIRECT) != PROTOCOL_DIRECT and r["start"] != "unbiased"]
+    ann = [r for r in rows if r.get("protocol", PROTOCOL_DIRECT) != PROTOCOL_DIRECT and r["start"] != "unbiased"
+           and not r.get("convergence check")]
     for (start, protocol) in dict.fromkeys((r["start"], r["protocol"]) for r in ann):
         sub = sorted((r for r in ann if (r["start"], r["protocol"]) == (start, protocol)), key=lambda r: -r["U (eV)"])
         pol = [r for r in sub if r["state"] != "unpolarized" and r["converged"]]
@@ -620,6 +640,34 @@ def schedule_agreement(annealed: list, checks: list, n_fu: int) -> list:
     return out
 
 
+def numerics_convergence(rows: list, start: str = "b2c2") -> list:
+    """The k-grid and smearing check (state_table rows of the protocols marked 'convergence'): per
+    numerics, the unbiased energy against the profile's numerics (meV/f.u.; the energy's own convergence),
+    and for `start` the constrained energy at full bias and the released state's energy, both from the
+    unbiased state of the same numerics (meV/f.u.), what it is after the release, and whether the release
+    was controlled. A verdict that rests on these numbers holds when they move little against its margins."""
+    checks = [r for r in rows if r.get("convergence check")]
+    if not checks:
+        return []
+    U = checks[0]["U (eV)"]
+    def ref(numerics):
+        c = [r for r in rows if r["start"] == "unbiased" and r["converged"] and comparable_key(r) == ("restricted", U, numerics)]
+        return min(c, key=lambda r: r["E_eV"]) if c else None
+    base = ref(PROFILE_NUMERICS)
+    out = []
+    for numerics in dict.fromkeys([PROFILE_NUMERICS] + [r["numerics"] for r in checks]):
+        r0 = ref(numerics)
+        mine = [r for r in checks if r["numerics"] == numerics and r["start"] == start]
+        b = mine[0] if mine else None
+        out.append({"numerics": numerics, "k grid, width (eV)": (r0 or b or {}).get("k grid, width (eV)", ""),
+                    "E_unbiased − profile's (meV/f.u.)": (1000 * (r0["E_eV"] - base["E_eV"]) / 2 if r0 and base else np.nan),
+                    f"{start}: ΔE constrained, full bias (meV/f.u.)": b["ΔE constrained, full bias (meV/f.u.)"] if b else np.nan,
+                    f"{start}: state after the release": b["state"] if b else "not computed",
+                    f"{start}: ΔE after the release (meV/f.u.)": b["ΔE (meV/f.u.)"] if b else np.nan,
+                    "release controlled": b["release controlled"] if b else None})
+    return out
+
+
 def findings(page: dict) -> str:
     """Markdown lines of what the DFT+U states say beyond the verdict table, from page_results: where
     each annealed ordered state ceases to be polarized, and the agreement of the unpolarized reference
@@ -637,6 +685,16 @@ def findings(page: dict) -> str:
         lines.append(f"- The unpolarized state at {a['U (eV)']:g} eV ({a['spin']}) is the same by every protocol "
                      f"({a['protocols']}): energies within {a['max |ΔE| (meV/f.u.)']:.2f} meV/f.u. (a check of the "
                      "protocol, not of the paper).")
+    conv = numerics_convergence(page["rows"])
+    done = [c for c in conv if c["release controlled"] is not None]
+    if done:
+        ec, de = "b2c2: ΔE constrained, full bias (meV/f.u.)", "E_unbiased − profile's (meV/f.u.)"
+        where = lambda c: f"{c['k grid, width (eV)']} eV"
+        lines.append("- k grid and Fermi width at 3 eV (a check of the numbers): the polar AFO b2c2 with the bias at full "
+                     "strength lies " + ", ".join(f"{c[ec]:+.0f} ({where(c)})" for c in done if np.isfinite(c[ec]))
+                     + " meV/f.u. above the unbiased state; after the release it is "
+                     + ", ".join(f"{c['b2c2: state after the release']} ({where(c)})" for c in done)
+                     + f"; the unbiased energy moves by at most {np.nanmax([abs(c[de]) for c in conv]):.1f} meV/f.u.")
     checks = page.get("schedule checks") or []
     for start, protocol in dict.fromkeys((c["start"], c["protocol"]) for c in checks):
         sub = [c for c in checks if (c["start"], c["protocol"]) == (start, protocol)]
@@ -655,7 +713,7 @@ def plot_annealed(ax, rows: list, gain_meV: float | None = None) -> bool:
     energy of its unbiased state against U_eff (meV/f.u. from the unpolarized state at the same U),
     one line per start, the marker saying what the state is at that U (from its natural orbitals).
     False, with nothing drawn, when there are no annealed rows."""
-    rows = [r for r in rows if r.get("protocol", PROTOCOL_DIRECT) != PROTOCOL_DIRECT]
+    rows = [r for r in rows if r.get("protocol", PROTOCOL_DIRECT) != PROTOCOL_DIRECT and not r.get("convergence check")]
     if not rows:
         return False
     marks = {"unpolarized": "o", "FO": "s", "AFO": "D", "mixed": "^", "partly polarized": "v"}
@@ -707,7 +765,7 @@ def release_rows(jobs: list, n_fu: int) -> list:
     out = []
     for j in jobs:
         r = j.get("result")
-        if j["state"] == "unbiased" or r is None:
+        if j["state"] == "unbiased" or r is None or j.get("convergence"):     # numerics checks: numerics_convergence
             continue
         U0 = j["U_grid"][0]
         res = step_residuals(r)

@@ -223,7 +223,7 @@ def findings(page: dict) -> str:
         return "No supercell is computed at this profile."
     cell = "×".join(str(x) for x in page["cell"])
     v = page["verdict"]
-    lines = [f"**Cell {cell} (doubled along the chains), spin-restricted, $U_\\mathrm{eff}$ = {page['U_eV']:g} eV: "
+    lines = [f"**Cell {cell} (doubled along the chains), spin-restricted, $U_\\mathrm{{eff}}$ = {page['U_eV']:g} eV: "
              f"polarization gain {v['outcome']}** ({v['evidence']})."]
     for r in page["rows"]:
         if r["start"] != "unbiased":
