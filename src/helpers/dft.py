@@ -351,3 +351,16 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
                targets={str(a): {s: np.round(v.T, 8).tolist() for s, v in t.items()} for a, t in checked.items()},
                dipole_correction=bool(dipole_correction))
     return _submit(job, label, settings["profile"], force)
+
+
+def dftu_branch_or_none(only_cached: bool, *args, **kwargs) -> dict | None:
+    """dftu_branch(*args, **kwargs); with `only_cached`, None instead of a CacheMiss for a branch not in
+    the cache (a page built from the cache names it as planned)."""
+    from .cache import CacheMiss
+    try:
+        return dftu_branch(*args, **kwargs)
+    except CacheMiss:
+        if not only_cached:
+            raise
+        return None
+

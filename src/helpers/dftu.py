@@ -224,20 +224,15 @@ def run_branches(atoms, settings: dict, material: str, orbitals_by_reading: dict
     """Every branch of branch_jobs through helpers.dft.dftu_branch (cached; `only_cached`: skip
     those not in the cache instead of computing them). Returns the jobs with their 'result' (None
     where skipped)."""
-    from . import cache, dft
+    from . import dft
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo", "Re")]
     jobs = branch_jobs(settings["profile"], orbitals_by_reading, metals, len(atoms))
     for j in jobs:
         label = f"{material}-relaxed-d2-U{j['U_eV']:g}-{'SP' if j['spin'] == 'polarized' else 'NM'}"
-        try:
-            j["result"] = dft.dftu_branch(atoms, settings, label, [j["U_eV"]], targets=j["targets"],
-                                          release=SETTINGS[settings["profile"]]["release"], magmoms=j["magmoms"],
-                                          metal=symbols[metals[0]], maxiter=SETTINGS[settings["profile"]]["maxiter"])
-        except cache.CacheMiss:
-            if not only_cached:
-                raise
-            j["result"] = None
+        j["result"] = dft.dftu_branch_or_none(only_cached, atoms, settings, label, [j["U_eV"]], targets=j["targets"],
+                                              release=SETTINGS[settings["profile"]]["release"], magmoms=j["magmoms"],
+                                              metal=symbols[metals[0]], maxiter=SETTINGS[settings["profile"]]["maxiter"])
     return jobs
 
 
@@ -323,7 +318,7 @@ def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, onl
     of a job, only those it accepts) through helpers.dft.dftu_branch with the Pulay mixer (cached;
     `only_cached`: skip those not in the cache). Returns the jobs with their 'result' (None where
     skipped)."""
-    from . import cache, dft, params
+    from . import dft, params
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo", "Re")]
     jobs = (schedule_check_jobs if checks else annealed_jobs)(settings["profile"], orbitals, metals)
@@ -338,14 +333,9 @@ def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, onl
             magmoms = [0.0] * len(atoms)
             for a, x in zip(metals, j["moment_seed"]):
                 magmoms[a] = x
-        try:
-            j["result"] = dft.dftu_branch(atoms, s_j, label, j["U_grid"], targets=j["targets"], magmoms=magmoms,
-                                          release=A["release"], metal=symbols[metals[0]], maxiter=A["maxiter"],
-                                          mixer=dft.PULAY_MIXER)
-        except cache.CacheMiss:
-            if not only_cached:
-                raise
-            j["result"] = None
+        j["result"] = dft.dftu_branch_or_none(only_cached, atoms, s_j, label, j["U_grid"], targets=j["targets"],
+                                              magmoms=magmoms, release=A["release"], metal=symbols[metals[0]],
+                                              maxiter=A["maxiter"], mixer=dft.PULAY_MIXER)
     return jobs
 
 

@@ -83,7 +83,7 @@ def run(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached:
     """Every supercell start of the profile (with `select`, those it accepts) through
     helpers.dft.dftu_branch with the Pulay mixer, on the primitive layer `atoms` repeated; cached
     (`only_cached`: those not in the cache get result None)."""
-    from . import cache, dft
+    from . import dft
     S = SETTINGS.get(settings["profile"])
     if S is None:
         return []
@@ -91,15 +91,10 @@ def run(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached:
     out = [j for j in jobs(settings["profile"], orbitals, metals) if select is None or select(j)]
     tag = "x".join(str(x) for x in S["cell"])
     for j in out:
-        try:
-            j["result"] = dft.dftu_branch(big, settings, f"{material}-relaxed-d2-{tag}-U{j['U_eV']:g}-NM", [j["U_eV"]],
-                                          targets=j["targets"], release=j["release"],
-                                          metal=big.get_chemical_symbols()[metals[0]], maxiter=j["maxiter"],
-                                          mixer=dft.PULAY_MIXER)
-        except cache.CacheMiss:
-            if not only_cached:
-                raise
-            j["result"] = None
+        j["result"] = dft.dftu_branch_or_none(only_cached, big, settings, f"{material}-relaxed-d2-{tag}-U{j['U_eV']:g}-NM",
+                                              [j["U_eV"]], targets=j["targets"], release=j["release"],
+                                              metal=big.get_chemical_symbols()[metals[0]], maxiter=j["maxiter"],
+                                              mixer=dft.PULAY_MIXER)
     return out
 
 

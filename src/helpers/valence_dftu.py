@@ -93,19 +93,14 @@ def run(atoms, settings: dict, material: str, only_cached: bool = False, select=
     """Every branch of `jobs` (with `select`, a function of a job, those it accepts) through
     helpers.dft.dftu_branch with the Pulay mixer (cached; `only_cached`: those not in the cache are
     skipped). Returns the jobs with 'result' (None where skipped)."""
-    from . import cache, dft
+    from . import dft
     out = [j for j in jobs(settings["profile"], atoms) if select is None or select(j)]
     metal = next(s for s in atoms.get_chemical_symbols() if s in ("W", "Mo"))
     for j in out:
         label = f"{material}-1T-anneal{j['U_grid'][0]:g}-{'SP' if j['spin'] == 'polarized' else 'NM'}"
-        try:
-            j["result"] = dft.dftu_branch(atoms, settings, label, j["U_grid"], targets=j["targets"],
-                                          release=j["release"], magmoms=j["magmoms"], metal=metal,
-                                          maxiter=j["maxiter"], mixer=dft.PULAY_MIXER)
-        except cache.CacheMiss:
-            if not only_cached:
-                raise
-            j["result"] = None
+        j["result"] = dft.dftu_branch_or_none(only_cached, atoms, settings, label, j["U_grid"], targets=j["targets"],
+                                              release=j["release"], magmoms=j["magmoms"], metal=metal,
+                                              maxiter=j["maxiter"], mixer=dft.PULAY_MIXER)
     return out
 
 
