@@ -151,11 +151,14 @@ def test_annealed_plan_of_the_profiles():
     assert jobs[0]["state"] == "unbiased" and jobs[0]["targets"] is None
     ann = [j for j in jobs if not j["convergence"]]
     assert all(j["U_grid"][0] > j["U_grid"][-1] and j["U_grid"] == sorted(j["U_grid"], reverse=True) for j in ann)
-    # the numerics check: one U, the polar AFO on three numerics, each with its own unbiased reference
+    # the numerics check: b2b2 at 6 eV on two other numerics with the schedule of the main b2b2, each with its own
+    # unbiased reference (the profile's numerics are the main branch's)
     conv = [j for j in jobs if j["convergence"]]
-    assert {len(j["U_grid"]) for j in conv} == {1} and {j["state"] for j in conv} == {"unbiased", "b2c2"}
-    assert [j["overrides"] for j in conv if j["state"] == "b2c2"] == [{}, {"kpt_density": 6.0}, {"smearing": 0.02}]
-    assert all(j["protocol"].startswith("released at 3 eV") for j in conv)
+    assert {len(j["U_grid"]) for j in conv} == {1} and {j["state"] for j in conv} == {"unbiased", "b2b2"}
+    assert [j["overrides"] for j in conv if j["state"] == "b2b2"] == [{"kpt_density": 6.0}, {"smearing": 0.02}]
+    main_b2b2 = next(j for j in jobs if j["state"] == "b2b2" and j["protocol"] == "annealed from 6 eV, bias on a, b, c")
+    assert all(j["settings"]["release"] == main_b2b2["settings"]["release"] for j in conv)
+    assert all(j["protocol"].startswith("released at 6 eV") for j in conv)
     assert min(j["U_grid"][-1] for j in jobs) == 3.0 and max(j["U_grid"][0] for j in jobs) >= 8.0
     assert {j["state"] for j in jobs} >= {"b2b2", "c2c2", "b2c2"}
     # the decisive starts with the bias within a, b, c: the two remaining d orbitals are left alone
@@ -198,8 +201,14 @@ def test_scorecard_line_groups_the_U_values_of_each_outcome():
     v.append({"spin": "restricted", "U (eV)": 3.0, "protocol": dftu.PROTOCOL_DIRECT, "claim": "polarization gain",
               "outcome": "undetermined"})
     line = dftu.claim_summary(v, "polarization gain")
-    assert line == ("restricted, annealed from 6 eV: reproduced at U = 6, 5; not reproduced at U = 3"
-                    f" | restricted, {dftu.PROTOCOL_DIRECT}: undetermined at U = 3")
+    assert line == ("energy-order reading of a, b, c — restricted, annealed from 6 eV: reproduced at U = 6, 5; "
+                    f"not reproduced at U = 3 | restricted, {dftu.PROTOCOL_DIRECT}: undetermined at U = 3")
+    # the U values reached by continuation of the state released at the protocol's first U are said to be so
+    for r in v[1:3]:
+        r["by continuation"] = True
+    assert dftu.claim_summary(v, "polarization gain").startswith(
+        "energy-order reading of a, b, c — restricted, annealed from 6 eV: reproduced at U = 6 (carried by "
+        "continuation to 5); not reproduced at U = 3 (by continuation)")
     assert dftu.claim_summary(v, "AFO lowest") == "not computed"
 
 
@@ -319,11 +328,19 @@ def test_an_a_leaning_reference_past_the_polarization_threshold_changes_no_verdi
     spec = {"unbiased": _result(ref, ref, -10.0)}
     for p in ("b2b2", "c2c2", "b2c2"):
         spec[p] = _result(ref, ref, -10.0)
+        biased = dict(spec[p]["steps"][0], lambda_eV=0.1, energy_eV=-9.9)   # released from 0.1 eV: controlled
+        spec[p]["steps"].insert(0, biased)
     rows = dftu.state_table(_jobs(spec), [0, 1], Q, n_fu=2)
+    assert {r["start"]: r["release controlled"] for r in rows} == {"unbiased": None, "b2b2": True, "c2c2": True, "b2c2": True}
     unb = [r for r in rows if r["start"] == "unbiased"][0]
     assert unb["state"] != "unpolarized" and unb["ΔE (meV/f.u.)"] == 0.0
     v = {x["claim"]: x["outcome"] for x in dftu.verdicts(rows, 100.0)}
     assert v["polarization gain"] == "not reproduced"
+    # a start that was never biased is no evidence of a fall-back
+    for p in ("b2b2", "c2c2", "b2c2"):
+        spec[p]["steps"].pop(0)
+    rows = dftu.state_table(_jobs(spec), [0, 1], Q, n_fu=2)
+    assert {x["claim"]: x["outcome"] for x in dftu.verdicts(rows, 100.0)}["polarization gain"] == "undetermined"
 
 
 def test_release_continuity_finds_the_jump_where_the_biased_state_ends():
@@ -385,29 +402,71 @@ def test_a_stalled_unbiased_scf_is_not_the_reference_when_a_converged_unpolarize
 
 
 def test_the_numerics_check_is_kept_out_of_the_verdicts_and_read_against_its_own_reference(monkeypatch):
-    """b2c2 released at one U on the profile's numerics and on a denser k grid (everything 1 eV lower there,
-    as a k-grid change may make it): the check reports the same constrained and released energies from each
-    reference, the unbiased shift per f.u., and the verdict table does not see these rows."""
-    base = {"U_grid": [3.0], "release": [1.0, 0.0], "subspace": True, "convergence": True, "maxiter": [80, 200]}
-    main = {"U_grid": [6.0, 3.0], "release": [1.0, 0.0], "subspace": True, "starts": ["unbiased", "b2c2"], "maxiter": [80, 200]}
-    monkeypatch.setitem(dftu.SETTINGS, "test", {"annealed": [main, base | {"starts": ["b2c2"]},
-                                                             base | {"starts": ["unbiased", "b2c2"], "kpt_density": 6.0}]})
+    """b2b2 released at 6 eV on the profile's numerics (the main annealed branch) and on a denser k grid
+    (everything 1 eV lower there, as a k-grid change may make it): the check reads each release from the
+    reference of its own numerics, finds the same branch end and constrained energies, the unbiased shift
+    per f.u., and the verdict table does not see the check's rows."""
+    b = Q[:, 1]
+    sched = {"release": [1.0, 0.5, 0.0], "maxiter": [200, 200]}
+    main = {"U_grid": [6.0, 3.0], "subspace": True, "starts": ["unbiased", "b2b2"], **sched}
+    monkeypatch.setitem(dftu.SETTINGS, "test", {"annealed": [main, {"U_grid": [6.0], "subspace": True, "convergence": True,
+                                                                    "starts": ["unbiased", "b2b2"], "kpt_density": 6.0, **sched}]})
     jobs = dftu.annealed_jobs("test", Q, [0, 1])
-    flat = (_flat(), _flat())
-    made = []
-    for j in jobs:
-        shift = -1.0 if j["overrides"] else 0.0
-        if j["U_grid"] == [6.0, 3.0]:
-            made.append(j | {"result": _annealed({6.0: flat, 3.0: flat}, {6.0: -8.0, 3.0: -10.0}, biased=j["state"] != "unbiased")})
-        else:
-            made.append(j | {"result": _annealed({3.0: flat}, {3.0: -10.0 + shift}, biased=j["state"] != "unbiased")})
+    flat, fo = (_flat(), _flat()), (_site(b), _site(b))
+
+    def branch(Us, shift, biased):
+        steps = []
+        if biased:         # FO at full bias (+1 eV per cell constrained), gone at 0.5 eV
+            steps += [{"U_eV": 6.0, "lambda_eV": 1.0, "energy_eV": -8.0 + shift + 5.0, "bias_energy_eV": 4.0, "converged": True,
+                       "occupations": {"0": list(fo[0]), "1": list(fo[1])}, "dipole_eA": [0, 0, 0]},
+                      {"U_eV": 6.0, "lambda_eV": 0.5, "energy_eV": -8.0 + shift + 0.1, "bias_energy_eV": 0.0, "converged": True,
+                       "occupations": {"0": list(flat[0]), "1": list(flat[1])}, "dipole_eA": [0, 0, 0]}]
+        for U in Us:
+            steps.append({"U_eV": U, "lambda_eV": 0.0, "energy_eV": {6.0: -8.0, 3.0: -10.0}[U] + shift, "converged": True,
+                          "occupations": {"0": list(flat[0]), "1": list(flat[1])}, "dipole_eA": [0, 0, 0]})
+        return {"steps": steps, "inputs": {"kpts": [11, 6, 1] if shift else [8, 4, 1], "smearing": 0.05}}
+    made = [j | {"result": branch(j["U_grid"], -1.0 if j["overrides"] else 0.0, j["state"] != "unbiased")} for j in jobs]
     rows = dftu.state_table(dftu.annealed_steps(made), [0, 1], Q, n_fu=2)
-    conv = dftu.numerics_convergence(rows)
+    conv = dftu.numerics_convergence(made, rows, n_fu=2)
     assert [c["numerics"] for c in conv] == [dftu.PROFILE_NUMERICS, "k density 6 /Å"]
+    assert [c["k grid, width (eV)"] for c in conv] == ["8×4, 0.05", "11×6, 0.05"]
     assert conv[1]["E_unbiased − profile's (meV/f.u.)"] == pytest.approx(-500)
-    assert all(c["b2c2: state after the release"] == "unpolarized" and abs(c["b2c2: ΔE after the release (meV/f.u.)"]) < 1e-9
-               for c in conv)
-    assert [c["b2c2: ΔE constrained, full bias (meV/f.u.)"] for c in conv] == pytest.approx([500, 500])
+    assert [c["E − E_bias by λ (meV/f.u.)"] for c in conv] == ["1: +500, 0.5: +50"] * 2
+    assert [c["branch ends between λ (eV)"] for c in conv] == ["1 and 0.5"] * 2
+    assert all(c["state after the release"] == "unpolarized" and c["every step converged"] for c in conv)
     v = dftu.verdicts(rows, 100.0)
-    assert v and all(not r["protocol"].startswith("released at 3 eV") for r in v)
-    assert "k grid and Fermi width at 3 eV" in dftu.findings({"rows": rows})
+    assert v and all(not r["protocol"].startswith("released at 6 eV") for r in v)
+    text = dftu.findings({"rows": rows, "numerics": conv, "numerics U (eV)": 6.0})
+    assert "b2b2 released at 6 eV ends between λ = 1 and 0.5 eV (8×4, 0.05 eV); 1 and 0.5 eV (11×6, 0.05 eV)" in text
+    assert "moves by at most 500.0 meV/f.u." in text
+    with pytest.raises(ValueError, match="which"):
+        dftu.release_rows(made, 2, which="checks")
+
+
+def test_a_reference_that_fills_b_and_c_and_a_non_magnetic_spin_polarized_state_are_said_to_be_so():
+    b, c = Q[:, 1], Q[:, 2]
+    mix = (b * 0.8 + c * 0.6)                            # the unbiased state at a large U leaning to b and c
+    weak = lambda v: ((0.5 * (0.95 * np.eye(5) + 0.25 * np.outer(v, v))).tolist(),) * 2   # noqa: E731, below GAP_MIN
+    jobs = _jobs({"unbiased": _result(weak(mix), weak(mix), -10.0)})
+    pol = _jobs({"unbiased": _result(_flat(), _flat(), -12.0)}) + _jobs({"unbiased": _result(_flat(), _flat(), -12.00002)})
+    pol[0]["spin"] = "polarized"
+    pol[0]["result"]["steps"][-1]["magnetic_moments_muB"] = [0.0004, -0.0004]
+    for j in pol:
+        j["U_eV"] = 4.0
+    rows = dftu.state_table(jobs + pol, [0, 1], Q, n_fu=2)
+    lines = dftu.reference_findings(rows)
+    assert len(lines) == 2
+    assert "at 3 eV" in lines[0] and "fills mostly b and c" in lines[0] and "not the paper's a² state" in lines[0]
+    assert "Spin-polarized at 4 eV" in lines[1] and "to 0.01 meV/f.u." in lines[1]
+
+
+def test_the_control_compares_constrained_energies_at_equal_bias_strength():
+    release = [{"start": s, "protocol": "annealed from 6 eV, bias on a, b, c", "lambda (eV)": l,
+                "E - E_bias - E_ref (meV/f.u.)": e, "converged": True}
+               for s, pts in (("a2a2", ((1.0, 300.0), (0.5, 100.0), (0.0, 0.0))),
+                              ("b2b2", ((1.0, 900.0), (0.5, 500.0), (0.0, 0.0))))
+               for l, e in pts]
+    release.append(dict(release[-1], protocol="annealed from 8 eV, bias on a, b, c", **{"lambda (eV)": 1.0}))
+    lines = dftu.control_findings(release)
+    assert lines == ["- Start b2b2 (annealed from 6 eV, bias on a, b, c) against the a2a2 control at the same bias "
+                     "strength: +600 at λ = 1 eV, +400 at λ = 0.5 eV meV/f.u."]

@@ -74,11 +74,11 @@ def test_the_verdict_waits_for_every_start_and_counts_a_fall_back_only_after_a_c
     by = {r["start"]: r for r in rows}
     assert by["b2b2|c2c2"]["ΔE (meV/f.u.)"] == pytest.approx(-150)
     assert by["b2b2|c2c2"]["ΔE constrained, full bias (meV/f.u.)"] == pytest.approx(250)
-    assert sc.verdict(rows, 100.0, starts)["outcome"] == "reproduced"
+    assert sc.verdict(rows, 100.0, starts)["outcome"] == "found"
     fell = _job("b2b2|c2c2", [_flat()] * 4, -40.0, lams=(1.0, 0.1, 0.0), constrained=-39.0)
     assert sc.verdict(sc.state_rows([ref, fell], [0, 1, 6, 7], Q), 100.0, starts)["outcome"] == "undetermined"
     other = _job("b2c2|c2b2", [_flat()] * 4, -40.0, lams=(1.0, 0.1, 0.0), constrained=-39.0)
-    assert sc.verdict(sc.state_rows([ref, fell, other], [0, 1, 6, 7], Q), 100.0, starts)["outcome"] == "not reproduced"
+    assert sc.verdict(sc.state_rows([ref, fell, other], [0, 1, 6, 7], Q), 100.0, starts)["outcome"] == "none found"
     jump = _job("b2c2|c2b2", [_flat()] * 4, -40.0, lams=(1.0, 0.0), constrained=-39.0)
     assert sc.verdict(sc.state_rows([ref, fell, jump], [0, 1, 6, 7], Q), 100.0, starts)["outcome"] == "undetermined"
 
@@ -105,7 +105,15 @@ def test_findings_state_the_verdict_what_each_start_ends_in_and_what_is_missing(
     page = {"planned": True, "cell": [2, 1, 1], "U_eV": 3.0, "rows": rows, "missing": ["b2c2|c2b2"],
             "verdict": sc.verdict(rows, 100.0, ["unbiased", "b2b2|c2c2", "b2c2|c2b2"]), "cell check (meV/f.u.)": 0.4}
     text = sc.findings(page)
-    assert "polarization gain undetermined" in text and "$U_\\mathrm{eff}$ = 3 eV" in text
+    assert "by the paper's gain: undetermined" in text and "$U_\\mathrm{eff}$ = 3 eV" in text
     assert "Start b2b2|c2c2: ends in unpolarized (+0 meV/f.u.; with the bias at full strength +250)" in text
     assert "+0.40 meV/f.u." in text and "not yet computed: b2c2|c2b2" in text
     assert sc.findings({"planned": False}) == "No supercell is computed at this profile."
+
+
+def test_a_stalled_unbiased_scf_is_not_the_supercells_reference():
+    ref = _job("unbiased", [_flat()] * 4, -40.0)
+    ref["result"]["steps"][-1]["converged"] = False
+    other = _job("b2c2|c2b2", [_flat()] * 4, -40.1, lams=(1.0, 0.1, 0.0), constrained=-39.0)
+    rows = sc.state_rows([ref, other], [0, 1, 6, 7], Q)
+    assert all(np.isnan(r["ΔE (meV/f.u.)"]) for r in rows)
