@@ -141,6 +141,23 @@ def d_occupations(model: W.TBModel, n_electrons: float, grid, width: float = 0.0
     return hf.solve(hk, d_shells(model), n_electrons, 0.0, width=width, max_iter=1).occupations
 
 
+def u_scale(occupations: dict, U_eff: float) -> dict:
+    """How strongly GPAW's U_eff (Dudarev, on PAW projectors) acts compared with the same Dudarev U_eff
+    in Hartree-Fock on the p-d model (Wannier-like d orbitals, as the paper's LDA+U uses), from the
+    three occupation sets of helpers.orbitals.analysis.dftu_occupations (keys 'PBE (U = 0)', 'Hartree-Fock,
+    U_eff = ... eV', 'GPAW DFT+U, U_eff = ... eV'), all measured in the model's d orbitals: the drop of
+    Tr n(1 - n) from PBE in each, their ratio, and the GPAW U_eff (eV) that would give the model's drop at
+    `U_eff` if the response were linear (U_eff / ratio). A linear-response estimate in the unpolarized
+    state, not a mapping of the ordered states."""
+    tr = lambda key: occupation_summary(occupations[key])["Tr n(1-n) (both spins)"]   # noqa: E731
+    pick = lambda prefix: next(k for k in occupations if k.startswith(prefix))          # noqa: E731
+    d_gpaw = tr("PBE (U = 0)") - tr(pick("GPAW DFT+U"))
+    d_model = tr("PBE (U = 0)") - tr(pick("Hartree-Fock"))
+    ratio = d_gpaw / d_model if d_model > 0 else float("nan")
+    return {"drop, GPAW DFT+U": d_gpaw, "drop, model Hartree-Fock": d_model, "ratio": ratio,
+            "GPAW U_eff equivalent (eV)": U_eff / ratio if ratio > 0 else float("nan")}
+
+
 def occupation_summary(occ: list) -> dict:
     """Natural occupations (per spin, descending) of the first W and its Tr[n(1 - n)] (both spins),
     the quantity Dudarev's U penalizes (0 for integer occupations)."""
