@@ -147,8 +147,9 @@ def test_annealed_branches_give_one_state_per_U_and_their_own_verdicts():
 
 def test_annealed_plan_of_the_profiles():
     assert dftu.annealed_jobs("smoke", Q, [0, 1]) == []
-    jobs = dftu.annealed_jobs("paper", Q, [0, 1])
+    jobs = dftu.annealed_jobs("paper", {"energy order": Q, "local octahedral frame": Q[:, ::-1]}, [0, 1])
     assert jobs[0]["state"] == "unbiased" and jobs[0]["targets"] is None
+    assert {j["reading"] for j in jobs} == {"energy order", "local octahedral frame"}
     ann = [j for j in jobs if not j["convergence"]]
     assert all(j["U_grid"][0] > j["U_grid"][-1] and j["U_grid"] == sorted(j["U_grid"], reverse=True) for j in ann)
     # the numerics check: b2b2 at 6 eV on two other numerics with the schedule of the main b2b2, each with its own
@@ -470,3 +471,21 @@ def test_the_control_compares_constrained_energies_at_equal_bias_strength():
     lines = dftu.control_findings(release)
     assert lines == ["- Start b2b2 (annealed from 6 eV, bias on a, b, c) against the a2a2 control at the same bias "
                      "strength: +600 at λ = 1 eV, +400 at λ = 0.5 eV meV/f.u."]
+
+
+def test_a_protocol_in_another_reading_targets_and_reads_its_own_orbitals(monkeypatch):
+    P, _ = np.linalg.qr(np.random.default_rng(9).normal(size=(5, 5)))       # the other reading's a, b, c, ...
+    proto = {"U_grid": [6.0, 3.0], "release": [1.0, 0.0], "subspace": True, "reading": "local octahedral frame",
+             "starts": ["b2c2"], "maxiter": [80, 200]}
+    monkeypatch.setitem(dftu.SETTINGS, "test", {"annealed": [proto]})
+    with pytest.raises(ValueError, match="reading='local octahedral frame'"):
+        dftu.annealed_jobs("test", Q, [0, 1])
+    jobs = dftu.annealed_jobs("test", {"energy order": Q, "local octahedral frame": P}, [0, 1])
+    assert jobs[0]["protocol"] == "annealed from 6 eV, bias on a, b, c, local octahedral frame reading"
+    assert np.allclose(jobs[0]["targets"][0]["both"][0], P[:, 1]) and np.allclose(jobs[0]["targets"][1]["both"][0], P[:, 2])
+    # its state is read in its own a, b, c: P's b filled on W1 and c on W2 is an AFO of b and c there
+    b, c = P[:, 1], P[:, 2]
+    made = [jobs[0] | {"result": _annealed({6.0: (_site(b), _site(c)), 3.0: (_flat(), _flat())}, {6.0: -8.3, 3.0: -10.0})}]
+    rows = dftu.state_table(dftu.annealed_steps(made), [0, 1], Q, n_fu=2)
+    at6 = next(r for r in rows if r["U (eV)"] == 6.0)
+    assert at6["state"] == "AFO" and at6["W1 filled (a, b, c)"] == "0.00, 1.00, 0.00" and at6["b + c in filled orbitals"] > 0.99

@@ -28,6 +28,8 @@ PATTERNS = {"a2a2": "aa", "b2b2": "bb", "c2c2": "cc", "b2c2": "bc", "c2b2": "cb"
 RELEASE_LAST_MAX = 0.1
 #: The protocol of a branch biased and released at its own U_eff (the annealed ones name their start U).
 PROTOCOL_DIRECT = "released at U, bias on the d shell"
+#: The reading of a, b, c the targets and the verdicts use unless a protocol names another.
+MAIN_READING = "energy order"
 #: Settings per profile: U_eff values (eV) of the restricted and spin-polarized ordered states,
 #: the release schedule (eV), the k densities of the convergence check, and its smearings (eV).
 #: Release schedules (eV) and SCF caps [biased steps, last]: the fine one, for a branch that ends near 0.3 eV,
@@ -67,6 +69,10 @@ SETTINGS = {
                            {"U_grid": [4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
                             "spin": "polarized", "starts": ["unbiased", "b2c2", "b2b2", "c2c2", "high-spin AFM"],
                             "maxiter": [80, 200]},
+                           # the other reading with b and c nearly degenerate (the local octahedral frame, where the site
+                           # mirror exchanges them): its polar AFO, judged in its own a, b, c
+                           {"U_grid": [6.0, 5.0, 4.0, 3.0], **FINE_RELEASE, "subspace": True,
+                            "reading": "local octahedral frame", "starts": ["b2c2"]},
                            # k grid and smearing where the verdict's margin is: b2b2 released at 6 eV with the fine
                            # schedule (where its branch ends, near 0.3 eV, it lies 83 meV/f.u. above the reference) on a
                            # denser k grid (11 x 6 against 8 x 4) and with a smaller Fermi width, each against the
@@ -281,12 +287,19 @@ def schedule_check_jobs(profile: str, orbitals: np.ndarray, metals: list) -> lis
     return _annealed_jobs(profile, orbitals, metals, "schedule_checks")
 
 
-def _annealed_jobs(profile: str, orbitals: np.ndarray, metals: list, variant: str) -> list:
+def _annealed_jobs(profile: str, orbitals, metals: list, variant: str) -> list:
+    # `orbitals`: the main reading's 5x5 matrix, or {reading: matrix} (a protocol may name its 'reading')
+    by_reading = orbitals if isinstance(orbitals, dict) else {MAIN_READING: orbitals}
     out = []
     for P in SETTINGS[profile].get("annealed") or []:
         starts = P["starts"] if variant == "per_start" else [st for st in P["starts"] if st in P.get(variant, {})]
         for st in starts:
             A = {k: v for k, v in P.items() if k not in ("per_start", "schedule_checks")} | P.get(variant, {}).get(st, {})
+            reading = A.get("reading", MAIN_READING)
+            if reading not in by_reading:
+                raise ValueError(f"reading={reading!r} in an annealed protocol of {profile!r}: orbitals given for "
+                                 f"{sorted(by_reading)}")
+            orbitals = np.asarray(by_reading[reading])
             spin = A.get("spin", "restricted")
             if spin not in ("restricted", "polarized"):
                 raise ValueError(f"spin={spin!r} in an annealed protocol of {profile!r}: choose 'restricted' or 'polarized'")
@@ -305,12 +318,14 @@ def _annealed_jobs(profile: str, orbitals: np.ndarray, metals: list, variant: st
                         t["subspace"] = np.asarray(orbitals, float)[:, :3].T.tolist()
             else:
                 targets = pattern_targets(st, orbitals, metals, spinpol=pol, subspace=A["subspace"])
-            out.append({"spin": spin, "U_grid": list(A["U_grid"]), "reading": "energy order", "state": st,
+            out.append({"spin": spin, "U_grid": list(A["U_grid"]), "reading": reading, "orbitals": orbitals, "state": st,
                         "targets": targets, "moment_seed": seed, "numerics": numerics,
                         "overrides": {k: A[k] for k in NUMERICS if A.get(k) is not None},
                         # the label names the spin treatment too: rows grouped by protocol alone stay apart
                         "protocol": annealed_protocol(A["U_grid"][0], A["subspace"], st,
-                                                      ", ".join(x for x in ("spin-polarized" if pol else "", numerics) if x),
+                                                      ", ".join(x for x in ("spin-polarized" if pol else "", numerics,
+                                                                            "" if reading == MAIN_READING or st == "unbiased"
+                                                                            else f"{reading} reading") if x),
                                                       annealed=len(A["U_grid"]) > 1),
                         "convergence": bool(A.get("convergence")), "settings": A})
     return out
@@ -357,7 +372,8 @@ def annealed_steps(jobs: list) -> list:
         for i, st in enumerate(r["steps"]):
             if st["lambda_eV"] != 0:
                 continue
-            out.append({"spin": j["spin"], "U_eV": st["U_eV"], "reading": j["reading"], "state": j["state"],
+            out.append({"spin": j["spin"], "U_eV": st["U_eV"], "reading": j["reading"], "orbitals": j.get("orbitals"),
+                        "state": j["state"],
                         "protocol": protocol, "numerics": j.get("numerics", ""), "convergence": j.get("convergence", False),
                         "result": {"steps": r["steps"][:i + 1], "inputs": r.get("inputs")}, "residuals": residuals})
     return out
@@ -392,7 +408,7 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         if r is None:
             continue
         st = r["steps"][-1]
-        s = step_state(st, metals, orbitals)
+        s = step_state(st, metals, orbitals if j.get("orbitals") is None else j["orbitals"])   # a, b, c of its reading
         nat_occ = s["natural_occupations"]
         row = {"spin": j["spin"], "U (eV)": j["U_eV"], "protocol": j.get("protocol", PROTOCOL_DIRECT),
                "numerics": j.get("numerics") or PROFILE_NUMERICS,
@@ -474,7 +490,9 @@ def verdicts(rows: list, gain_meV: float) -> list:
         # the protocol's own branches, and the unbiased reference at this spin treatment, U and numerics by any protocol
         sub = [r for r in rows if comparable_key(r) == (spin, U, numerics)
                and (proto(r) == protocol or (r["start"] == "unbiased" and protocol != PROTOCOL_DIRECT))]
-        tried = {r["start"] for r in sub if r["reading"] == "energy order"}
+        # the group's reading: its biased starts' (an annealed protocol has one; the direct one, the main reading)
+        tried = {r["start"] for r in sub if r["reading"] == MAIN_READING or protocol != PROTOCOL_DIRECT}
+        reading = next((r["reading"] for r in sub if r["start"] != "unbiased" and protocol != PROTOCOL_DIRECT), MAIN_READING)
         # states that count: converged and polarized toward b or c (an ordered state of a is not the paper's)
         polarized = [r for r in sub if r["state"] != "unpolarized" and r["converged"] and r["b + c in filled orbitals"] > 0.5]
         ordered_ = [r for r in polarized if r["state"] in ("FO", "AFO")]
@@ -518,7 +536,7 @@ def verdicts(rows: list, gain_meV: float) -> list:
         for claim, (outcome, why) in (("polarization gain", gain), ("AFO lowest", afo)):
             out.append({"spin": spin, "U (eV)": U, "protocol": protocol, "claim": claim, "outcome": outcome,
                         "by continuation": bool(U0 and U < float(U0.group(1))),
-                        "evidence": f"{why}; {note}; reading of a, b, c: energy order"})
+                        "evidence": f"{why}; {note}; reading of a, b, c: {reading}"})
     return out
 
 
@@ -901,9 +919,10 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     from . import cache
     with cache.cache_only() if only_cached else contextlib.nullcontext():
         jobs = run_branches(atoms, settings, material, orbs, only_cached=only_cached)
-        annealed = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=only_cached)
+        every = {r: np.asarray(x["orbitals"]) for r, x in readings_.items()}
+        annealed = run_annealed(atoms, settings, material, every, only_cached=only_cached)
     # second release schedules: read from the cache only (a check, never computed by building the page)
-    checks = run_annealed(atoms, settings, material, orbs["energy order"], only_cached=True, checks=True)
+    checks = run_annealed(atoms, settings, material, every, only_cached=True, checks=True)
     rows = state_table(jobs + annealed_steps(annealed), metals, orbs["energy order"], len(metals), dipole_norm)
     missing = [f"{j['state']} ({j['spin']}, U = {j['U_eV']:g} eV, {j['reading']})" for j in jobs if j.get("result") is None]
     missing += [f"{j['state']} ({j['protocol']})" for j in annealed if j.get("result") is None]
