@@ -202,13 +202,13 @@ def test_scorecard_line_groups_the_U_values_of_each_outcome():
     v.append({"spin": "restricted", "U (eV)": 3.0, "protocol": dftu.PROTOCOL_DIRECT, "claim": "polarization gain",
               "outcome": "undetermined"})
     line = dftu.claim_summary(v, "polarization gain")
-    assert line == ("energy-order reading of a, b, c — restricted, annealed from 6 eV: reproduced at U = 6, 5; "
+    assert line == ("energy-order reading of a, b, c unless named — restricted, annealed from 6 eV: reproduced at U = 6, 5; "
                     f"not reproduced at U = 3 | restricted, {dftu.PROTOCOL_DIRECT}: undetermined at U = 3")
     # the U values reached by continuation of the state released at the protocol's first U are said to be so
     for r in v[1:3]:
         r["by continuation"] = True
     assert dftu.claim_summary(v, "polarization gain").startswith(
-        "energy-order reading of a, b, c — restricted, annealed from 6 eV: reproduced at U = 6 (carried by "
+        "energy-order reading of a, b, c unless named — restricted, annealed from 6 eV: reproduced at U = 6 (carried by "
         "continuation to 5); not reproduced at U = 3 (by continuation)")
     assert dftu.claim_summary(v, "AFO lowest") == "not computed"
 

@@ -555,7 +555,7 @@ def claim_summary(verdict_rows: list, claim: str) -> str:
         said = [f"{o} at U = {', '.join(at)}" + (f" (carried by continuation to {', '.join(cont)})" if cont else "")
                 if at else f"{o} at U = {', '.join(cont)} (by continuation)" for o, (at, cont) in by.items()]
         parts.append(f"{spin}, {protocol}: " + "; ".join(said))
-    return ("energy-order reading of a, b, c — " + " | ".join(parts)) if parts else "not computed"
+    return ("energy-order reading of a, b, c unless named — " + " | ".join(parts)) if parts else "not computed"
 
 
 def plot_states(ax, rows: list, gain_meV: float | None = None, title: str = "") -> None:
