@@ -455,7 +455,7 @@ def test_a_reference_that_fills_b_and_c_and_a_non_magnetic_spin_polarized_state_
     for j in pol:
         j["U_eV"] = 4.0
     rows = dftu.state_table(jobs + pol, [0, 1], Q, n_fu=2)
-    lines = dftu.reference_findings(rows)
+    lines = dftu.reference_findings(rows, n_fu=2)
     assert len(lines) == 2
     assert "at 3 eV" in lines[0] and "fills mostly b and c" in lines[0] and "not the paper's a² state" in lines[0]
     assert "Spin-polarized at 4 eV" in lines[1] and "to 0.01 meV/f.u." in lines[1]

@@ -30,12 +30,12 @@ RELEASE_LAST_MAX = 0.1
 PROTOCOL_DIRECT = "released at U, bias on the d shell"
 #: The reading of a, b, c the targets and the verdicts use unless a protocol names another.
 MAIN_READING = "energy order"
-#: Settings per profile: U_eff values (eV) of the restricted and spin-polarized ordered states,
-#: the release schedule (eV), the k densities of the convergence check, and its smearings (eV).
 #: Release schedules (eV) and SCF caps [biased steps, last]: the fine one, for a branch that ends near 0.3 eV,
 #: and the coarse one it replaced.
 FINE_RELEASE = {"release": [1.0, 0.5, 0.35, 0.25, 0.175, 0.1, 0.05, 0.0], "maxiter": [200, 200]}
 COARSE_RELEASE = {"release": [1.0, 0.5, 0.25, 0.1, 0.0], "maxiter": [80, 200]}
+#: Settings per profile: U_eff values (eV) of the restricted and spin-polarized ordered states biased at their
+#: own U, the release schedule (eV), SCF caps, and the annealed protocols (a list; see annealed_jobs).
 SETTINGS = {
     "smoke": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.0], "patterns": ["b2c2"],
               "readings": ["energy order"], "conv_kpt_densities": [], "conv_smearings": [],
@@ -675,11 +675,13 @@ def numerics_convergence(jobs: list, rows: list, n_fu: int, start: str = "b2b2")
             and not j.get("numerics")]
     chosen = {(j["state"], j["protocol"]) for j in base[:1] + planned}
     rel = [r for r in release_rows(jobs, n_fu, which="all") if (r["start"], r["protocol"]) in chosen]
+    refs = lambda numerics: [r for r in rows if r["start"] == "unbiased" and r["converged"]   # noqa: E731
+                             and comparable_key(r) == ("restricted", U0, numerics)]
+    ref0 = refs(PROFILE_NUMERICS)
     out = []
     for j in base[:1] + planned:
         numerics = j.get("numerics") or PROFILE_NUMERICS
-        ref = [r for r in rows if r["start"] == "unbiased" and r["converged"] and comparable_key(r) == ("restricted", U0, numerics)]
-        ref0 = [r for r in rows if r["start"] == "unbiased" and r["converged"] and comparable_key(r) == ("restricted", U0, PROFILE_NUMERICS)]
+        ref = refs(numerics)
         mine = [r for r in rel if r["protocol"] == j["protocol"]]
         end = [r for r in rows if r["start"] == start and r["protocol"] == j["protocol"] and r["U (eV)"] == U0]
         jump = max(range(1, len(mine)), key=lambda k: mine[k]["max |Δn| from previous step"]) if len(mine) > 1 else None
@@ -695,7 +697,7 @@ def numerics_convergence(jobs: list, rows: list, n_fu: int, start: str = "b2b2")
     return out
 
 
-def reference_findings(rows: list) -> list:
+def reference_findings(rows: list, n_fu: int) -> list:
     """Markdown lines on what the reference is: an unbiased state whose filled orbital is mostly b and c
     (then it is not the paper's a^2 state, and energies measured from it are not the paper's comparison),
     and spin-polarized unbiased states that are non-magnetic and equal to the restricted state at the same
@@ -711,7 +713,7 @@ def reference_findings(rows: list) -> list:
         same = [x for x in unb if x["spin"] == "restricted" and x["U (eV)"] == r["U (eV)"] and x["numerics"] == r["numerics"]
                 and x["converged"]]
         if same and r["converged"] and r["|m| (μB)"] < 0.01:
-            d = min(abs(1000 * (r["E_eV"] - x["E_eV"])) for x in same) / 2
+            d = min(abs(1000 * (r["E_eV"] - x["E_eV"])) for x in same) / n_fu
             out.append(f"- Spin-polarized at {r['U (eV)']:g} eV: the unbiased state is non-magnetic (|m| ≤ {r['|m| (μB)']:.4f} μB) "
                        f"and its energy equals the restricted state's to {d:.2f} meV/f.u.; the spin-polarized verdicts there "
                        "repeat the restricted ones unless a magnetic start ends lower.")
@@ -750,7 +752,7 @@ def findings(page: dict) -> str:
                 "never a converged orbitally polarized state after the release"
                 if any(k != "unpolarized" for k in s["states"].values()) else "never orbitally polarized after the release")
         lines.append(f"- Start {s['start']}, {s['protocol']}: {seq}; {tail}.")
-    lines += reference_findings(page["rows"])
+    lines += reference_findings(page["rows"], page.get("n_fu", 2))
     for a in reference_agreement(page["rows"]):
         lines.append(f"- The unpolarized state at {a['U (eV)']:g} eV ({a['spin']}) is the same by every protocol "
                      f"({a['protocols']}): energies within {a['max |ΔE| (meV/f.u.)']:.2f} meV/f.u. (a check of the "
@@ -929,6 +931,6 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     numerics = numerics_convergence(annealed, rows, len(metals))
     U_check = next((j["U_grid"][0] for j in annealed if j.get("convergence")), None)
     return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
-            "numerics": numerics, "numerics U (eV)": U_check,
+            "numerics": numerics, "numerics U (eV)": U_check, "n_fu": len(metals),
             "gain_meV": gain_meV, "schedule checks": schedule_agreement(annealed, checks, len(metals)),
             "results": [j["result"] for j in jobs + annealed + checks if j.get("result") is not None]}

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import dftu
 from .orbitals import natural as nat
+from .orbitals.ordered import check_cell   # the repetitions as three positive integers, or a ValueError
 
 #: Per profile: the repetitions of the primitive cell, U_eff (eV), release schedule (eV), SCF caps
 #: [biased steps, last], the starts; None where the profile computes no supercell.
@@ -26,14 +27,6 @@ SETTINGS = {
 }
 #: The letter read for a W whose natural orbitals are not polarized (gap below natural.GAP_MIN).
 UNPOLARIZED = "·"
-
-
-def check_cell(cell) -> tuple:
-    """The repetitions as three positive integers, or a ValueError naming `cell`."""
-    c = tuple(int(x) for x in cell) if np.ndim(cell) == 1 and len(cell) == 3 else None
-    if c is None or any(x < 1 for x in c) or any(float(x) != y for x, y in zip(cell, c)):
-        raise ValueError(f"cell={cell!r}: need three positive integers (repetitions along a, b, c)")
-    return c
 
 
 def sub_patterns(pattern: str, n_cells: int) -> list:

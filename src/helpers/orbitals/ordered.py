@@ -61,7 +61,8 @@ SETTINGS = {
 
 # --- patterns and starts --------------------------------------------------------------------------
 
-def _check_cell(cell) -> tuple:
+def check_cell(cell) -> tuple:
+    """The repetitions of the primitive cell as three positive integers, or a ValueError naming `cell`."""
     c = tuple(int(x) for x in cell) if np.ndim(cell) == 1 and len(cell) == 3 else None
     if c is None or any(x < 1 for x in c) or any(float(x) != y for x, y in zip(cell, c)):
         raise ValueError(f"cell={cell!r}: need three positive integers (repetitions along a, b, c)")
@@ -111,7 +112,7 @@ def pattern_of(branch: str) -> str:
 
 def cell_patterns(cell=(1, 1, 1)) -> tuple:
     """The patterns of a cell: the primitive ones, plus those of a longer period (EXTRA_PATTERNS)."""
-    return PATTERNS + EXTRA_PATTERNS.get(_check_cell(cell), ())
+    return PATTERNS + EXTRA_PATTERNS.get(check_cell(cell), ())
 
 
 def pattern_starts(models: dict, orbitals_per_site=None, patterns=PATTERNS, cell=(1, 1, 1),
@@ -128,7 +129,7 @@ def pattern_starts(models: dict, orbitals_per_site=None, patterns=PATTERNS, cell
     p-d model on k grid `grid` with width `width` eV, repeated in every sub-cell)."""
     if basis not in valence.BASES:
         raise ValueError(f"basis={basis!r} is not allowed; choose from {list(valence.BASES)}")
-    cell = _check_cell(cell)
+    cell = check_cell(cell)
     n_sites = len(models[basis][1])
     orbs = _check_orbitals(models["local"] if orbitals_per_site is None else orbitals_per_site, n_sites)
     if isinstance(patterns, str) or not patterns:
@@ -157,7 +158,7 @@ def cell_models(models: dict, cell, basis: str = "effective") -> dict:
     the primitive model, electrons times the number of sub-cells); the primitive models unchanged
     for (1, 1, 1)."""
     from .. import orbital_order as oo
-    cell = _check_cell(cell)
+    cell = check_cell(cell)
     if cell == (1, 1, 1):
         return {basis: models[basis]}
     model, _, n_el = models[basis]
@@ -215,7 +216,7 @@ def anneal_patterns(label: str, profile: str, models: dict, basis: str, starts: 
     occupations (`local_occupations`)."""
     if basis not in valence.BASES:
         raise ValueError(f"basis={basis!r} is not allowed; choose from {list(valence.BASES)}")
-    cell = _check_cell(cell)
+    cell = check_cell(cell)
     n_sites = len(models[basis][1])
     orbs = _check_orbitals(models["local"] if orbitals_per_site is None else orbitals_per_site, n_sites)
     if not starts:
