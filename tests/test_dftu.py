@@ -489,3 +489,9 @@ def test_a_protocol_in_another_reading_targets_and_reads_its_own_orbitals(monkey
     rows = dftu.state_table(dftu.annealed_steps(made), [0, 1], Q, n_fu=2)
     at6 = next(r for r in rows if r["U (eV)"] == 6.0)
     assert at6["state"] == "AFO" and at6["W1 filled (a, b, c)"] == "0.00, 1.00, 0.00" and at6["b + c in filled orbitals"] > 0.99
+    # at 3 eV it ends in the unbiased state, whose filled orbital is read in this reading's a, b, c
+    ref = {"spin": "restricted", "U_grid": [3.0], "reading": "energy order", "state": "unbiased", "protocol": "annealed from 6 eV",
+           "result": {"steps": [made[0]["result"]["steps"][-1]]}}
+    rows = dftu.state_table(dftu.annealed_steps(made + [ref]), [0, 1], Q, n_fu=2)
+    lines = dftu.reference_findings(rows, n_fu=2)
+    assert any(line.startswith("- In the local octahedral frame reading the unpolarized state's filled orbital") for line in lines)

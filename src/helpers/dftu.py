@@ -709,6 +709,13 @@ def reference_findings(rows: list, n_fu: int) -> list:
             out.append(f"- The unbiased state at {r['U (eV)']:g} eV ({r['protocol']}) fills mostly b and c (a, b, c weights "
                        f"of W1's filled orbital: {r['W1 filled (a, b, c)']}){'' if r['converged'] else ', not converged'}: "
                        "there the reference is not the paper's a² state, and energies from it are not the paper's comparison.")
+    # in another reading of a, b, c the reference may fill b and c: a start of that reading that ends in it says so
+    seen = set()
+    for r in rows:
+        if r["reading"] != MAIN_READING and r.get("= unbiased state") and r["reading"] not in seen:
+            seen.add(r["reading"])
+            out.append(f"- In the {r['reading']} reading the unpolarized state's filled orbital is, in a, b, c, "
+                       f"{r['W1 filled (a, b, c)']} (W1; {r['U (eV)']:g} eV): there the reference is not an a² state either.")
     for r in (x for x in unb if x["spin"] == "polarized"):
         same = [x for x in unb if x["spin"] == "restricted" and x["U (eV)"] == r["U (eV)"] and x["numerics"] == r["numerics"]
                 and x["converged"]]
