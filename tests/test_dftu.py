@@ -265,6 +265,11 @@ def test_a_step_stopped_at_its_cap_counts_only_with_a_small_density_residual(tmp
     assert dftu.step_converged(capped, res[1]) and not dftu.step_converged(capped, res[2])
     assert not dftu.step_converged(capped, None) and dftu.step_converged({"converged": True}, None)
     assert dftu.step_residuals({"key": "absent"}) == [] and dftu.step_residuals({}) == []
+    # a coloured log (GPAW run from a notebook kernel) reads the same
+    (tmp_path / "k" / "gpaw.txt").write_text("\n".join([table("\x1b[32m -5.07\x1b[0m"), table("-4.41")]))
+    assert dftu.step_residuals({"key": "k"}) == [(-5.07, True), (-4.41, True)]
+    # a log whose tables do not pair with the recorded steps pairs nothing
+    assert dftu.step_residuals({"key": "k", "steps": [{}, {}, {}]}) == []
 
 
 def test_two_release_schedules_agree_only_when_they_reach_the_same_state():

@@ -148,7 +148,8 @@ def step_residuals(result: dict) -> list:
     if not result.get("key") or not log.is_file():
         return []
     out, last = [], None
-    for line in log.read_text().splitlines():
+    # a GPAW run started from a terminal-like stream colours its log: the escape codes are not part of a number
+    for line in re.sub(r"\x1b\[[0-9;]*m", "", log.read_text()).splitlines():
         if not line.startswith("|iter:"):
             continue
         cols = line.split("|")
