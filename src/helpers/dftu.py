@@ -686,7 +686,8 @@ def numerics_convergence(jobs: list, rows: list, n_fu: int, start: str = "b2b2")
         mine = [r for r in rel if r["protocol"] == j["protocol"]]
         end = [r for r in rows if r["start"] == start and r["protocol"] == j["protocol"] and r["U (eV)"] == U0]
         jump = max(range(1, len(mine)), key=lambda k: mine[k]["max |Δn| from previous step"]) if len(mine) > 1 else None
-        out.append({"numerics": numerics, "k grid, width (eV)": _numerics_detail((j.get("result") or {}).get("inputs")),
+        detail = _numerics_detail((j.get("result") or {}).get("inputs")) or (ref[0]["k grid, width (eV)"] if ref else "")
+        out.append({"numerics": numerics, "k grid, width (eV)": detail,
                     "E_unbiased − profile's (meV/f.u.)": (1000 * (ref[0]["E_eV"] - ref0[0]["E_eV"]) / n_fu
                                                          if ref and ref0 else np.nan),
                     "E − E_bias by λ (meV/f.u.)": ", ".join(f"{r['lambda (eV)']:g}: {r['E - E_bias - E_ref (meV/f.u.)']:+.0f}"
