@@ -317,3 +317,14 @@ def test_short_addresses_forward_to_the_pages(site):
         assert 'class="verdict-box"' in dom, f"/{name}.html did not open the page book/{name}.html"
     assert (HTML / "methods.html").is_file() and "book/methods.html" in (HTML / "methods.html").read_text()
     assert set(pages.redirect_names()) >= {"valence", "scorecard", "methods"}
+
+
+def test_methods_page_gives_the_dftu_wall_times(pages):
+    """The methods page shows the DFT+U cost table of the committed branches (written at build)."""
+    from helpers import dftu_cost
+    from helpers.paths import cache_dir
+    text = re.sub(r"<[^>]+>", " ", pages["book/methods.html"]["wide"])
+    rows = dftu_cost.cost_rows(dftu_cost.branch_records(cache_dir()))
+    assert rows, "no committed DFT+U branch"
+    for row in rows:
+        assert row["what"] in text, f"methods page: no cost row {row['what']!r}"

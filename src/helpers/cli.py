@@ -325,9 +325,12 @@ def recompute(profile: str, names=None, entries=None, jobs: int = 1) -> None:
 
 
 def build_book(strict: bool = True) -> Path:
-    """Build the HTML book from the executed notebooks (Jupyter Book 1, execution off).
+    """Build the HTML book from the executed notebooks (Jupyter Book 1, execution off), after
+    writing the methods page's table of DFT+U wall times (helpers.dftu_cost).
 
     `strict`: Sphinx warnings are errors and cross-references are checked (nitpicky)."""
+    from .dftu_cost import write_table
+    write_table()      # the methods page's DFT+U wall times, from the cache as it is now
     jb = Path(sys.executable).with_name("jupyter-book")
     flags = ["-W", "-n", "--keep-going"] if strict else []
     subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(ROOT), *flags],
