@@ -197,3 +197,10 @@ def test_probe_rows_and_content_when_no_branch_reaches_U_min():
     g = valence.ground_state_content(result, empty)
     assert g["stable"] is None and not g["reaches_U_min"]
     assert not valence.paper_reading_holds(g)["all"]
+
+
+def test_probed_state_is_named_as_a_perturbed_copy():
+    from helpers import valence
+    assert valence.probed_label("d2(a^2)/d2(a^2) + disproportionation") == \
+        "d2(a^2)/d2(a^2), reconverged after a disproportionation perturbation"
+    assert valence.probed_label("d2(a^2)/d2(a^2)") == "d2(a^2)/d2(a^2)"

@@ -371,6 +371,15 @@ PROBES = {"staggered moment": (+1, -1, 0), "uniform moment": (+1, +1, 0), "dispr
 PROBE_SIZE = 0.05
 
 
+def probed_label(name: str) -> str:
+    """A state's name for the page: 'X + p' (the state X reconverged after the perturbation p of
+    PROBES) becomes 'X, reconverged after a p perturbation'; other names unchanged."""
+    for p in PROBES:
+        if name.endswith(f" + {p}"):
+            return f"{name[:-len(p) - 3]}, reconverged after a {p} perturbation"
+    return name
+
+
 def probe_survivors(label: str, profile: str, models: dict, basis: str, result: dict, interaction: str,
                     J: float, dc: str, f4_over_f2: float = 0.625, width: float = 0.05,
                     force: bool = False) -> dict:
@@ -904,7 +913,7 @@ def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: di
         if gap is not None and gap > 0:
             extra += (f"; a closed-shell spin-0 state lies {gap:.1f} meV/f.u. above it"
                       + (" (within k_B T at 300 K: spin 0 undecided)" if gap <= DEGENERATE_MEV_PER_FU else ""))
-        lines.append(f"  - {r['variant']}: *{r['state']}*, d counts {fmt(r['d counts'])}, |m| {fmt(r['|m| (μB)'])} μB"
+        lines.append(f"  - {r['variant']}: *{probed_label(r['state'])}*, d counts {fmt(r['d counts'])}, |m| {fmt(r['|m| (μB)'])} μB"
                      + extra + ".")
     lines.append("  A largest natural occupation near 2 with up–down overlap 1 is a doubly occupied orbital; near 1 "
                  "with overlap 0 the two spins fill different orbitals (an open-shell state with S_z = 0, not a "
@@ -928,7 +937,7 @@ def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: di
             + ("" if g["stable"] is None else
                " Perturbed (magnetic, disproportionated) copies of the survivors reconverge, at U_min, "
                + ("no lower than the ground branch." if g["stable"] else
-                  f"lower than the ground branch: the lowest state there is *{g['lowest_probe']}*.")))
+                  f"lower than the ground branch: the lowest state there is *{probed_label(g['lowest_probe'])}*.")))
     lines.append("- Whether the lowest state is continuously connected to a d2 start is shown by its name (“→ fallen "
                  "at” marks where its history left a branch); that connection depends on how finely U is stepped, so "
                  "it is reported, not judged.")

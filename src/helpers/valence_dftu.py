@@ -248,10 +248,12 @@ def findings(page: dict) -> str:
     """Markdown lines: which start is lowest at each U_eff and what it holds, and the starts not computed."""
     from . import valence
     lines = []
+    done = len(page["branches"]) - len(page["missing"])
+    lowest = "lowest" if page["complete"] else f"lowest of the {done} starts computed"
     for x in page["lowest"]:
         parts = "; ".join(f"{p.split(')')[0]}) {'holds' if x[p] else 'fails'}" for p in valence.VALENCE_PARTS)
         nxt = x["next state above (meV/f.u.)"]
-        lines.append(f"- U_eff = {x['U (eV)']:g} eV: lowest {x['lowest']} (d counts "
+        lines.append(f"- U_eff = {x['U (eV)']:g} eV: {lowest}, {x['lowest']} (d counts "
                      f"{', '.join(f'{d:.2f}' for d in x['d counts'])}, |m| {max(x['|m| (μB)']):.2f} μB, largest t2g natural "
                      f"occupations {', '.join(f'{a:.2f}' for a, _ in x['n1, n2'])}"
                      + (f"; next state {nxt:.0f} meV/f.u. above" if nxt is not None else "") + f"): {parts}.")
