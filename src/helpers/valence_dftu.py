@@ -3,8 +3,10 @@ fictitious 1T layer (W at the centre of its Te octahedron).
 
 Each start fixes, through occupation control (helpers.occupation_control, bias within each W's
 t2g shell), what the two W of the cell hold at the largest U_eff: the d2 closed shells a1g^2 or
-e_pi^2 (spin 0), the disproportionated d0/d4 pair (spin 0), the high-spin d2 ferromagnet and the
-d1/d3 pair (spin-polarized), beside unbiased spin-restricted and antiferromagnetically seeded runs.
+e_pi^2 (spin 0), the disproportionated d0/d4 pair (spin 0), the high-spin d2 ferro- and
+antiferromagnet, the high-spin d1/d3 pair and the d1/d3 antiferromagnet with a doubly occupied a1g on
+the d3 site (the lowest states of the model's annealing at large and at realistic U), beside unbiased
+spin-restricted and antiferromagnetically seeded runs.
 The bias is released to zero at the first U_eff and U_eff is then lowered step by step, each step from
 the previous density (helpers.dft.dftu_branch). A state is read from its PAW d occupation matrices
 (natural orbitals of n_up + n_dn per W, d counts, moments), never from the start's name.
@@ -27,6 +29,10 @@ STARTS = {
     "d0/d4 (spin 0)": ("restricted", ({"both": []}, {"both": ["a1g", "epi1"]}), None),
     "d2 high spin, FM": ("polarized", ({"up": ["a1g", "epi1"], "dn": []}, {"up": ["a1g", "epi1"], "dn": []}), (2.0, 2.0)),
     "d1/d3 (high spin)": ("polarized", ({"up": ["a1g"], "dn": []}, {"up": ["a1g", "epi1", "epi2"], "dn": []}), (1.0, 3.0)),
+    # the lowest states of the model's annealing (valence page, effective basis): the high-spin d2
+    # antiferromagnet at U = 10 eV and the d1/d3 antiferromagnet with a doubly occupied orbital at 3 eV
+    "d2 high spin, AFM": ("polarized", ({"up": ["a1g", "epi1"], "dn": []}, {"up": [], "dn": ["a1g", "epi1"]}), (2.0, -2.0)),
+    "d1/d3 (a1g¹ / a1g² eπ¹, AFM)": ("polarized", ({"up": ["a1g"], "dn": []}, {"up": ["a1g"], "dn": ["a1g", "epi1"]}), (1.0, -1.0)),
 }
 #: The trigonal orbitals by name: columns of helpers.orbitals.identity.trigonal_orbitals.
 TRIGONAL = ("a1g", "epi1", "epi2", "esig1", "esig2")
