@@ -28,7 +28,8 @@ def test_trigonal_orbitals_of_the_ideal_1T_site(one_t):
 def test_every_start_is_a_valid_control_with_the_electrons_it_names(one_t):
     symbols = one_t.get_chemical_symbols()
     filled = {"d2 a1g² (spin 0)": (2, 2), "d2 eπ² (spin 0)": (2, 2), "d0/d4 (spin 0)": (0, 4),
-              "d2 high spin, FM": (2, 2), "d1/d3 (high spin)": (1, 3)}
+              "d2 high spin, FM": (2, 2), "d1/d3 (high spin)": (1, 3), "d2 high spin, AFM": (2, 2),
+              "d1/d3 (a1g¹ / a1g² eπ¹, AFM)": (1, 3)}
     for j in vd.jobs("paper", one_t):
         if j["targets"] is None:
             assert j["start"].startswith("unbiased")
@@ -36,6 +37,9 @@ def test_every_start_is_a_valid_control_with_the_electrons_it_names(one_t):
         t = check_targets(j["targets"], symbols, j["spin"] == "polarized", j["magmoms"])
         n = [sum(v.shape[1] * (2 if s == "both" else 1) for s, v in t[a].items() if s != "subspace") for a in sorted(t)]
         assert tuple(n) == filled[j["start"]], j["start"]
+        if j["spin"] == "polarized":      # the seeded moment is the targets' n_up - n_dn on each W
+            assert [t[a]["up"].shape[1] - t[a]["dn"].shape[1] for a in sorted(t)] == \
+                [j["magmoms"][a] for a in sorted(t)], j["start"]
         # the bias acts within each W's t2g shell
         assert all(t[a]["subspace"].shape[1] == 3 for a in t)
     assert [j["start"] for j in vd.jobs("smoke", one_t)] == ["d2 a1g² (spin 0)"]
