@@ -136,15 +136,21 @@ def test_valence_parts_by_natural_orbitals_open_shell_is_not_a_doubly_occupied_o
     verdicts, per = valence.valence_verdict_rows({"x": res2, "y": result}, {})
     by = {x["part"]: x["verdict"] for x in verdicts}
     assert by[valence.VALENCE_PARTS[0]] == "reproduced" and by[valence.VALENCE_PARTS[2]] == "undetermined"
-    # the DFT+U annealing (the paper's method) enters every part: a disproportionated lowest state there
-    # turns the model's (a) from reproduced into undetermined
+    # the DFT+U annealing (the paper's method) is judged apart, first: a disproportionated lowest state
+    # there fails (a) while the model's (a) stays reproduced, and the line says the methods disagree
     dftu_v = {"variant": "DFT+U annealed, U_eff = 3 eV (lowest: d0/d4)", "state": "d0/d4", "d counts": [3.6, 4.4],
               "|m| (μB)": [0.0, 0.0], "largest natural occ.": [1.2, 1.9], "up–down overlap": None,
               valence.VALENCE_PARTS[0]: False, valence.VALENCE_PARTS[1]: True, valence.VALENCE_PARTS[2]: False}
     verdicts, per = valence.valence_verdict_rows({"x": res2, "y": result}, {}, dftu_variant=dftu_v)
     by = {x["part"]: x for x in verdicts}
-    assert by[valence.VALENCE_PARTS[0]]["verdict"] == "undetermined" and "d0/d4" in by[valence.VALENCE_PARTS[0]]["fails in"]
+    a, b, c = valence.VALENCE_PARTS
+    assert by[a]["verdict"] == "reproduced" and by[a]["DFT+U"] == "not reproduced" and by[a]["methods"] == "disagree"
+    assert "the two methods disagree" in valence.verdict_line(by[a])
+    assert by[c]["DFT+U"] == "not reproduced" and by[c]["methods"] == "—"      # the model is undetermined there
     assert per[-1]["variant"] == dftu_v["variant"]
+    # undecided DFT+U: its status is shown, nothing is compared
+    verdicts, _ = valence.valence_verdict_rows({"x": res2, "y": result}, {}, dftu_status="not decided: 2 of 9 starts computed")
+    assert all(v["DFT+U"] == "not decided: 2 of 9 starts computed" and v["methods"] == "—" for v in verdicts)
 
 
 def test_w3_layer_setup_neutral_with_jellium_over_the_layer():

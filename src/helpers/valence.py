@@ -632,16 +632,17 @@ def valence_parts(content: dict) -> dict:
 
 
 def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None, gpaw_rows: list | None = None,
-                         dftu_variant: dict | None = None) -> tuple:
+                         dftu_variant: dict | None = None, dftu_status: str = "not computed") -> tuple:
     """The valence claim split in its parts, each with its verdict over the variants of the page
     (helpers.orbitals.analysis.robust_verdict: reproduced / not reproduced / undetermined, with the
     range). (a) and (c) over the effective-basis runs `robust` {interaction: result} (the paper's d2
     is a statement in that basis; the W-5d functions of the p-d model hold about five electrons);
     (b) over those, the p-d run (`pd_run`, probed by probes['pd']) and the lowest branch of GPAW's
     spin-polarized DFT+U (`gpaw_rows`, gpaw_branch_summary: spin 0 where both W moments of the lowest
-    branch are below M_TOL); and, with `dftu_variant` (helpers.valence_dftu.variant: the lowest state of
-    the DFT+U interaction annealing, the paper's method), all three parts. Returns (verdict rows,
-    per-variant rows)."""
+    branch are below M_TOL). The DFT+U interaction annealing, the paper's method, is judged apart, first:
+    each row's 'DFT+U' is 'reproduced' or 'not reproduced' from `dftu_variant` (helpers.valence_dftu.variant,
+    its lowest state at the last U_eff), or `dftu_status` while it is not decided; 'methods' says whether
+    the two methods agree where both decide. Returns (verdict rows, per-variant rows with the DFT+U variant last)."""
     from .orbitals.analysis import robust_verdict
     per = []
     for name, res in robust.items():
@@ -662,18 +663,27 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
                     "d counts": [low[k] for k in low if k.endswith("5d count")],
                     "|m| (μB)": [abs(x) for x in mom], "largest natural occ.": None, "up–down overlap": None,
                     VALENCE_PARTS[0]: None, VALENCE_PARTS[1]: all(abs(x) < M_TOL for x in mom), VALENCE_PARTS[2]: None})
-    if dftu_variant is not None:
-        per.append(dict(dftu_variant))
     verdicts = []
     for part in VALENCE_PARTS:
-        # (a) and (c) are statements about the effective basis or about DFT+U's natural orbitals: the p-d
-        # model and the plain DFT+U check do not enter them
-        out = {r["variant"]: r[part] for r in per if part == VALENCE_PARTS[1] or r["variant"].startswith("effective")
-               or r["variant"].startswith("DFT+U annealed")}
+        # (a) and (c) are statements about the effective basis: the p-d model and the plain DFT+U check
+        # do not enter them
+        out = {r["variant"]: r[part] for r in per if part == VALENCE_PARTS[1] or r["variant"].startswith("effective")}
         v = robust_verdict(out)
-        verdicts.append({"part": part, "verdict": v["verdict"], "range": v["range"],
-                         "holds in": "; ".join(v["holds in"]) or "—", "fails in": "; ".join(v["fails in"]) or "—"})
+        dftu = dftu_status if dftu_variant is None else ("reproduced" if dftu_variant[part] else "not reproduced")
+        decided = {dftu, v["verdict"]} <= {"reproduced", "not reproduced"}
+        verdicts.append({"part": part, "DFT+U": dftu, "verdict": v["verdict"], "range": v["range"],
+                         "holds in": "; ".join(v["holds in"]) or "—", "fails in": "; ".join(v["fails in"]) or "—",
+                         "methods": ("agree" if dftu == v["verdict"] else "disagree") if decided else "—"})
+    if dftu_variant is not None:
+        per.append(dict(dftu_variant))
     return verdicts, per
+
+
+def verdict_line(v: dict) -> str:
+    """One Markdown line of a valence part (a row of valence_verdict_rows): the DFT+U verdict first,
+    the mean field's beside it with its range, and whether the two methods disagree."""
+    return (f"- **{v['part']}** — DFT+U, the paper's method: **{v['DFT+U']}**; mean field: **{v['verdict']}** "
+            f"({v['range']})" + ("; **the two methods disagree**" if v["methods"] == "disagree" else "") + ".")
 
 
 def paper_reading_holds(content: dict, d_tol: float = 0.25, m_tol: float = 0.1) -> dict:
@@ -888,19 +898,19 @@ def robustness_rows(results: dict, probes: dict) -> list:
 
 
 def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: dict | None, grid, width,
-             dftu_variant: dict | None = None) -> str:
+             dftu_variant: dict | None = None, dftu_status: str = "not computed") -> str:
     """Markdown summary of the valence page from its results, verdict first: the valence claim in its
     three parts (valence_verdict_rows), then what each basis finds. `runs` {basis: result}; `robust`
     {interaction: effective-basis result}; `probes` as page_results; `gpaw` the GPAW DFT+U results;
-    `dftu_variant` the DFT+U annealing's (helpers.valence_dftu.variant)."""
+    `dftu_variant` the DFT+U annealing's (helpers.valence_dftu.variant) and `dftu_status` its state while
+    undecided."""
     gp_rows = gpaw_branch_summary(gpaw, grid, width) if gpaw else None
-    verdicts, per = valence_verdict_rows(robust, probes, runs.get("pd"), gp_rows, dftu_variant)
+    verdicts, per = valence_verdict_rows(robust, probes, runs.get("pd"), gp_rows, dftu_variant, dftu_status)
     lines = [f"The paper's effective W4+ (d2, spin 0, both electrons in one orbital), judged part by part on the "
-             f"lowest state found at U = {U_grid[-1]:g} eV (every branch, the states branches fell into, and their "
-             f"perturbed copies):"]
+             f"lowest state found at the realistic U: by DFT+U (the paper's method), and by the mean field at "
+             f"U = {U_grid[-1]:g} eV (every branch, the states branches fell into, and their perturbed copies):"]
     for v in verdicts:
-        lines.append(f"- **{v['part']}: {v['verdict']}** ({v['range']}; holds in: {v['holds in']}; fails in: "
-                     f"{v['fails in']}).")
+        lines.append(verdict_line(v)[:-1] + f"; mean field holds in: {v['holds in']}; fails in: {v['fails in']}.")
     def fmt(xs):
         return ", ".join("—" if not np.isfinite(x) else f"{x:.2f}" for x in xs) if xs is not None else "—"
     for r in per:

@@ -268,11 +268,21 @@ def findings(page: dict) -> str:
     return "\n".join(lines)
 
 
+def status(page: dict) -> str:
+    """Why the DFT+U annealing decides nothing yet: how many starts are computed, or that no state
+    converged at the last U_eff; 'decided' once variant(page) exists."""
+    if variant(page) is not None:
+        return "decided"
+    done = len(page["branches"]) - len(page["missing"])
+    if done < len(page["branches"]) or not page["branches"]:
+        return f"not decided: {done} of {len(page['branches'])} starts computed"
+    return f"not decided: no converged state at U_eff = {page['U_last']:g} eV"
+
+
 def scorecard_line(page: dict) -> str:
     """One line for the scorecard's DFT+U column of the valence row."""
     from . import valence
     v = variant(page)
     if v is None:
-        done = len(page["branches"]) - len(page["missing"])
-        return f"not decided: {done} of {len(page['branches'])} starts computed"
+        return status(page)
     return f"{v['variant']}: " + "; ".join(f"{p.split(')')[0]}) {'holds' if v[p] else 'fails'}" for p in valence.VALENCE_PARTS)
