@@ -152,3 +152,10 @@ def test_a_verdict_from_few_of_many_variants_says_so():
     t = scorecard.readings_table([{"claim": "B", "reading": "local", "verdict": "reproduced",
                                    "range": "holds in 1 of 1 variants that decide (9 undecided)"}], {"bonds": "B"})
     assert t.loc["bonds", "local"] == "reproduced (resting on 1 deciding variant of 10 tried)"
+
+
+def test_methods_note_only_when_both_methods_decide_and_differ():
+    from helpers.scorecard import methods_note
+    assert methods_note(True, False) == methods_note(False, True) == " — the two methods disagree"
+    assert methods_note(True, True) == methods_note(False, False) == ""
+    assert methods_note(None, False) == methods_note(True, "undetermined") == ""

@@ -53,20 +53,23 @@ def _opts(kw: dict) -> dict:
 
 def valence_rows(material: str, profile: str, **kw) -> list[dict]:
     """The Rydberg-scale row: the effective W4+ (d2, spin 0) over every interaction annealed, with the
-    DFT+U interaction annealing (helpers.valence_dftu) in its DFT+U column."""
+    DFT+U interaction annealing (helpers.valence_dftu) in its DFT+U column, which says when the two
+    methods both decide and disagree."""
     from . import params, valence, valence_dftu
     o = _opts(kw)
     val = valence.page_results(material, profile, U_max=o["valence_U_max"], J=o["valence_J"])
-    dftu_line = valence_dftu.scorecard_line(valence_dftu.page_results(material, params.settings(profile)))
+    vpage = valence_dftu.page_results(material, params.settings(profile))
+    dftu_line, dftu_v = valence_dftu.scorecard_line(vpage), valence_dftu.variant(vpage)
     content = {name: valence.ground_state_content(r, val["probes"].get(name)) for name, r in val["runs"].items()}
     ok = {name: valence.paper_reading_holds(c)["all"] for name, c in content.items()}
     g = content[val["main"]]
     inconclusive = not all(c["reaches_U_min"] for c in content.values())   # a run with no branch at U_min decides nothing
+    mf = "undetermined" if inconclusive else True if all(ok.values()) else (False if not any(ok.values()) else "undetermined")
+    dftu_line += sc.methods_note(None if dftu_v is None else all(dftu_v[p] for p in valence.VALENCE_PARTS), mf)
     return [row("valence (Rydberg)", "effective W4+: d2, spin 0 (mean field, effective W-5d basis)",
                 "W4+ (d2, S = 0)", f"{g['branch']} (|m| {max(g['moments']):.2f} μB); reading holds for {sum(ok.values())} of {len(ok)} interactions",
                 "lowest state at U_min (also against perturbed states) has d ≈ 2 on each W and |m| < 0.1 μB, for every interaction tried",
-                "undetermined" if inconclusive else True if all(ok.values()) else (False if not any(ok.values()) else "undetermined"),
-                energy=True, dftu=dftu_line)]
+                mf, energy=True, dftu=dftu_line)]
 
 
 def afe_rows(material: str, profile: str, **kw) -> list[dict]:

@@ -53,6 +53,15 @@ def row(rung: str, claim: str, paper, ours, criterion: str, ok, group: str | Non
             "criterion": criterion, "verdict": verdict(ok), "counts as": group or claim}
 
 
+def methods_note(dftu_ok, ours_ok) -> str:
+    """' — the two methods disagree' when DFT+U (the paper's method) and our other method both decide
+    (True: reproduced, False: not reproduced) and differ; '' otherwise (either undecided: None or a
+    verdict string such as 'undetermined')."""
+    if isinstance(dftu_ok, bool) and isinstance(ours_ok, bool) and dftu_ok != ours_ok:
+        return " — the two methods disagree"
+    return ""
+
+
 def within(ours: float, ref: float, rel: float) -> bool:
     return abs(ours - ref) <= rel * abs(ref)
 
