@@ -27,8 +27,8 @@ def test_trigonal_orbitals_of_the_ideal_1T_site(one_t):
 
 def test_every_start_is_a_valid_control_with_the_electrons_it_names(one_t):
     symbols = one_t.get_chemical_symbols()
-    filled = {"d2 a1g² (spin 0)": (2, 2), "d2 eπ² (spin 0)": (2, 2), "d0/d4 (spin 0)": (0, 4),
-              "d2 high spin, FM": (2, 2), "d1/d3 (high spin)": (1, 3), "d2 high spin, AFM": (2, 2),
+    filled = {"d2 a1g² (spin 0)": (2, 2), "d2 eπ+² (spin 0)": (2, 2), "d2 eπ+² / eπ−² (spin 0)": (2, 2),
+              "d0/d4 (spin 0)": (0, 4), "d2 high spin, FM": (2, 2), "d1/d3 (high spin, AFM)": (1, 3), "d2 high spin, AFM": (2, 2),
               "d1/d3 (a1g¹ / a1g² eπ¹, AFM)": (1, 3)}
     for j in vd.jobs("paper", one_t):
         if j["targets"] is None:
@@ -67,20 +67,20 @@ def test_the_lowest_state_decides_each_part_at_each_U(one_t):
     closed = (_occ(1.9, 0.55), _occ(1.9, 0.55))
     disp = (_occ(1.2, 0.5, 0.6), _occ(1.9, 0.75, 0.6))
     branches = [_branch("d2 a1g² (spin 0)", "restricted", {8.0: (-10.0, *closed), 3.0: (-20.0, *closed)}),
-                _branch("d1/d3 (high spin)", "polarized", {8.0: (-10.4, *disp), 3.0: (-19.9, *disp)})]
+                _branch("d1/d3 (high spin, AFM)", "polarized", {8.0: (-10.4, *disp), 3.0: (-19.9, *disp)})]
     rows = vd.step_rows(branches, one_t, n_fu=2)
     assert len(rows) == 4
     r8 = [r for r in rows if r["U (eV)"] == 8.0 and r["start"].startswith("d2")][0]
     assert r8["ΔE (meV/f.u.)"] == pytest.approx(200.0) and r8["a1g weight of n1"][0] == pytest.approx(1.0)
     low = {x["U (eV)"]: x for x in vd.lowest_states(rows)}
     a, b, c = valence.VALENCE_PARTS
-    assert low[8.0]["lowest"] == "d1/d3 (high spin)" and not low[8.0][a] and not low[8.0][b] and not low[8.0][c]
+    assert low[8.0]["lowest"] == "d1/d3 (high spin, AFM)" and not low[8.0][a] and not low[8.0][b] and not low[8.0][c]
     assert low[8.0]["next state above (meV/f.u.)"] == pytest.approx(200.0)
     assert low[3.0]["lowest"] == "d2 a1g² (spin 0)" and low[3.0][a] and low[3.0][b] and low[3.0][c]
     # an unconverged step is not a candidate for the lowest state
     branches[0]["result"]["steps"][1]["converged"] = False
     low = {x["U (eV)"]: x for x in vd.lowest_states(vd.step_rows(branches, one_t, n_fu=2))}
-    assert low[3.0]["lowest"] == "d1/d3 (high spin)"
+    assert low[3.0]["lowest"] == "d1/d3 (high spin, AFM)"
 
 
 def test_the_dftu_variant_waits_for_every_start_and_then_enters_all_three_parts(one_t):
@@ -104,7 +104,7 @@ def test_the_t2g_filling_is_read_inside_the_t2g_shell(one_t):
     whole shell it can outweigh a partly filled t2g orbital; read inside t2g it cannot. An e_pi filling
     has no a1g weight."""
     O = vd.site_orbitals(one_t, [0, 3])[0]
-    w = lambda occ: O @ np.diag(occ) @ O.T                         # occupations of a1g, epi1, epi2, esig1, esig2
+    w = lambda occ: O @ np.diag(occ) @ O.T                         # occupations of a1g, epi+, epi-, esig+, esig-
     n = w([1.3, 0.8, 0.8, 1.45, 1.45])
     t, a1g = vd.t2g_natural([0.5 * n, 0.5 * n], O)
     assert t[0] == pytest.approx(1.3) and a1g == pytest.approx(1.0)
@@ -122,3 +122,20 @@ def test_an_open_shell_with_no_moment_is_not_spin_zero(one_t):
     rows = vd.step_rows([_branch("unbiased, AFM seed", "polarized", {3.0: (-20.0, w, w)})], one_t, n_fu=2)
     assert max(rows[0]["|m| (μB)"]) < 1e-9 and min(rows[0]["‖n↑ − n↓‖"]) > 1.0
     assert vd.lowest_states(rows)[0][valence.VALENCE_PARTS[1]] is False
+
+
+def test_the_two_w_get_the_same_orbitals_so_e_pi_starts_are_ferro_or_antiferro_orbital(one_t):
+    """The two W of the 1T cell are related by a translation: their mirror-split trigonal orbitals
+    coincide (an SVD splits each pair arbitrarily: 30 degrees apart on the relaxed layer), a1g and the t2g span are the same either
+    way, and 'e_pi+^2 on both' fills one orbital while 'e_pi+^2 / e_pi-^2' fills orthogonal ones."""
+    w1, w2 = [i for i, x in enumerate(one_t.get_chemical_symbols()) if x == "W"]
+    O = vd.site_orbitals(one_t, [w1, w2])
+    raw = vd.site_orbitals(one_t, [w1, w2], split=False)
+    assert np.allclose(np.abs(O[0].T @ O[1])[:3, :3], np.eye(3), atol=1e-6)
+    for k in (0, 1):
+        assert np.allclose(O[k][:, 0], raw[k][:, 0], atol=1e-10)
+        assert np.allclose(O[k][:, :3] @ O[k][:, :3].T, raw[k][:, :3] @ raw[k][:, :3].T, atol=1e-10)
+    jobs = {j["start"]: j for j in vd.jobs("paper", one_t)}
+    fo, afo = jobs["d2 eπ+² (spin 0)"]["targets"], jobs["d2 eπ+² / eπ−² (spin 0)"]["targets"]
+    assert abs(np.dot(fo[w1]["both"][0], fo[w2]["both"][0])) == pytest.approx(1.0, abs=1e-6)
+    assert abs(np.dot(afo[w1]["both"][0], afo[w2]["both"][0])) < 1e-6

@@ -25,17 +25,18 @@ STARTS = {
     "unbiased": ("restricted", None, None),
     "unbiased, AFM seed": ("polarized", None, (1.0, -1.0)),
     "d2 a1g² (spin 0)": ("restricted", ({"both": ["a1g"]}, {"both": ["a1g"]}), None),
-    "d2 eπ² (spin 0)": ("restricted", ({"both": ["epi1"]}, {"both": ["epi1"]}), None),
-    "d0/d4 (spin 0)": ("restricted", ({"both": []}, {"both": ["a1g", "epi1"]}), None),
-    "d2 high spin, FM": ("polarized", ({"up": ["a1g", "epi1"], "dn": []}, {"up": ["a1g", "epi1"], "dn": []}), (2.0, 2.0)),
-    "d1/d3 (high spin)": ("polarized", ({"up": ["a1g"], "dn": []}, {"up": ["a1g", "epi1", "epi2"], "dn": []}), (1.0, 3.0)),
+    "d2 eπ+² (spin 0)": ("restricted", ({"both": ["epi+"]}, {"both": ["epi+"]}), None),
+    "d2 eπ+² / eπ−² (spin 0)": ("restricted", ({"both": ["epi+"]}, {"both": ["epi-"]}), None),
+    "d0/d4 (spin 0)": ("restricted", ({"both": []}, {"both": ["a1g", "epi+"]}), None),
+    "d2 high spin, FM": ("polarized", ({"up": ["a1g", "epi+"], "dn": []}, {"up": ["a1g", "epi+"], "dn": []}), (2.0, 2.0)),
+    "d1/d3 (high spin, AFM)": ("polarized", ({"up": ["a1g"], "dn": []}, {"up": [], "dn": ["a1g", "epi+", "epi-"]}), (1.0, -3.0)),
     # the lowest states of the model's annealing (valence page, effective basis): the high-spin d2
     # antiferromagnet at U = 10 eV and the d1/d3 antiferromagnet with a doubly occupied orbital at 3 eV
-    "d2 high spin, AFM": ("polarized", ({"up": ["a1g", "epi1"], "dn": []}, {"up": [], "dn": ["a1g", "epi1"]}), (2.0, -2.0)),
-    "d1/d3 (a1g¹ / a1g² eπ¹, AFM)": ("polarized", ({"up": ["a1g"], "dn": []}, {"up": ["a1g"], "dn": ["a1g", "epi1"]}), (1.0, -1.0)),
+    "d2 high spin, AFM": ("polarized", ({"up": ["a1g", "epi+"], "dn": []}, {"up": [], "dn": ["a1g", "epi+"]}), (2.0, -2.0)),
+    "d1/d3 (a1g¹ / a1g² eπ¹, AFM)": ("polarized", ({"up": ["a1g"], "dn": []}, {"up": ["a1g"], "dn": ["a1g", "epi+"]}), (1.0, -1.0)),
 }
 #: The trigonal orbitals by name: columns of helpers.orbitals.identity.trigonal_orbitals.
-TRIGONAL = ("a1g", "epi1", "epi2", "esig1", "esig2")
+TRIGONAL = ("a1g", "epi+", "epi-", "esig+", "esig-")
 #: Per profile: U_eff grid (eV, decreasing), release schedule (eV), SCF caps [biased steps, last], starts.
 SETTINGS = {
     "smoke": {"U_grid": [4.0, 3.0], "release": [1.0, 0.0], "maxiter": [15, 25], "starts": ["d2 a1g² (spin 0)"]},
@@ -49,17 +50,23 @@ SETTINGS = {
 DISPROPORTION_MAX = 0.25
 
 
-def site_orbitals(atoms, metals: list) -> list:
+def site_orbitals(atoms, metals: list, split: bool = True) -> list:
     """Per metal: its trigonal orbitals (5x5, columns TRIGONAL, GPAW's real d order) in its local
-    octahedral frame."""
+    octahedral frame, each degenerate pair split by the site's mirror (epi+, esig+ even; epi-, esig-
+    odd), so that sites related by a translation get the same orbitals and 'e_pi^2 on both W' is a
+    ferro-orbital start. `split=False`: the pairs as an SVD returns them (an arbitrary basis of each
+    pair, differing between the W; a1g and the t2g span are the same either way)."""
     from .orbitals import identity
-    return [identity.trigonal_orbitals(identity.octahedral_frame(atoms, a))[0] for a in metals]
+    return [identity.trigonal_orbitals(identity.octahedral_frame(atoms, a),
+                                       identity.site_operations(atoms, a) if split else None)[0] for a in metals]
 
 
-def start_targets(name: str, orbitals: list, metals: list) -> tuple[dict | None, list | None]:
+def start_targets(name: str, orbitals: list, metals: list, spans: list | None = None) -> tuple[dict | None, list | None]:
     """Occupation-control targets of start `name` (STARTS) on the metals (their trigonal orbitals
     `orbitals`, site_orbitals): {atom: {spin: 5-vectors, 'subspace': t2g}} or None, and the W moments
-    (muB) of a spin-polarized start (None for a restricted one)."""
+    (muB) of a spin-polarized start (None for a restricted one). The subspace is the t2g span, written
+    with the first three columns of `spans` (default `orbitals`; the jobs give the unsplit orbitals,
+    whose form keys the cached branches)."""
     if name not in STARTS:
         raise ValueError(f"start={name!r}: choose from {list(STARTS)}")
     if len(metals) != 2:
@@ -68,9 +75,9 @@ def start_targets(name: str, orbitals: list, metals: list) -> tuple[dict | None,
     if per_w is None:
         return None, (list(moments) if moments else None)
     out = {}
-    for a, O, fill in zip(metals, orbitals, per_w):
+    for a, O, T, fill in zip(metals, orbitals, spans or orbitals, per_w):
         out[int(a)] = {s: [O[:, TRIGONAL.index(o)].tolist() for o in names] for s, names in fill.items()}
-        out[int(a)]["subspace"] = O[:, :3].T.tolist()
+        out[int(a)]["subspace"] = T[:, :3].T.tolist()
     return out, (list(moments) if moments else None)
 
 
@@ -83,10 +90,10 @@ def jobs(profile: str, atoms) -> list:
         return []
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo")]
-    orbitals = site_orbitals(atoms, metals)
+    orbitals, spans = site_orbitals(atoms, metals), site_orbitals(atoms, metals, split=False)
     out = []
     for name in S["starts"]:
-        targets, moments = start_targets(name, orbitals, metals)
+        targets, moments = start_targets(name, orbitals, metals, spans)
         magmoms = None
         if STARTS[name][0] == "polarized":
             magmoms = [0.0] * len(atoms)
