@@ -521,10 +521,22 @@ def _dftu_steps(atoms, calc, bias, job: dict, wd: Path, schedule: list, steps: l
         world.barrier()
         say(f"step {n + 1}/{len(schedule)}  U = {U:g} eV  lambda = {lam:g} eV  E = {energy:.5f} eV"
             f"  ({rec['seconds']:.0f} s)")
+    # the final state, kept beside the cache (not in the entry, not committed) for checks that continue
+    # from it: spin-polarized restarts, denser k grids (final_state_path)
+    final = final_state_path(wd)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    calc.write(str(final), mode="all")
+    world.barrier()
     if world.rank == 0:
         (wd / "step.gpw").unlink(missing_ok=True)
     return {"steps": steps, "converged": steps[-1]["converged"], "metal_indices": metals, "kpts": job["kpts"], "ranks": world.size,
             "n_electrons": float(calc.get_number_of_electrons()), "wall_s": round(sum(s["seconds"] for s in steps), 1)}
+
+
+def final_state_path(wd: Path) -> Path:
+    """Where a DFT+U branch computed in the work directory `wd` (<cache>/.work/<entry>) leaves its final
+    state (density and wave functions): <cache>/.states/<entry>.gpw, a file of this machine only."""
+    return wd.parent.parent / ".states" / f"{wd.name}.gpw"
 
 
 def sliding_path(atoms, job: dict, wd: Path) -> dict:
