@@ -88,14 +88,14 @@ def test_the_dftu_variant_waits_for_every_start_and_then_enters_all_three_parts(
     b = [_branch("d2 a1g² (spin 0)", "restricted", {8.0: (-10.0, *closed), 3.0: (-20.0, *closed)})]
     rows = vd.step_rows(b, one_t, n_fu=2)
     page = {"branches": b + [{"start": "d0/d4 (spin 0)", "result": None}], "rows": rows, "lowest": vd.lowest_states(rows),
-            "missing": ["d0/d4 (spin 0)"], "complete": False, "U_last": 3.0}
+            "missing": ["d0/d4 (spin 0)"], "complete": False, "U_last": 3.0, "read_at": [3.0], "one_t": one_t}
     assert vd.variant(page) is None
     assert vd.scorecard_line(page) == vd.status(page) == "not decided: 1 of 2 starts computed"
     assert "Not computed yet" in vd.findings(page) and "lowest of the 1 starts computed, d2 a1g²" in vd.findings(page)
     page.update(branches=b, missing=[], complete=True)
     assert "lowest, d2 a1g²" in vd.findings(page)
     v = vd.variant(page)
-    assert v["variant"].startswith("DFT+U annealed, U_eff = 3 eV") and all(v[p] for p in valence.VALENCE_PARTS)
+    assert v["variant"].startswith("DFT+U annealed, read at U_eff = 3 eV") and all(v[p] for p in valence.VALENCE_PARTS)
     assert vd.scorecard_line(page).endswith("(a) holds; (b) holds; (c) holds")
 
 
@@ -139,3 +139,43 @@ def test_the_two_w_get_the_same_orbitals_so_e_pi_starts_are_ferro_or_antiferro_o
     fo, afo = jobs["d2 eπ+² (spin 0)"]["targets"], jobs["d2 eπ+² / eπ−² (spin 0)"]["targets"]
     assert abs(np.dot(fo[w1]["both"][0], fo[w2]["both"][0])) == pytest.approx(1.0, abs=1e-6)
     assert abs(np.dot(afo[w1]["both"][0], afo[w2]["both"][0])) < 1e-6
+
+
+def test_a_branch_that_follows_one_state_matches_the_hellmann_feynman_integral_and_a_jump_does_not(one_t):
+    """dE/dU_eff = sum over W and spin of Tr[n - n n]/2: for fixed occupations E(7) - E(8) = -slope; a
+    branch whose energy drops 100 meV/f.u. more than that has jumped to another state."""
+    closed = (_occ(1.9, 0.55), _occ(1.9, 0.55))
+    n = np.asarray(closed[0][0])
+    slope = 2 * 2 * 0.5 * np.trace(n - n @ n)                       # 2 W x 2 spins
+    follow = _branch("d2 a1g² (spin 0)", "restricted", {8.0: (-10.0, *closed), 7.0: (-10.0 - slope, *closed)})
+    jump = _branch("d2 eπ+² (spin 0)", "restricted", {8.0: (-10.0, *closed), 7.0: (-10.0 - slope - 0.2, *closed)})
+    rows = vd.step_rows([follow, jump], one_t, n_fu=2)
+    by = {(r["start"], r["U (eV)"]): r for r in rows}
+    assert by[("d2 a1g² (spin 0)", 8.0)]["jump (meV/f.u.)"] is None
+    assert by[("d2 a1g² (spin 0)", 7.0)]["jump (meV/f.u.)"] == pytest.approx(0.0, abs=1e-9)
+    assert by[("d2 eπ+² (spin 0)", 7.0)]["jump (meV/f.u.)"] == pytest.approx(-100.0)
+    page = {"branches": [follow, jump], "rows": rows, "lowest": vd.lowest_states(rows), "missing": [], "complete": True,
+            "U_last": 7.0, "read_at": [7.0], "one_t": one_t}
+    text = vd.findings(page)
+    assert "d2 a1g² (spin 0): anneals continuously" in text and "d2 eπ+² (spin 0): jumps to another state at 8 → 7 eV (-100)" in text
+
+
+def test_a_part_is_undetermined_within_the_margin_between_read_points_and_under_an_unconverged_lower_state(one_t):
+    closed = (_occ(1.9, 0.55), _occ(1.9, 0.55))
+    open_ = (_occ(1.0, 0.75), _occ(1.0, 0.75))                    # no doubly occupied orbital: (c) fails
+    a, b, c = valence.VALENCE_PARTS
+
+    def judge(E_open, read_at=(3.0,), converged=True):
+        br = [_branch("d2 a1g² (spin 0)", "restricted", {4.0: (-10.0, *closed), 3.0: (-20.0, *closed)}),
+              _branch("unbiased", "restricted", {4.0: (-10.2, *open_), 3.0: (E_open, *open_)})]
+        br[1]["result"]["steps"][1]["converged"] = converged
+        rows = vd.step_rows(br, one_t, n_fu=2)
+        page = {"branches": br, "rows": rows, "lowest": vd.lowest_states(rows), "missing": [], "complete": True,
+                "U_last": 3.0, "read_at": list(read_at), "one_t": one_t}
+        return vd.variant(page)
+    assert judge(-19.0)[c] is True                                  # the open state 500 meV/f.u. above
+    assert judge(-19.98)[c] is None                                 # 10 meV/f.u. above: within k_B T at 300 K
+    assert judge(-19.98)[a] is True                                 # both hold (a): decided
+    assert judge(-19.0, read_at=(4.0, 3.0))[c] is None              # fails at 4 eV, holds at 3 eV
+    assert judge(-21.0, converged=False)[c] is None                 # an unconverged state lies lower
+    assert vd.overall(judge(-19.0)) is True and vd.overall(judge(-19.98)) is None

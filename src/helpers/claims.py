@@ -65,7 +65,7 @@ def valence_rows(material: str, profile: str, **kw) -> list[dict]:
     g = content[val["main"]]
     inconclusive = not all(c["reaches_U_min"] for c in content.values())   # a run with no branch at U_min decides nothing
     mf = "undetermined" if inconclusive else True if all(ok.values()) else (False if not any(ok.values()) else "undetermined")
-    dftu_line += sc.methods_note(None if dftu_v is None else all(dftu_v[p] for p in valence.VALENCE_PARTS), mf)
+    dftu_line += sc.methods_note(valence_dftu.overall(dftu_v), mf)
     return [row("valence (Rydberg)", "effective W4+: d2, spin 0 (mean field, effective W-5d basis)",
                 "W4+ (d2, S = 0)", f"{g['branch']} (|m| {max(g['moments']):.2f} μB); reading holds for {sum(ok.values())} of {len(ok)} interactions",
                 "lowest state at U_min (also against perturbed states) has d ≈ 2 on each W and |m| < 0.1 μB, for every interaction tried",

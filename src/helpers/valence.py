@@ -669,7 +669,8 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
         # do not enter them
         out = {r["variant"]: r[part] for r in per if part == VALENCE_PARTS[1] or r["variant"].startswith("effective")}
         v = robust_verdict(out)
-        dftu = dftu_status if dftu_variant is None else ("reproduced" if dftu_variant[part] else "not reproduced")
+        dftu = dftu_status if dftu_variant is None else {True: "reproduced", False: "not reproduced"}.get(
+            dftu_variant[part], "undetermined")
         decided = {dftu, v["verdict"]} <= {"reproduced", "not reproduced"}
         verdicts.append({"part": part, "DFT+U": dftu, "verdict": v["verdict"], "range": v["range"],
                          "holds in": "; ".join(v["holds in"]) or "—", "fails in": "; ".join(v["fails in"]) or "—",

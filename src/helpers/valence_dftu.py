@@ -39,15 +39,23 @@ STARTS = {
 TRIGONAL = ("a1g", "epi+", "epi-", "esig+", "esig-")
 #: Per profile: U_eff grid (eV, decreasing), release schedule (eV), SCF caps [biased steps, last], starts.
 SETTINGS = {
-    "smoke": {"U_grid": [4.0, 3.0], "release": [1.0, 0.0], "maxiter": [15, 25], "starts": ["d2 a1g² (spin 0)"]},
+    "smoke": {"U_grid": [4.0, 3.0], "release": [1.0, 0.0], "maxiter": [15, 25], "starts": ["d2 a1g² (spin 0)"],
+              "read_at": [3.0]},
     # maxiter: at U_eff = 8 eV a step of the 1T layer that does not converge stalls near 10^-4.6 within
     # about 20 iterations (the a1g² start at lambda = 0.5); 60 is a cap well past that plateau
     "paper": {"U_grid": [8.0, 7.0, 6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "maxiter": [60, 200],
-              "starts": list(STARTS)},
+              "starts": list(STARTS),
+              # the verdict is read at each of these U_eff and decided only where they agree: GPAW's U_eff
+              # acts more weakly than the paper's U on its orbitals, so the paper's 3 eV lies above 3 eV here
+              "read_at": [5.0, 4.0, 3.0]},
 }
 #: Two W differ in d count by at most this (electrons) in a state without disproportionation (the
 #: model's tolerance on |d - 2|, helpers.valence.D_TOL).
 DISPROPORTION_MAX = 0.25
+#: A branch is continuous between two U_eff steps when its energy change matches the Hellmann-Feynman
+#: integral of dE/dU_eff = sum over W and spin of Tr[n - n n]/2 (trapezoid, Dudarev's form) within this
+#: (meV/f.u.); a jump to another state shows as a larger mismatch.
+CONTINUITY_TOL_MEV_PER_FU = 15.0
 
 
 def site_orbitals(atoms, metals: list, split: bool = True) -> list:
@@ -151,11 +159,51 @@ def step_rows(branches: list, atoms, n_fu: int) -> list:
                          "|m| (μB)": [abs(s["moment_muB"]) for s in sites],
                          "n1, n2": [(float(w[0]), float(w[1])) for w, _ in t2g],
                          "a1g weight of n1": [a1g for _, a1g in t2g],
-                         "Δd (W2 − W1)": sites[1]["d_count"] - sites[0]["d_count"]})
+                         "Δd (W2 − W1)": sites[1]["d_count"] - sites[0]["d_count"],
+                         "dE/dU (eV/eV)": hubbard_slope(st, metals)})
+    for prev, row in zip([None] + rows[:-1], rows):
+        row.update(parts(row))
+        same = prev is not None and prev["start"] == row["start"]
+        row["jump (meV/f.u.)"] = continuity_mismatch(prev, row, n_fu) if same else None
+        row["previous U (eV)"] = prev["U (eV)"] if same else None
     for row in rows:
         same = [x["E_eV"] for x in rows if x["U (eV)"] == row["U (eV)"] and x["converged"]]
         row["ΔE (meV/f.u.)"] = 1000 * (row["E_eV"] - min(same)) / n_fu if same else np.nan
     return rows
+
+
+def hubbard_slope(step: dict, metals: list) -> float:
+    """dE/dU_eff of a DFT+U state (eV per eV of U_eff, whole cell): sum over the metals and spins of
+    Tr[n - n n]/2, Dudarev's form, from the step's d occupation matrices (Hellmann-Feynman)."""
+    out = 0.0
+    for a in metals:
+        for n in step["occupations"][str(a)]:
+            n = np.asarray(n, float)
+            out += 0.5 * float(np.trace(n - n @ n))
+    return out
+
+
+def continuity_mismatch(prev: dict, row: dict, n_fu: int) -> float:
+    """E(U_k) - E(U_k-1) minus the trapezoid integral of dE/dU_eff between the two steps of one
+    branch (meV/f.u.): near zero when the branch follows one state, large when it jumps."""
+    dU = row["U (eV)"] - prev["U (eV)"]
+    est = dU * 0.5 * (row["dE/dU (eV/eV)"] + prev["dE/dU (eV/eV)"])
+    return 1000 * (row["E_eV"] - prev["E_eV"] - est) / n_fu
+
+
+def parts(row: dict) -> dict:
+    """The three parts of the valence claim (helpers.valence.VALENCE_PARTS) judged on one state (a row
+    of step_rows): (a) no disproportionation (|Δd| <= DISPROPORTION_MAX; the PAW d count itself counts
+    covalent W-Te weight and is not 2), (b) spin 0 as a closed shell (|m| < helpers.valence.M_TOL and
+    ||n_up - n_dn|| <= valence.SPIN_DENSITY_MAX on both W: an open shell with S_z = 0 has no moment but
+    a norm of sqrt(2)), (c) one orbital doubly occupied (largest t2g natural occupation >=
+    helpers.orbitals.natural.POLARIZED_MIN and above the next by at least natural.GAP_MIN on both W)."""
+    from . import valence
+    from .orbitals import natural
+    return {valence.VALENCE_PARTS[0]: abs(row["Δd (W2 − W1)"]) <= DISPROPORTION_MAX,
+            valence.VALENCE_PARTS[1]: all(m < valence.M_TOL for m in row["|m| (μB)"])
+            and all(x <= valence.SPIN_DENSITY_MAX for x in row["‖n↑ − n↓‖"]),
+            valence.VALENCE_PARTS[2]: all(a >= natural.POLARIZED_MIN and a - b >= natural.GAP_MIN for a, b in row["n1, n2"])}
 
 
 def t2g_natural(occupations, orbitals: np.ndarray) -> tuple[np.ndarray, float]:
@@ -167,30 +215,28 @@ def t2g_natural(occupations, orbitals: np.ndarray) -> tuple[np.ndarray, float]:
     return w[::-1], float(v[0, -1] ** 2)
 
 
-def lowest_states(rows: list) -> list:
-    """Per U_eff (decreasing): the lowest converged state, what it holds, and the three parts of the
-    valence claim judged on it (helpers.valence.VALENCE_PARTS): (a) no disproportionation
-    (|Δd| <= DISPROPORTION_MAX; the PAW d count itself counts covalent W-Te weight and is not 2),
-    (b) spin 0 as a closed shell (|m| < helpers.valence.M_TOL and ||n_up - n_dn|| <=
-    valence.SPIN_DENSITY_MAX on both W: an open shell with S_z = 0 has no moment but a norm of sqrt(2)), (c) one orbital doubly occupied (largest t2g
-    natural occupation >= helpers.orbitals.natural.POLARIZED_MIN and above the next by at least
-    natural.GAP_MIN on both W)."""
+def lowest_states(rows: list, margin_meV: float | None = None) -> list:
+    """Per U_eff (decreasing): the lowest converged state and what it holds, and each part of the
+    valence claim (parts) judged on every converged state within `margin_meV` per f.u. of it (default
+    helpers.valence.DEGENERATE_MEV_PER_FU, k_B T at 300 K): True or False where they agree, None
+    (undetermined) where they differ or where a step that did not converge lies below the lowest
+    converged state."""
     from . import valence
-    from .orbitals import natural
+    margin = valence.DEGENERATE_MEV_PER_FU if margin_meV is None else margin_meV
     out = []
     for U in sorted({r["U (eV)"] for r in rows}, reverse=True):
-        conv = [r for r in rows if r["U (eV)"] == U and r["converged"]]
+        at = [r for r in rows if r["U (eV)"] == U]
+        conv = [r for r in at if r["converged"]]
         if not conv:
             continue
         low = min(conv, key=lambda r: r["E_eV"])
         second = sorted(r["ΔE (meV/f.u.)"] for r in conv if r is not low)
+        near = [r for r in conv if r["ΔE (meV/f.u.)"] <= margin]
+        below = [r["start"] for r in at if not r["converged"] and r["E_eV"] < low["E_eV"]]
+        judged = {p: (None if below or len({r[p] for r in near}) > 1 else low[p]) for p in valence.VALENCE_PARTS}
         out.append({"U (eV)": U, "lowest": low["start"], "next state above (meV/f.u.)": second[0] if second else None,
-                    "d counts": low["d counts"], "|m| (μB)": low["|m| (μB)"], "n1, n2": low["n1, n2"],
-                    valence.VALENCE_PARTS[0]: abs(low["Δd (W2 − W1)"]) <= DISPROPORTION_MAX,
-                    valence.VALENCE_PARTS[1]: all(m < valence.M_TOL for m in low["|m| (μB)"])
-                    and all(x <= valence.SPIN_DENSITY_MAX for x in low["‖n↑ − n↓‖"]),
-                    valence.VALENCE_PARTS[2]: all(a >= natural.POLARIZED_MIN and a - b >= natural.GAP_MIN
-                                                  for a, b in low["n1, n2"])})
+                    "within the margin": [r["start"] for r in near if r is not low], "unconverged below": below,
+                    "d counts": low["d counts"], "|m| (μB)": low["|m| (μB)"], "n1, n2": low["n1, n2"], **judged})
     return out
 
 
@@ -229,6 +275,7 @@ def page_results(material: str, settings: dict) -> dict:
     rows = step_rows(branches, one_t, n_fu)
     missing = [b["start"] for b in branches if b.get("result") is None]
     return {"one_t": one_t, "branches": branches, "rows": rows, "lowest": lowest_states(rows), "missing": missing,
+            "read_at": SETTINGS.get(settings["profile"], {}).get("read_at", []),
             "complete": bool(branches) and not missing, "U_last": branches[0]["U_grid"][-1] if branches else None,
             "results": [b["result"] for b in branches if b.get("result") is not None]}
 
@@ -239,40 +286,111 @@ def table(rows: list) -> list:
     return [{"start": r["start"], "spin": r["spin"], "U_eff (eV)": r["U (eV)"], "ΔE (meV/f.u.)": r["ΔE (meV/f.u.)"],
              "d counts": f2(r["d counts"]), "|m| (μB)": f2(r["|m| (μB)"]),
              "t2g n1, n2 (W1; W2)": "; ".join(f"{a:.2f}, {b:.2f}" for a, b in r["n1, n2"]),
-             "a1g in n1": f2(r["a1g weight of n1"]), "Δd": r["Δd (W2 − W1)"], "converged": r["converged"]}
+             "a1g in n1": f2(r["a1g weight of n1"]), "Δd": r["Δd (W2 − W1)"],
+             "jump from the previous U_eff (meV/f.u.)": r.get("jump (meV/f.u.)"), "converged": r["converged"]}
             for r in rows]
 
 
 def variant(page: dict) -> dict | None:
-    """The DFT+U annealing as a variant of the valence verdict (helpers.valence.valence_verdict_rows):
-    the lowest state at the last U_eff and the three parts judged on it; None unless every planned
-    start is computed and some state converged at the last U_eff."""
+    """The DFT+U annealing's verdict on the three valence parts (helpers.valence.valence_verdict_rows):
+    each part judged (lowest_states) at every U_eff of the profile's 'read_at', True or False where they
+    agree and None (undetermined) where they differ or one has no converged state; the lowest state at
+    the last U_eff described. None unless every planned start is computed and some state converged at
+    the last U_eff."""
     from . import valence
-    at = [x for x in page["lowest"] if x["U (eV)"] == page["U_last"]]
-    if not page["complete"] or not at:
+    low = {x["U (eV)"]: x for x in page["lowest"]}
+    if not page["complete"] or page["U_last"] not in low:
         return None
-    x = at[0]
-    return {"variant": f"DFT+U annealed, U_eff = {x['U (eV)']:g} eV (lowest: {x['lowest']})", "state": x["lowest"],
-            "d counts": x["d counts"], "|m| (μB)": x["|m| (μB)"], "largest natural occ.": [a for a, _ in x["n1, n2"]],
-            "up–down overlap": None, **{p: x[p] for p in valence.VALENCE_PARTS}}
+    x = low[page["U_last"]]
+    read = [low.get(U) for U in page["read_at"]]
+    judged = {}
+    for p in valence.VALENCE_PARTS:
+        vals = {None if y is None else y[p] for y in read}
+        judged[p] = vals.pop() if len(vals) == 1 else None
+    where = ", ".join(f"{U:g}" for U in page["read_at"])
+    return {"variant": f"DFT+U annealed, read at U_eff = {where} eV (lowest at {x['U (eV)']:g} eV: {x['lowest']})",
+            "state": x["lowest"], "d counts": x["d counts"], "|m| (μB)": x["|m| (μB)"],
+            "largest natural occ.": [a for a, _ in x["n1, n2"]], "up–down overlap": None,
+            "by U_eff": {U: (None if y is None else {p: y[p] for p in valence.VALENCE_PARTS}) for U, y in zip(page["read_at"], read)},
+            **judged}
+
+
+def overall(v: dict | None) -> bool | None:
+    """The whole valence claim from a variant: True when every part holds, False when one fails,
+    None when none fails but one is undetermined (or without a variant)."""
+    from . import valence
+    if v is None:
+        return None
+    vals = [v[p] for p in valence.VALENCE_PARTS]
+    return False if False in vals else (True if all(x is True for x in vals) else None)
+
+
+def word(ok) -> str:
+    """'holds', 'fails' or 'undetermined' for True, False, None."""
+    return {True: "holds", False: "fails"}.get(ok, "undetermined")
 
 
 def findings(page: dict) -> str:
-    """Markdown lines: which start is lowest at each U_eff and what it holds, and the starts not computed."""
+    """Markdown lines: where the verdict is read; which start is lowest at each U_eff, what it holds and
+    which states lie within the margin; whether each branch anneals continuously (continuity_mismatch);
+    what each start held at full bias; the starts not computed."""
     from . import valence
     lines = []
     done = len(page["branches"]) - len(page["missing"])
     lowest = "lowest" if page["complete"] else f"lowest of the {done} starts computed"
+    if page["read_at"]:
+        lines.append(f"- The verdict is read at U_eff = {', '.join(f'{U:g}' for U in page['read_at'])} eV and decided where "
+                     f"these agree; at each, a part is undetermined when a converged state within "
+                     f"{valence.DEGENERATE_MEV_PER_FU:g} meV/f.u. (k_B T at 300 K) of the lowest disagrees on it, or a "
+                     "step that did not converge lies below the lowest.")
     for x in page["lowest"]:
-        parts = "; ".join(f"{p.split(')')[0]}) {'holds' if x[p] else 'fails'}" for p in valence.VALENCE_PARTS)
+        parts = "; ".join(f"{p.split(')')[0]}) {word(x[p])}" for p in valence.VALENCE_PARTS)
         nxt = x["next state above (meV/f.u.)"]
+        extra = (f"; within the margin: {', '.join(x['within the margin'])}" if x["within the margin"] else "")
+        extra += (f"; not converged and lower: {', '.join(x['unconverged below'])}" if x["unconverged below"] else "")
         lines.append(f"- U_eff = {x['U (eV)']:g} eV: {lowest}, {x['lowest']} (d counts "
                      f"{', '.join(f'{d:.2f}' for d in x['d counts'])}, |m| {max(x['|m| (μB)']):.2f} μB, largest t2g natural "
                      f"occupations {', '.join(f'{a:.2f}' for a, _ in x['n1, n2'])}"
-                     + (f"; next state {nxt:.0f} meV/f.u. above" if nxt is not None else "") + f"): {parts}.")
+                     + (f"; next state {nxt:.0f} meV/f.u. above" if nxt is not None else "") + extra + f"): {parts}.")
+    for start in dict.fromkeys(r["start"] for r in page["rows"]):
+        sub = [r for r in page["rows"] if r["start"] == start and r["jump (meV/f.u.)"] is not None]
+        if not sub:
+            continue
+        worst = max(sub, key=lambda r: abs(r["jump (meV/f.u.)"]))
+        jumps = [f"{r['previous U (eV)']:g} → {r['U (eV)']:g} eV ({r['jump (meV/f.u.)']:+.0f})" for r in sub
+                 if abs(r["jump (meV/f.u.)"]) > CONTINUITY_TOL_MEV_PER_FU]
+        lines.append(f"- {start}: " + (f"jumps to another state at {', '.join(jumps)} meV/f.u. against the "
+                                       "Hellmann–Feynman integral of dE/dU_eff" if jumps else
+                                       f"anneals continuously (energy changes match the Hellmann–Feynman integral of "
+                                       f"dE/dU_eff within {abs(worst['jump (meV/f.u.)']):.0f} meV/f.u.)") + ".")
+    for b in full_bias(page):
+        lines.append(f"- {b['start']} at full bias (λ = {b['λ (eV)']:g} eV, U_eff = {b['U (eV)']:g} eV): d counts "
+                     f"{', '.join(f'{d:.2f}' for d in b['d counts'])}, |m| {', '.join(f'{m:.2f}' for m in b['|m| (μB)'])} μB, "
+                     f"t2g natural occupations {'; '.join(', '.join(f'{x:.2f}' for x in w) for w in b['t2g'])}.")
     if page["missing"]:
         lines.append(f"- Not computed yet, so no verdict from this method: {'; '.join(page['missing'])}.")
     return "\n".join(lines)
+
+
+def full_bias(page: dict) -> list:
+    """Per biased start: what it holds at its first step, the bias at full strength (does the start
+    reach the configuration it names?): d counts, |moment| (muB) and the three t2g natural
+    occupations per W."""
+    from .orbitals import natural
+    one_t = page["one_t"]
+    metals = [i for i, s in enumerate(one_t.get_chemical_symbols()) if s in ("W", "Mo")]
+    orbitals = site_orbitals(one_t, metals)
+    out = []
+    for b in page["branches"]:
+        r = b.get("result")
+        if r is None or not b.get("targets"):
+            continue
+        st = r["steps"][0]
+        sites = [natural.natural_orbitals(*[np.asarray(n) for n in st["occupations"][str(a)]]) for a in metals]
+        out.append({"start": b["start"], "λ (eV)": st["lambda_eV"], "U (eV)": st["U_eV"],
+                    "d counts": [x["d_count"] for x in sites], "|m| (μB)": [abs(x["moment_muB"]) for x in sites],
+                    "t2g": [t2g_natural(st["occupations"][str(a)], O)[0] for a, O in zip(metals, orbitals)]})
+    return out
 
 
 def status(page: dict) -> str:
@@ -292,4 +410,4 @@ def scorecard_line(page: dict) -> str:
     v = variant(page)
     if v is None:
         return status(page)
-    return f"{v['variant']}: " + "; ".join(f"{p.split(')')[0]}) {'holds' if v[p] else 'fails'}" for p in valence.VALENCE_PARTS)
+    return f"{v['variant']}: " + "; ".join(f"{p.split(')')[0]}) {word(v[p])}" for p in valence.VALENCE_PARTS)
