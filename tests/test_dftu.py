@@ -500,3 +500,11 @@ def test_a_protocol_in_another_reading_targets_and_reads_its_own_orbitals(monkey
     rows = dftu.state_table(dftu.annealed_steps(made + [ref]), [0, 1], Q, n_fu=2)
     lines = dftu.reference_findings(rows, n_fu=2)
     assert any(line.startswith("- In the local octahedral frame reading the unpolarized state's filled orbital") for line in lines)
+
+
+def test_step_iteration_caps_two_and_three_part_forms():
+    """[release, last] keeps every step but the last at the first cap; [release, annealing, last] gives
+    the unbiased steps at lower U_eff their own cap."""
+    from helpers.gpaw_job import step_maxiter
+    assert [step_maxiter([60, 200], r, l) for r, l in ((True, False), (False, False), (False, True))] == [60, 60, 200]
+    assert [step_maxiter([60, 150, 200], r, l) for r, l in ((True, False), (False, False), (False, True))] == [60, 150, 200]

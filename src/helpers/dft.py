@@ -327,14 +327,16 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
     each step from the previous density. `magmoms` (muB per atom) makes the run spin-polarized.
     Cached (task `dftu_branch`); every step's energy, d occupation matrices per spin and metal,
     moments and dipole (dipole layer in the vacuum when `dipole_correction`) are in result['steps'].
-    `maxiter`: SCF iteration caps [intermediate steps, last step] (default DFTU_MAXITER); `mixer`:
+    `maxiter`: SCF iteration caps [intermediate steps, last step] or [steps of the release at U_grid[0],
+    annealing steps, last step] (default DFTU_MAXITER; helpers.gpaw_job.step_maxiter); `mixer`:
     GPAW density mixer (check_mixer; default DFTU_MIXER).
     Bad input is refused before any SCF."""
     from .occupation_control import check_schedule, check_targets, check_U_grid
     U_grid = check_U_grid(U_grid)
     maxiter = list(DFTU_MAXITER if maxiter is None else maxiter)
-    if len(maxiter) != 2 or not all(isinstance(m, int) and m >= 3 for m in maxiter):
-        raise ValueError(f"maxiter={maxiter!r}: need two integers >= 3 (intermediate steps, last step)")
+    if len(maxiter) not in (2, 3) or not all(isinstance(m, int) and m >= 3 for m in maxiter):
+        raise ValueError(f"maxiter={maxiter!r}: need two integers >= 3 (intermediate steps, last step) or three "
+                         "(steps of the release, annealing steps, last step)")
     mixer = check_mixer(DFTU_MIXER if mixer is None else mixer)
     symbols = atoms.get_chemical_symbols()
     if metal not in symbols:

@@ -482,7 +482,7 @@ def _dftu_steps(atoms, calc, bias, job: dict, wd: Path, schedule: list, steps: l
         if n:
             set_hubbard_U(calc, metals, U)
             calc.dft.results.clear()
-            calc.dft.scf_loop.maxiter = job["maxiter"][1 if last else 0]
+            calc.dft.scf_loop.maxiter = step_maxiter(job["maxiter"], U == job["U_grid"][0], last)
         try:
             atoms.get_potential_energy()
             converged = True
@@ -531,6 +531,14 @@ def _dftu_steps(atoms, calc, bias, job: dict, wd: Path, schedule: list, steps: l
         (wd / "step.gpw").unlink(missing_ok=True)
     return {"steps": steps, "converged": steps[-1]["converged"], "metal_indices": metals, "kpts": job["kpts"], "ranks": world.size,
             "n_electrons": float(calc.get_number_of_electrons()), "wall_s": round(sum(s["seconds"] for s in steps), 1)}
+
+
+def step_maxiter(maxiter: list, releasing: bool, last: bool) -> int:
+    """The SCF iteration cap of one step of a DFT+U branch: maxiter = [steps at the first U_eff (the
+    bias release), the last step] or [release steps, annealing steps at lower U_eff, the last step]."""
+    if last:
+        return maxiter[-1]
+    return maxiter[0] if releasing or len(maxiter) == 2 else maxiter[1]
 
 
 def final_state_path(wd: Path) -> Path:
