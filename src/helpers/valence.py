@@ -680,11 +680,12 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
     return verdicts, per
 
 
-def verdict_line(v: dict) -> str:
+def verdict_line(v: dict, detail: str = "") -> str:
     """One Markdown line of a valence part (a row of valence_verdict_rows): the DFT+U verdict first,
-    the mean field's beside it with its range, and whether the two methods disagree."""
+    the mean field's beside it with its range, whether the two methods disagree, then `detail`."""
     return (f"- **{v['part']}** — DFT+U, the paper's method: **{v['DFT+U']}**; mean field: **{v['verdict']}** "
-            f"({v['range']})" + ("; **the two methods disagree**" if v["methods"] == "disagree" else "") + ".")
+            f"({v['range']})" + ("; **the two methods disagree**" if v["methods"] == "disagree" else "")
+            + (f"; {detail}" if detail else "") + ".")
 
 
 def paper_reading_holds(content: dict, d_tol: float = 0.25, m_tol: float = 0.1) -> dict:
@@ -911,7 +912,7 @@ def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: di
              f"lowest state found at the realistic U: by DFT+U (the paper's method), and by the mean field at "
              f"U = {U_grid[-1]:g} eV (every branch, the states branches fell into, and their perturbed copies):"]
     for v in verdicts:
-        lines.append(verdict_line(v)[:-1] + f"; mean field holds in: {v['holds in']}; fails in: {v['fails in']}.")
+        lines.append(verdict_line(v, f"mean field holds in: {v['holds in']}; fails in: {v['fails in']}"))
     def fmt(xs):
         return ", ".join("—" if not np.isfinite(x) else f"{x:.2f}" for x in xs) if xs is not None else "—"
     for r in per:
