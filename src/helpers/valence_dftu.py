@@ -131,7 +131,8 @@ def run(atoms, settings: dict, material: str, only_cached: bool = False, select=
 
 def step_rows(branches: list, atoms, n_fu: int) -> list:
     """One row per branch and U_eff after the release: energy relative to the lowest state at that
-    U_eff (meV/f.u.), and per W the d count, |moment| (muB), the two largest natural occupations of
+    U_eff (meV/f.u.), and per W the d count, |moment| (muB), the t2g count (a uniform change of valence,
+    which the difference between the W cannot see, shows there), the two largest natural occupations of
     n_up + n_dn within the W's t2g shell (a1g, e_pi; the e_g sigma pair holds about one electron each
     from W-Te covalency whatever the valence, so it would mask the t2g filling) and the a1g weight of
     the first; the d-count difference between the W; whether the SCF converged."""
@@ -160,6 +161,7 @@ def step_rows(branches: list, atoms, n_fu: int) -> list:
                          "d counts": [s["d_count"] for s in sites],
                          "|m| (μB)": [abs(s["moment_muB"]) for s in sites],
                          "n1, n2": [(float(w[0]), float(w[1])) for w, _ in t2g],
+                         "t2g counts": [float(np.sum(w)) for w, _ in t2g],
                          "a1g weight of n1": [a1g for _, a1g in t2g],
                          "Δd (W2 − W1)": sites[1]["d_count"] - sites[0]["d_count"],
                          "dE/dU (eV/eV)": hubbard_slope(st, metals)})
@@ -287,7 +289,7 @@ def table(rows: list) -> list:
     f2 = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
     return [{"start": r["start"], "spin": r["spin"], "U_eff (eV)": r["U (eV)"], "ΔE (meV/f.u.)": r["ΔE (meV/f.u.)"],
              "d counts": f2(r["d counts"]), "|m| (μB)": f2(r["|m| (μB)"]),
-             "t2g n1, n2 (W1; W2)": "; ".join(f"{a:.2f}, {b:.2f}" for a, b in r["n1, n2"]),
+             "t2g counts": f2(r["t2g counts"]), "t2g n1, n2 (W1; W2)": "; ".join(f"{a:.2f}, {b:.2f}" for a, b in r["n1, n2"]),
              "a1g in n1": f2(r["a1g weight of n1"]), "Δd": r["Δd (W2 − W1)"],
              "jump from the previous U_eff (meV/f.u.)": r.get("jump (meV/f.u.)"), "converged": r["converged"]}
             for r in rows]
