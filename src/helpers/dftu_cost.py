@@ -74,7 +74,7 @@ def markdown(rows: list[dict], ranks: str = "2 MPI ranks") -> str:
         return (f"{v:.2f}" if col == "total (h)" else f"{v:.1f}") if isinstance(v, float) else str(v)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(cell(r.get(c), c) for c in cols) + " |" for r in rows]
-    return (f"Wall times of the committed `paper` DFT+U branches ({ranks}, medians; read from each step's record):\n\n"
+    return (f"Wall times of the cached `paper` DFT+U branches ({ranks}, medians; read from each step's record):\n\n"
             + "\n".join(lines) + "\n")
 
 
