@@ -280,3 +280,5 @@ def test_a_killed_branch_resumes_after_its_last_step_with_the_same_energies(tmp_
     assert any(m.startswith("resuming after step 1") for m in said)
     assert [s["energy_eV"] for s in resumed["steps"]] == pytest.approx([s["energy_eV"] for s in full["steps"]], abs=1e-4)
     assert (b / "gpaw.txt").read_text().count("|iter:   1|") == 3 and not (b / "step.gpw").exists()
+    # the final state is kept beside the cache's entries for checks that continue from it
+    assert gj.final_state_path(b).is_file() and gj.final_state_path(b).parent.name == ".states"
