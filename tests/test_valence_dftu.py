@@ -144,6 +144,7 @@ def test_the_two_w_get_the_same_orbitals_so_e_pi_starts_are_ferro_or_antiferro_o
 def test_a_branch_that_follows_one_state_matches_the_hellmann_feynman_integral_and_a_jump_does_not(one_t):
     """dE/dU_eff = sum over W and spin of Tr[n - n n]/2: for fixed occupations E(7) - E(8) = -slope; a
     branch whose energy drops 100 meV/f.u. more than that has jumped to another state."""
+    c_part = valence.VALENCE_PARTS[2]
     closed = (_occ(1.9, 0.55), _occ(1.9, 0.55))
     n = np.asarray(closed[0][0])
     slope = 2 * 2 * 0.5 * np.trace(n - n @ n)                       # 2 W x 2 spins
@@ -157,6 +158,12 @@ def test_a_branch_that_follows_one_state_matches_the_hellmann_feynman_integral_a
     page = {"branches": [follow, jump], "rows": rows, "lowest": vd.lowest_states(rows), "missing": [], "complete": True,
             "U_last": 7.0, "read_at": [7.0], "one_t": one_t}
     text = vd.findings(page)
+    # the annealing's reading: the lowest state at 7 eV was reached by a jump, and the continuous branch lies
+    # 100 meV/f.u. above it (outside the margin): no configuration at 8 eV flows to it
+    assert vd.continuous_origins(rows, 7.0) == [] and "reached without a jump" not in text
+    alone = vd.step_rows([follow], one_t, n_fu=2)
+    origin = vd.continuous_origins(alone, 7.0)
+    assert [(o["start"], o["top U (eV)"]) for o in origin] == [("d2 a1g² (spin 0)", 8.0)] and origin[0][c_part]
     assert "d2 a1g² (spin 0): anneals continuously" in text and "d2 eπ+² (spin 0): jumps to another state at 8 → 7 eV (-100)" in text
 
 

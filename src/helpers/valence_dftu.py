@@ -356,6 +356,15 @@ def findings(page: dict) -> str:
                      f"{', '.join(f'{d:.2f}' for d in x['d counts'])}, |m| {max(x['|m| (μB)']):.2f} μB, largest t2g natural "
                      f"occupations {', '.join(f'{a:.2f}' for a, _ in x['n1, n2'])}"
                      + (f"; next state {nxt:.0f} meV/f.u. above" if nxt is not None else "") + extra + f"): {parts}.")
+    if page["U_last"] is not None:
+        for o in continuous_origins(page["rows"], page["U_last"]):
+            who = "the lowest state" + ("" if page["complete"] else f" of the {done} starts computed")
+            lines.append(f"- In the annealing's own reading, {who} at U_eff = {page['U_last']:g} eV (or one "
+                         f"within the margin) is reached without a jump from the {o['start']} configuration at "
+                         f"{o['top U (eV)']:g} eV (largest t2g natural occupations "
+                         f"{', '.join(f'{a:.2f}' for a, _ in o['n1, n2'])}"
+                         + (f"; {o['unconverged on the way']} step(s) on the way not converged" if o["unconverged on the way"] else "")
+                         + "): there " + "; ".join(f"{p.split(')')[0]}) {word(o[p])}" for p in valence.VALENCE_PARTS) + ".")
     for start in dict.fromkeys(r["start"] for r in page["rows"]):
         sub = [r for r in page["rows"] if r["start"] == start and r["jump (meV/f.u.)"] is not None]
         if not sub:
@@ -374,6 +383,25 @@ def findings(page: dict) -> str:
     if page["missing"]:
         lines.append(f"- Not computed yet, so no verdict from this method: {'; '.join(page['missing'])}.")
     return "\n".join(lines)
+
+
+def continuous_origins(rows: list, U: float) -> list:
+    """The annealing's own reading at U_eff = `U`: for the lowest converged state there and each
+    converged state within the thermal margin (lowest_states), whether its branch reached it from its
+    first U_eff without a jump (every continuity_mismatch within CONTINUITY_TOL_MEV_PER_FU), and if so
+    the configuration it started from: [{'start', 'top U (eV)', 'n1, n2' and the parts at the top}]."""
+    low = next((x for x in lowest_states(rows) if x["U (eV)"] == U), None)
+    if low is None:
+        return []
+    out = []
+    for start in [low["lowest"], *low["within the margin"]]:
+        sub = [r for r in rows if r["start"] == start and r["U (eV)"] >= U]
+        if all(r["jump (meV/f.u.)"] is None or abs(r["jump (meV/f.u.)"]) <= CONTINUITY_TOL_MEV_PER_FU for r in sub):
+            top = max(sub, key=lambda r: r["U (eV)"])
+            out.append({"start": start, "top U (eV)": top["U (eV)"], "n1, n2": top["n1, n2"],
+                        "unconverged on the way": sum(not r["converged"] for r in sub),
+                        **{k: v for k, v in parts(top).items()}})
+    return out
 
 
 def full_bias(page: dict) -> list:
