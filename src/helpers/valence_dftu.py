@@ -263,6 +263,25 @@ def plot_branches(ax, rows: list) -> bool:
     return True
 
 
+def figure_with_mean_field(rows: list, mf_run: dict, n_fu: int = 2):
+    """The DFT+U annealing (plot_branches) above the mean field's annealing of the same layer
+    (helpers.valence.plot_annealing of `mf_run`) over the range of U_eff the DFT+U branches span: the
+    counterpart of the paper's Fig. 1(a) by both methods. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from . import valence
+    fig, (ax, ax_mf) = plt.subplots(2, 1, figsize=(7.6, 9.0), height_ratios=[1, 1.3])
+    if not plot_branches(ax, rows):
+        ax.text(0.5, 0.5, "no DFT+U branch computed at this profile", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+    ax.set_title("(a) DFT+U, the paper's method (GPAW, Dudarev $U_\\mathrm{eff}$)", fontsize=11)
+    valence.plot_annealing(ax_mf, mf_run, n_fu=n_fu, title="(b) the mean field beside it (effective basis, main interaction)")
+    if ax.axison:
+        ax_mf.set_xlim(ax.get_xlim())
+    fig.tight_layout()
+    return fig
+
+
 def page_results(material: str, settings: dict) -> dict:
     """Everything the valence page shows of the DFT+U annealing: the 1T layer of the AFE page, the
     branches of the profile (computed, or with COMPENDIUM_REQUIRE_CACHE=1 read from the cache only,
