@@ -93,7 +93,7 @@ def test_untargeted_atoms_and_zero_strength_change_nothing():
     ({0: {"both": [[2, 0, 0, 0, 0]]}}, False, None, "orthonormal"),
     ({2: {"both": [[1, 0, 0, 0, 0]]}}, False, None, "not a metal"),
     ({9: {"both": [[1, 0, 0, 0, 0]]}}, False, None, "not an atom"),
-    ({0: {"both": np.eye(5)[:2].tolist()}, 1: {"both": [[1, 0, 0, 0, 0]]}}, False, None, "nominal d electrons"),
+    ({0: {"both": np.eye(5)[:4].tolist()}, 1: {"both": np.eye(5)[:3].tolist()}}, False, None, "valence electrons"),
     ({0: {"up": [[1, 0, 0, 0, 0]]}}, False, None, "keys must be"),
     ({0: {"both": [[1, 0, 0, 0, 0]]}}, True, [0] * 6, "keys must be"),
     ({0: {"up": [[1, 0, 0, 0, 0]], "dn": []}}, True, [-1, 0, 0, 0, 0, 0], "sign"),
@@ -105,6 +105,19 @@ def test_untargeted_atoms_and_zero_strength_change_nothing():
 def test_bad_targets_are_refused(targets, spinpol, magmoms, match):
     with pytest.raises(ValueError, match=match):
         oc.check_targets(targets, SYMBOLS, spinpol, magmoms)
+
+
+def test_a_valence_above_the_nominal_one_is_a_start_not_bad_input():
+    # W3+ on both W (d3/d3, 6 target spin-orbitals against the nominal 4) is a valence the annealing
+    # must be able to start from; 12 (the W's valence electrons) is the bound, 13 is refused
+    t = {0: {"up": np.eye(5)[:3].tolist(), "dn": []}, 1: {"up": [], "dn": np.eye(5)[:3].tolist()}}
+    out = oc.check_targets(t, SYMBOLS, True, [3, -3, 0, 0, 0, 0])
+    assert out[0]["up"].shape == (5, 3) and out[1]["dn"].shape == (5, 3)
+    full = {a: {"up": np.eye(5).tolist(), "dn": [[1, 0, 0, 0, 0]]} for a in (0, 1)}
+    assert oc.check_targets(full, SYMBOLS, True, [4, 4, 0, 0, 0, 0])
+    full[1]["dn"] = np.eye(5)[:2].tolist()
+    with pytest.raises(ValueError, match="13 target spin-orbitals, more than the 12 valence electrons"):
+        oc.check_targets(full, SYMBOLS, True, [4, 3, 0, 0, 0, 0])
 
 
 @pytest.mark.parametrize("release, match", [([-0.1, 0], "lambda"), ([1.0, 0.5], "end at 0"),

@@ -30,8 +30,10 @@ from gpaw.extensions import Extension
 D_ORDER = ("xy", "yz", "z2", "xz", "x2-y2")
 #: Strength of the bias (eV) above which a run is refused: far beyond any d bandwidth.
 MAX_STRENGTH_EV = 20.0
-#: Nominal d electrons of a metal in the layers computed here (W4+ and Mo4+: d2; Re4+: d3).
-NOMINAL_D = {"W": 2, "Mo": 2, "Re": 3}
+#: Valence electrons of each metal that takes targets (neutral atom: W 5d4 6s2, Mo 4d5 5s1, Re 5d5 6s2):
+#: no more can be put into the metals' d shells, whatever charge the ligands give up (the nominal
+#: d counts of the layers computed here are lower: W4+ and Mo4+ d2, Re4+ d3).
+VALENCE_ELECTRONS = {"W": 6, "Mo": 6, "Re": 7}
 
 
 # --- targets --------------------------------------------------------------------------------------
@@ -59,15 +61,15 @@ def check_targets(targets: dict, symbols: list, spinpol: bool, magmoms=None) -> 
     (spin-polarized)}, each a list of 5-vectors to fill, and optionally 'subspace': the orthonormal
     5-vectors the bias acts within (it must contain the targets); raises ValueError naming the problem before
     any SCF: vectors not of length 5 or not orthonormal, a target on an atom that is not a metal
-    (NOMINAL_D), more target spin-orbitals in the cell than its metals' nominal d electrons, a spin
+    (VALENCE_ELECTRONS), more target spin-orbitals in the cell than its metals' valence electrons, a spin
     key that does not match the spin treatment, and initial moments inconsistent with the targets
     (spin-polarized: a metal's moment must have the sign of n_up - n_dn of its targets, and be 0 only
     where the targets are spin-balanced)."""
     if not isinstance(targets, dict) or not targets:
         raise ValueError("targets: need a non-empty dict {atom index: {spin: orbitals}}")
-    out, n_target, n_nominal = {}, 0, 0
-    metals = [i for i, s in enumerate(symbols) if s in NOMINAL_D]
-    n_nominal = sum(NOMINAL_D[symbols[i]] for i in metals)
+    out, n_target = {}, 0
+    metals = [i for i, s in enumerate(symbols) if s in VALENCE_ELECTRONS]
+    n_valence = sum(VALENCE_ELECTRONS[symbols[i]] for i in metals)
     allowed = ("up", "dn") if spinpol else ("both",)
     for a, per_spin in targets.items():
         per_spin = dict(per_spin) if isinstance(per_spin, dict) else per_spin
@@ -75,9 +77,9 @@ def check_targets(targets: dict, symbols: list, spinpol: bool, magmoms=None) -> 
         if not isinstance(a, (int, np.integer)) or not 0 <= int(a) < len(symbols):
             raise ValueError(f"targets: atom index {a!r} is not an atom of the cell (0..{len(symbols) - 1})")
         a = int(a)
-        if symbols[a] not in NOMINAL_D:
+        if symbols[a] not in VALENCE_ELECTRONS:
             raise ValueError(f"targets[{a}]: atom {a} is {symbols[a]}, not a metal; targets go on "
-                             f"{sorted(NOMINAL_D)} atoms (here: {metals})")
+                             f"{sorted(VALENCE_ELECTRONS)} atoms (here: {metals})")
         if not isinstance(per_spin, dict) or set(per_spin) - set(allowed) or not per_spin:
             raise ValueError(f"targets[{a}]: keys must be {list(allowed)} for a "
                              f"{'spin-polarized' if spinpol else 'spin-restricted'} run, got {per_spin!r}")
@@ -92,9 +94,9 @@ def check_targets(targets: dict, symbols: list, spinpol: bool, magmoms=None) -> 
             if Q.shape[1] == 0:
                 raise ValueError(f"targets[{a}]['subspace']: give at least the target orbitals")
             out[a]["subspace"] = Q
-    if n_target > n_nominal:
-        raise ValueError(f"targets: {n_target} target spin-orbitals, more than the {n_nominal} nominal d electrons "
-                         f"of the cell's metals ({', '.join(f'{symbols[i]}: d{NOMINAL_D[symbols[i]]}' for i in metals)})")
+    if n_target > n_valence:
+        raise ValueError(f"targets: {n_target} target spin-orbitals, more than the {n_valence} valence electrons "
+                         f"of the cell's metals ({', '.join(f'{symbols[i]}: {VALENCE_ELECTRONS[symbols[i]]}' for i in metals)})")
     if spinpol:
         if magmoms is None or len(magmoms) != len(symbols):
             raise ValueError(f"magmoms: a spin-polarized run needs one initial moment per atom ({len(symbols)})")
