@@ -29,7 +29,7 @@ def test_every_start_is_a_valid_control_with_the_electrons_it_names(one_t):
     symbols = one_t.get_chemical_symbols()
     filled = {"d2 a1g² (spin 0)": (2, 2), "d2 eπ+² (spin 0)": (2, 2), "d2 eπ+² / eπ−² (spin 0)": (2, 2),
               "d0/d4 (spin 0)": (0, 4), "d2 high spin, FM": (2, 2), "d1/d3 (high spin, AFM)": (1, 3), "d2 high spin, AFM": (2, 2),
-              "d1/d3 (a1g¹ / a1g² eπ¹, AFM)": (1, 3)}
+              "d1/d3 (a1g¹ / a1g² eπ¹, AFM)": (1, 3), "d3/d3 (high spin, AFM)": (3, 3), "d3/d3 (a1g² eπ¹, AFM)": (3, 3)}
     for j in vd.jobs("paper", one_t):
         if j["targets"] is None:
             assert j["start"].startswith("unbiased")

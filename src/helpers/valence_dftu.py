@@ -5,8 +5,9 @@ Each start fixes, through occupation control (helpers.occupation_control, bias w
 t2g shell), what the two W of the cell hold at the largest U_eff: the d2 closed shells a1g^2 or
 e_pi^2 (spin 0), the disproportionated d0/d4 pair (spin 0), the high-spin d2 ferro- and
 antiferromagnet, the high-spin d1/d3 pair and the d1/d3 antiferromagnet with a doubly occupied a1g on
-the d3 site (the lowest states of the model's annealing at large and at realistic U), beside unbiased
-spin-restricted and antiferromagnetically seeded runs.
+the d3 site (the lowest states of the model's annealing at large and at realistic U), the uniform d3/d3
+(W3+) antiferromagnets, high and low spin, beside unbiased spin-restricted and antiferromagnetically
+seeded runs.
 The bias is released to zero at the first U_eff and U_eff is then lowered step by step, each step from
 the previous density (helpers.dft.dftu_branch). A state is read from its PAW d occupation matrices
 (natural orbitals of n_up + n_dn per W, d counts, moments), never from the start's name.
@@ -34,6 +35,11 @@ STARTS = {
     # antiferromagnet at U = 10 eV and the d1/d3 antiferromagnet with a doubly occupied orbital at 3 eV
     "d2 high spin, AFM": ("polarized", ({"up": ["a1g", "epi+"], "dn": []}, {"up": [], "dn": ["a1g", "epi+"]}), (2.0, -2.0)),
     "d1/d3 (a1g¹ / a1g² eπ¹, AFM)": ("polarized", ({"up": ["a1g"], "dn": []}, {"up": ["a1g"], "dn": ["a1g", "epi+"]}), (1.0, -1.0)),
+    # a uniform W3+ (d3 on both W, one electron more per W than the nominal d2; the t2g counts tell it
+    # from d2, the d-count difference cannot): the half-filled t2g shell and the low-spin a1g² eπ¹, each
+    # antiferromagnetic
+    "d3/d3 (high spin, AFM)": ("polarized", ({"up": ["a1g", "epi+", "epi-"], "dn": []}, {"up": [], "dn": ["a1g", "epi+", "epi-"]}), (3.0, -3.0)),
+    "d3/d3 (a1g² eπ¹, AFM)": ("polarized", ({"up": ["a1g", "epi+"], "dn": ["a1g"]}, {"up": ["a1g"], "dn": ["a1g", "epi+"]}), (1.0, -1.0)),
 }
 #: The trigonal orbitals by name: columns of helpers.orbitals.identity.trigonal_orbitals.
 TRIGONAL = ("a1g", "epi+", "epi-", "esig+", "esig-")
