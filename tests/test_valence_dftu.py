@@ -186,3 +186,19 @@ def test_a_part_is_undetermined_within_the_margin_between_read_points_and_under_
     assert judge(-19.0, read_at=(4.0, 3.0))[c] is None              # fails at 4 eV, holds at 3 eV
     assert judge(-21.0, converged=False)[c] is None                 # an unconverged state lies lower
     assert vd.overall(judge(-19.0)) is True and vd.overall(judge(-19.98)) is None
+
+
+def test_a_state_far_above_sits_on_the_figure_edge_without_flattening_the_rest(one_t):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    low, far = _occ(1.0, 0.6), _occ(1.0, 0.6)
+    rows = vd.step_rows([_branch("near", "restricted", {8.0: (-10.0, low, low), 3.0: (-20.0, low, low)}),
+                         _branch("far", "restricted", {8.0: (-7.0, far, far), 3.0: (-19.9, far, far)})], one_t, 2)
+    fig, ax = plt.subplots()
+    assert vd.plot_branches(ax, rows, top_meV=400.0)
+    assert ax.get_ylim()[1] < 450                           # 1500 meV/f.u. does not set the scale
+    far_line = next(l for l in ax.lines if l.get_label() == "far")
+    assert np.allclose(far_line.get_ydata(), [400.0, 50.0])  # clipped at 8 eV, as computed at 3 eV
+    assert [t.get_text() for t in ax.texts] == ["1500"]     # its energy written beside it
+    plt.close(fig)

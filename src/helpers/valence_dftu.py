@@ -60,6 +60,9 @@ SETTINGS = {
 #: Two W differ in d count by at most this (electrons) in a state without disproportionation (the
 #: model's tolerance on |d - 2|, helpers.valence.D_TOL).
 DISPROPORTION_MAX = 0.25
+#: The DFT+U annealing figure shows energies up to this far above the lowest state (meV/f.u.); states
+#: above it sit on the top edge with their value written beside them.
+PLOT_TOP_MEV_PER_FU = 400.0
 #: A branch is continuous between two U_eff steps when its energy change matches the Hellmann-Feynman
 #: integral of dE/dU_eff = sum over W and spin of Tr[n - n n]/2 (trapezoid, Dudarev's form) within this
 #: (meV/f.u.); a jump to another state shows as a larger mismatch.
@@ -250,18 +253,27 @@ def lowest_states(rows: list, margin_meV: float | None = None) -> list:
     return out
 
 
-def plot_branches(ax, rows: list) -> bool:
+def plot_branches(ax, rows: list, top_meV: float = PLOT_TOP_MEV_PER_FU) -> bool:
     """Energy of each branch against U_eff (meV/f.u. from the lowest state at that U_eff), annealed
     from large to small U_eff: the DFT+U counterpart of the paper's Fig. 1(a). Open markers: steps
-    that did not converge. False, with nothing drawn, without rows."""
+    that did not converge. States more than `top_meV` above the lowest are drawn as triangles on the
+    top edge with their energy written beside them, so that they do not flatten the rest. False, with
+    nothing drawn, without rows."""
     if not rows:
         return False
     for k, start in enumerate(dict.fromkeys(r["start"] for r in rows)):
         sub = sorted((r for r in rows if r["start"] == start), key=lambda r: -r["U (eV)"])
-        col = f"C{k}"
-        ax.plot([r["U (eV)"] for r in sub], [r["ΔE (meV/f.u.)"] for r in sub], "-", color=col, lw=1.2, label=start)
-        for r in sub:
-            ax.plot(r["U (eV)"], r["ΔE (meV/f.u.)"], "o", color=col, mfc=col if r["converged"] else "white", ms=5)
+        col = f"C{k % 10}"
+        ls = "-" if k < 10 else "--"
+        ys = [min(r["ΔE (meV/f.u.)"], top_meV) for r in sub]
+        ax.plot([r["U (eV)"] for r in sub], ys, ls, color=col, lw=1.2, label=start)
+        for r, y in zip(sub, ys):
+            off = r["ΔE (meV/f.u.)"] > top_meV
+            ax.plot(r["U (eV)"], y, "^" if off else "o", color=col, mfc=col if r["converged"] else "white", ms=6 if off else 5)
+            if off:
+                ax.annotate(f"{r['ΔE (meV/f.u.)']:.0f}", (r["U (eV)"], y), xytext=(3, -10), textcoords="offset points",
+                            fontsize=7, color=col)
+    ax.set_ylim(-0.04 * top_meV, 1.06 * top_meV)
     ax.invert_xaxis()
     ax.set_xlabel(r"$U_\mathrm{eff}$ (eV), annealed from left to right")
     ax.set_ylabel(r"$E - E_\mathrm{lowest}$ (meV/f.u.)")
