@@ -202,3 +202,36 @@ def test_a_state_far_above_sits_on_the_figure_edge_without_flattening_the_rest(o
     assert np.allclose(far_line.get_ydata(), [400.0, 50.0])  # clipped at 8 eV, as computed at 3 eV
     assert [t.get_text() for t in ax.texts] == ["1500"]     # its energy written beside it
     plt.close(fig)
+
+
+def _spin_occ(O, up, dn):
+    """Both spins of one W: t2g natural spin-orbital occupations `up` and `dn` (a1g, e_pi+, e_pi-) in
+    its trigonal orbitals O, and 0.4 per spin in each e_g sigma orbital (covalency)."""
+    mats = []
+    for f in (up, dn):
+        mats.append((O @ np.diag(list(f) + [0.4, 0.4]) @ O.T).tolist())
+    return mats
+
+
+def test_a_uniform_d3_start_is_counted_at_the_top_and_is_not_the_papers_d2(one_t):
+    """Part (a) in the annealing's reading asks for two filled t2g spin-orbitals per W at the top, so a
+    d3/d3 antiferromagnet that flows without a jump to the lowest state does not pass as d2 because its
+    W hold the same d count; a d2 closed shell does."""
+    metals = [i for i, s in enumerate(one_t.get_chemical_symbols()) if s == "W"]
+    O = vd.site_orbitals(one_t, metals)
+    a_part = valence.VALENCE_PARTS[0]
+    d3 = (_spin_occ(O[0], (1.05, 0.95, 0.95), (0.1, 0.1, 0.1)), _spin_occ(O[1], (0.1, 0.1, 0.1), (1.05, 0.95, 0.95)))
+    d2 = (_spin_occ(O[0], (1.05, 0.15, 0.15), (1.05, 0.15, 0.15)), _spin_occ(O[1], (1.05, 0.15, 0.15), (1.05, 0.15, 0.15)))
+    assert [vd.t2g_filled(w, o) for w, o in zip(d3, O)] == [3, 3]
+    assert [vd.t2g_filled(w, o) for w, o in zip(d2, O)] == [2, 2]
+
+    def origin(start, occ, spin):
+        slope = 2 * sum(0.5 * np.trace(np.asarray(m) - np.asarray(m) @ np.asarray(m)) for m in occ[0])
+        b = _branch(start, spin, {8.0: (-10.0, *occ), 7.0: (-10.0 - slope, *occ)})
+        b["result"]["steps"] = [dict(st, occupations={str(metals[0]): occ[0], str(metals[1]): occ[1]})
+                                for st in b["result"]["steps"]]
+        return vd.continuous_origins(vd.step_rows([b], one_t, n_fu=2), 7.0)
+
+    o3, o2 = origin("d3/d3 (high spin, AFM)", d3, "polarized"), origin("d2 a1g² (spin 0)", d2, "restricted")
+    assert o3[0]["filled t2g"] == [3, 3] and o3[0][a_part] is False
+    assert o2[0]["filled t2g"] == [2, 2] and o2[0][a_part] is True

@@ -60,6 +60,10 @@ SETTINGS = {
 #: Two W differ in d count by at most this (electrons) in a state without disproportionation (the
 #: model's tolerance on |d - 2|, helpers.valence.D_TOL).
 DISPROPORTION_MAX = 0.25
+#: A natural spin-orbital of a W's t2g shell counts as filled above this occupation: the integer t2g
+#: electron count of a state at large U_eff, where occupations are near 0 or 1 (the paper's d2: 2).
+FILLED_MIN = 0.5
+NOMINAL_T2G = 2
 #: The DFT+U annealing figure shows energies up to this far above the lowest state (meV/f.u.); states
 #: above it sit on the top edge with their value written beside them.
 PLOT_TOP_MEV_PER_FU = 400.0
@@ -171,6 +175,7 @@ def step_rows(branches: list, atoms, n_fu: int) -> list:
                          "|m| (μB)": [abs(s["moment_muB"]) for s in sites],
                          "n1, n2": [(float(w[0]), float(w[1])) for w, _ in t2g],
                          "t2g counts": [float(np.sum(w)) for w, _ in t2g],
+                         "filled t2g spin-orbitals": [t2g_filled(st["occupations"][str(a)], O) for a, O in zip(metals, orbitals)],
                          "a1g weight of n1": [a1g for _, a1g in t2g],
                          "Δd (W2 − W1)": sites[1]["d_count"] - sites[0]["d_count"],
                          "dE/dU (eV/eV)": hubbard_slope(st, metals)})
@@ -226,6 +231,14 @@ def t2g_natural(occupations, orbitals: np.ndarray) -> tuple[np.ndarray, float]:
     T = orbitals[:, :3]
     w, v = np.linalg.eigh(T.T @ N @ T)
     return w[::-1], float(v[0, -1] ** 2)
+
+
+def t2g_filled(occupations, orbitals: np.ndarray) -> int:
+    """Number of natural spin-orbitals of n_up and of n_dn within one W's t2g shell (the first three
+    columns of its trigonal `orbitals`) occupied above FILLED_MIN: the integer t2g electron count of a
+    state whose occupations are near 0 or 1, as at the top of an annealing (2 for d2, 3 for d3)."""
+    T = orbitals[:, :3]
+    return int(sum(np.sum(np.linalg.eigvalsh(T.T @ np.asarray(n, float) @ T) > FILLED_MIN) for n in occupations))
 
 
 def lowest_states(rows: list, margin_meV: float | None = None) -> list:
@@ -326,7 +339,8 @@ def table(rows: list) -> list:
     f2 = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
     return [{"start": r["start"], "spin": r["spin"], "U_eff (eV)": r["U (eV)"], "ΔE (meV/f.u.)": r["ΔE (meV/f.u.)"],
              "d counts": f2(r["d counts"]), "|m| (μB)": f2(r["|m| (μB)"]),
-             "t2g counts": f2(r["t2g counts"]), "t2g n1, n2 (W1; W2)": "; ".join(f"{a:.2f}, {b:.2f}" for a, b in r["n1, n2"]),
+             "t2g counts": f2(r["t2g counts"]), "filled t2g spin-orbitals": ", ".join(str(n) for n in r["filled t2g spin-orbitals"]),
+             "t2g n1, n2 (W1; W2)": "; ".join(f"{a:.2f}, {b:.2f}" for a, b in r["n1, n2"]),
              "a1g in n1": f2(r["a1g weight of n1"]), "Δd": r["Δd (W2 − W1)"],
              "jump from the previous U_eff (meV/f.u.)": r.get("jump (meV/f.u.)"), "converged": r["converged"]}
             for r in rows]
@@ -399,7 +413,8 @@ def findings(page: dict) -> str:
             lines.append(f"- In the annealing's own reading, {who} at U_eff = {page['U_last']:g} eV (or one "
                          f"within the margin) is reached without a jump from the {o['start']} configuration at "
                          f"{o['top U (eV)']:g} eV (largest t2g natural occupations "
-                         f"{', '.join(f'{a:.2f}' for a, _ in o['n1, n2'])}"
+                         f"{', '.join(f'{a:.2f}' for a, _ in o['n1, n2'])}, t2g spin-orbitals filled "
+                         f"{', '.join(str(n) for n in o['filled t2g'])}"
                          + (f"; {o['unconverged on the way']} step(s) on the way not converged" if o["unconverged on the way"] else "")
                          + "): there " + "; ".join(f"{p.split(')')[0]}) {word(o[p])}" for p in valence.VALENCE_PARTS) + ".")
     for start in dict.fromkeys(r["start"] for r in page["rows"]):
@@ -426,7 +441,9 @@ def continuous_origins(rows: list, U: float) -> list:
     """The annealing's own reading at U_eff = `U`: for the lowest converged state there and each
     converged state within the thermal margin (lowest_states), whether its branch reached it from its
     first U_eff without a jump (every continuity_mismatch within CONTINUITY_TOL_MEV_PER_FU), and if so
-    the configuration it started from: [{'start', 'top U (eV)', 'n1, n2' and the parts at the top}]."""
+    the configuration it started from: [{'start', 'top U (eV)', 'n1, n2', 'filled t2g' and the parts
+    at the top, part (a) also asking for NOMINAL_T2G filled t2g spin-orbitals on each W}]."""
+    from . import valence
     low = next((x for x in lowest_states(rows) if x["U (eV)"] == U), None)
     if low is None:
         return []
@@ -435,9 +452,12 @@ def continuous_origins(rows: list, U: float) -> list:
         sub = [r for r in rows if r["start"] == start and r["U (eV)"] >= U]
         if all(r["jump (meV/f.u.)"] is None or abs(r["jump (meV/f.u.)"]) <= CONTINUITY_TOL_MEV_PER_FU for r in sub):
             top = max(sub, key=lambda r: r["U (eV)"])
+            judged = parts(top)
+            a = valence.VALENCE_PARTS[0]     # d2 on each W: at the top, where occupations are integer-like, counted
+            judged[a] = judged[a] and top["filled t2g spin-orbitals"] == [NOMINAL_T2G] * len(top["filled t2g spin-orbitals"])
             out.append({"start": start, "top U (eV)": top["U (eV)"], "n1, n2": top["n1, n2"],
-                        "unconverged on the way": sum(not r["converged"] for r in sub),
-                        **{k: v for k, v in parts(top).items()}})
+                        "filled t2g": top["filled t2g spin-orbitals"],
+                        "unconverged on the way": sum(not r["converged"] for r in sub), **judged})
     return out
 
 
