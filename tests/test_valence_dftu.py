@@ -235,3 +235,12 @@ def test_a_uniform_d3_start_is_counted_at_the_top_and_is_not_the_papers_d2(one_t
     o3, o2 = origin("d3/d3 (high spin, AFM)", d3, "polarized"), origin("d2 a1g² (spin 0)", d2, "restricted")
     assert o3[0]["filled t2g"] == [3, 3] and o3[0][a_part] is False
     assert o2[0]["filled t2g"] == [2, 2] and o2[0][a_part] is True
+
+
+def test_spin_polarized_starts_get_the_mixer_that_converges_them_and_restricted_ones_keep_theirs(one_t):
+    from helpers import dft
+    for j in vd.jobs("paper", one_t):
+        assert j["mixer"] == (dft.PULAY_MIXER if j["spin"] == "restricted" else {"backend": "msr1"}), j["start"]
+        assert dft.check_mixer(j["mixer"]) == j["mixer"]
+    with pytest.raises(ValueError, match="spin='collinear'"):
+        vd.mixer("collinear")
