@@ -295,3 +295,41 @@ def test_a_killed_branch_resumes_after_its_last_step_with_the_same_energies(tmp_
     assert (b / "gpaw.txt").read_text().count("|iter:   1|") == 3 and not (b / "step.gpw").exists()
     # the final state is kept beside the cache's entries for checks that continue from it
     assert gj.final_state_path(b).is_file() and gj.final_state_path(b).parent.name == ".states"
+
+
+
+def _scalar_state(mixer) -> dict:
+    """The plain-number attributes of a GPAW mixer (its adaptive state) and its histories' lengths."""
+    out = {k: v for k, v in vars(mixer).items() if isinstance(v, (int, float, type(None)))}
+    out["histories"] = [h.nold for h in mixer.histories]
+    return out
+
+
+@pytest.mark.dft
+@pytest.mark.parametrize("mixer", [{"backend": "msr1"}, {"backend": "pulay", "beta": 0.05, "nmaxold": 8, "weight": 50.0}])
+def test_a_restarted_mixer_is_the_mixer_of_a_new_calculation(mixer):
+    """gpaw_job.restart_mixer (a branch's mixer with fresh_each_step) leaves the mixer of a converged SCF in the
+    state of a new calculation's mixer: GPAW's own reset empties the histories but keeps MSR1's step lengths
+    and trust radius (shrunk by convergence), which froze a continued release step. Spin-polarized H2, LCAO:
+    a second."""
+    from ase import Atoms
+    from gpaw import GPAW
+    from helpers.gpaw_job import gpaw_mixer, restart_mixer
+
+    def h2():
+        a = Atoms("H2", positions=[[0, 0, 0], [0, 0, 0.74]], cell=[4, 4, 4.5])
+        a.center()
+        a.set_initial_magnetic_moments([0.5, -0.5])
+        a.calc = GPAW(mode="lcao", basis="sz(dzp)", h=0.25, spinpol=True, txt=None,
+                      mixer=gpaw_mixer(dict(mixer, fresh_each_step=True)))
+        return a
+    used, new = h2(), h2()
+    used.get_potential_energy()
+    m = used.calc.dft.scf_loop.mixer
+    before = _scalar_state(m)
+    restart_mixer(m)
+    new.calc.create_new_calculation(new)
+    fresh = _scalar_state(new.calc.dft.scf_loop.mixer)
+    assert _scalar_state(m) == fresh and fresh["histories"] == [0] * len(m.histories)
+    if mixer["backend"] == "msr1":
+        assert before != fresh                  # what GPAW's reset alone keeps: the converged SCF's trust radius

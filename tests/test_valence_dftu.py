@@ -240,7 +240,10 @@ def test_a_uniform_d3_start_is_counted_at_the_top_and_is_not_the_papers_d2(one_t
 def test_spin_polarized_starts_get_the_mixer_that_converges_them_and_restricted_ones_keep_theirs(one_t):
     from helpers import dft
     for j in vd.jobs("paper", one_t):
-        assert j["mixer"] == (dft.PULAY_MIXER if j["spin"] == "restricted" else {"backend": "msr1"}), j["start"]
+        assert j["mixer"] == (dft.PULAY_MIXER if j["spin"] == "restricted"
+                              else {"backend": "msr1", "fresh_each_step": True}), j["start"]
         assert dft.check_mixer(j["mixer"]) == j["mixer"]
+    with pytest.raises(ValueError, match="fresh_each_step=1: give True"):
+        dft.check_mixer({"backend": "msr1", "fresh_each_step": 1})
     with pytest.raises(ValueError, match="spin='collinear'"):
         vd.mixer("collinear")

@@ -298,14 +298,19 @@ DFTU_MAXITER = [60, 250]
 #: GPAW's Pulay mixer (first step 0.05, 8 densities of history, metric weight 50; GPAW 26's own
 #: Pulay default is 0.08, 16, 20): the mixer of the U-annealed branches (helpers.dftu.SETTINGS).
 PULAY_MIXER = {"backend": "pulay", "beta": 0.05, "nmaxold": 8, "weight": 50.0}
-_MIXER_KEYS = {"backend", "beta", "nmaxold", "weight"}
+_MIXER_KEYS = {"backend", "beta", "nmaxold", "weight", "fresh_each_step"}
 
 
 def check_mixer(mixer: dict) -> dict:
     """A density-mixer dict for GPAW (keys backend, beta, nmaxold, weight), refused with the
-    allowed values named when it is not one."""
+    allowed values named when it is not one. `fresh_each_step: True` (not GPAW's: read by
+    helpers.gpaw_job.restart_mixer) starts every step of a DFT+U branch with the mixer in the state
+    a new calculation starts it in; absent, a step keeps what GPAW's own reset keeps (for MSR1 its
+    adaptive step lengths and trust radius)."""
     if not isinstance(mixer, dict) or not set(mixer) <= _MIXER_KEYS:
         raise ValueError(f"mixer={mixer!r}: need a dict with keys among {sorted(_MIXER_KEYS)}")
+    if "fresh_each_step" in mixer and mixer["fresh_each_step"] is not True:
+        raise ValueError(f"mixer fresh_each_step={mixer['fresh_each_step']!r}: give True or leave it out")
     if mixer.get("backend", "msr1") not in ("pulay", "msr1"):
         raise ValueError(f"mixer backend={mixer['backend']!r}: choose 'pulay' or 'msr1' (GPAW 26.x)")
     if not 0 < float(mixer.get("beta", 0.05)) <= 1:

@@ -412,11 +412,28 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
                 occupations={"name": "fermi-dirac", "width": job["smearing"]},
                 spinpol=spinpol, setups={metal: f":d,{U_grid[0]}"},
                 convergence={"energy": 1e-5, "density": 1e-5, "minimum iterations": 3},
-                mixer=job["mixer"], maxiter=job["maxiter"][0],
+                mixer=gpaw_mixer(job["mixer"]), maxiter=job["maxiter"][0],
                 poissonsolver={"dipolelayer": "xy"} if job.get("dipole_correction") else None,
                 extensions=[bias] if bias else [], txt=str(wd / "gpaw.txt"))
     atoms.calc = calc
     return _dftu_steps(atoms, calc, bias, job, wd, schedule, [])
+
+
+def gpaw_mixer(mixer: dict) -> dict:
+    """The part of a job's mixer dict (helpers.dft.check_mixer) that is GPAW's parameter."""
+    return {k: v for k, v in mixer.items() if k != "fresh_each_step"}
+
+
+def restart_mixer(mixer) -> None:
+    """Put a GPAW 26 density mixer (gpaw.mixer; a MultiMixer's parts too) in the state a new calculation
+    starts it in. GPAW's own reset at the start of every SCF empties the density histories only; MSR1
+    also adapts its step lengths (A, B) and a trust radius, which shrink as an SCF converges, and would
+    carry them into the next step of a branch, where the density then hardly moves."""
+    from gpaw.mixer.msr1 import MSR1Mixer
+    mixer.reset()
+    for m in [mixer, getattr(mixer, "mixer_a", None), *getattr(mixer, "mixers_b", [])]:
+        if isinstance(m, MSR1Mixer):
+            m.A, m.B, m.trust_radius, m.last_dNt = 0.0, 1.0, None, np.inf
 
 
 def resume_point(wd: Path, schedule: list) -> list:
@@ -483,6 +500,8 @@ def _dftu_steps(atoms, calc, bias, job: dict, wd: Path, schedule: list, steps: l
             set_hubbard_U(calc, metals, U)
             calc.dft.results.clear()
             calc.dft.scf_loop.maxiter = step_maxiter(job["maxiter"], U == job["U_grid"][0], last)
+            if job["mixer"].get("fresh_each_step"):
+                restart_mixer(calc.dft.scf_loop.mixer)
         try:
             atoms.get_potential_energy()
             converged = True
