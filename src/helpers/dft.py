@@ -290,7 +290,10 @@ def wannier90(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", proj
 #: here with a first step of 0.02, 8 densities of history and metric weight 100: what the committed
 #: branches ran with (their gpaw.txt prints it). It was meant as a gentle Pulay mixer against the
 #: oscillation of a partly released bias; with MSR1 the intermediate release steps still stall (density
-#: error 10^-1.6), which the verdicts treat as an uncontrolled release (helpers.dftu.verdicts).
+#: error 10^-1.6), which the verdicts treat as an uncontrolled release (helpers.dftu.verdicts). The stall is
+#: GPAW's: its reset at each SCF keeps MSR1's trust radius from the converged step before; a mixer with
+#: fresh_each_step (helpers.gpaw_job.restart_mixer) avoids it. The committed branches keep this mixer and
+#: their keys.
 DFTU_MIXER = {"beta": 0.02, "nmaxold": 8, "weight": 100.0}
 #: SCF iterations at most: for each intermediate step of a branch (it may stop short; its density
 #: still starts the next step), and for the last step (whose state counts only if converged).
