@@ -290,9 +290,10 @@ def wannier90(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", proj
 #: here with a first step of 0.02, 8 densities of history and metric weight 100: what the committed
 #: branches ran with (their gpaw.txt prints it). It was meant as a gentle Pulay mixer against the
 #: oscillation of a partly released bias; with MSR1 the intermediate release steps still stall (density
-#: error 10^-1.6), which the verdicts treat as an uncontrolled release (helpers.dftu.verdicts). The stall is
-#: GPAW's: its reset at each SCF keeps MSR1's trust radius from the converged step before; a mixer with
-#: fresh_each_step (helpers.gpaw_job.restart_mixer) avoids it. The committed branches keep this mixer and
+#: error 10^-1.6), which the verdicts treat as an uncontrolled release (helpers.dftu.verdicts). The stall
+#: comes from how a step starts: its first iteration diagonalizes the previous step's Hamiltonian, the
+#: first residual is tiny, and MSR1 rejects every later step whose residual is much larger; a mixer with
+#: fresh_each_step (helpers.gpaw_job.restart_step) avoids it. The committed branches keep this mixer and
 #: their keys.
 DFTU_MIXER = {"beta": 0.02, "nmaxold": 8, "weight": 100.0}
 #: SCF iterations at most: for each intermediate step of a branch (it may stop short; its density
@@ -307,9 +308,10 @@ _MIXER_KEYS = {"backend", "beta", "nmaxold", "weight", "fresh_each_step"}
 def check_mixer(mixer: dict) -> dict:
     """A density-mixer dict for GPAW (keys backend, beta, nmaxold, weight), refused with the
     allowed values named when it is not one. `fresh_each_step: True` (not GPAW's: read by
-    helpers.gpaw_job.restart_mixer) starts every step of a DFT+U branch with the mixer in the state
-    a new calculation starts it in; absent, a step keeps what GPAW's own reset keeps (for MSR1 its
-    adaptive step lengths and trust radius)."""
+    helpers.gpaw_job.restart_step) starts every step of a DFT+U branch as a new calculation from the
+    current density would: potential recomputed with the step's U_eff and bias, mixer in its initial
+    state; absent, a step's first iteration diagonalizes the previous step's Hamiltonian and the mixer
+    keeps what GPAW's own reset keeps (for MSR1 its adaptive step lengths and trust radius)."""
     if not isinstance(mixer, dict) or not set(mixer) <= _MIXER_KEYS:
         raise ValueError(f"mixer={mixer!r}: need a dict with keys among {sorted(_MIXER_KEYS)}")
     if "fresh_each_step" in mixer and mixer["fresh_each_step"] is not True:

@@ -436,6 +436,16 @@ def restart_mixer(mixer) -> None:
             m.A, m.B, m.trust_radius, m.last_dNt = 0.0, 1.0, None, np.inf
 
 
+def restart_step(dft) -> None:
+    """Start the next SCF of a DFT+U branch (GPAW 26's DFT object `dft`, U_eff and bias already changed) as a
+    new calculation from the current density would: the potential recomputed from that density with the
+    new U_eff and bias, and the mixer restarted (restart_mixer). Without it the first iteration
+    diagonalizes the old Hamiltonian, its density residual is tiny, and MSR1, which rejects a step whose
+    residual grows past a multiple of the last, then holds the density fixed for tens of iterations."""
+    dft.potential, dft.energies, _ = dft.pot_calc.calculate(dft.density, dft.ibzwfs, dft.potential.vHt_x)
+    restart_mixer(dft.scf_loop.mixer)
+
+
 def resume_point(wd: Path, schedule: list) -> list:
     """The steps already recorded in `wd` (steps.json) when their state is there to continue from
     (step.gpw written after the last of them, step.json naming how many) and they are the first steps
@@ -501,7 +511,7 @@ def _dftu_steps(atoms, calc, bias, job: dict, wd: Path, schedule: list, steps: l
             calc.dft.results.clear()
             calc.dft.scf_loop.maxiter = step_maxiter(job["maxiter"], U == job["U_grid"][0], last)
             if job["mixer"].get("fresh_each_step"):
-                restart_mixer(calc.dft.scf_loop.mixer)
+                restart_step(calc.dft)
         try:
             atoms.get_potential_energy()
             converged = True

@@ -62,9 +62,9 @@ SETTINGS = {
 #: with its own defaults: with Pulay the first step of the high-spin d2 antiferromagnet (U_eff 8 eV, bias
 #: 1 eV) stalls at a density error of 10^-3.2 after 60 iterations, 325 meV/f.u. above the state that MSR1
 #: (and the spin-difference mixer of two MSR1) converge to in 27 iterations, agreeing within 0.1 meV. Each
-#: step starts MSR1 afresh (fresh_each_step; helpers.gpaw_job.restart_mixer): GPAW's reset keeps MSR1's
-#: trust radius from the converged step before, and with it a continued release step froze (energy fixed
-#: from its second iteration, density error at 10^-2.52 for 47 iterations).
+#: step starts as a new calculation from the current density (fresh_each_step; helpers.gpaw_job.restart_step):
+#: without it the next release step (lambda 0.5 eV) froze, its density error at 10^-2.52 for 47 iterations;
+#: with it the same step converges in 11.
 MIXERS = {"restricted": None, "polarized": {"backend": "msr1", "fresh_each_step": True}}
 #: Two W differ in d count by at most this (electrons) in a state without disproportionation (the
 #: model's tolerance on |d - 2|, helpers.valence.D_TOL).
