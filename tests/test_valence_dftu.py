@@ -235,6 +235,27 @@ def test_a_uniform_d3_start_is_counted_at_the_top_and_is_not_the_papers_d2(one_t
     o3, o2 = origin("d3/d3 (high spin, AFM)", d3, "polarized"), origin("d2 a1g² (spin 0)", d2, "restricted")
     assert o3[0]["filled t2g"] == [3, 3] and o3[0][a_part] is False
     assert o2[0]["filled t2g"] == [2, 2] and o2[0][a_part] is True
+    # the same per U_eff: a d3/d3 state with integer-like t2g occupations fails (a) although the W agree in d count
+    b3 = _branch("d3/d3 (high spin, AFM)", "polarized", {8.0: (-10.0, *d3)})
+    b3["result"]["steps"] = [dict(st, occupations={str(metals[0]): d3[0], str(metals[1]): d3[1]}) for st in b3["result"]["steps"]]
+    rows3 = vd.step_rows([b3], one_t, n_fu=2)
+    assert rows3[0]["Δd (W2 − W1)"] == pytest.approx(0, abs=1e-9) and vd.parts(rows3[0])[a_part] is False
+
+
+def test_a_fractional_t2g_shell_has_no_integer_count_and_leaves_the_annealing_reading_undetermined(one_t):
+    """A metallic state whose t2g spin-orbitals hold 0.5 each has no integer t2g count (t2g_filled None, not a
+    count decided by a threshold at 0.5): per U_eff part (a) rests on the d-count difference alone, and at the
+    top of a branch, where the annealing's reading needs the configuration, it is undetermined."""
+    metals = [i for i, s in enumerate(one_t.get_chemical_symbols()) if s == "W"]
+    O = vd.site_orbitals(one_t, metals)
+    a_part = valence.VALENCE_PARTS[0]
+    half = tuple(_spin_occ(o, (0.56, 0.44, 0.43), (0.56, 0.44, 0.43)) for o in O)
+    assert [vd.t2g_filled(w, o) for w, o in zip(half, O)] == [None, None]
+    b = _branch("unbiased", "restricted", {8.0: (-10.0, *half)})
+    b["result"]["steps"] = [dict(st, occupations={str(metals[0]): half[0], str(metals[1]): half[1]}) for st in b["result"]["steps"]]
+    rows = vd.step_rows([b], one_t, n_fu=2)
+    assert vd.parts(rows[0])[a_part] is True
+    assert vd.continuous_origins(rows, 8.0)[0][a_part] is None
 
 
 def test_spin_polarized_starts_get_the_mixer_that_converges_them_and_restricted_ones_keep_theirs(one_t):

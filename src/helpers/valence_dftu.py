@@ -69,9 +69,11 @@ MIXERS = {"restricted": None, "polarized": {"backend": "msr1", "fresh_each_step"
 #: Two W differ in d count by at most this (electrons) in a state without disproportionation (the
 #: model's tolerance on |d - 2|, helpers.valence.D_TOL).
 DISPROPORTION_MAX = 0.25
-#: A natural spin-orbital of a W's t2g shell counts as filled above this occupation: the integer t2g
-#: electron count of a state at large U_eff, where occupations are near 0 or 1 (the paper's d2: 2).
-FILLED_MIN = 0.5
+#: A natural spin-orbital of a W's t2g shell counts as filled above FILLED_MIN and as empty below EMPTY_MAX;
+#: one in between leaves the W's integer t2g electron count undetermined (a metallic, fractional state). At
+#: large U_eff occupations are near 0 or 1 and the count is the configuration's (the paper's d2: 2).
+FILLED_MIN = 0.8
+EMPTY_MAX = 0.2
 NOMINAL_T2G = 2
 #: The DFT+U annealing figure shows energies up to this far above the lowest state (meV/f.u.); states
 #: above it sit on the top edge with their value written beside them.
@@ -229,13 +231,17 @@ def continuity_mismatch(prev: dict, row: dict, n_fu: int) -> float:
 def parts(row: dict) -> dict:
     """The three parts of the valence claim (helpers.valence.VALENCE_PARTS) judged on one state (a row
     of step_rows): (a) no disproportionation (|Δd| <= DISPROPORTION_MAX; the PAW d count itself counts
-    covalent W-Te weight and is not 2), (b) spin 0 as a closed shell (|m| < helpers.valence.M_TOL and
+    covalent W-Te weight and is not 2) and, on each W whose t2g occupations are integer-like (t2g_filled),
+    NOMINAL_T2G filled t2g spin-orbitals (where they are fractional only the difference between the W
+    decides), (b) spin 0 as a closed shell (|m| < helpers.valence.M_TOL and
     ||n_up - n_dn|| <= valence.SPIN_DENSITY_MAX on both W: an open shell with S_z = 0 has no moment but
     a norm of sqrt(2)), (c) one orbital doubly occupied (largest t2g natural occupation >=
     helpers.orbitals.natural.POLARIZED_MIN and above the next by at least natural.GAP_MIN on both W)."""
     from . import valence
     from .orbitals import natural
-    return {valence.VALENCE_PARTS[0]: abs(row["Δd (W2 − W1)"]) <= DISPROPORTION_MAX,
+    filled = row["filled t2g spin-orbitals"]
+    return {valence.VALENCE_PARTS[0]: abs(row["Δd (W2 − W1)"]) <= DISPROPORTION_MAX
+            and not any(f is not None and f != NOMINAL_T2G for f in filled),
             valence.VALENCE_PARTS[1]: all(m < valence.M_TOL for m in row["|m| (μB)"])
             and all(x <= valence.SPIN_DENSITY_MAX for x in row["‖n↑ − n↓‖"]),
             valence.VALENCE_PARTS[2]: all(a >= natural.POLARIZED_MIN and a - b >= natural.GAP_MIN for a, b in row["n1, n2"])}
@@ -250,12 +256,16 @@ def t2g_natural(occupations, orbitals: np.ndarray) -> tuple[np.ndarray, float]:
     return w[::-1], float(v[0, -1] ** 2)
 
 
-def t2g_filled(occupations, orbitals: np.ndarray) -> int:
+def t2g_filled(occupations, orbitals: np.ndarray) -> int | None:
     """Number of natural spin-orbitals of n_up and of n_dn within one W's t2g shell (the first three
     columns of its trigonal `orbitals`) occupied above FILLED_MIN: the integer t2g electron count of a
-    state whose occupations are near 0 or 1, as at the top of an annealing (2 for d2, 3 for d3)."""
+    state whose occupations are near 0 or 1, as at the top of an annealing (2 for d2, 3 for d3). None
+    when one lies between EMPTY_MAX and FILLED_MIN (no integer count)."""
     T = orbitals[:, :3]
-    return int(sum(np.sum(np.linalg.eigvalsh(T.T @ np.asarray(n, float) @ T) > FILLED_MIN) for n in occupations))
+    w = np.concatenate([np.linalg.eigvalsh(T.T @ np.asarray(n, float) @ T) for n in occupations])
+    if np.any((w > EMPTY_MAX) & (w < FILLED_MIN)):
+        return None
+    return int(np.sum(w >= FILLED_MIN))
 
 
 def lowest_states(rows: list, margin_meV: float | None = None) -> list:
@@ -356,7 +366,7 @@ def table(rows: list) -> list:
     f2 = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
     return [{"start": r["start"], "spin": r["spin"], "U_eff (eV)": r["U (eV)"], "ΔE (meV/f.u.)": r["ΔE (meV/f.u.)"],
              "d counts": f2(r["d counts"]), "|m| (μB)": f2(r["|m| (μB)"]),
-             "t2g counts": f2(r["t2g counts"]), "filled t2g spin-orbitals": ", ".join(str(n) for n in r["filled t2g spin-orbitals"]),
+             "t2g counts": f2(r["t2g counts"]), "filled t2g spin-orbitals": ", ".join("—" if n is None else str(n) for n in r["filled t2g spin-orbitals"]),
              "t2g n1, n2 (W1; W2)": "; ".join(f"{a:.2f}, {b:.2f}" for a, b in r["n1, n2"]),
              "a1g in n1": f2(r["a1g weight of n1"]), "Δd": r["Δd (W2 − W1)"],
              "jump from the previous U_eff (meV/f.u.)": r.get("jump (meV/f.u.)"), "converged": r["converged"]}
@@ -431,7 +441,7 @@ def findings(page: dict) -> str:
                          f"within the margin) is reached without a jump from the {o['start']} configuration at "
                          f"{o['top U (eV)']:g} eV (largest t2g natural occupations "
                          f"{', '.join(f'{a:.2f}' for a, _ in o['n1, n2'])}, t2g spin-orbitals filled "
-                         f"{', '.join(str(n) for n in o['filled t2g'])}"
+                         f"{', '.join('not integer' if n is None else str(n) for n in o['filled t2g'])}"
                          + (f"; {o['unconverged on the way']} step(s) on the way not converged" if o["unconverged on the way"] else "")
                          + "): there " + "; ".join(f"{p.split(')')[0]}) {word(o[p])}" for p in valence.VALENCE_PARTS) + ".")
     for start in dict.fromkeys(r["start"] for r in page["rows"]):
@@ -459,7 +469,7 @@ def continuous_origins(rows: list, U: float) -> list:
     converged state within the thermal margin (lowest_states), whether its branch reached it from its
     first U_eff without a jump (every continuity_mismatch within CONTINUITY_TOL_MEV_PER_FU), and if so
     the configuration it started from: [{'start', 'top U (eV)', 'n1, n2', 'filled t2g' and the parts
-    at the top, part (a) also asking for NOMINAL_T2G filled t2g spin-orbitals on each W}]."""
+    at the top, part (a) undetermined there when a W's t2g count is not integer (t2g_filled None)}]."""
     from . import valence
     low = next((x for x in lowest_states(rows) if x["U (eV)"] == U), None)
     if low is None:
@@ -470,8 +480,9 @@ def continuous_origins(rows: list, U: float) -> list:
         if all(r["jump (meV/f.u.)"] is None or abs(r["jump (meV/f.u.)"]) <= CONTINUITY_TOL_MEV_PER_FU for r in sub):
             top = max(sub, key=lambda r: r["U (eV)"])
             judged = parts(top)
-            a = valence.VALENCE_PARTS[0]     # d2 on each W: at the top, where occupations are integer-like, counted
-            judged[a] = judged[a] and top["filled t2g spin-orbitals"] == [NOMINAL_T2G] * len(top["filled t2g spin-orbitals"])
+            a = valence.VALENCE_PARTS[0]     # d2 on each W: counted at the top, where it needs integer-like occupations
+            if judged[a] and None in top["filled t2g spin-orbitals"]:
+                judged[a] = None
             out.append({"start": start, "top U (eV)": top["U (eV)"], "n1, n2": top["n1, n2"],
                         "filled t2g": top["filled t2g spin-orbitals"],
                         "unconverged on the way": sum(not r["converged"] for r in sub), **judged})
