@@ -268,3 +268,41 @@ def test_spin_polarized_starts_get_the_mixer_that_converges_them_and_restricted_
         dft.check_mixer({"backend": "msr1", "fresh_each_step": 1})
     with pytest.raises(ValueError, match="spin='collinear'"):
         vd.mixer("collinear")
+
+
+def test_spin_polarized_starts_are_held_by_a_stronger_bias_and_the_runs_below_start_unbiased(one_t, monkeypatch):
+    """Spin-polarized starts begin their release at 5 eV (at 1 eV the high-spin d2 antiferromagnet fills a
+    third t2g spin-orbital), restricted ones at 1 eV (their keys unchanged); the runs of the 'below' plan are
+    unbiased, start at 3 eV and go down to plain PBE (U_eff = 0), and a biased start there is refused by name."""
+    js = vd.jobs("paper", one_t)
+    for j in js:
+        if j["targets"] is None:
+            continue
+        assert j["release"][0] == (5.0 if j["spin"] == "polarized" else 1.0) and j["release"][-1] == 0.0, j["start"]
+    below = [j for j in js if j["start"].endswith("from 3 eV")]
+    assert {j["start"] for j in below} == {"unbiased, from 3 eV", "unbiased, AFM seed, from 3 eV"}
+    assert all(j["targets"] is None and j["U_grid"] == [3.0, 2.0, 1.0, 0.0] for j in below)
+    assert [j["spin"] for j in below] == ["restricted", "polarized"]
+    plan = dict(vd.SETTINGS["paper"], below=dict(vd.SETTINGS["paper"]["below"], starts=["d2 a1g² (spin 0)"]))
+    monkeypatch.setitem(vd.SETTINGS, "paper", plan)
+    with pytest.raises(ValueError, match="below start 'd2 a1g² \\(spin 0\\)': only unbiased"):
+        vd.jobs("paper", one_t)
+
+
+def test_a_state_first_reached_below_the_top_is_no_configuration_of_the_annealing(one_t):
+    """The annealing's own reading follows the lowest state back to the top U_eff; a run that starts at 3 eV
+    (the 'below' plan) has no top there, so it gives no origin even when it is the lowest state."""
+    metals = [i for i, s in enumerate(one_t.get_chemical_symbols()) if s == "W"]
+    O = vd.site_orbitals(one_t, metals)
+    d2 = (_spin_occ(O[0], (1.05, 0.15, 0.15), (1.05, 0.15, 0.15)), _spin_occ(O[1], (1.05, 0.15, 0.15), (1.05, 0.15, 0.15)))
+
+    def branch(start, by_U):
+        b = _branch(start, "restricted", {U: (E, *d2) for U, E in by_U.items()})
+        b["result"]["steps"] = [dict(st, occupations={str(metals[0]): d2[0], str(metals[1]): d2[1]}) for st in b["result"]["steps"]]
+        return b
+    slope = 2 * sum(0.5 * np.trace(np.asarray(m) - np.asarray(m) @ np.asarray(m)) for m in d2[0])
+    rows = vd.step_rows([branch("d2 a1g² (spin 0)", {8.0: -10.0, 3.0: -10.0 - 5 * slope}),
+                         branch("unbiased, from 3 eV", {3.0: -30.0})], one_t, n_fu=2)
+    low = {x["U (eV)"]: x for x in vd.lowest_states(rows)}
+    assert low[3.0]["lowest"] == "unbiased, from 3 eV"
+    assert vd.continuous_origins(rows, 3.0) == []

@@ -52,7 +52,17 @@ SETTINGS = {
     # annealing step may carry a state that collapses (the a1g² start between 5 and 4 eV), which takes
     # longer, so those steps get 150
     "paper": {"U_grid": [8.0, 7.0, 6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "maxiter": [60, 150, 200],
+              # spin-polarized starts need a stronger bias: Dudarev's U_eff splits filled from empty spin-orbitals
+              # by about U_eff, the bias splits target from other t2g orbitals by 2 lambda. At 8 eV with lambda = 1 eV
+              # the high-spin d2 antiferromagnet fills three majority t2g spin-orbitals (1.19, 1.17, 1.07), not the
+              # two it names; with lambda = 5 eV it holds two (1.22, 1.22, 0.03). The restricted starts hold theirs
+              # at 1 eV (a doubly occupied orbital of 2.2).
+              "release_polarized": [5.0, 2.5, 1.0, 0.5, 0.2, 0.0],
               "starts": list(STARTS),
+              # unbiased runs started at 3 eV (not annealed from 8 eV) and continued down to plain PBE: whether
+              # a state at 3 eV lies below the annealed ones, and where the magnetism of spin-polarized DFT+U ends
+              "below": {"U_grid": [3.0, 2.0, 1.0, 0.0], "maxiter": [100, 150, 200],
+                        "starts": ["unbiased", "unbiased, AFM seed"]},
               # the verdict is read at each of these U_eff and decided only where they agree: GPAW's U_eff
               # acts more weakly than the paper's U on its orbitals, so the paper's 3 eV lies above 3 eV here
               "read_at": [5.0, 4.0, 3.0]},
@@ -117,8 +127,9 @@ def start_targets(name: str, orbitals: list, metals: list, spans: list | None = 
 
 def jobs(profile: str, atoms) -> list:
     """The branches of a profile on the 1T layer `atoms`: per start its spin treatment, targets,
-    initial moments (per atom, None when restricted) and the profile's U grid and release. A profile
-    without a plan (SETTINGS) has none."""
+    initial moments (per atom, None when restricted) and the profile's U grid and release (per spin
+    treatment), then the unbiased runs of the profile's 'below' plan, started at its first U_eff and
+    continued down its grid (named '<start>, from <U> eV'). A profile without a plan (SETTINGS) has none."""
     S = SETTINGS.get(profile)
     if S is None:
         return []
@@ -133,8 +144,22 @@ def jobs(profile: str, atoms) -> list:
             magmoms = [0.0] * len(atoms)
             for a, m in zip(metals, moments):
                 magmoms[a] = m
-        out.append({"start": name, "spin": STARTS[name][0], "targets": targets, "magmoms": magmoms, "mixer": mixer(STARTS[name][0]),
-                    "U_grid": list(S["U_grid"]), "release": list(S["release"]), "maxiter": list(S["maxiter"])})
+        spin = STARTS[name][0]
+        release = S.get("release_polarized", S["release"]) if spin == "polarized" else S["release"]
+        out.append({"start": name, "spin": spin, "targets": targets, "magmoms": magmoms, "mixer": mixer(spin),
+                    "U_grid": list(S["U_grid"]), "release": list(release), "maxiter": list(S["maxiter"])})
+    B = S.get("below")
+    for name in (B["starts"] if B else []):
+        spin, moments = STARTS[name][0], STARTS[name][2]
+        if STARTS[name][1] is not None:
+            raise ValueError(f"below start {name!r}: only unbiased starts are run from {B['U_grid'][0]:g} eV")
+        magmoms = None
+        if spin == "polarized":
+            magmoms = [0.0] * len(atoms)
+            for a, m in zip(metals, moments):
+                magmoms[a] = m
+        out.append({"start": f"{name}, from {B['U_grid'][0]:g} eV", "spin": spin, "targets": None, "magmoms": magmoms,
+                    "mixer": mixer(spin), "U_grid": list(B["U_grid"]), "release": [0.0], "maxiter": list(B["maxiter"])})
     return out
 
 
@@ -475,8 +500,11 @@ def continuous_origins(rows: list, U: float) -> list:
     if low is None:
         return []
     out = []
+    top_U = max(r["U (eV)"] for r in rows)
     for start in [low["lowest"], *low["within the margin"]]:
         sub = [r for r in rows if r["start"] == start and r["U (eV)"] >= U]
+        if max(r["U (eV)"] for r in sub) < top_U:
+            continue                      # started below the top (SETTINGS 'below'): not an annealed configuration
         if all(r["jump (meV/f.u.)"] is None or abs(r["jump (meV/f.u.)"]) <= CONTINUITY_TOL_MEV_PER_FU for r in sub):
             top = max(sub, key=lambda r: r["U (eV)"])
             judged = parts(top)
