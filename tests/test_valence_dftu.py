@@ -272,13 +272,17 @@ def test_spin_polarized_starts_get_the_mixer_that_converges_them_and_restricted_
 
 def test_spin_polarized_starts_are_held_by_a_stronger_bias_and_the_runs_below_start_unbiased(one_t, monkeypatch):
     """Spin-polarized starts begin their release at 5 eV (at 1 eV the high-spin d2 antiferromagnet fills a
-    third t2g spin-orbital), restricted ones at 1 eV (their keys unchanged); the runs of the 'below' plan are
+    third t2g spin-orbital), restricted ones at 1 eV (their keys unchanged); the high-spin d2 antiferromagnet is
+    also released from 1 eV, with the same targets and moments (does its unbiased state depend on it?); the runs of the 'below' plan are
     unbiased, start at 3 eV and go down to plain PBE (U_eff = 0), and a biased start there is refused by name."""
     js = vd.jobs("paper", one_t)
     for j in js:
         if j["targets"] is None:
             continue
         assert j["release"][0] == (5.0 if j["spin"] == "polarized" else 1.0) and j["release"][-1] == 0.0, j["start"]
+    check = next(j for j in js if j["start"] == "d2 high spin, AFM, bias from 1 eV")
+    main = next(j for j in js if j["start"] == "d2 high spin, AFM")
+    assert check["release"][0] == 1.0 and check["targets"] == main["targets"] and check["magmoms"] == main["magmoms"]
     below = [j for j in js if j["start"].endswith("from 3 eV")]
     assert {j["start"] for j in below} == {"unbiased, from 3 eV", "unbiased, AFM seed, from 3 eV"}
     assert all(j["targets"] is None and j["U_grid"] == [3.0, 2.0, 1.0, 0.0] for j in below)

@@ -59,6 +59,9 @@ SETTINGS = {
               # at 1 eV (a doubly occupied orbital of 2.2).
               "release_polarized": [5.0, 2.5, 1.0, 0.5, 0.2, 0.0],
               "starts": list(STARTS),
+              # the same start released from a weaker bias (lambda from 1 eV): does the state at lambda = 0 depend on
+              # the release? (at full bias it holds three filled t2g spin-orbitals, not two)
+              "schedule_checks": {"d2 high spin, AFM": [1.0, 0.5, 0.25, 0.1, 0.0]},
               # unbiased runs started at 3 eV (not annealed from 8 eV) and continued down to plain PBE: whether
               # a state at 3 eV lies below the annealed ones, and where the magnetism of spin-polarized DFT+U ends
               "below": {"U_grid": [3.0, 2.0, 1.0, 0.0], "maxiter": [100, 150, 200],
@@ -128,8 +131,9 @@ def start_targets(name: str, orbitals: list, metals: list, spans: list | None = 
 def jobs(profile: str, atoms) -> list:
     """The branches of a profile on the 1T layer `atoms`: per start its spin treatment, targets,
     initial moments (per atom, None when restricted) and the profile's U grid and release (per spin
-    treatment), then the unbiased runs of the profile's 'below' plan, started at its first U_eff and
-    continued down its grid (named '<start>, from <U> eV'). A profile without a plan (SETTINGS) has none."""
+    treatment), then the starts of 'schedule_checks' released from another bias (named '<start>, bias
+    from <lambda> eV'), then the unbiased runs of the profile's 'below' plan, started at its first U_eff
+    and continued down its grid (named '<start>, from <U> eV'). A profile without a plan (SETTINGS) has none."""
     S = SETTINGS.get(profile)
     if S is None:
         return []
@@ -148,6 +152,9 @@ def jobs(profile: str, atoms) -> list:
         release = S.get("release_polarized", S["release"]) if spin == "polarized" else S["release"]
         out.append({"start": name, "spin": spin, "targets": targets, "magmoms": magmoms, "mixer": mixer(spin),
                     "U_grid": list(S["U_grid"]), "release": list(release), "maxiter": list(S["maxiter"])})
+    for name, release in S.get("schedule_checks", {}).items():
+        j = next(dict(j) for j in out if j["start"] == name)
+        out.append(dict(j, start=f"{name}, bias from {release[0]:g} eV", release=list(release)))
     B = S.get("below")
     for name in (B["starts"] if B else []):
         spin, moments = STARTS[name][0], STARTS[name][2]
