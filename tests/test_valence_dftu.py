@@ -77,6 +77,12 @@ def test_the_lowest_state_decides_each_part_at_each_U(one_t):
     assert low[8.0]["lowest"] == "d1/d3 (high spin, AFM)" and not low[8.0][a] and not low[8.0][b] and not low[8.0][c]
     assert low[8.0]["next state above (meV/f.u.)"] == pytest.approx(200.0)
     assert low[3.0]["lowest"] == "d2 a1g² (spin 0)" and low[3.0][a] and low[3.0][b] and low[3.0][c]
+    # the spin-restricted reading stands beside it: among restricted states alone, at 8 eV the closed shell
+    page = {"branches": branches, "rows": rows, "lowest": vd.lowest_states(rows), "missing": [], "complete": True,
+            "lowest restricted": vd.lowest_states([r for r in rows if r["spin"] == "restricted"]),
+            "U_last": 3.0, "read_at": [8.0, 3.0], "one_t": one_t}
+    line = next(l for l in vd.findings(page).splitlines() if "spin-restricted states alone" in l)
+    assert "at 8 eV d2 a1g² (spin 0)" in line and "(a) holds, (b) holds, (c) holds" in line
     # an unconverged step is not a candidate for the lowest state
     branches[0]["result"]["steps"][1]["converged"] = False
     low = {x["U (eV)"]: x for x in vd.lowest_states(vd.step_rows(branches, one_t, n_fu=2))}

@@ -376,8 +376,9 @@ def page_results(material: str, settings: dict) -> dict:
     """Everything the valence page shows of the DFT+U annealing: the 1T layer of the AFE page, the
     branches of the profile (computed, or with COMPENDIUM_REQUIRE_CACHE=1 read from the cache only,
     the others named in 'missing'), their rows (step_rows) and the lowest state per U_eff
-    (lowest_states). 'complete': every planned start is computed, so the lowest state is the lowest
-    of the plan."""
+    (lowest_states), also among the spin-restricted states alone ('lowest restricted': the reading in
+    which every state is spin 0, as the paper labels its configurations). 'complete': every planned start
+    is computed, so the lowest state is the lowest of the plan."""
     import os
 
     from . import afe, dft, params
@@ -387,7 +388,9 @@ def page_results(material: str, settings: dict) -> dict:
     n_fu = sum(s in ("W", "Mo") for s in one_t.get_chemical_symbols())
     rows = step_rows(branches, one_t, n_fu)
     missing = [b["start"] for b in branches if b.get("result") is None]
+    restricted = [r for r in rows if r["spin"] == "restricted"]
     return {"one_t": one_t, "branches": branches, "rows": rows, "lowest": lowest_states(rows), "missing": missing,
+            "lowest restricted": lowest_states(restricted) if restricted else [],
             "read_at": SETTINGS.get(settings["profile"], {}).get("read_at", []),
             "complete": bool(branches) and not missing, "U_last": branches[0]["U_grid"][-1] if branches else None,
             "results": [b["result"] for b in branches if b.get("result") is not None]}
@@ -466,6 +469,14 @@ def findings(page: dict) -> str:
                      f"{', '.join(f'{d:.2f}' for d in x['d counts'])}, |m| {max(x['|m| (μB)']):.2f} μB, largest t2g natural "
                      f"occupations {', '.join(f'{a:.2f}' for a, _ in x['n1, n2'])}"
                      + (f"; next state {nxt:.0f} meV/f.u. above" if nxt is not None else "") + extra + f"): {parts}.")
+    read = set(page["read_at"]) or {x["U (eV)"] for x in page["lowest restricted"]}
+    restricted = [x for x in page.get("lowest restricted", []) if x["U (eV)"] in read]
+    if restricted and any(r["spin"] == "polarized" for r in page["rows"]):
+        lines.append("- Among the spin-restricted states alone (every state spin 0, as the paper labels its configurations): "
+                     + "; ".join(f"at {x['U (eV)']:g} eV {x['lowest']} (largest t2g natural occupations "
+                                 f"{', '.join(f'{a:.2f}' for a, _ in x['n1, n2'])}: "
+                                 + ", ".join(f"{p.split(')')[0]}) {word(x[p])}" for p in valence.VALENCE_PARTS) + ")"
+                                 for x in restricted) + ".")
     if page["U_last"] is not None:
         for o in continuous_origins(page["rows"], page["U_last"]):
             who = "the lowest state" + ("" if page["complete"] else f" of the {done} starts computed")
