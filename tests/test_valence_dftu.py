@@ -210,6 +210,27 @@ def test_a_state_far_above_sits_on_the_figure_edge_without_flattening_the_rest(o
     plt.close(fig)
 
 
+def test_the_spin_polarized_panel_measures_each_magnetic_state_from_the_lowest_spin_0_state(one_t):
+    """Panel (b) of the DFT+U figure: a magnetic branch 1 eV per cell (500 meV/f.u.) below the lowest restricted
+    state at 8 eV and 20 meV/f.u. above it at 3 eV is drawn at -500 and +20, whatever lies lower overall; the
+    restricted panel measures its branches from the lowest restricted state, not from the magnet."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    o = _occ(1.0, 0.6)
+    rows = vd.step_rows([_branch("spin 0", "restricted", {8.0: (-10.0, o, o), 3.0: (-20.0, o, o)}),
+                         _branch("spin 0 above", "restricted", {8.0: (-9.8, o, o), 3.0: (-19.9, o, o)}),
+                         _branch("magnet", "polarized", {8.0: (-11.0, o, o), 3.0: (-19.96, o, o)})], one_t, 2)
+    fig, (ax, ax2) = plt.subplots(2)
+    assert vd.plot_spin_gain(ax2, rows)
+    line = next(l for l in ax2.lines if l.get_label() == "magnet")
+    assert np.allclose(line.get_ydata(), [-500.0, 20.0])
+    assert vd.plot_branches(ax, [r for r in rows if r["spin"] == "restricted"])
+    assert np.allclose(next(l for l in ax.lines if l.get_label() == "spin 0 above").get_ydata(), [100.0, 50.0])
+    assert not vd.plot_spin_gain(ax2, [r for r in rows if r["spin"] == "restricted"])
+    plt.close(fig)
+
+
 def _spin_occ(O, up, dn):
     """Both spins of one W: t2g natural spin-orbital occupations `up` and `dn` (a1g, e_pi+, e_pi-) in
     its trigonal orbitals O, and 0.4 per spin in each e_g sigma orbital (covalency)."""

@@ -325,18 +325,19 @@ def lowest_states(rows: list, margin_meV: float | None = None) -> list:
     return out
 
 
-def plot_branches(ax, rows: list, top_meV: float = PLOT_TOP_MEV_PER_FU) -> bool:
-    """Energy of each branch against U_eff (meV/f.u. from the lowest state at that U_eff), annealed
-    from large to small U_eff: the DFT+U counterpart of the paper's Fig. 1(a). Open markers: steps
-    that did not converge. States more than `top_meV` above the lowest are drawn as triangles on the
-    top edge with their energy written beside them, so that they do not flatten the rest. False, with
-    nothing drawn, without rows."""
+def plot_branches(ax, rows: list, top_meV: float = PLOT_TOP_MEV_PER_FU, colors: dict | None = None) -> bool:
+    """Energy of each branch against U_eff (meV/f.u. from the lowest state at that U_eff among `rows`),
+    annealed from large to small U_eff: the DFT+U counterpart of the paper's Fig. 1(a). Open markers:
+    steps that did not converge. States more than `top_meV` above the lowest are drawn as triangles on
+    the top edge with their energy written beside them, so that they do not flatten the rest. `colors`:
+    {start: colour} (default: one per start in order). False, with nothing drawn, without rows."""
     if not rows:
         return False
-    for k, start in enumerate(dict.fromkeys(r["start"] for r in rows)):
+    rows = relative_to_lowest(rows)
+    colors = colors or start_colors(rows)
+    for start in dict.fromkeys(r["start"] for r in rows):
         sub = sorted((r for r in rows if r["start"] == start), key=lambda r: -r["U (eV)"])
-        col = f"C{k % 10}"
-        ls = "-" if k < 10 else "--"
+        col, ls = colors[start]
         ys = [min(r["ΔE (meV/f.u.)"], top_meV) for r in sub]
         ax.plot([r["U (eV)"] for r in sub], ys, ls, color=col, lw=1.2, label=start)
         for r, y in zip(sub, ys):
@@ -353,21 +354,74 @@ def plot_branches(ax, rows: list, top_meV: float = PLOT_TOP_MEV_PER_FU) -> bool:
     return True
 
 
+def relative_to_lowest(rows: list) -> list:
+    """Copies of `rows` with 'ΔE (meV/f.u.)' measured from the lowest converged state among them at the same
+    U_eff (from the lowest state of any kind where none converged)."""
+    low = {}
+    for U in {r["U (eV)"] for r in rows}:
+        at = [r for r in rows if r["U (eV)"] == U]
+        low[U] = min(r["ΔE (meV/f.u.)"] for r in ([r for r in at if r["converged"]] or at))
+    return [dict(r, **{"ΔE (meV/f.u.)": r["ΔE (meV/f.u.)"] - low[r["U (eV)"]]}) for r in rows]
+
+
+def start_colors(rows: list) -> dict:
+    """{start: (colour, line style)}, one per start in the order of `rows`: ten colours, then dashed."""
+    return {st: (f"C{k % 10}", "-" if k < 10 else "--") for k, st in enumerate(dict.fromkeys(r["start"] for r in rows))}
+
+
+def plot_spin_gain(ax, rows: list, colors: dict | None = None) -> bool:
+    """Each spin-polarized branch against U_eff, its energy measured from the lowest converged spin-restricted
+    state at the same U_eff (meV/f.u.; negative: the moments lower the energy). False, with nothing drawn,
+    without a spin-polarized row at a U_eff that has a restricted state."""
+    ref = {}
+    for r in rows:
+        if r["spin"] == "restricted" and r["converged"]:
+            ref[r["U (eV)"]] = min(ref.get(r["U (eV)"], np.inf), r["ΔE (meV/f.u.)"])
+    pol = [r for r in rows if r["spin"] == "polarized" and r["U (eV)"] in ref]
+    if not pol:
+        return False
+    colors = colors or start_colors(rows)
+    for start in dict.fromkeys(r["start"] for r in pol):
+        sub = sorted((r for r in pol if r["start"] == start), key=lambda r: -r["U (eV)"])
+        col, ls = colors[start]
+        ys = [r["ΔE (meV/f.u.)"] - ref[r["U (eV)"]] for r in sub]
+        ax.plot([r["U (eV)"] for r in sub], ys, ls, color=col, lw=1.2, label=start)
+        for r, y in zip(sub, ys):
+            ax.plot(r["U (eV)"], y, "o", color=col, mfc=col if r["converged"] else "white", ms=5)
+    ax.axhline(0, color="0.5", lw=0.8, ls=":")
+    ax.invert_xaxis()
+    ax.set_xlabel(r"$U_\mathrm{eff}$ (eV)")
+    ax.set_ylabel(r"$E - E_\mathrm{lowest\ spin\ 0}$ (meV/f.u.)")
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return True
+
+
 def figure_with_mean_field(rows: list, mf_run: dict, n_fu: int = 2):
-    """The DFT+U annealing (plot_branches) above the mean field's annealing of the same layer
-    (helpers.valence.plot_annealing of `mf_run`) over the range of U_eff the DFT+U branches span: the
-    counterpart of the paper's Fig. 1(a) by both methods. Returns the figure."""
+    """The DFT+U annealing in two panels, the spin-restricted branches (plot_branches, from the lowest
+    restricted state) and the spin-polarized ones against the lowest restricted state (plot_spin_gain),
+    above the mean field's annealing of the same layer (helpers.valence.plot_annealing of `mf_run`) over the
+    range of U_eff the DFT+U branches span: the counterpart of the paper's Fig. 1(a) by both methods.
+    Returns the figure."""
     import matplotlib.pyplot as plt
 
     from . import valence
-    fig, (ax, ax_mf) = plt.subplots(2, 1, figsize=(7.6, 9.0), height_ratios=[1, 1.3])
-    if not plot_branches(ax, rows):
-        ax.text(0.5, 0.5, "no DFT+U branch computed at this profile", ha="center", va="center", transform=ax.transAxes)
+    fig, (ax, ax_sp, ax_mf) = plt.subplots(3, 1, figsize=(7.6, 12.0), height_ratios=[1, 0.8, 1.3])
+    colors = start_colors(rows)
+    if not plot_branches(ax, [r for r in rows if r["spin"] == "restricted"], colors=colors):
+        ax.text(0.5, 0.5, "no spin-restricted DFT+U branch computed at this profile", ha="center", va="center",
+                transform=ax.transAxes)
         ax.set_axis_off()
-    ax.set_title("(a) DFT+U, the paper's method (GPAW, Dudarev $U_\\mathrm{eff}$)", fontsize=11)
-    valence.plot_annealing(ax_mf, mf_run, n_fu=n_fu, title="(b) the mean field beside it (effective basis, main interaction)")
+    ax.set_title("(a) DFT+U, the paper's method (GPAW, Dudarev $U_\\mathrm{eff}$): spin-restricted", fontsize=11)
+    if not plot_spin_gain(ax_sp, rows, colors=colors):
+        ax_sp.text(0.5, 0.5, "no spin-polarized DFT+U branch computed at this profile", ha="center", va="center",
+                   transform=ax_sp.transAxes)
+        ax_sp.set_axis_off()
+    ax_sp.set_title("(b) DFT+U spin-polarized, against the lowest spin-restricted state", fontsize=11)
+    valence.plot_annealing(ax_mf, mf_run, n_fu=n_fu, title="(c) the mean field beside it (effective basis, main interaction)")
     if ax.axison:
         ax_mf.set_xlim(ax.get_xlim())
+        if ax_sp.axison:
+            ax_sp.set_xlim(ax.get_xlim())
     fig.tight_layout()
     return fig
 
