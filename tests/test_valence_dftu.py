@@ -337,3 +337,18 @@ def test_a_state_first_reached_below_the_top_is_no_configuration_of_the_annealin
     low = {x["U (eV)"]: x for x in vd.lowest_states(rows)}
     assert low[3.0]["lowest"] == "unbiased, from 3 eV"
     assert vd.continuous_origins(rows, 3.0) == []
+
+
+def test_a_start_that_falls_at_the_release_is_named_with_what_it_held_and_what_it_became(one_t):
+    """The full-bias line counts the filled t2g spin-orbitals at full bias and after the release: a high-spin d2
+    that holds two per W under the bias and three once it is released (as the GPAW branch does) is reported so."""
+    metals = [i for i, s in enumerate(one_t.get_chemical_symbols()) if s == "W"]
+    O = vd.site_orbitals(one_t, metals)
+    d2 = (_spin_occ(O[0], (1.2, 1.2, 0.03), (0.02, 0.02, 0.02)), _spin_occ(O[1], (0.02, 0.02, 0.02), (1.2, 1.2, 0.03)))
+    d3 = (_spin_occ(O[0], (1.15, 1.1, 0.95), (0.05, 0.05, 0.05)), _spin_occ(O[1], (0.05, 0.05, 0.05), (1.15, 1.1, 0.95)))
+    steps = [{"U_eV": 8.0, "lambda_eV": lam, "energy_eV": E, "converged": True,
+              "occupations": {str(metals[0]): w[0], str(metals[1]): w[1]}} for lam, E, w in ((5.0, -40.0, d2), (0.0, -21.0, d3))]
+    page = {"branches": [{"start": "d2 high spin, AFM", "spin": "polarized", "targets": {"0": {}}, "result": {"steps": steps}}],
+            "one_t": one_t}
+    b = vd.full_bias(page)[0]
+    assert b["filled t2g"] == [2, 2] and b["filled t2g released"] == [3, 3]

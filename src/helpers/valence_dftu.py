@@ -501,6 +501,11 @@ def word(ok) -> str:
     return {True: "holds", False: "fails"}.get(ok, "undetermined")
 
 
+def count(filled: list) -> str:
+    """Filled t2g spin-orbitals per W (t2g_filled) in words: 'not integer' where None."""
+    return ", ".join("not integer" if n is None else str(n) for n in filled)
+
+
 def findings(page: dict) -> str:
     """Markdown lines: where the verdict is read; which start is lowest at each U_eff, what it holds and
     which states lie within the margin; whether each branch anneals continuously (continuity_mismatch);
@@ -555,7 +560,8 @@ def findings(page: dict) -> str:
     for b in full_bias(page):
         lines.append(f"- {b['start']} at full bias (λ = {b['λ (eV)']:g} eV, U_eff = {b['U (eV)']:g} eV): d counts "
                      f"{', '.join(f'{d:.2f}' for d in b['d counts'])}, |m| {', '.join(f'{m:.2f}' for m in b['|m| (μB)'])} μB, "
-                     f"t2g natural occupations {'; '.join(', '.join(f'{x:.2f}' for x in w) for w in b['t2g'])}.")
+                     f"t2g natural occupations {'; '.join(', '.join(f'{x:.2f}' for x in w) for w in b['t2g'])}; filled t2g "
+                     f"spin-orbitals {count(b['filled t2g'])} at full bias, {count(b['filled t2g released'])} after the release.")
     if page["missing"]:
         lines.append(f"- Not computed yet, so no verdict from this method: {'; '.join(page['missing'])}.")
     return "\n".join(lines)
@@ -591,8 +597,9 @@ def continuous_origins(rows: list, U: float) -> list:
 
 def full_bias(page: dict) -> list:
     """Per biased start: what it holds at its first step, the bias at full strength (does the start
-    reach the configuration it names?): d counts, |moment| (muB) and the three t2g natural
-    occupations per W."""
+    reach the configuration it names?): d counts, |moment| (muB), the three t2g natural occupations and
+    the filled t2g spin-orbitals per W, and the filled t2g spin-orbitals once the bias is released (does
+    the configuration survive?)."""
     from .orbitals import natural
     one_t = page["one_t"]
     metals = [i for i, s in enumerate(one_t.get_chemical_symbols()) if s in ("W", "Mo")]
@@ -603,10 +610,13 @@ def full_bias(page: dict) -> list:
         if r is None or not b.get("targets"):
             continue
         st = r["steps"][0]
+        released = next(x for x in r["steps"] if x["lambda_eV"] == 0)
         sites = [natural.natural_orbitals(*[np.asarray(n) for n in st["occupations"][str(a)]]) for a in metals]
         out.append({"start": b["start"], "λ (eV)": st["lambda_eV"], "U (eV)": st["U_eV"],
                     "d counts": [x["d_count"] for x in sites], "|m| (μB)": [abs(x["moment_muB"]) for x in sites],
-                    "t2g": [t2g_natural(st["occupations"][str(a)], O)[0] for a, O in zip(metals, orbitals)]})
+                    "t2g": [t2g_natural(st["occupations"][str(a)], O)[0] for a, O in zip(metals, orbitals)],
+                    "filled t2g": [t2g_filled(st["occupations"][str(a)], O) for a, O in zip(metals, orbitals)],
+                    "filled t2g released": [t2g_filled(released["occupations"][str(a)], O) for a, O in zip(metals, orbitals)]})
     return out
 
 
