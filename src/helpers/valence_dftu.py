@@ -140,33 +140,28 @@ def jobs(profile: str, atoms) -> list:
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo")]
     orbitals, spans = site_orbitals(atoms, metals), site_orbitals(atoms, metals, split=False)
-    out = []
-    for name in S["starts"]:
-        targets, moments = start_targets(name, orbitals, metals, spans)
-        magmoms = None
-        if STARTS[name][0] == "polarized":
-            magmoms = [0.0] * len(atoms)
-            for a, m in zip(metals, moments):
-                magmoms[a] = m
+
+    def job(name: str, U_grid: list, release: list, maxiter: list) -> dict:
         spin = STARTS[name][0]
-        release = S.get("release_polarized", S["release"]) if spin == "polarized" else S["release"]
-        out.append({"start": name, "spin": spin, "targets": targets, "magmoms": magmoms, "mixer": mixer(spin),
-                    "U_grid": list(S["U_grid"]), "release": list(release), "maxiter": list(S["maxiter"])})
-    for name, release in S.get("schedule_checks", {}).items():
-        j = next(dict(j) for j in out if j["start"] == name)
-        out.append(dict(j, start=f"{name}, bias from {release[0]:g} eV", release=list(release)))
-    B = S.get("below")
-    for name in (B["starts"] if B else []):
-        spin, moments = STARTS[name][0], STARTS[name][2]
-        if STARTS[name][1] is not None:
-            raise ValueError(f"below start {name!r}: only unbiased starts are run from {B['U_grid'][0]:g} eV")
+        targets, moments = start_targets(name, orbitals, metals, spans)
         magmoms = None
         if spin == "polarized":
             magmoms = [0.0] * len(atoms)
             for a, m in zip(metals, moments):
                 magmoms[a] = m
-        out.append({"start": f"{name}, from {B['U_grid'][0]:g} eV", "spin": spin, "targets": None, "magmoms": magmoms,
-                    "mixer": mixer(spin), "U_grid": list(B["U_grid"]), "release": [0.0], "maxiter": list(B["maxiter"])})
+        return {"start": name, "spin": spin, "targets": targets, "magmoms": magmoms, "mixer": mixer(spin),
+                "U_grid": list(U_grid), "release": list(release), "maxiter": list(maxiter)}
+
+    out = [job(name, S["U_grid"], S.get("release_polarized", S["release"]) if STARTS[name][0] == "polarized"
+               else S["release"], S["maxiter"]) for name in S["starts"]]
+    for name, release in S.get("schedule_checks", {}).items():
+        j = next(j for j in out if j["start"] == name)
+        out.append(dict(j, start=f"{name}, bias from {release[0]:g} eV", release=list(release)))
+    B = S.get("below")
+    for name in (B["starts"] if B else []):
+        if STARTS[name][1] is not None:
+            raise ValueError(f"below start {name!r}: only unbiased starts are run from {B['U_grid'][0]:g} eV")
+        out.append(dict(job(name, B["U_grid"], [0.0], B["maxiter"]), start=f"{name}, from {B['U_grid'][0]:g} eV"))
     return out
 
 
