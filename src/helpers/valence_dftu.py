@@ -54,9 +54,9 @@ SETTINGS = {
     "paper": {"U_grid": [8.0, 7.0, 6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "maxiter": [60, 150, 200],
               # spin-polarized starts need a stronger bias: Dudarev's U_eff splits filled from empty spin-orbitals
               # by about U_eff, the bias splits target from other t2g orbitals by 2 lambda. At 8 eV with lambda = 1 eV
-              # the high-spin d2 antiferromagnet fills three majority t2g spin-orbitals (1.19, 1.17, 1.07), not the
-              # two it names; with lambda = 5 eV it holds two (1.22, 1.22, 0.03). The restricted starts hold theirs
-              # at 1 eV (a doubly occupied orbital of 2.2).
+              # the high-spin d2 antiferromagnet fills three majority t2g spin-orbitals, not the two it names; with
+              # lambda = 5 eV it holds two (the page's full-bias lines of the two releases). The restricted starts
+              # hold theirs at 1 eV (a doubly occupied orbital).
               "release_polarized": [5.0, 2.5, 1.0, 0.5, 0.2, 0.0],
               "starts": list(STARTS),
               # the same start released from a weaker bias (lambda from 1 eV): does the state at lambda = 0 depend on
@@ -349,13 +349,22 @@ def plot_branches(ax, rows: list, top_meV: float = PLOT_TOP_MEV_PER_FU, colors: 
     return True
 
 
-def relative_to_lowest(rows: list) -> list:
-    """Copies of `rows` with 'ΔE (meV/f.u.)' measured from the lowest converged state among them at the same
-    U_eff (from the lowest state of any kind where none converged)."""
+def lowest_by_U(rows: list, converged_only: bool = False) -> dict:
+    """{U_eff: the lowest 'ΔE (meV/f.u.)' among the converged `rows` at that U_eff}; where none converged,
+    the lowest of any kind, or (with `converged_only`) no entry."""
     low = {}
     for U in {r["U (eV)"] for r in rows}:
         at = [r for r in rows if r["U (eV)"] == U]
-        low[U] = min(r["ΔE (meV/f.u.)"] for r in ([r for r in at if r["converged"]] or at))
+        ok = [r for r in at if r["converged"]] or ([] if converged_only else at)
+        if ok:
+            low[U] = min(r["ΔE (meV/f.u.)"] for r in ok)
+    return low
+
+
+def relative_to_lowest(rows: list) -> list:
+    """Copies of `rows` with 'ΔE (meV/f.u.)' measured from the lowest state among them at the same U_eff
+    (lowest_by_U)."""
+    low = lowest_by_U(rows)
     return [dict(r, **{"ΔE (meV/f.u.)": r["ΔE (meV/f.u.)"] - low[r["U (eV)"]]}) for r in rows]
 
 
@@ -368,10 +377,7 @@ def plot_spin_gain(ax, rows: list, colors: dict | None = None) -> bool:
     """Each spin-polarized branch against U_eff, its energy measured from the lowest converged spin-restricted
     state at the same U_eff (meV/f.u.; negative: the moments lower the energy). False, with nothing drawn,
     without a spin-polarized row at a U_eff that has a restricted state."""
-    ref = {}
-    for r in rows:
-        if r["spin"] == "restricted" and r["converged"]:
-            ref[r["U (eV)"]] = min(ref.get(r["U (eV)"], np.inf), r["ΔE (meV/f.u.)"])
+    ref = lowest_by_U([r for r in rows if r["spin"] == "restricted"], converged_only=True)
     pol = [r for r in rows if r["spin"] == "polarized" and r["U (eV)"] in ref]
     if not pol:
         return False
@@ -538,7 +544,7 @@ def findings(page: dict) -> str:
                          f"within the margin) is reached without a jump from the {o['start']} configuration at "
                          f"{o['top U (eV)']:g} eV (largest t2g natural occupations "
                          f"{', '.join(f'{a:.2f}' for a, _ in o['n1, n2'])}, t2g spin-orbitals filled "
-                         f"{', '.join('not integer' if n is None else str(n) for n in o['filled t2g'])}"
+                         f"{count(o['filled t2g'])}"
                          + (f"; {o['unconverged on the way']} step(s) on the way not converged" if o["unconverged on the way"] else "")
                          + "): there " + "; ".join(f"{p.split(')')[0]}) {word(o[p])}" for p in valence.VALENCE_PARTS) + ".")
     for start in dict.fromkeys(r["start"] for r in page["rows"]):
