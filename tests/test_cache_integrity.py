@@ -359,39 +359,48 @@ def test_recompute_entry_replaces_only_that_entry(tmp_cache, monkeypatch):
     (root / a / "log.txt").write_text("damaged")
     other = snapshot(root / b)
 
-    def fake_execute(profile, names=None):
+    def fake_compute(profile, names=None, **kw):
         cache.cached("toy", "paper", {"x": 1}, compute)
         cache.cached("toy", "paper", {"x": 2}, compute)
 
-    monkeypatch.setattr(cli, "execute", fake_execute)
+    monkeypatch.setattr(cli, "compute", fake_compute)
     cli.main(["recompute", "--profile", "paper", "--entry", a])
     assert cache.problems(root / a) == [] and snapshot(root / b) == other
     assert not list(root.glob(".backup-*"))
 
 
-def test_recompute_jobs_runs_independent_notebooks_at_once(tmp_path, monkeypatch):
-    """--jobs 2: 02 first, then 01 and 03 concurrently (overlapping), each in its own process."""
+def test_pages_run_on_the_engine_in_dependency_order_and_at_once(tmp_path, monkeypatch):
+    """Two workers: 02 first, then 01 and 03 at once, each in its own process. 01 and 03 each wait
+    (up to 60 s) until the other has started: run one after the other, neither would see the other."""
     books = tmp_path / "notebooks"
     books.mkdir()
     stamps = tmp_path / "stamps"
+    stamps.mkdir()
+    other = {"01_valence": "03_afo_order", "03_afo_order": "01_valence"}
     for stem in ("01_valence", "02_afe_lattice", "03_afo_order"):
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
         nb.metadata["language_info"] = {"name": "python"}
         params = nbformat.v4.new_code_cell('profile = "paper"')
         params.metadata["tags"] = ["parameters"]
+        wait = (f"while not p.with_name({other[stem] + '.start'!r}).exists() and time.time() - t0 < 60:\n"
+                f"    time.sleep(0.1)\n" if stem in other else "time.sleep(1)\n")
         nb.cells = [params, nbformat.v4.new_code_cell(
-            "import time\nt0 = time.time(); time.sleep(3)\n"
-            f"open({str(stamps)!r}, 'a').write(f'{stem} {{t0}} {{time.time()}}\\n')")]
+            f"import pathlib, time\np = pathlib.Path({str(stamps / stem)!r} + '.start')\n"
+            f"t0 = time.time(); p.write_text(str(t0))\n{wait}"
+            f"p.with_name({stem + '.end'!r}).write_text(str(time.time()))")]
         nbformat.write(nb, books / f"{stem}.ipynb")
     monkeypatch.setenv("COMPENDIUM_NOTEBOOKS", str(books))
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("COMPENDIUM_RANKS", "2")
     monkeypatch.setattr(cli, "NOTEBOOKS", books)
-    cli._execute_concurrently("paper", cli.notebooks(), jobs=2, out=tmp_path / "executed")
-    t = {line.split()[0]: tuple(map(float, line.split()[1:])) for line in stamps.read_text().splitlines()}
-    assert t["03_afo_order"][0] >= t["02_afe_lattice"][1] and t["01_valence"][0] >= t["02_afe_lattice"][1]
-    assert t["03_afo_order"][0] < t["01_valence"][1] and t["01_valence"][0] < t["03_afo_order"][1]
+    from helpers import workflow
+    stems = [b.stem for b in cli.notebooks()]
+    workflow.run(workflow.page_tasks("paper", stems, cli.DEPENDS, out=str(tmp_path / "executed")), workers=2)
+    t = {f.name: float(f.read_text()) for f in stamps.iterdir()}
+    assert t["01_valence.start"] >= t["02_afe_lattice.end"] and t["03_afo_order.start"] >= t["02_afe_lattice.end"]
+    assert t["01_valence.start"] < t["03_afo_order.end"] and t["03_afo_order.start"] < t["01_valence.end"]
+    assert max(t["01_valence.end"] - t["01_valence.start"], t["03_afo_order.end"] - t["03_afo_order.start"]) < 60
 
 
 # ---- a damaged entry is never "up to date"; refusals are one line -------------------------------

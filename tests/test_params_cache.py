@@ -72,10 +72,10 @@ def test_recompute_restores_results_when_the_run_fails(tmp_path, monkeypatch):
     monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
     kept = cache.cached("toy", "smoke", {"x": 1}, lambda w: {"value": 1})
 
-    def failing_execute(profile, names=None):
+    def failing_compute(profile, names=None, **kw):
         raise RuntimeError("notebook failed")
 
-    monkeypatch.setattr(cli, "execute", failing_execute)
+    monkeypatch.setattr(cli, "compute", failing_compute)
     with pytest.raises(RuntimeError):
         cli.recompute("smoke")
     assert cache.load(kept["key"])["value"] == 1

@@ -11,6 +11,8 @@ Measurements (names for --only):
                    own smoke run, which is exactly that)
     paper          each notebook from the paper cache (COMPENDIUM_REQUIRE_CACHE=1, forced)
     scf_ranks      one SCF of the monolayer 1T' cell (paper settings) on 1 and on 2 MPI ranks
+    recompute      `compute --profile smoke` from an empty cache on the local Dask cluster with 1 and
+                   with 2 workers (helpers.workflow), and the ratio of the two wall times
 Cheap measurements run `repeat` times, the two that redo the smoke DFT (`tests`, `smoke`, about
 40 min each on 2 cores) `repeat_costly` times (default 1). The whole set with the defaults takes
 about 75 minutes on 2 cores. Each row of the table says how many runs its median is of.
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from .paths import ROOT
 
-ALL = ("tests", "fresh_clone", "rebuild", "smoke", "paper", "scf_ranks")
+ALL = ("tests", "fresh_clone", "rebuild", "smoke", "paper", "scf_ranks", "recompute")
 
 #: The issue's targets on the 2-core machine: measurement -> (comparison, limit, what it says).
 TARGETS = {"tests": ("<", 30 * 60, "under 30 min"),
@@ -109,6 +111,14 @@ def _scf(ranks: int) -> None:
                 os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
+def _smoke_compute(workers: int) -> None:
+    """`python -m helpers compute --profile smoke --workers N` from an empty cache (a new process)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _sh([sys.executable, "-m", "helpers", "compute", "--profile", "smoke", "--workers", str(workers),
+             "--out", f"{tmp}/executed"],
+            env={"COMPENDIUM_CACHE": f"{tmp}/cache", "COMPENDIUM_REQUIRE_CACHE": "0"})
+
+
 def measurements(repeat: int, repeat_costly: int = 1) -> dict:
     """name -> function returning that measurement's record (`repeat_costly` runs for the two that
     redo the smoke DFT, `tests` and `smoke`; `repeat` for the others)."""
@@ -141,14 +151,17 @@ def measurements(repeat: int, repeat_costly: int = 1) -> dict:
                                                    "COMPENDIUM_REQUIRE_CACHE": "0"}, repeat_costly),
         "paper": lambda: _notebook_times("paper", {"COMPENDIUM_REQUIRE_CACHE": "1"}, repeat),
         "scf_ranks": lambda: {f"{n}_ranks": median_of(lambda n=n: _scf(n), repeat) for n in (1, 2)},
+        "recompute": lambda: {f"{n}_workers": median_of(lambda n=n: _smoke_compute(n), repeat_costly) for n in (1, 2)},
     }
 
 
-def speedup(results: dict) -> float | None:
-    """Median 1-rank SCF time over median 2-rank SCF time, if both were measured."""
-    scf = results["measurements"].get("scf_ranks", {})
-    if "1_ranks" in scf and "2_ranks" in scf and scf["2_ranks"]["median_s"] > 0:
-        return round(scf["1_ranks"]["median_s"] / scf["2_ranks"]["median_s"], 2)
+def speedup(results: dict, name: str = "scf_ranks", unit: str = "ranks") -> float | None:
+    """Median time with 1 over median time with 2 (`unit`: MPI ranks of one SCF, or workers of the
+    smoke recompute), if both were measured."""
+    rec = results["measurements"].get(name, {})
+    one, two = rec.get(f"1_{unit}"), rec.get(f"2_{unit}")
+    if one and two and two["median_s"] > 0:
+        return round(one["median_s"] / two["median_s"], 2)
     return None
 
 
@@ -172,8 +185,10 @@ def table(results: dict) -> str:
             rows.append((labels.get(name, name), rec["median_s"], len(rec["runs_s"]), _verdict(name, rec["median_s"])))
         else:
             prefix = {"smoke": "notebook at smoke: ", "paper": "notebook from the paper cache: ",
-                      "scf_ranks": "one SCF of the 1T′ monolayer, "}.get(name, f"{name}: ")
-            rows += [(f"{prefix}{k.replace('1_ranks', '1 rank').replace('_', ' ')}", v["median_s"], len(v["runs_s"]), "")
+                      "scf_ranks": "one SCF of the 1T′ monolayer, ",
+                      "recompute": "smoke recompute from an empty cache (local Dask cluster), "}.get(name, f"{name}: ")
+            rows += [(f"{prefix}{k.replace('1_ranks', '1 rank').replace('1_workers', '1 worker').replace('_', ' ')}",
+                      v["median_s"], len(v["runs_s"]), "")
                      for k, v in rec.items() if isinstance(v, dict)]
     if "smoke" not in meas and "smoke_notebooks" in meas.get("tests", {}):
         rows += [(f"notebook at smoke (within the test command): {k.replace('_', ' ')}", v["median_s"],
@@ -186,6 +201,9 @@ def table(results: dict) -> str:
     x = speedup(results)
     if x is not None:
         body += f"| SCF speed-up, 2 ranks over 1 | {x:.2f}× | | {_verdict('scf_speedup', x)} |\n"
+    y = speedup(results, "recompute", "workers")
+    if y is not None:
+        body += f"| smoke recompute speed-up, 2 workers over 1 | {y:.2f}× | | |\n"
     return head + body
 
 

@@ -5,8 +5,12 @@
                verify is skipped ("up to date"); -p NAME VALUE sets a parameter (helpers.schema)
     book       execute, then build the HTML book with Jupyter Book into _build/html
                (Sphinx warnings are errors); fails if a `paper` page read a non-converged result
-    recompute  recompute the cached results of a profile from scratch (hours for `paper`);
-               --entry NAME recomputes only that entry, --jobs N runs independent notebooks at once
+    compute    compute what the profile's pages need and the cache lacks, as tasks on Dask
+               (helpers.workflow): independent calculations at once (--workers N on this
+               machine, or --cluster FILE for a batch system), then the pages; a rerun computes
+               only what is still missing
+    recompute  the same from scratch: the profile's entries (or --entry NAME) are moved aside first
+               (hours for `paper`), and restored where a failed run did not recompute them
     status     list the cache entries present
     verify     check every cache entry against its manifest (exit 1 on any bad entry)
     migrate    bring the cache to the current schema (normalized keys); only entries whose files
@@ -256,37 +260,37 @@ def waves(books: list[Path]) -> list[list[Path]]:
     return out
 
 
-def _execute_concurrently(profile: str, books: list[Path], jobs: int, out: Path = EXECUTED) -> None:
-    """Execute `books` in dependency waves, up to `jobs` notebooks at once, each in its own
-    process with an equal share of the MPI ranks ($COMPENDIUM_RANKS or the cores)."""
-    from concurrent.futures import ThreadPoolExecutor
-    from .dft import ranks
-    total = ranks()
-    for wave in waves(books):
-        n = min(jobs, len(wave))
-        env = dict(os.environ, COMPENDIUM_RANKS=str(max(1, total // n)))
-        cmds = [[sys.executable, "-m", "helpers", "execute", "--profile", profile, "--out", str(out),
-                 "--force", nb.stem] for nb in wave]
-        print(f"recompute: running {[nb.stem for nb in wave]} ({n} at once, "
-              f"{env['COMPENDIUM_RANKS']} rank(s) each)", flush=True)
-        with ThreadPoolExecutor(n) as pool:
-            codes = list(pool.map(lambda c: subprocess.run(c, env=env, cwd=ROOT).returncode, cmds))
-        failed = [nb.stem for nb, c in zip(wave, codes) if c != 0]
-        if failed:
-            raise RuntimeError(f"recompute: notebooks failed: {failed}")
+def compute(profile: str, names=None, workers: int = 1, cluster: str | None = None,
+            force_pages: bool = False, out: Path | None = None) -> dict:
+    """Run the task graph of `profile` for the notebooks `names` (default: all) on Dask: each page's
+    calculations (helpers.workflow.graph), then the pages in DEPENDS order, executed into `out`
+    (default build/executed). `workers` tasks at once on a local cluster, or the cluster of
+    configuration file `cluster`; every input is checked first. Returns the tasks' records."""
+    from . import workflow
+    check_profile(profile)
+    cfg = workflow.cluster_from_file(cluster) if cluster else None
+    workflow.check_workers(workers)
+    stems = [b.stem for b in notebooks(names)]
+    tasks = workflow.graph(profile, stems, DEPENDS, force_pages=force_pages, out=None if out is None else str(out))
+    return workflow.run(tasks, workers=workers, cfg=cfg)
 
 
-def recompute(profile: str, names=None, entries=None, jobs: int = 1) -> None:
+def recompute(profile: str, names=None, entries=None, workers: int = 1, cluster: str | None = None) -> None:
     """Recompute cached results of `profile` from scratch by executing the notebooks.
 
     The profile's cache entries (or only `entries`) are first moved to a backup folder; results
     are recomputed as the notebooks ask for them (each once, shared results reused). With
     `entries`, only the notebooks that read them last time run (all if unknown). On success the
     backup is deleted; if the run fails, every entry that was not recomputed is restored from it.
-    `jobs` > 1 runs notebooks that do not depend on each other at the same time (see DEPENDS).
+    The work runs as compute() does: `workers` independent tasks at once, or on `cluster`.
     """
     import shutil
+
+    from . import workflow
     check_profile(profile)
+    workflow.check_workers(workers)
+    if cluster:
+        workflow.cluster_from_file(cluster)   # a bad file is refused before anything moves
     books = notebooks(names)                  # an unknown notebook is refused before anything moves
     root = cache_dir()
     if entries:
@@ -307,10 +311,7 @@ def recompute(profile: str, names=None, entries=None, jobs: int = 1) -> None:
         p.rename(backup / p.name)
     print(f"recompute: moved {len(moved)} {profile} results to {backup}", flush=True)
     try:
-        if jobs > 1:
-            _execute_concurrently(profile, notebooks(names), jobs)
-        else:
-            execute(profile, names)
+        compute(profile, names, workers=workers, cluster=cluster, force_pages=True)
     except BaseException:
         if backup.exists():
             for p in backup.iterdir():
@@ -344,7 +345,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m helpers", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("execute", "book", "recompute"):
+    for name in ("execute", "book", "compute", "recompute"):
         p = sub.add_parser(name)
         p.add_argument("--profile", default="paper")
         p.add_argument("notebooks", nargs="*", help="substrings of notebook names (default: all)")
@@ -357,8 +358,13 @@ def main(argv=None) -> None:
         if name == "recompute":
             p.add_argument("--entry", action="append", default=[],
                            help="recompute only this cache entry (repeatable)")
-            p.add_argument("--jobs", type=int, default=1,
-                           help="notebooks run at once where the dependency order allows")
+        if name in ("compute", "recompute"):
+            p.add_argument("--workers", "--jobs", type=int, default=1,
+                           help="tasks at once on this machine, each with an equal share of the MPI ranks")
+            p.add_argument("--cluster", default=None,
+                           help="cluster configuration file (see scripts/cluster.yaml) instead of this machine")
+        if name == "compute":
+            p.add_argument("--out", default=str(EXECUTED), help="folder of the executed notebooks")
     sub.add_parser("status")
     sub.add_parser("verify")
     sub.add_parser("migrate")
@@ -394,7 +400,9 @@ def _dispatch(args) -> None:
         check_converged(args.profile, args.notebooks)
         build_book()
     elif args.cmd == "recompute":
-        recompute(args.profile, args.notebooks, entries=args.entry, jobs=args.jobs)
+        recompute(args.profile, args.notebooks, entries=args.entry, workers=args.workers, cluster=args.cluster)
+    elif args.cmd == "compute":
+        compute(args.profile, args.notebooks, workers=args.workers, cluster=args.cluster, out=Path(args.out))
     elif args.cmd == "status":
         for p in sorted(cache_dir().glob("*/result.json")):
             print(p.parent.name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -52,11 +53,15 @@ def ranks() -> int:
 
 
 def _launch(workdir: Path, label: str, n: int | None = None, stage: str | None = None) -> None:
-    """Run helpers.gpaw_job on `workdir` with `n` MPI ranks (default: ranks()), at `stage`."""
+    """Run helpers.gpaw_job on `workdir` with `n` MPI ranks (default: ranks()), at `stage`, through
+    $COMPENDIUM_MPIEXEC (a launcher with '{n}' for the ranks, e.g. 'srun -n {n}') or mpiexec."""
     n = ranks() if n is None else n
     gpaw = shutil.which("gpaw") or str(Path(sys.executable).with_name("gpaw"))
     cmd = [gpaw, "python", "-m", "helpers.gpaw_job", str(workdir)] + ([stage] if stage else [])
-    if n > 1 and shutil.which("mpiexec"):
+    launcher = os.environ.get("COMPENDIUM_MPIEXEC")
+    if n > 1 and launcher:
+        cmd = [*shlex.split(launcher.format(n=n)), *cmd]
+    elif n > 1 and shutil.which("mpiexec"):
         extra = ["--allow-run-as-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         cmd = ["mpiexec", *extra, "-n", str(n), *cmd]
     env = dict(os.environ, OMP_NUM_THREADS="1")

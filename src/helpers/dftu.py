@@ -231,14 +231,16 @@ def branch_jobs(profile: str, orbitals_by_reading: dict, metals: list, n_atoms: 
     return out
 
 
-def run_branches(atoms, settings: dict, material: str, orbitals_by_reading: dict, only_cached: bool = False) -> list:
-    """Every branch of branch_jobs through helpers.dft.dftu_branch (cached; `only_cached`: skip
-    those not in the cache instead of computing them). Returns the jobs with their 'result' (None
-    where skipped)."""
+def run_branches(atoms, settings: dict, material: str, orbitals_by_reading: dict, only_cached: bool = False,
+                 select=None) -> list:
+    """Every branch of branch_jobs (with `select`, a function of a job, those it accepts) through
+    helpers.dft.dftu_branch (cached; `only_cached`: skip those not in the cache instead of computing
+    them). Returns the jobs with their 'result' (None where skipped)."""
     from . import dft
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo", "Re")]
-    jobs = branch_jobs(settings["profile"], orbitals_by_reading, metals, len(atoms))
+    jobs = [j for j in branch_jobs(settings["profile"], orbitals_by_reading, metals, len(atoms))
+            if select is None or select(j)]
     for j in jobs:
         label = f"{material}-relaxed-d2-U{j['U_eV']:g}-{'SP' if j['spin'] == 'polarized' else 'NM'}"
         j["result"] = dft.dftu_branch_or_none(only_cached, atoms, settings, label, [j["U_eV"]], targets=j["targets"],

@@ -1,0 +1,177 @@
+"""The task graph on Dask (helpers.workflow) and the `compute`/`recompute` commands on it.
+
+Without GPAW: the graph of each profile names every calculation of the pages' plans once, in an
+order that respects the pages' dependencies; bad graphs, worker counts and cluster files are refused
+with the parameter named; a failed task stops its dependents and nothing else. With GPAW (marker
+`dft`): two independent smoke relaxations run at once on a local cluster of two workers and give the
+entries (same keys, so the same inputs byte for byte; energies within SCF tolerance) that a serial
+run gives."""
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import numpy as np
+
+from helpers import afe, cache, cli, dft, dftu, dftu_supercell, params, valence_dftu, workflow
+from helpers.workflow import Task
+
+
+def _graph(profile):
+    return workflow.graph(profile, [b.stem for b in cli.notebooks()], cli.DEPENDS)
+
+
+@pytest.mark.parametrize("profile", ["smoke", "paper"])
+def test_graph_has_every_planned_calculation_once_in_dependency_order(profile):
+    tasks = _graph(profile)
+    workflow.check_graph(tasks)
+    names = [t.name for t in tasks]
+    # one task per start of the valence page's plan, per DFT+U job of the AFO page, per supercell start
+    n_val = len(valence_dftu.jobs(profile, workflow._dummy_layer()))
+    assert sum(n.startswith("valence DFT+U: ") for n in names) == n_val
+    n_afo = len(workflow._afo_jobs(profile))
+    assert sum(n.startswith("AFO DFT+U ") for n in names) == n_afo
+    sc = dftu_supercell.SETTINGS.get(profile)
+    assert sum(n.startswith("AFO DFT+U supercell: ") for n in names) == (len(sc["starts"]) if sc else 0)
+    # each page after every page it reads and after its own calculations
+    order = {n: i for i, n in enumerate(names)}
+    by = {t.name: t for t in tasks}
+    for stem, deps in cli.DEPENDS.items():
+        page = by[f"page {stem}"]
+        assert {f"page {d}" for d in deps} <= set(page.deps)
+    for t in tasks:
+        for d in t.deps:
+            assert d in by
+        if t.name.startswith("valence DFT+U"):
+            assert t.deps == ("relax WTe2 d2",) and t.name in by["page 01_valence"].deps
+        if t.name.startswith("AFO DFT+U"):
+            assert t.deps == ("AFO models WTe2",) and t.name in by["page 03_afo_order"].deps
+    assert order["relax WTe2 d2"] < order["AFO models WTe2"]
+
+
+def test_afo_job_keys_name_one_job_each():
+    """A task selects its job by job_key: two jobs with one key would run twice or not at all."""
+    for profile in ("smoke", "paper"):
+        keys = workflow._afo_jobs(profile)
+        assert len(keys) == len(set(keys))
+        ann = [workflow.job_key(j) for j in dftu.annealed_jobs(profile, {r: np.eye(5) for r in
+               ("energy order", "local octahedral frame")}, [0, 1])]
+        assert len(ann) == len(set(ann))
+
+
+def test_graph_for_some_pages_only_and_bad_profile():
+    tasks = workflow.graph("smoke", ["02_afe_lattice"], cli.DEPENDS)
+    assert [t.name for t in tasks] == ["relax WTe2 d2", "relax WTe2 d3", "relax WTe2 t2g3 FM", "page 02_afe_lattice"]
+    with pytest.raises(ValueError, match="profile='fast'"):
+        workflow.graph("fast", ["02_afe_lattice"], cli.DEPENDS)
+
+
+def test_check_graph_refuses_duplicates_unknown_dependencies_and_cycles():
+    a, b = Task("a", "math:sqrt", (4,)), Task("b", "math:sqrt", (9,), ("a",))
+    workflow.check_graph([a, b])
+    with pytest.raises(ValueError, match="named twice"):
+        workflow.check_graph([a, a])
+    with pytest.raises(ValueError, match="unknown tasks"):
+        workflow.check_graph([b])
+    with pytest.raises(ValueError, match="circular"):
+        workflow.check_graph([Task("a", "math:sqrt", (4,), ("b",)), b])
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "2"])
+def test_workers_must_be_a_positive_integer(bad):
+    with pytest.raises(ValueError, match="workers="):
+        workflow.check_workers(bad)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("queue: normal\n", "unknown keys"),
+    ("scheduler: condor\n", "scheduler='condor'"),
+    ("workers: 0\n", "workers=0"),
+    ("ranks_per_task: -1\n", "ranks_per_task=-1"),
+    ("mpi_launcher: srun\n", "mpi_launcher='srun'"),
+    ("jobqueue: [1, 2]\n", "jobqueue must be a mapping"),
+])
+def test_cluster_file_is_checked_before_anything_runs(tmp_path, text, match):
+    f = tmp_path / "cluster.yaml"
+    f.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        workflow.cluster_from_file(f)
+    with pytest.raises(ValueError, match="no such file"):
+        workflow.cluster_from_file(tmp_path / "none.yaml")
+
+
+def test_shipped_cluster_file_is_valid():
+    cfg = workflow.cluster_from_file(cli.ROOT / "scripts" / "cluster.yaml")
+    assert cfg["scheduler"] == "slurm" and "{n}" in cfg["mpi_launcher"]
+
+
+def test_bad_worker_count_is_refused_before_the_cache_moves(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
+    (tmp_path / "relax-x-smoke-0").mkdir()
+    (tmp_path / "relax-x-smoke-0" / "result.json").write_text("{}")
+    with pytest.raises(ValueError, match="workers=0"):
+        cli.recompute("smoke", ["02_afe"], workers=0)
+    assert (tmp_path / "relax-x-smoke-0" / "result.json").exists()
+
+
+def test_mpi_launcher_from_the_environment(monkeypatch, tmp_path):
+    from helpers import dft
+    seen = []
+
+    class FakePopen:
+        def __init__(self, cmd, **kw):
+            seen.append(cmd)
+            self.stdout, self.returncode = iter(()), 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
+    monkeypatch.setenv("COMPENDIUM_MPIEXEC", "srun --mpi=pmix -n {n}")
+    dft._launch(tmp_path, "x", n=4)
+    assert seen[-1][:4] == ["srun", "--mpi=pmix", "-n", "4"] and "helpers.gpaw_job" in seen[-1]
+    dft._launch(tmp_path, "x", n=1)                 # one rank: no launcher at all
+    assert seen[-1][1:3] == ["python", "-m"]
+
+
+def test_failed_task_stops_its_dependents_only():
+    tasks = [Task("bad", "math:sqrt", (-1.0,)), Task("after bad", "math:sqrt", (4.0,), ("bad",)),
+             Task("independent", "math:sqrt", (9.0,))]
+    lines = []
+    with pytest.raises(RuntimeError) as err:
+        workflow.run(tasks, workers=1, log=lines.append)
+    msg = str(err.value)
+    assert "bad: ValueError: math domain error" in msg and "after bad: not run" in msg
+    assert "independent" not in msg and any("finished independent" in x for x in lines)
+
+
+@pytest.mark.dft
+def test_two_smoke_relaxations_run_at_once_and_match_a_serial_run(tmp_path, monkeypatch):
+    s = params.settings("smoke")
+    start = afe.start_structures("WTe2", s["vacuum"], 0.05, 1)["1T"]
+    tasks = []
+    for d in ("d2", "d3"):
+        q = afe.cell_charge(start, "WTe2", d)
+        tasks.append(Task(f"1T {d}", "helpers.dft:relax", (start, afe.layer_settings(s, q), f"WTe2-{d}-1T", q)))
+    monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "engine"))
+    rec = workflow.run(tasks, workers=2)
+    a, b = rec["1T d2"], rec["1T d3"]
+    assert a["pid"] != b["pid"] and a["start"] < b["end"] and b["start"] < a["end"]     # at once
+    # the serial run, in its own cache: the same entries (keys from the inputs) and energies
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "serial"))
+    monkeypatch.setenv("COMPENDIUM_RANKS", "1")
+    serial = {t.name: dft.relax(*t.args) for t in tasks}
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "engine"))
+    for t in tasks:
+        name = Path(serial[t.name]["cache_entry"]).name
+        engine = cache.load(name)
+        assert engine is not None, f"the engine did not write {name}"
+        assert engine["inputs"] == serial[t.name]["inputs"]
+        assert abs(engine["energy_eV"] - serial[t.name]["energy_eV"]) < 1e-3
