@@ -175,3 +175,31 @@ def test_two_smoke_relaxations_run_at_once_and_match_a_serial_run(tmp_path, monk
         assert engine is not None, f"the engine did not write {name}"
         assert engine["inputs"] == serial[t.name]["inputs"]
         assert abs(engine["energy_eV"] - serial[t.name]["energy_eV"]) < 1e-3
+
+
+def test_a_killed_worker_leaves_no_child_running():
+    """dft.die_with_parent: the GPAW run (here `sleep`) of a process that is killed ends with it, so a
+    rerun never meets a leftover run writing into the same work directory."""
+    import os
+    import sys
+    import time
+    code = ("import subprocess, time\nfrom helpers import dft\n"
+            "p = subprocess.Popen(['sleep', '60'], preexec_fn=dft.die_with_parent)\n"
+            "print(p.pid, flush=True)\ntime.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, PYTHONPATH=str(cli.HELPERS.parent)))
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+
+    def running(pid):
+        try:
+            state = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return False
+        return "State:\tZ" not in state
+
+    t0 = time.time()
+    while running(child) and time.time() - t0 < 10:
+        time.sleep(0.1)
+    assert not running(child)

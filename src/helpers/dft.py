@@ -52,6 +52,15 @@ def ranks() -> int:
     return int(os.environ.get("COMPENDIUM_RANKS", os.cpu_count() or 1))
 
 
+def die_with_parent() -> None:
+    """In a child process before it runs (Popen's preexec_fn): on Linux, ask for SIGTERM when the
+    thread that started it dies, so a killed worker leaves no GPAW run behind in its work directory."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)     # PR_SET_PDEATHSIG
+
+
 def _launch(workdir: Path, label: str, n: int | None = None, stage: str | None = None) -> None:
     """Run helpers.gpaw_job on `workdir` with `n` MPI ranks (default: ranks()), at `stage`, through
     $COMPENDIUM_MPIEXEC (a launcher with '{n}' for the ranks, e.g. 'srun -n {n}') or mpiexec."""
@@ -69,7 +78,7 @@ def _launch(workdir: Path, label: str, n: int | None = None, stage: str | None =
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     print(f"[{label}] running GPAW on {n} rank(s) in {workdir}", flush=True)
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          env=env) as proc:
+                          env=env, preexec_fn=die_with_parent) as proc:
         tail = []
         for line in proc.stdout:
             tail = (tail + [line])[-40:]

@@ -157,7 +157,8 @@ def notebook(profile: str, stem: str, force: bool = False, out: str | None = Non
     from .paths import ROOT
     cmd = ([sys.executable, "-m", "helpers", "execute", "--profile", profile, stem] + (["--force"] if force else [])
            + (["--out", str(out)] if out else []))
-    if subprocess.run(cmd, cwd=ROOT).returncode != 0:
+    from .dft import die_with_parent
+    if subprocess.run(cmd, cwd=ROOT, preexec_fn=die_with_parent).returncode != 0:
         raise RuntimeError(f"page {stem} failed at profile {profile}")
 
 
@@ -329,8 +330,7 @@ def run(tasks: list[Task], workers: int = 1, cfg: dict | None = None, log=print)
         running = as_completed()
         while pending or futures:
             for t in [t for t in pending if all(d in records for d in t.deps)]:
-                futures[t.name] = client.submit(call, t.func, t.args, per, key=f"task-{len(records)}-{t.name}",
-                                                pure=False)
+                futures[t.name] = client.submit(call, t.func, t.args, per, key=t.name, pure=False)
                 running.add(futures[t.name])
                 pending.remove(t)
                 log(f"[{time.time() - t0:7.0f} s] started  {t.name}")
