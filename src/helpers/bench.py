@@ -194,7 +194,9 @@ def table(results: dict) -> str:
         rows += [(f"notebook at smoke (within the test command): {k.replace('_', ' ')}", v["median_s"],
                   len(v["runs_s"]), "") for k, v in meas["tests"]["smoke_notebooks"].items()]
     m = results["machine"]
-    head = (f"Measured from {results['date']} on {m['cpus']} cores ({m['platform']}), "
+    dates = sorted(r["date"][:10] for r in meas.values() if isinstance(r, dict) and "date" in r) or [results["date"][:10]]
+    when = dates[0] if dates[0] == dates[-1] else f"between {dates[0]} and {dates[-1]}"
+    head = (f"Measured {when} on {m['cpus']} cores ({m['platform']}), latest at "
             f"commit {results['commit'][:10]}:\n\n"
             "| measurement | median (s) | runs | target |\n|---|---|---|---|\n")
     body = "".join(f"| {a} | {b:.1f} | {n} | {t} |\n" for a, b, n, t in rows)
@@ -231,7 +233,7 @@ def bench(repeat: int = 3, only=None, output: Path = ROOT / "data" / "benchmark.
     for name in chosen:
         print(f"bench: {name} ...", flush=True)
         rec = funcs[name]()
-        rec = {**rec, "date": time.strftime("%Y-%m-%dT%H:%M:%S")} if "median_s" in rec else rec
+        rec = {**rec, "date": time.strftime("%Y-%m-%dT%H:%M:%S")}
         results["measurements"][name] = rec
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(results, indent=1))      # each measurement kept as it finishes
