@@ -36,7 +36,7 @@ def test_every_start_is_a_valid_control_with_the_electrons_it_names(one_t):
             continue
         t = check_targets(j["targets"], symbols, j["spin"] == "polarized", j["magmoms"])
         n = [sum(v.shape[1] * (2 if s == "both" else 1) for s, v in t[a].items() if s != "subspace") for a in sorted(t)]
-        assert tuple(n) == filled[j["start"].split(", bias from")[0]], j["start"]
+        assert tuple(n) == filled[j.get("check_of", j["start"])], j["start"]
         if j["spin"] == "polarized":      # the seeded moment is the targets' n_up - n_dn on each W
             assert [t[a]["up"].shape[1] - t[a]["dn"].shape[1] for a in sorted(t)] == \
                 [j["magmoms"][a] for a in sorted(t)], j["start"]
@@ -288,6 +288,8 @@ def test_a_fractional_t2g_shell_has_no_integer_count_and_leaves_the_annealing_re
 def test_spin_polarized_starts_get_the_mixer_that_converges_them_and_restricted_ones_keep_theirs(one_t):
     from helpers import dft
     for j in vd.jobs("paper", one_t):
+        if j.get("check_of") and ", mixer " in j["start"]:
+            continue                  # a mixer check runs its start with the other mixer on purpose
         assert j["mixer"] == (dft.PULAY_MIXER if j["spin"] == "restricted"
                               else {"backend": "msr1", "fresh_each_step": True}), j["start"]
         assert dft.check_mixer(j["mixer"]) == j["mixer"]
@@ -352,3 +354,37 @@ def test_a_start_that_falls_at_the_release_is_named_with_what_it_held_and_what_i
             "one_t": one_t}
     b = vd.full_bias(page)[0]
     assert b["filled t2g"] == [2, 2] and b["filled t2g released"] == [3, 3]
+
+
+def test_a_protocol_check_is_compared_with_its_start_at_every_U(one_t):
+    """A start run again with another mixer (or release) is set beside its start: the largest energy difference
+    over the U_eff both reached, and whether the filled t2g spin-orbitals agree. The mixer check of the plan runs
+    the restricted eπ+² start with MSR1 and fresh steps, everything else equal."""
+    js = {j["start"]: j for j in vd.jobs("paper", one_t)}
+    chk, main = js["d2 eπ+² (spin 0), mixer MSR1"], js["d2 eπ+² (spin 0)"]
+    assert chk["check_of"] == "d2 eπ+² (spin 0)" and chk["mixer"] == {"backend": "msr1", "fresh_each_step": True}
+    assert {k: v for k, v in chk.items() if k not in ("start", "mixer", "check_of")} == \
+        {k: v for k, v in main.items() if k not in ("start", "mixer")}
+    metals = [i for i, s in enumerate(one_t.get_chemical_symbols()) if s == "W"]
+    O = vd.site_orbitals(one_t, metals)
+    d2 = {str(metals[0]): _spin_occ(O[0], (0.95, 0.1, 0.05), (0.95, 0.1, 0.05)),
+          str(metals[1]): _spin_occ(O[1], (0.95, 0.1, 0.05), (0.95, 0.1, 0.05))}
+    metal = {str(metals[0]): _spin_occ(O[0], (0.6, 0.5, 0.3), (0.6, 0.5, 0.3)),
+             str(metals[1]): _spin_occ(O[1], (0.6, 0.5, 0.3), (0.6, 0.5, 0.3))}
+
+    def branch(start, by_U, **kw):
+        steps = [{"U_eV": U, "lambda_eV": 0.0, "energy_eV": E, "converged": True, "occupations": occ}
+                 for U, (E, occ) in by_U.items()]
+        return {"start": start, "spin": "restricted", "result": {"steps": steps}, **kw}
+
+    branches = [branch("d2 eπ+² (spin 0)", {8.0: (-10.0, d2), 7.0: (-11.0, d2)}),
+                branch("d2 eπ+² (spin 0), mixer MSR1", {8.0: (-10.001, d2), 7.0: (-11.2, metal)},
+                       check_of="d2 eπ+² (spin 0)")]
+    page = {"branches": branches, "one_t": one_t, "rows": vd.step_rows(branches, one_t, n_fu=2)}
+    (c,) = vd.protocol_checks(page)
+    assert c["U (eV)"] == [8.0, 7.0] and c["max |ΔE| (meV/f.u.)"] == pytest.approx(100.0)
+    assert not c["same state"] and c["unconverged"] == 0
+    page["branches"][1]["result"]["steps"][1] = dict(page["branches"][1]["result"]["steps"][1], energy_eV=-11.0, occupations=d2)
+    page["rows"] = vd.step_rows(page["branches"], one_t, n_fu=2)
+    (c,) = vd.protocol_checks(page)
+    assert c["same state"] and c["max |ΔE| (meV/f.u.)"] == pytest.approx(0.5)

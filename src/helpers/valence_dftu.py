@@ -62,6 +62,10 @@ SETTINGS = {
               # the same start released from a weaker bias (lambda from 1 eV): does the state at lambda = 0 depend on
               # the release? (at full bias it holds three filled t2g spin-orbitals, not two)
               "schedule_checks": {"d2 high spin, AFM": [1.0, 0.5, 0.25, 0.1, 0.0]},
+              # the same start with the other spin treatment's mixer (MSR1, each step a new SCF from the current
+              # density): does a restricted branch's state depend on the mixer? (the standard: a state is
+              # identified by a protocol whose result does not depend on such numerical choices)
+              "mixer_checks": {"d2 eπ+² (spin 0)": {"backend": "msr1", "fresh_each_step": True}},
               # unbiased runs started at 3 eV (not annealed from 8 eV) and continued down to plain PBE: whether
               # a state at 3 eV lies below the annealed ones, and where the magnetism of spin-polarized DFT+U ends
               "below": {"U_grid": [3.0, 2.0, 1.0, 0.0], "maxiter": [100, 150, 200],
@@ -132,7 +136,8 @@ def jobs(profile: str, atoms) -> list:
     """The branches of a profile on the 1T layer `atoms`: per start its spin treatment, targets,
     initial moments (per atom, None when restricted) and the profile's U grid and release (per spin
     treatment), then the starts of 'schedule_checks' released from another bias (named '<start>, bias
-    from <lambda> eV'), then the unbiased runs of the profile's 'below' plan, started at its first U_eff
+    from <lambda> eV') and of 'mixer_checks' run with another density mixer ('<start>, mixer <NAME>'),
+    each with 'check_of' naming its start, then the unbiased runs of the profile's 'below' plan, started at its first U_eff
     and continued down its grid (named '<start>, from <U> eV'). A profile without a plan (SETTINGS) has none."""
     S = SETTINGS.get(profile)
     if S is None:
@@ -156,7 +161,10 @@ def jobs(profile: str, atoms) -> list:
                else S["release"], S["maxiter"]) for name in S["starts"]]
     for name, release in S.get("schedule_checks", {}).items():
         j = next(j for j in out if j["start"] == name)
-        out.append(dict(j, start=f"{name}, bias from {release[0]:g} eV", release=list(release)))
+        out.append(dict(j, start=f"{name}, bias from {release[0]:g} eV", release=list(release), check_of=name))
+    for name, mix in S.get("mixer_checks", {}).items():
+        j = next(j for j in out if j["start"] == name)
+        out.append(dict(j, start=f"{name}, mixer {mix['backend'].upper()}", mixer=dict(mix), check_of=name))
     B = S.get("below")
     for name in (B["starts"] if B else []):
         if STARTS[name][1] is not None:
@@ -563,9 +571,36 @@ def findings(page: dict) -> str:
                      f"{', '.join(f'{d:.2f}' for d in b['d counts'])}, |m| {', '.join(f'{m:.2f}' for m in b['|m| (μB)'])} μB, "
                      f"t2g natural occupations {'; '.join(', '.join(f'{x:.2f}' for x in w) for w in b['t2g'])}; filled t2g "
                      f"spin-orbitals {count(b['filled t2g'])} at full bias, {count(b['filled t2g released'])} after the release.")
+    for c in protocol_checks(page):
+        same = "the same state" if c["same state"] else "not the same state (filled t2g spin-orbitals differ)"
+        lines.append(f"- {c['check']}: at U_eff = {', '.join(f'{U:g}' for U in c['U (eV)'])} eV against {c['of']}, "
+                     f"energies apart by at most {c['max |ΔE| (meV/f.u.)']:.2f} meV/f.u., {same}"
+                     + (f"; {c['unconverged']} step(s) not converged" if c["unconverged"] else "") + ".")
     if page["missing"]:
         lines.append(f"- Not computed yet, so no verdict from this method: {'; '.join(page['missing'])}.")
     return "\n".join(lines)
+
+
+def protocol_checks(page: dict) -> list:
+    """Per computed check branch (a start run again with another release or mixer: 'check_of'), against
+    its start at every U_eff both reached: the largest energy difference (meV/f.u.), whether every step
+    reads the same filled t2g spin-orbitals per W, and the steps of either that did not converge."""
+    n_fu = sum(s in ("W", "Mo") for s in page["one_t"].get_chemical_symbols())
+    out = []
+    for b in page["branches"]:
+        if not b.get("check_of") or b.get("result") is None:
+            continue
+        mine = {r["U (eV)"]: r for r in page["rows"] if r["start"] == b["start"]}
+        ref = {r["U (eV)"]: r for r in page["rows"] if r["start"] == b["check_of"]}
+        common = sorted(set(mine) & set(ref), reverse=True)
+        if not common:
+            continue
+        out.append({"check": b["start"], "of": b["check_of"], "U (eV)": common,
+                    "max |ΔE| (meV/f.u.)": max(1000 * abs(mine[U]["E_eV"] - ref[U]["E_eV"]) / n_fu for U in common),
+                    "same state": all(mine[U]["filled t2g spin-orbitals"] == ref[U]["filled t2g spin-orbitals"]
+                                      for U in common),
+                    "unconverged": sum(not x[U]["converged"] for U in common for x in (mine, ref))})
+    return out
 
 
 def continuous_origins(rows: list, U: float) -> list:
