@@ -108,7 +108,12 @@ def test_findings_state_the_verdict_what_each_start_ends_in_and_what_is_missing(
     assert "by the paper's gain: undetermined" in text and "$U_\\mathrm{eff}$ = 3 eV" in text
     assert "Start b2b2|c2c2: ends in unpolarized (+0 meV/f.u.; with the bias at full strength +250)" in text
     assert "+0.40 meV/f.u." in text and "not yet computed: b2c2|c2b2" in text
+    assert "the primitive cell's state repeated" in text and "longer period" not in text
     assert sc.findings({"planned": False}) == "No supercell is computed at this profile."
+    # an unbiased state whose W differ is a modulation the primitive cell cannot hold, and is named so
+    page["rows"] = sc.state_rows([_job("unbiased", [_site(b), _flat(), _flat(), _flat()], -40.0)], [0, 1, 6, 7], Q)
+    text = sc.findings(page)
+    assert "a modulation of longer period than the primitive cell" in text and "state repeated" not in text
 
 
 def test_a_stalled_unbiased_scf_is_not_the_supercells_reference():

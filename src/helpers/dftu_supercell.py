@@ -25,6 +25,9 @@ SETTINGS = {
     # the fine release of the primitive cell's b2b2 and b2c2
     "paper": {"cell": [2, 1, 1], "U_eV": 6.0, **dftu.FINE_RELEASE, "starts": ["unbiased", "b2b2|c2c2", "b2c2|c2b2"]},
 }
+#: Two W whose largest natural occupations differ by at most this (electrons, as rounded in the rows) hold the
+#: same state.
+SAME_OCCUPATION = 0.01
 #: The letter read for a W whose natural orbitals are not polarized (gap below natural.GAP_MIN).
 UNPOLARIZED = "·"
 
@@ -222,8 +225,16 @@ def findings(page: dict) -> str:
                          + ("controlled release." if r["release controlled"] else "release not controlled."))
     d = page["cell check (meV/f.u.)"]
     if d is not None:
+        u = next(r for r in page["rows"] if r["start"] == "unbiased" and r["converged"])
+        occ = [float(x) for x in u["largest natural occupation per W"].split(", ")]
+        same = max(occ) - min(occ) <= SAME_OCCUPATION
         lines.append(f"- The unbiased state of the doubled cell lies {d:+.2f} meV/f.u. from the primitive cell's at the same "
-                     "k density (a check of the cell, not of the paper).")
+                     "k density (a check of the cell, not of the paper). "
+                     + (f"Its {len(occ)} W hold the same largest natural occupation ({occ[0]:.2f}): the primitive cell's "
+                        "state repeated, so the offset is the numerics of the two cells (real-space grid, k folding), and "
+                        "ordered states are compared with this cell's own unbiased state." if same else
+                        f"Its W differ (largest natural occupations {u['largest natural occupation per W']}): a "
+                        "modulation of longer period than the primitive cell."))
     if page["missing"]:
         lines.append("- Starts planned but not yet computed: " + ", ".join(page["missing"]) + ".")
     return "\n".join(lines)
