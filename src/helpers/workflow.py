@@ -17,10 +17,20 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+import yaml
+from distributed import Client, LocalCluster, as_completed
+
+from . import afe, dft, dftu, dftu_supercell, generalization, params, sliding, valence_dftu
+from . import orbital_order as oo
+from .orbitals import analysis as an
+from .paths import ROOT
 
 #: Keys a cluster configuration file may have (see cluster_from_file and scripts/cluster.yaml).
 CLUSTER_KEYS = {"scheduler", "workers", "ranks_per_task", "mpi_launcher", "jobqueue"}
@@ -35,7 +45,7 @@ class Task:
     name: str
     func: str
     args: tuple = ()
-    deps: tuple = field(default_factory=tuple)
+    deps: tuple = ()
 
 
 def call(func: str, args: tuple, ranks: int) -> dict:
@@ -50,27 +60,19 @@ def call(func: str, args: tuple, ranks: int) -> dict:
 
 # ---- the tasks: each the same call as its page makes, with the page's default parameters ----
 
-def _settings(profile: str) -> dict:
-    from . import params
-    return params.settings(profile)
-
-
 def relax(profile: str, material: str, dcount: str) -> None:
     """The AFE page's relaxations of `material` at `dcount` (1T and distorted)."""
-    from . import afe
-    afe.relax_layer(material, dcount, _settings(profile))
+    afe.relax_layer(material, dcount, params.settings(profile))
 
 
 def relax_w3(profile: str, material: str, order: str) -> None:
     """The AFE page's t2g3 DFT+U layer at U_eff = 3 eV in moment order `order`."""
-    from . import afe
-    afe.relax_w3_layer(material, _settings(profile), order, 3.0, 0.05, 1, False)
+    afe.relax_w3_layer(material, params.settings(profile), order, 3.0, 0.05, 1, False)
 
 
 def valence_start(profile: str, material: str, start: str) -> None:
     """One start of the valence page's DFT+U annealing on the 1T layer."""
-    from . import afe, dft, valence_dftu
-    s = _settings(profile)
+    s = params.settings(profile)
     one_t = dft.atoms_from(afe.relax_layer(material, "d2", s)["1T"]["final"])
     _one(valence_dftu.run(one_t, s, material, select=lambda j: j["start"] == start), start)
 
@@ -84,20 +86,13 @@ def _one(jobs: list, key: str) -> None:
 def afo_models(profile: str, material: str) -> tuple:
     """The AFO page's layer models (1T, relaxed d2, experiment), its path models and the relaxed d2
     layer's readings: (models, readings)."""
-    from . import orbital_order as oo
-    from .orbitals import analysis as an
-    s = _settings(profile)
+    s = params.settings(profile)
     grid = tuple(oo.HF_GRID[profile])
     layers = an.layer_models(material, s, "dzp", grid, -1.5, 0.5, [-8.0, 6.0], moments=True)
     path = an.path_models(material, s, "dzp", grid, -1.5, 0.5, an.scan_defaults(profile)["path_lambdas"], [-8.0, 6.0])
     _, names_from_1T = an.path_levels(path)
     m = layers["relaxed d2"]
     return m, an.readings(m, names_from_1T)
-
-
-def afo_models_task(profile: str, material: str) -> None:
-    """afo_models as a task (its result stays in the cache)."""
-    afo_models(profile, material)
 
 
 def job_key(j: dict) -> str:
@@ -110,13 +105,10 @@ def job_key(j: dict) -> str:
 def afo_dftu(profile: str, material: str, kind: str, key: str) -> None:
     """One DFT+U job of the AFO page: kind 'branch' (released at its U_eff), 'annealed', 'check'
     (a second release schedule) or 'supercell' (the cell doubled along the chains), named by job_key."""
-    import numpy as np
-
-    from . import dftu, dftu_supercell
     if kind not in ("branch", "annealed", "check", "supercell"):
         raise ValueError(f"kind={kind!r}: choose from 'branch', 'annealed', 'check', 'supercell'")
     m, readings = afo_models(profile, material)
-    s = _settings(profile)
+    s = params.settings(profile)
     if kind == "branch":
         orbs = {r: np.asarray(readings[r]["orbitals"]) for r in dftu.SETTINGS[profile]["readings"]}
         done = dftu.run_branches(m["atoms"], s, material, orbs, select=lambda j: job_key(j) == key)
@@ -134,40 +126,31 @@ def afo_dftu(profile: str, material: str, kind: str, key: str) -> None:
 
 def bilayer(profile: str, material: str) -> None:
     """The FE page's dipole-corrected Td bilayer at each vacuum."""
-    from . import afe, sliding
-    sliding.bilayer_dipoles(material, _settings(profile), afe.layer_spacing(material))
+    sliding.bilayer_dipoles(material, params.settings(profile), afe.layer_spacing(material))
 
 
 def sliding_path(profile: str, material: str) -> None:
     """The transition page's sliding path of the Td bilayer and its convergence variants."""
-    from . import sliding
-    sliding.page_results(material, _settings(profile), sliding.check_points(sliding.PATH_POINTS[profile]))
+    sliding.page_results(material, params.settings(profile), sliding.check_points(sliding.PATH_POINTS[profile]))
 
 
 def relax_computed(profile: str, material: str) -> None:
     """The generalization page's relaxations of a material without an experimental structure."""
-    from . import generalization
-    generalization.relax_computed(material, _settings(profile))
+    generalization.relax_computed(material, params.settings(profile))
 
 
 def notebook(profile: str, stem: str, force: bool = False, out: str | None = None) -> None:
     """Execute one page with papermill in its own process (helpers.cli.execute), after its tasks;
     `force`: even if its executed copy is up to date; `out`: the folder of executed pages."""
-    import subprocess
-    from .paths import ROOT
     cmd = ([sys.executable, "-m", "helpers", "execute", "--profile", profile, stem] + (["--force"] if force else [])
            + (["--out", str(out)] if out else []))
-    from .dft import die_with_parent
-    if subprocess.run(cmd, cwd=ROOT, preexec_fn=die_with_parent).returncode != 0:
+    if subprocess.run(cmd, cwd=ROOT, preexec_fn=dft.die_with_parent).returncode != 0:
         raise RuntimeError(f"page {stem} failed at profile {profile}")
 
 
 def _afo_jobs(profile: str) -> list[tuple[str, str]]:
     """(kind, key) of every DFT+U job of the AFO page at `profile`, from the plans alone (the orbitals
     only fill in targets; the names and the number of jobs do not depend on them)."""
-    import numpy as np
-
-    from . import dftu, dftu_supercell
     S = dftu.SETTINGS.get(profile)
     if S is None:
         return []
@@ -184,12 +167,11 @@ def _afo_jobs(profile: str) -> list[tuple[str, str]]:
 
 def calculations(profile: str) -> dict[str, list[Task]]:
     """Per page, the tasks of the calculations it reads at `profile` (its default parameters)."""
-    from . import params, valence_dftu
     if profile not in params.PROFILES:
         raise ValueError(f"profile={profile!r}: choose from {sorted(params.PROFILES)}")
     mat = "WTe2"
     d2 = Task(f"relax {mat} d2", "helpers.workflow:relax", (profile, mat, "d2"))
-    models = Task(f"AFO models {mat}", "helpers.workflow:afo_models_task", (profile, mat), (d2.name,))
+    models = Task(f"AFO models {mat}", "helpers.workflow:afo_models", (profile, mat), (d2.name,))
     return {
         "01_valence": [d2] + [Task(f"valence DFT+U: {j['start']}", "helpers.workflow:valence_start",
                                    (profile, mat, j["start"]), (d2.name,))
@@ -232,7 +214,6 @@ def graph(profile: str, stems: list[str], depends: dict, force_pages: bool = Fal
 
 def _dummy_layer():
     """The 1T layer's atoms, as far as valence_dftu.jobs needs them for names (the metal sites)."""
-    from . import afe
     return afe.start_structures("WTe2", 15.0, 0.0, 1)["1T"]
 
 
@@ -267,7 +248,6 @@ def check_workers(workers) -> int:
 def cluster_from_file(path) -> dict:
     """The cluster configuration in YAML file `path` (keys CLUSTER_KEYS; see scripts/cluster.yaml),
     checked before anything starts: scheduler in SCHEDULERS, workers and ranks_per_task positive."""
-    import yaml
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"cluster={str(path)!r}: no such file")
@@ -299,9 +279,7 @@ def start_cluster(workers: int = 1, cfg: dict | None = None):
     if cfg.get("mpi_launcher"):
         os.environ["COMPENDIUM_MPIEXEC"] = cfg["mpi_launcher"]      # inherited by the workers
     if sched == "local":
-        from distributed import LocalCluster
-        from .dft import ranks
-        per = cfg.get("ranks_per_task") or max(1, ranks() // workers)
+        per = cfg.get("ranks_per_task") or max(1, dft.ranks() // workers)
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             dashboard_address=None), per
     try:
@@ -318,7 +296,6 @@ def run(tasks: list[Task], workers: int = 1, cfg: dict | None = None, log=print)
     per task started and finished with the count left. A failed task stops its dependents, not the
     others; afterwards a RuntimeError names every failed task (the cache holds what finished).
     Returns {name: call's record} of the tasks that finished."""
-    from distributed import Client, as_completed
     check_graph(tasks)
     cluster, per = start_cluster(workers, cfg)
     records, failed = {}, {}
