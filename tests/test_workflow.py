@@ -114,6 +114,14 @@ def test_bad_worker_count_is_refused_before_the_cache_moves(tmp_path, monkeypatc
     assert (tmp_path / "relax-x-smoke-0" / "result.json").exists()
 
 
+def test_the_command_line_refuses_bad_options_in_one_line(tmp_path):
+    for argv, match in ((["compute", "--profile", "smoke", "--workers", "0"], "compute: workers=0"),
+                        (["recompute", "--profile", "smoke", "--cluster", str(tmp_path / "x.yaml")], "recompute: cluster=")):
+        with pytest.raises(SystemExit) as err:
+            cli.main(argv)
+        assert str(err.value.code).startswith(match) and "\n" not in str(err.value.code)
+
+
 def test_mpi_launcher_from_the_environment(monkeypatch, tmp_path):
     from helpers import dft
     seen = []

@@ -399,10 +399,18 @@ def _dispatch(args) -> None:
                 require_cache=os.environ.get("COMPENDIUM_ALLOW_DFT") != "1")
         check_converged(args.profile, args.notebooks)
         build_book()
-    elif args.cmd == "recompute":
-        recompute(args.profile, args.notebooks, entries=args.entry, workers=args.workers, cluster=args.cluster)
-    elif args.cmd == "compute":
-        compute(args.profile, args.notebooks, workers=args.workers, cluster=args.cluster, out=Path(args.out))
+    elif args.cmd in ("compute", "recompute"):
+        from . import workflow
+        try:                                   # bad options in one line, before anything runs or moves
+            workflow.check_workers(args.workers)
+            if args.cluster:
+                workflow.cluster_from_file(args.cluster)
+        except ValueError as err:
+            raise SystemExit(f"{args.cmd}: {err}") from None
+        if args.cmd == "recompute":
+            recompute(args.profile, args.notebooks, entries=args.entry, workers=args.workers, cluster=args.cluster)
+        else:
+            compute(args.profile, args.notebooks, workers=args.workers, cluster=args.cluster, out=Path(args.out))
     elif args.cmd == "status":
         for p in sorted(cache_dir().glob("*/result.json")):
             print(p.parent.name)
