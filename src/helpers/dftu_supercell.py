@@ -220,7 +220,8 @@ def findings(page: dict) -> str:
              f"({v['evidence']})."]
     for r in page["rows"]:
         if r["start"] != "unbiased":
-            lines.append(f"- Start {r['start']}: ends in {r['state read']} ({r['ΔE (meV/f.u.)']:+.0f} meV/f.u.; with the "
+            dE = 0.0 if abs(r["ΔE (meV/f.u.)"]) < 0.5 else r["ΔE (meV/f.u.)"]     # no "-0"
+            lines.append(f"- Start {r['start']}: ends in {r['state read']} ({dE:+.0f} meV/f.u.; with the "
                          f"bias at full strength {r['ΔE constrained, full bias (meV/f.u.)']:+.0f}); "
                          + ("controlled release." if r["release controlled"] else "release not controlled."))
     d = page["cell check (meV/f.u.)"]
