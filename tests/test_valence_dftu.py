@@ -388,3 +388,10 @@ def test_a_protocol_check_is_compared_with_its_start_at_every_U(one_t):
     page["rows"] = vd.step_rows(page["branches"], one_t, n_fu=2)
     (c,) = vd.protocol_checks(page)
     assert c["same state"] and c["max |ΔE| (meV/f.u.)"] == pytest.approx(0.5)
+    # two metallic states: both counts undetermined (None), yet different occupations are not the same state
+    page["branches"][0]["result"]["steps"][1] = dict(page["branches"][0]["result"]["steps"][1], occupations=metal)
+    wider = {k: _spin_occ(O[i], (0.75, 0.5, 0.3), (0.75, 0.5, 0.3)) for i, k in enumerate(metal)}
+    page["branches"][1]["result"]["steps"][1] = dict(page["branches"][1]["result"]["steps"][1], occupations=wider)
+    page["rows"] = vd.step_rows(page["branches"], one_t, n_fu=2)
+    (c,) = vd.protocol_checks(page)
+    assert not c["same state"]

@@ -25,8 +25,8 @@ SETTINGS = {
     # the fine release of the primitive cell's b2b2 and b2c2
     "paper": {"cell": [2, 1, 1], "U_eV": 6.0, **dftu.FINE_RELEASE, "starts": ["unbiased", "b2b2|c2c2", "b2c2|c2b2"]},
 }
-#: Two W whose largest natural occupations differ by at most this (electrons, as rounded in the rows) hold the
-#: same state.
+#: Two W whose largest natural occupations and d counts each differ by at most this (electrons, as rounded in
+#: the rows) hold the same state.
 SAME_OCCUPATION = 0.01
 #: The letter read for a W whose natural orbitals are not polarized (gap below natural.GAP_MIN).
 UNPOLARIZED = "·"
@@ -228,7 +228,8 @@ def findings(page: dict) -> str:
     if d is not None:
         u = next(r for r in page["rows"] if r["start"] == "unbiased" and r["converged"])
         occ = [float(x) for x in u["largest natural occupation per W"].split(", ")]
-        same = max(occ) - min(occ) <= SAME_OCCUPATION
+        dcount = [float(x) for x in u["d counts"].split(", ")]
+        same = max(occ) - min(occ) <= SAME_OCCUPATION and max(dcount) - min(dcount) <= SAME_OCCUPATION
         lines.append(f"- The unbiased state of the doubled cell lies {d:+.2f} meV/f.u. from the primitive cell's at the same "
                      "k density (a check of the cell, not of the paper). "
                      + (f"Its {len(occ)} W hold the same largest natural occupation ({occ[0]:.2f}): the primitive cell's "

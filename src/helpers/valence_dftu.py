@@ -581,10 +581,22 @@ def findings(page: dict) -> str:
     return "\n".join(lines)
 
 
+#: Two rows hold the same state when their filled t2g spin-orbitals agree and each W's two largest t2g natural
+#: occupations agree within this (electrons): a count alone cannot tell two metallic states apart (None = None).
+SAME_T2G_OCC = 0.05
+
+
+def _same_state(a: dict, b: dict) -> bool:
+    """Whether two rows of step_rows hold the same state per W (filled t2g spin-orbitals, two largest t2g natural
+    occupations within SAME_T2G_OCC)."""
+    return (a["filled t2g spin-orbitals"] == b["filled t2g spin-orbitals"]
+            and all(abs(x - y) <= SAME_T2G_OCC for p, q in zip(a["n1, n2"], b["n1, n2"]) for x, y in zip(p, q)))
+
+
 def protocol_checks(page: dict) -> list:
     """Per computed check branch (a start run again with another release or mixer: 'check_of'), against
     its start at every U_eff both reached: the largest energy difference (meV/f.u.), whether every step
-    reads the same filled t2g spin-orbitals per W, and the steps of either that did not converge."""
+    holds the same state (_same_state), and the steps of either that did not converge."""
     n_fu = sum(s in ("W", "Mo") for s in page["one_t"].get_chemical_symbols())
     out = []
     for b in page["branches"]:
@@ -597,8 +609,7 @@ def protocol_checks(page: dict) -> list:
             continue
         out.append({"check": b["start"], "of": b["check_of"], "U (eV)": common,
                     "max |ΔE| (meV/f.u.)": max(1000 * abs(mine[U]["E_eV"] - ref[U]["E_eV"]) / n_fu for U in common),
-                    "same state": all(mine[U]["filled t2g spin-orbitals"] == ref[U]["filled t2g spin-orbitals"]
-                                      for U in common),
+                    "same state": all(_same_state(mine[U], ref[U]) for U in common),
                     "unconverged": sum(not x[U]["converged"] for U in common for x in (mine, ref))})
     return out
 
