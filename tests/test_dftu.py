@@ -213,6 +213,27 @@ def test_scorecard_line_groups_the_U_values_of_each_outcome():
     assert dftu.claim_summary(v, "AFO lowest") == "not computed"
 
 
+def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undecided():
+    """One verdict per claim over spin, U_eff and protocol: rows that decide both ways make it
+    undetermined with the range of each; rows that agree decide it, and the protocols still
+    undecided are counted with their reason; no row decides: undetermined with the reason."""
+    def r(U, o, spin="restricted", protocol="annealed from 6 eV", why="x"):
+        return {"spin": spin, "U (eV)": U, "protocol": protocol, "claim": "polarization gain", "outcome": o,
+                "evidence": f"{why}; starts tried: b2b2"}
+    flips = [r(6.0, "reproduced"), r(5.0, "reproduced"), r(3.0, "not reproduced")]
+    assert dftu.claim_verdict(flips, "polarization gain") == (
+        "undetermined (flips: reproduced restricted at U_eff 5–6 eV; not reproduced restricted at U_eff 3 eV)")
+    agree = [r(6.0, "not reproduced"), r(3.0, "not reproduced"), r(4.0, "not reproduced", "polarized", "annealed from 4 eV"),
+             r(3.0, "undetermined", protocol=dftu.PROTOCOL_DIRECT, why="not every b/c pattern computed (lowest: FO)")]
+    assert dftu.claim_verdict(agree, "polarization gain") == (
+        "not reproduced (restricted at U_eff 3–6 eV, polarized at U_eff 4 eV; 1 more protocol undecided: "
+        "not every b/c pattern computed)")
+    none = [r(3.0, "undetermined", why="no ordered state survives the release: nothing to compare")]
+    assert dftu.claim_verdict(none, "polarization gain").startswith(
+        "undetermined (no ordered state survives the release; restricted at U_eff 3 eV")
+    assert dftu.claim_verdict(none, "AFO lowest") == "not computed here"
+
+
 def test_findings_name_where_annealed_states_cease_and_check_the_reference():
     jobs = _afo_at_6_eV()
     rows = dftu.state_table(dftu.annealed_steps(jobs) + _jobs({"unbiased": _result(_flat(), _flat(), -10.0002)}),

@@ -97,12 +97,14 @@ def test_the_dftu_variant_waits_for_every_start_and_then_enters_all_three_parts(
             "missing": ["d0/d4 (spin 0)"], "complete": False, "U_last": 3.0, "read_at": [3.0], "one_t": one_t}
     assert vd.variant(page) is None
     assert vd.scorecard_line(page) == vd.status(page) == "not decided: 1 of 2 starts computed"
+    assert vd.claim_verdict(page) == "undetermined (not decided: 1 of 2 starts computed)"
     assert "Not computed yet" in vd.findings(page) and "lowest of the 1 starts computed, d2 a1g²" in vd.findings(page)
     page.update(branches=b, missing=[], complete=True)
     assert "lowest, d2 a1g²" in vd.findings(page)
     v = vd.variant(page)
     assert v["variant"].startswith("DFT+U annealed, read at U_eff = 3 eV") and all(v[p] for p in valence.VALENCE_PARTS)
     assert vd.scorecard_line(page).endswith("(a) holds; (b) holds; (c) holds")
+    assert vd.claim_verdict(page) == "reproduced"
 
 
 def test_the_t2g_filling_is_read_inside_the_t2g_shell(one_t):

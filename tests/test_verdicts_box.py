@@ -71,6 +71,23 @@ def test_chapter_box_escapes_and_typesets_and_puts_checks_last():
         vb.chapter_html([], "paper")
 
 
+def test_chapter_box_shows_the_dftu_verdict_first():
+    """An energy claim with a DFT+U verdict (the paper's method) shows it before the other method's, in
+    its own colour and with its own reasons; a row without one shows a single badge."""
+    df = pd.DataFrame([
+        row("AFO order (sub-eV)", "AFO lowest", "AFO", "x", "c", False, energy=True, dftu="...",
+            dftu_ok="undetermined (no ordered state survives the release)"),
+        row("AFO order (sub-eV)", "b, c degenerate", "yes", "x", "c", True)])
+    box = vb.chapter_html(df, "paper")
+    first = box.split("</li>")[0]
+    assert first.index("DFT+U: undetermined") < first.index(">not reproduced<")
+    assert vb.COLOURS["undetermined"][0] in first and vb.COLOURS["not reproduced"][0] in first
+    assert "no ordered state survives the release" in first
+    assert "DFT+U" not in box.split("</li>")[1]
+    with pytest.raises(ValueError, match="not an energy claim"):
+        row("AFO order (sub-eV)", "b, c degenerate", "yes", "x", "c", True, dftu_ok=True)
+
+
 def test_page_addresses_and_rungs():
     assert pages.href("01_valence") == "valence.html"
     assert pages.href("07_scorecard", "tbl-scorecard") == "scorecard.html#tbl-scorecard"

@@ -69,7 +69,7 @@ def valence_rows(material: str, profile: str, **kw) -> list[dict]:
     return [row("valence (Rydberg)", "effective W4+: d2, spin 0 (mean field, effective W-5d basis)",
                 "W4+ (d2, S = 0)", f"{g['branch']} (|m| {max(g['moments']):.2f} μB); reading holds for {sum(ok.values())} of {len(ok)} interactions",
                 "lowest state at U_min (also against perturbed states) has d ≈ 2 on each W and |m| < 0.1 μB, for every interaction tried",
-                mf, energy=True, dftu=dftu_line)]
+                mf, energy=True, dftu=dftu_line, dftu_ok=valence_dftu.claim_verdict(vpage))]
 
 
 def afe_rows(material: str, profile: str, **kw) -> list[dict]:
@@ -166,6 +166,8 @@ def sub_ev(material: str, profile: str, **kw) -> dict:
     dftu_v = dftu.page_results(material, settings, m, an.readings(m, names_from_1T), ref_gain)["verdicts"]
     dftu_col = {"polarization gain": dftu.claim_summary(dftu_v, "polarization gain"),
                 "AFO lowest (mean field)": dftu.claim_summary(dftu_v, "AFO lowest")}
+    dftu_ok = {"polarization gain": dftu.claim_verdict(dftu_v, "polarization gain"),
+               "AFO lowest (mean field)": dftu.claim_verdict(dftu_v, "AFO lowest")}
     rows = []
     # the mean-field claims come from one set of annealed runs: they count once; they fail or hold whatever the reading
     for key in ("polarization gain", "AFO lowest (mean field)"):
@@ -174,7 +176,7 @@ def sub_ev(material: str, profile: str, **kw) -> dict:
         main = next(x for x in afo_v if x["claim"] == claim and x["reading"] == main_reading)
         rows.append(row("AFO order (sub-eV)", claim, paper_side[key], "; ".join(f"{r}: {v}" for r, v in cv["by reading"].items()),
                         f"every variant agrees, under every reading (main: {main_reading}, {main['range']})", cv["verdict"], MF, energy=True,
-                        dftu=dftu_col[key]))
+                        dftu=dftu_col[key], dftu_ok=dftu_ok[key]))
     # the claims that hold or fail with the reading of a, b, c: shown per reading, counted once in JOINT
     reading_claims = {short: an.CLAIMS[key] for short, key in _READING_KEYS.items()}
     reading_rows = [dict(x) for x in afo_v]

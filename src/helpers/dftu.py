@@ -561,6 +561,42 @@ def claim_summary(verdict_rows: list, claim: str) -> str:
     return ("energy-order reading of a, b, c unless named — " + " | ".join(parts)) if parts else "not computed"
 
 
+def _U_range(values) -> str:
+    """U_eff values (eV) as '3' or '3–6 eV' (the range they span)."""
+    v = sorted({float(x) for x in values})
+    return f"{v[0]:g} eV" if len(v) == 1 else f"{v[0]:g}–{v[-1]:g} eV"
+
+
+def claim_verdict(verdict_rows: list, claim: str) -> str:
+    """The DFT+U verdict on `claim` ('polarization gain' or 'AFO lowest') over every spin treatment,
+    U_eff and protocol computed (the rows of `verdicts`), as a short scorecard verdict string:
+    'undetermined (flips: …)' where rows that decide disagree (the verdict changes with a choice of
+    ours), 'undetermined (why)' where none decides; otherwise the outcome the deciding rows share, with
+    the U_eff range per spin treatment where it was decided and how many protocols are still undecided
+    and why (claim_summary gives every protocol); 'not computed here' without rows."""
+    sel = [r for r in verdict_rows if r["claim"] == claim]
+    if not sel:
+        return "not computed here"
+    proto = lambda r: r.get("protocol", PROTOCOL_DIRECT)
+
+    def where(rows) -> str:
+        spins = dict.fromkeys(r["spin"] for r in rows)
+        return ", ".join(f"{spin} at U_eff {_U_range(r['U (eV)'] for r in rows if r['spin'] == spin)}" for spin in spins)
+
+    decided = {o: [r for r in sel if r["outcome"] == o] for o in ("reproduced", "not reproduced")}
+    open_ = [r for r in sel if r["outcome"] not in decided]
+    why = ", ".join(dict.fromkeys(r["evidence"].split(";")[0].split(":")[0].split(" (")[0] for r in open_))
+    if decided["reproduced"] and decided["not reproduced"]:
+        return (f"undetermined (flips: reproduced {where(decided['reproduced'])}; "
+                f"not reproduced {where(decided['not reproduced'])})")
+    if not (decided["reproduced"] or decided["not reproduced"]):
+        return f"undetermined ({why}; {where(open_)})"
+    outcome = "reproduced" if decided["reproduced"] else "not reproduced"
+    n_open = len({(r["spin"], proto(r)) for r in open_} - {(r["spin"], proto(r)) for r in decided[outcome]})
+    tail = f"; {n_open} more protocol{'s' if n_open != 1 else ''} undecided: {why}" if n_open else ""
+    return f"{outcome} ({where(decided[outcome])}{tail})"
+
+
 def plot_states(ax, rows: list, gain_meV: float | None = None, title: str = "") -> None:
     """The branches biased at their own U (protocol PROTOCOL_DIRECT; plot_annealed draws the others): per start (x axis; one group per spin treatment and U_eff): the constrained energy with the
     bias at full strength (E - E_bias, open marker) and the energy of the unbiased state the release

@@ -44,13 +44,17 @@ def verdict(ok) -> str:
 
 
 def row(rung: str, claim: str, paper, ours, criterion: str, ok, group: str | None = None,
-        energy: bool = False, dftu=None) -> dict:
+        energy: bool = False, dftu=None, dftu_ok=None) -> dict:
     """One scorecard row. `group`: the calculation the row is computed from (rows of one group count
     once; None: the claim itself); `energy`: an energy claim, whose DFT+U column shows `dftu` or
-    DFTU_PENDING."""
+    DFTU_PENDING, and whose 'DFT+U verdict' is `dftu_ok` (as `ok`; None: 'not computed here'), the
+    verdict of the paper's own method that the verdict boxes show first."""
+    if dftu_ok is not None and not energy:
+        raise ValueError(f"dftu_ok={dftu_ok!r} given for {claim!r}, which is not an energy claim (energy=False)")
     return {"rung": rung, "claim": claim, "paper": paper, "ours": ours,
             "DFT+U": (DFTU_PENDING if dftu is None else dftu) if energy else NOT_AN_ENERGY,
-            "criterion": criterion, "verdict": verdict(ok), "counts as": group or claim}
+            "criterion": criterion, "verdict": verdict(ok),
+            "DFT+U verdict": verdict(dftu_ok) if energy else NOT_AN_ENERGY, "counts as": group or claim}
 
 
 def methods_note(dftu_ok, ours_ok) -> str:

@@ -678,6 +678,21 @@ def status(page: dict) -> str:
     return f"not decided: no converged state at U_eff = {page['U_last']:g} eV"
 
 
+def claim_verdict(page: dict) -> str:
+    """The DFT+U verdict on the valence claim as a scorecard verdict string: 'reproduced' or 'not
+    reproduced' when every part is decided (overall(variant)), 'undetermined (…)' with the parts left
+    open, or with why nothing is decided yet (status)."""
+    from . import valence
+    v = variant(page)
+    if v is None:
+        return f"undetermined ({status(page)})"
+    ok = overall(v)
+    if ok is None:
+        open_ = [p.split(")")[0] + ")" for p in valence.VALENCE_PARTS if v[p] is None]
+        return f"undetermined ({', '.join(open_)} undecided across U_eff)"
+    return "reproduced" if ok else "not reproduced"
+
+
 def scorecard_line(page: dict) -> str:
     """One line for the scorecard's DFT+U column of the valence row."""
     from . import valence

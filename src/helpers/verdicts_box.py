@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 from .pages import href
-from .scorecard import NOT_COUNTED, counted
+from .scorecard import NOT_AN_ENERGY, NOT_COUNTED, counted
 
 #: Badge colours (background, text) by the start of a verdict.
 COLOURS = {"reproduced": ("#1a7f37", "#ffffff"), "closer to experiment": ("#1a7f37", "#ffffff"),
@@ -133,6 +133,19 @@ def _rest(verdict: str) -> str:
     return f' <span style="color:#57606a;font-size:0.9em">({typeset(rest)})</span>' if rest else ""
 
 
+def dftu_html(dftu_verdict) -> tuple[str, str]:
+    """The DFT+U verdict of an energy claim (the paper's own method), to stand before the verdict of our
+    other method: (a badge reading 'DFT+U: …', a line with the rest of the verdict); ('', '') for a
+    row without one (not an energy claim)."""
+    if not isinstance(dftu_verdict, str) or dftu_verdict == NOT_AN_ENERGY:
+        return "", ""
+    key = verdict_key(dftu_verdict)
+    rest = _rest(dftu_verdict)
+    line = (f'<br><span style="color:#57606a;font-size:0.9em">DFT+U with controlled occupations, the paper\'s method:'
+            f"</span>{rest}" if rest else "")
+    return badge(dftu_verdict, href("07_scorecard", "tbl-scorecard"), f"DFT+U: {key}") + " ", line
+
+
 def chapter_html(rows: list | pd.DataFrame, profile: str, title: str = "Verdicts on this page") -> str:
     """A chapter's verdict box: each counted claim with its badge and the rest of its verdict, as the
     scorecard states it; checks and calibrations after them; then how these rows count in the tally."""
@@ -140,10 +153,12 @@ def chapter_html(rows: list | pd.DataFrame, profile: str, title: str = "Verdicts
     if df.empty:
         raise ValueError("rows: no scorecard rows for this page")
     items = []
-    for r in df.sort_values("verdict", key=lambda s: s.str.startswith(NOT_COUNTED), kind="stable").itertuples():
-        muted = r.verdict.startswith(NOT_COUNTED)
+    for r in df.sort_values("verdict", key=lambda s: s.str.startswith(NOT_COUNTED), kind="stable").to_dict("records"):
+        muted = r["verdict"].startswith(NOT_COUNTED)
         style = ' style="color:#57606a"' if muted else ""
-        items.append(f"<li{style}>{badge(r.verdict, _link(r.verdict))} {typeset(str(r.claim))}{_rest(r.verdict)}</li>")
+        first, line = dftu_html(r.get("DFT+U verdict"))
+        items.append(f"<li{style}>{first}{badge(r['verdict'], _link(r['verdict']))} "
+                     f"{typeset(str(r['claim']))}{_rest(r['verdict'])}{line}</li>")
     head = (f'<p style="margin:0 0 0.3em 0"><strong>{html.escape(title)}</strong> '
             f'<span style="color:#57606a;font-size:0.9em">(profile <em>{html.escape(profile)}</em>; '
             f'criteria and numbers on <a href="{href("07_scorecard")}">the scorecard</a>)</span></p>')
