@@ -90,6 +90,18 @@ def test_every_numref_names_a_figure_or_table_and_every_paste_is_glued():
             assert f'"{key.removesuffix("-source")}"' in code, f"{path.name}: {key} is pasted but never glued"
 
 
+def test_a_cell_that_glues_shows_its_outputs_only_where_they_are_pasted():
+    """A code cell that glues a figure or table is tagged remove-output: otherwise the book shows every
+    glued object a second time in the cell's output, the tables as raw Markdown pipes; what such a cell
+    has to say goes into a glued Markdown key and is pasted where the page needs it."""
+    import nbformat
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for i, c in enumerate(nbformat.read(path, as_version=4).cells):
+            if c.cell_type == "code" and re.search(r"captions\.glue_\w+\(", c.source):
+                assert "remove-output" in c.metadata.get("tags", []), \
+                    f"{path.name}, cell {i}: glues but is not tagged remove-output"
+
+
 def test_dois_are_well_formed():
     for key, body in bib_entries().items():
         for doi in re.findall(r"doi\s*=\s*\{([^}]*)\}", body):

@@ -232,6 +232,9 @@ def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undec
     assert dftu.claim_verdict(none, "polarization gain").startswith(
         "undetermined (no ordered state survives the release; restricted at U_eff 3 eV")
     assert dftu.claim_verdict(none, "AFO lowest") == "not computed here"
+    lines = dftu.verdict_lines(agree).splitlines()
+    assert lines[0].startswith("- **not reproduced**: doubly occupying $b$ or $c$") and "$U_\\mathrm{eff}$ 3–6 eV" in lines[0]
+    assert lines[1].startswith("- **not computed here**: of the ordered states")
 
 
 def test_findings_name_where_annealed_states_cease_and_check_the_reference():

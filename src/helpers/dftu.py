@@ -597,6 +597,22 @@ def claim_verdict(verdict_rows: list, claim: str) -> str:
     return f"{outcome} ({where(decided[outcome])}{tail})"
 
 
+#: The paper's two energy claims of the sub-eV rung as the verdict lines of the DFT+U section name them.
+CLAIM_WORDS = {"polarization gain": "doubly occupying $b$ or $c$ instead of $a$ lowers the energy by more than the paper's gain",
+               "AFO lowest": "of the ordered states, the antiferro-orbital one is the lowest"}
+
+
+def verdict_lines(verdict_rows: list) -> str:
+    """MyST Markdown: the DFT+U verdict on each of the paper's two energy claims (claim_verdict), one
+    line each, for the opening of the page's DFT+U section."""
+    lines = []
+    for c, words in CLAIM_WORDS.items():
+        key, _, why = claim_verdict(verdict_rows, c).partition(" (")
+        why = why.removesuffix(")").replace("U_eff", "$U_\\mathrm{eff}$") or "every protocol decides alike"
+        lines.append(f"- **{key}**: {words} — {why}.")
+    return "\n".join(lines)
+
+
 def plot_states(ax, rows: list, gain_meV: float | None = None, title: str = "") -> None:
     """The branches biased at their own U (protocol PROTOCOL_DIRECT; plot_annealed draws the others): per start (x axis; one group per spin treatment and U_eff): the constrained energy with the
     bias at full strength (E - E_bias, open marker) and the energy of the unbiased state the release

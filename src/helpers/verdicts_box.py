@@ -33,13 +33,13 @@ _STYLE = ("border:1px solid #d0d7de;border-left:6px solid #0969da;border-radius:
 _PLURAL = {"consistency check": "consistency checks", "calibration": "calibrations"}
 #: Chemical formulas, d counts and ionic charges written plainly in the scorecard's text, and their
 #: typeset HTML (sub- and superscripts).
-_FORMULA = re.compile(r"\b(WTe|MoTe|ReSe|MoS)(\d)\b|\bW(\d)\+|\bd(\d)\b|\bt2g(\d)?\b|\b([tp])_(intra|inter|z|b|c)\b")
+_FORMULA = re.compile(r"\b(WTe|MoTe|ReSe|MoS)(\d)\b|\bW(\d)\+|\bd(\d)\b|\bt2g(\d)?\b|\b([tpU])_(intra|inter|z|b|c|eff)\b")
 
 
 def formulas_html(text: str) -> str:
     """`text` (Markdown or HTML) with formulas typeset in HTML: WTe2 -> WTe<sub>2</sub>,
     W4+ -> W<sup>4+</sup>, d2 -> d<sup>2</sup>, t2g3 -> t<sub>2g</sub><sup>3</sup>, t_intra ->
-    t<sub>intra</sub>, p_z -> p<sub>z</sub>; the names of
+    t<sub>intra</sub>, p_z -> p<sub>z</sub>, U_eff -> U<sub>eff</sub>; the names of
     distortion measures as a reader writes them (helpers.report.pretty_measure)."""
     def sub(m):
         if m.group(1):
