@@ -39,6 +39,11 @@ def test_states_are_read_from_natural_orbitals():
     by = {r["start"]: r for r in rows}
     assert by["b2c2"]["ΔE (meV/f.u.)"] == pytest.approx(-150)
     assert by["b2c2"]["W1 filled (a, b, c)"] == "0.00, 0.50, 0.50"
+    # the dipole in each normalization the page asks for, one column each, proportional to p_z
+    norm = lambda p: {"per f.u. volume (μC/cm²)": 20.0 * p, "per area per W, 2D (pC/m)": 100.0 * p}   # noqa: E731
+    row = next(r for r in dftu.state_table(_jobs({"b2c2": _result(_site(rot1), _site(rot2), -10.3, 0.01)}), [0, 1], Q, 2, norm))
+    assert row["p_z per f.u. volume (μC/cm²)"] == pytest.approx(20 * row["p_z (e·Å)"]) != 0
+    assert row["p_z per area per W, 2D (pC/m)"] == pytest.approx(100 * row["p_z (e·Å)"])
 
 
 def test_verdicts_wait_for_the_states_that_decide():

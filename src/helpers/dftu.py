@@ -403,8 +403,9 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
     energy relative to the lowest unpolarized state of the same spin treatment and U (meV/f.u.),
     what the state is (kind; per W the two largest natural occupations; the overlap of W1's and
     W2's filled orbitals; the weights of a, b, c in each), d counts, |moments| (muB), the
-    out-of-plane dipole (e*Angstrom per cell; with `dipole_norm`, a function of it, also per f.u.
-    volume in microC/cm2), and whether the start's pattern survived the release."""
+    out-of-plane dipole (e*Angstrom per cell; with `dipole_norm`, a function of it returning the value
+    per f.u. volume in microC/cm2 or a dict {normalization: value}, also in those, each a column
+    'p_z <normalization>'), and whether the start's pattern survived the release."""
     rows = []
     for j in jobs:
         r = j.get("result")
@@ -427,7 +428,9 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
                "|m| (μB)": max(abs(x) for x in st.get("magnetic_moments_muB", [0.0])),
                "p_z (e·Å)": st["dipole_eA"][2]}
         if dipole_norm is not None:
-            row["p_z per f.u. volume (μC/cm²)"] = dipole_norm(st["dipole_eA"][2])
+            norm = dipole_norm(st["dipole_eA"][2])
+            for name, value in (norm.items() if isinstance(norm, dict) else [("per f.u. volume (μC/cm²)", norm)]):
+                row[f"p_z {name}"] = value
         row["b + c in filled orbitals"] = min(w[1] + w[2] for w in s["abc_weights"])
         first = r["steps"][0]
         # the constrained DFT+U energy of the biased state (E - E_bias at the first, strongest bias): how far
