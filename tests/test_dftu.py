@@ -61,6 +61,34 @@ def test_verdicts_wait_for_the_states_that_decide():
     assert "fell back to the unpolarized state: c2c2" in v["AFO lowest"]["evidence"]
 
 
+def test_afo_lowest_needs_both_kinds_and_a_reading_whose_reference_fills_b_and_c_has_no_gain():
+    """'AFO lowest' ranks FO against AFO: with every decisive start computed but only AFO surviving it
+    is undetermined, not reproduced. In a reading whose unpolarized reference already fills b and c (a
+    start of that reading fell back into it), the gain has no a^2 state to be measured from; there the
+    mirror image c2c2 of b2b2 need not be computed."""
+    b, c = Q[:, 1], Q[:, 2]
+    fell = _released(_flat(), _flat(), -10.0)
+    only_afo = {"unbiased": _result(_flat(), _flat(), -10.0), "b2c2": _result(_site(b), _site(c), -10.3),
+                "b2b2": fell, "c2c2": fell}
+    v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(only_afo), [0, 1], Q, 2), 100.0)}
+    assert v["AFO lowest"]["outcome"] == "undetermined" and "only AFO states survive" in v["AFO lowest"]["evidence"]
+    assert v["polarization gain"]["outcome"] == "reproduced"
+    # another reading, in which the reference's filled orbital (Q's a) is an equal mix of b' and c'
+    P = Q.copy()
+    P[:, 0], P[:, 1], P[:, 2] = Q[:, 1], (Q[:, 2] - Q[:, 0]) / 2**0.5, (Q[:, 2] + Q[:, 0]) / 2**0.5
+    ref = _flat()
+    local = [{"spin": "restricted", "U_eV": 3.0, "reading": "energy order", "state": "unbiased", "protocol": "p",
+              "result": _result(ref, ref, -10.0)}]
+    local += [{"spin": "restricted", "U_eV": 3.0, "reading": "local octahedral frame", "orbitals": P, "state": st,
+               "protocol": "p", "result": _released(ref, ref, -10.0)} for st in ("b2c2", "b2b2")]
+    rows = dftu.state_table(local, [0, 1], Q, 2)
+    assert all(r["= unbiased state"] for r in rows if r["start"] != "unbiased")
+    assert min(r["b + c in filled orbitals"] for r in rows if r["reading"] != "energy order") > 0.9
+    v = {x["claim"]: x for x in dftu.verdicts(rows, 100.0)}
+    assert v["polarization gain"]["outcome"] == "undetermined" and "no a² state" in v["polarization gain"]["evidence"]
+    assert "no ordered state survives the release" in v["AFO lowest"]["evidence"]     # b2c2 and b2b2 suffice here
+
+
 def test_targets_and_bad_input():
     t = dftu.pattern_targets("b2c2", Q, [0, 1])
     assert np.allclose(t[0]["both"][0], Q[:, 1]) and np.allclose(t[1]["both"][0], Q[:, 2])
@@ -220,25 +248,29 @@ def test_scorecard_line_groups_the_U_values_of_each_outcome():
 
 def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undecided():
     """One verdict per claim over spin, U_eff and protocol: rows that decide both ways make it
-    undetermined with the range of each; rows that agree decide it, and the protocols still
-    undecided are counted with their reason; no row decides: undetermined with the reason."""
-    def r(U, o, spin="restricted", protocol="annealed from 6 eV", why="x"):
+    undetermined with the range of each; rows that agree decide it, saying per spin treatment and
+    reading where the bias was released and where states were only carried by continuation, and the
+    protocols still undecided are counted with their reason; no row decides: undetermined with the reason."""
+    def r(U, o, spin="restricted", protocol="annealed from 6 eV", why="x", cont=False, reading="energy order"):
         return {"spin": spin, "U (eV)": U, "protocol": protocol, "claim": "polarization gain", "outcome": o,
-                "evidence": f"{why}; starts tried: b2b2"}
-    flips = [r(6.0, "reproduced"), r(5.0, "reproduced"), r(3.0, "not reproduced")]
+                "by continuation": cont, "evidence": f"{why}; starts tried: b2b2; reading of a, b, c: {reading}"}
+    flips = [r(6.0, "reproduced"), r(5.0, "reproduced", cont=True), r(3.0, "not reproduced", cont=True)]
     assert dftu.claim_verdict(flips, "polarization gain") == (
-        "undetermined (flips: reproduced restricted at U_eff 5–6 eV; not reproduced restricted at U_eff 3 eV)")
-    agree = [r(6.0, "not reproduced"), r(3.0, "not reproduced"), r(4.0, "not reproduced", "polarized", "annealed from 4 eV"),
-             r(3.0, "undetermined", protocol=dftu.PROTOCOL_DIRECT, why="not every b/c pattern computed (lowest: FO)")]
+        "undetermined (flips: reproduced for restricted, energy order reading: released at U_eff 6 eV, carried by "
+        "continuation to 5 eV; not reproduced for restricted, energy order reading: at U_eff 3 eV by continuation only)")
+    agree = [r(6.0, "not reproduced"), r(3.0, "not reproduced", cont=True), r(4.0, "not reproduced", "polarized", "annealed from 4 eV"),
+             r(3.0, "undetermined", protocol=dftu.PROTOCOL_DIRECT, why="not every b/c pattern computed (lowest: FO)"),
+             r(6.0, "undetermined", protocol="local", why="no a² state", reading="local octahedral frame")]
     assert dftu.claim_verdict(agree, "polarization gain") == (
-        "not reproduced (restricted at U_eff 3–6 eV, polarized at U_eff 4 eV; 1 more protocol undecided: "
-        "not every b/c pattern computed)")
+        "not reproduced (restricted, energy order reading: released at U_eff 6 eV, carried by continuation to 3 eV; "
+        "polarized, energy order reading: released at U_eff 4 eV; 2 more protocols undecided: "
+        "not every b/c pattern computed, no a² state)")
     none = [r(3.0, "undetermined", why="no ordered state survives the release: nothing to compare")]
     assert dftu.claim_verdict(none, "polarization gain").startswith(
-        "undetermined (no ordered state survives the release; restricted at U_eff 3 eV")
+        "undetermined (no ordered state survives the release; restricted, energy order reading: released at U_eff 3 eV")
     assert dftu.claim_verdict(none, "AFO lowest") == "not computed here"
     lines = dftu.verdict_lines(agree).splitlines()
-    assert lines[0].startswith("- **not reproduced**: doubly occupying $b$ or $c$") and "$U_\\mathrm{eff}$ 3–6 eV" in lines[0]
+    assert lines[0].startswith("- **not reproduced**: doubly occupying $b$ or $c$") and "$U_\\mathrm{eff}$ 6 eV" in lines[0]
     assert lines[1].startswith("- **not computed here**: of the ordered states")
 
 
@@ -505,6 +537,24 @@ def test_the_control_compares_constrained_energies_at_equal_bias_strength():
     lines = dftu.control_findings(release)
     assert lines == ["- Start b2b2 (annealed from 6 eV, bias on a, b, c) against the a2a2 control at the same bias "
                      "strength: +600 at λ = 1 eV, +400 at λ = 0.5 eV meV/f.u."]
+
+
+def test_biased_orders_are_ranked_and_another_reading_takes_the_main_readings_control():
+    """While the bias holds them, FO and AFO are ranked by constrained energy at the strongest bias both
+    converged at; a start of another reading is measured against the a2a2 control of the same protocol in
+    the main reading (the control's target is the reference's own orbital, whatever the reading)."""
+    P = "annealed from 6 eV, bias on a, b, c"
+    def rel(start, lam, E, protocol=P, ok=True):
+        return {"start": start, "protocol": protocol, "lambda (eV)": lam, "E - E_bias - E_ref (meV/f.u.)": E, "converged": ok}
+    release = [rel("b2b2", 1.0, 900), rel("c2c2", 1.0, 1100), rel("b2c2", 1.0, 1100, ok=False), rel("b2b2", 0.5, 500),
+               rel("b2c2", 0.5, 560), rel("a2a2", 1.0, 450), rel("a2a2", 0.5, 190),
+               rel("b2c2", 1.0, 440, P + ", local octahedral frame reading")]
+    assert dftu.ranking_findings(release) == [
+        f"- With the bias at λ = 0.5 eV ({P}), the ferro-orbital b2b2 lies 60 meV/f.u. below the antiferro-orbital "
+        "b2c2 (constrained energies): while the bias holds them, FO is the lower order."]
+    lines = dftu.control_findings(release)
+    assert f"- Start b2c2 ({P}, local octahedral frame reading) against the a2a2 control at the same bias strength: " \
+           "-10 at λ = 1 eV meV/f.u." in lines
 
 
 def test_a_protocol_in_another_reading_targets_and_reads_its_own_orbitals(monkeypatch):

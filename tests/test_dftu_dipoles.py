@@ -38,3 +38,16 @@ def test_rows_follow_the_release_at_the_first_U_and_the_inversion_check_can_fail
     assert "b2c2 -0.0136 e·Å (-0.136 μC/cm²), AFO" in text and "|p_z(b2c2) + p_z(c2b2)| = 0.0001 e·Å" in text
     assert "Ferro-orbital densities at full bias: |p_z| ≤ 0.0000 e·Å" in text
     assert dd.findings([]) == "No DFT+U branch computed at this profile."
+
+
+def test_the_polar_afo_of_a_reading_whose_b_and_c_the_mirror_exchanges_is_labelled_symmetry_forced():
+    """In the local octahedral frame the site mirror exchanges b and c while keeping z, and the inversion maps
+    b2c2 onto c2b2 with p_z reversed: its p_z is zero by symmetry, said so, and not listed as a polar state."""
+    local = "annealed from 6 eV, bias on a, b, c, local octahedral frame reading"
+    page = {"jobs": [], "annealed": [_branch("b2c2", -0.0136), _branch("b2c2", -0.0002, local)]}
+    rows = dd.dipole_rows(page)
+    assert [dd.mirror_forced(r) for r in dd.full_bias(rows)] == [False, True]
+    text = dd.findings(rows)
+    polar = next(line for line in text.splitlines() if line.startswith("- The polar AFO"))
+    assert "-0.0136" in polar and "local octahedral" not in polar and "change with the bias strength" in polar
+    assert "forced by symmetry, a check of the code, not a polar state" in text

@@ -30,6 +30,10 @@ RELEASE_LAST_MAX = 0.1
 PROTOCOL_DIRECT = "released at U, bias on the d shell"
 #: The reading of a, b, c the targets and the verdicts use unless a protocol names another.
 MAIN_READING = "energy order"
+#: Per reading of a, b, c, the starts that a symmetry of the W site maps onto another start (image: start):
+#: in the local octahedral frame the site mirror exchanges b and c on each W, so c2c2 is b2b2's mirror image
+#: (a check of the code, not a further test) and need not be computed for a verdict.
+MIRROR_IMAGES = {"local octahedral frame": {"c2c2": "b2b2"}}
 #: Release schedules (eV) and SCF caps [biased steps, last]: the fine one, for a branch that ends near 0.3 eV,
 #: and the coarse one it replaced.
 FINE_RELEASE = {"release": [1.0, 0.5, 0.35, 0.25, 0.175, 0.1, 0.05, 0.0], "maxiter": [200, 200]}
@@ -70,9 +74,10 @@ SETTINGS = {
                             "spin": "polarized", "starts": ["unbiased", "b2c2", "b2b2", "c2c2", "high-spin AFM"],
                             "maxiter": [80, 200]},
                            # the other reading with b and c nearly degenerate (the local octahedral frame, where the site
-                           # mirror exchanges them): its polar AFO, judged in its own a, b, c
+                           # mirror exchanges them): its polar AFO and its FO (c2c2 is b2b2's mirror image), judged in
+                           # its own a, b, c
                            {"U_grid": [6.0, 5.0, 4.0, 3.0], **FINE_RELEASE, "subspace": True,
-                            "reading": "local octahedral frame", "starts": ["b2c2"]},
+                            "reading": "local octahedral frame", "starts": ["b2c2", "b2b2"]},
                            # k grid and smearing where the verdict's margin is: b2b2 released at 6 eV with the fine
                            # schedule (where its branch ends, near 0.3 eV, it lies 83 meV/f.u. above the reference) on a
                            # denser k grid (11 x 6 against 8 x 4) and with a smaller Fermi width, each against the
@@ -480,14 +485,16 @@ def verdicts(rows: list, gain_meV: float) -> list:
     (i) 'polarization gain': a polarized state filling b or c (b + c > 0.5 in each W's filled
     orbital, whatever its FO/AFO label) lies at least `gain_meV` (the paper's gain, meV/f.u.) below
     the unpolarized one; (ii) 'AFO lowest': of the ordered states the lowest is AFO, a claim that
-    needs ordered states to exist (without them it is undetermined, not failed).
+    needs both an FO and an AFO state to survive (otherwise it is undetermined, not failed).
+    In a reading whose unpolarized reference already fills b and c (b + c > 0.5 in its filled orbital,
+    read from a start of that reading that fell back into it), (i) is undetermined: there is no a^2 state.
     A start that fell back to the unpolarized state counts against the paper only when its release
     was a controlled one (every intermediate step converged, and the bias went to zero from at most
     RELEASE_LAST_MAX); otherwise the fall-back may be the protocol's and the claim stays undetermined. The decisive starts are b2b2, c2c2
-    and b2c2 (c2b2 is b2c2's inversion image, a check of the code, not a further test).
+    and b2c2 (c2b2 is b2c2's inversion image, a check of the code, not a further test), less the
+    mirror images of the reading (MIRROR_IMAGES).
     Rows {spin, U, claim, outcome, evidence}."""
     out = []
-    decisive = {"b2b2", "c2c2", "b2c2"}
     rows = [r for r in rows if not r.get("convergence check")]       # numerics checks: numerics_convergence
     proto = lambda r: r.get("protocol", PROTOCOL_DIRECT)
     groups = {comparable_key(r) + (proto(r),) for r in rows
@@ -499,6 +506,11 @@ def verdicts(rows: list, gain_meV: float) -> list:
         # the group's reading: its biased starts' (an annealed protocol has one; the direct one, the main reading)
         tried = {r["start"] for r in sub if r["reading"] == MAIN_READING or protocol != PROTOCOL_DIRECT}
         reading = next((r["reading"] for r in sub if r["start"] != "unbiased" and protocol != PROTOCOL_DIRECT), MAIN_READING)
+        decisive = {"b2b2", "c2c2", "b2c2"} - set(MIRROR_IMAGES.get(reading, {}))
+        # the reference read in this reading's a, b, c (a start of the reading that fell back into it): where its
+        # filled orbital is already mostly b and c, the paper's a^2 -> b^2 comparison has no a^2 state to start from
+        ref_bc = [r["b + c in filled orbitals"] for r in sub if r["reading"] == reading and r["start"] != "unbiased"
+                  and r.get("= unbiased state") and r["converged"]]
         # states that count: converged and polarized toward b or c (an ordered state of a is not the paper's)
         polarized = [r for r in sub if r["state"] != "unpolarized" and r["converged"] and r["b + c in filled orbitals"] > 0.5]
         ordered_ = [r for r in polarized if r["state"] in ("FO", "AFO")]
@@ -522,7 +534,10 @@ def verdicts(rows: list, gain_meV: float) -> list:
         best_ord = min(ordered_, key=lambda r: r["ΔE (meV/f.u.)"]) if ordered_ else None
         controlled = not decisive & set(stalled)
         all_tried = decisive <= tried and ref_ok
-        if best is not None and -best["ΔE (meV/f.u.)"] >= gain_meV:
+        if ref_bc and min(ref_bc) > 0.5:
+            gain = ("undetermined", f"in this reading the unpolarized reference already fills b and c (b + c = {min(ref_bc):.2f} "
+                    "in its filled orbital): there is no a² state to measure the gain from")
+        elif best is not None and -best["ΔE (meV/f.u.)"] >= gain_meV:
             gain = ("reproduced", f"{best['state']} state from {best['start']} at {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.")
         elif all_tried and controlled:
             gain = ("not reproduced", "no polarized state below the unpolarized one by the paper's gain"
@@ -532,9 +547,13 @@ def verdicts(rows: list, gain_meV: float) -> list:
         else:
             gain = ("undetermined", "not every b/c pattern computed"
                     + (f" (lowest so far: {best['state']} from {best['start']}, {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.)" if best else ""))
-        if best_ord is not None and all_tried:
+        kinds = {r["state"] for r in ordered_}
+        if best_ord is not None and all_tried and kinds == {"FO", "AFO"}:
             afo = ("reproduced" if best_ord["state"] == "AFO" else "not reproduced",
-                   f"lowest ordered state: {best_ord['state']} from {best_ord['start']}")
+                   f"lowest ordered state: {best_ord['state']} from {best_ord['start']} "
+                   f"({best_ord['ΔE (meV/f.u.)']:+.0f} meV/f.u. from the unpolarized state)")
+        elif best_ord is not None and all_tried:
+            afo = ("undetermined", f"only {best_ord['state']} states survive the release: nothing to rank them against")
         elif best_ord is None and all_tried:
             afo = ("undetermined", "no ordered state survives the release: nothing to compare")
         else:
@@ -570,28 +589,44 @@ def _U_range(values) -> str:
     return f"{v[0]:g} eV" if len(v) == 1 else f"{v[0]:g}–{v[-1]:g} eV"
 
 
+def _reading(row: dict) -> str:
+    """The reading of a, b, c a verdict row was judged in (its evidence ends with it)."""
+    return row.get("evidence", "").rpartition("reading of a, b, c: ")[2] or MAIN_READING
+
+
 def claim_verdict(verdict_rows: list, claim: str) -> str:
     """The DFT+U verdict on `claim` ('polarization gain' or 'AFO lowest') over every spin treatment,
     U_eff and protocol computed (the rows of `verdicts`), as a short scorecard verdict string:
     'undetermined (flips: …)' where rows that decide disagree (the verdict changes with a choice of
     ours), 'undetermined (why)' where none decides; otherwise the outcome the deciding rows share, with
-    the U_eff range per spin treatment where it was decided and how many protocols are still undecided
-    and why (claim_summary gives every protocol); 'not computed here' without rows."""
+    per spin treatment and reading the U_eff range where it was decided by a release and where only by
+    continuation of states released at a larger U_eff, and how many protocols are still undecided and
+    why (claim_summary gives every protocol); 'not computed here' without rows."""
     sel = [r for r in verdict_rows if r["claim"] == claim]
     if not sel:
         return "not computed here"
     proto = lambda r: r.get("protocol", PROTOCOL_DIRECT)
 
     def where(rows) -> str:
-        spins = dict.fromkeys(r["spin"] for r in rows)
-        return ", ".join(f"{spin} at U_eff {_U_range(r['U (eV)'] for r in rows if r['spin'] == spin)}" for spin in spins)
+        """Per spin treatment and reading: the U_eff where the bias was released, and those the released states
+        were carried to by continuation (not released there)."""
+        parts = []
+        for spin, reading in dict.fromkeys((r["spin"], _reading(r)) for r in rows):
+            mine = [r for r in rows if (r["spin"], _reading(r)) == (spin, reading)]
+            rel = [r["U (eV)"] for r in mine if not r.get("by continuation")]
+            cont = [r["U (eV)"] for r in mine if r.get("by continuation")]
+            said = (f"released at U_eff {', '.join(f'{U:g}' for U in sorted(set(rel)))} eV"
+                    + (f", carried by continuation to {_U_range(cont)}" if cont else "")
+                    if rel else f"at U_eff {_U_range(cont)} by continuation only")
+            parts.append(f"{spin}, {reading} reading: {said}")
+        return "; ".join(parts)
 
     decided = {o: [r for r in sel if r["outcome"] == o] for o in ("reproduced", "not reproduced")}
     open_ = [r for r in sel if r["outcome"] not in decided]
     why = ", ".join(dict.fromkeys(r["evidence"].split(";")[0].split(":")[0].split(" (")[0] for r in open_))
     if decided["reproduced"] and decided["not reproduced"]:
-        return (f"undetermined (flips: reproduced {where(decided['reproduced'])}; "
-                f"not reproduced {where(decided['not reproduced'])})")
+        return (f"undetermined (flips: reproduced for {where(decided['reproduced'])}; "
+                f"not reproduced for {where(decided['not reproduced'])})")
     if not (decided["reproduced"] or decided["not reproduced"]):
         return f"undetermined ({why}; {where(open_)})"
     outcome = "reproduced" if decided["reproduced"] else "not reproduced"
@@ -795,13 +830,43 @@ def control_findings(release: list, control: str = "a2a2") -> list:
     ctrl = [r for r in release if r["start"] == control]
     for start, protocol in dict.fromkeys((r["start"], r["protocol"]) for r in release if r["start"] != control):
         mine = [r for r in release if (r["start"], r["protocol"]) == (start, protocol)]
-        # the same protocol label: same spin treatment, first U_eff, bias form and numerics
-        ref = {c["lambda (eV)"]: c["E - E_bias - E_ref (meV/f.u.)"] for c in ctrl if c["protocol"] == protocol and c["converged"]}
+        # the same protocol label: same spin treatment, first U_eff, bias form and numerics; a protocol of another
+        # reading of a, b, c takes the control of the same protocol in the main reading (the control's target, the
+        # reference's own leading orbital, is the same state whatever the reading)
+        base = re.sub(r", [a-z ]+ reading$", "", protocol)
+        same = [c for c in ctrl if c["protocol"] == protocol] or [c for c in ctrl if c["protocol"] == base]
+        ref = {c["lambda (eV)"]: c["E - E_bias - E_ref (meV/f.u.)"] for c in same if c["converged"]}
         pairs = [(r["lambda (eV)"], r["E - E_bias - E_ref (meV/f.u.)"] - ref[r["lambda (eV)"]]) for r in mine
                  if r["lambda (eV)"] > 0 and r["lambda (eV)"] in ref and r["converged"]]
         if pairs:
             out.append(f"- Start {start} ({protocol}) against the {control} control at the same bias strength: "
                        + ", ".join(f"{d:+.0f} at λ = {l:g} eV" for l, d in pairs) + " meV/f.u.")
+    return out
+
+
+def ranking_findings(release: list) -> list:
+    """Markdown lines ranking the ordered configurations while the bias holds them: per protocol, at the
+    strongest bias strength where an FO start (b2b2, c2c2) and the polar AFO start b2c2 both converged, the
+    constrained energy of the lowest FO against the AFO's (meV/f.u.). The paper's AFO-lowest claim concerns
+    released states; this is the ranking of the biased configurations, which exist where the released
+    ones do not."""
+    out = []
+    for protocol in dict.fromkeys(r["protocol"] for r in release):
+        mine = [r for r in release if r["protocol"] == protocol and r["converged"] and r["lambda (eV)"] > 0]
+        fo = {}
+        for r in mine:
+            if r["start"] in ("b2b2", "c2c2"):
+                lam = r["lambda (eV)"]
+                if lam not in fo or r["E - E_bias - E_ref (meV/f.u.)"] < fo[lam][1]:
+                    fo[lam] = (r["start"], r["E - E_bias - E_ref (meV/f.u.)"])
+        afo = {r["lambda (eV)"]: r["E - E_bias - E_ref (meV/f.u.)"] for r in mine if r["start"] == "b2c2"}
+        common = sorted(set(fo) & set(afo), reverse=True)
+        if common:
+            lam = common[0]
+            d = fo[lam][1] - afo[lam]
+            out.append(f"- With the bias at λ = {lam:g} eV ({protocol}), the ferro-orbital {fo[lam][0]} lies "
+                       f"{abs(d):.0f} meV/f.u. {'below' if d < 0 else 'above'} the antiferro-orbital b2c2 "
+                       f"(constrained energies): while the bias holds them, {'FO' if d < 0 else 'AFO'} is the lower order.")
     return out
 
 

@@ -56,6 +56,12 @@ def inversion_check(rows: list) -> float | None:
     return max(sums) if sums else None
 
 
+def mirror_forced(row: dict) -> bool:
+    """Whether a row's p_z is zero by symmetry: a b2c2 or c2b2 start in a reading whose b and c the site
+    mirror exchanges (helpers.dftu.MIRROR_IMAGES), so that mirror and inversion together reverse p_z."""
+    return row["start"] in ("b2c2", "c2b2") and any(f"{reading} reading" in row["protocol"] for reading in dftu.MIRROR_IMAGES)
+
+
 def findings(rows: list, per_fu=None) -> str:
     """Markdown: p_z of the polar AFO at full bias per protocol (with `per_fu`, a function of p_z, also per
     f.u. volume in microC/cm2), of the ferro-orbital starts, after the release, and the inversion check."""
@@ -65,9 +71,16 @@ def findings(rows: list, per_fu=None) -> str:
     unit = lambda p: f"{p:+.4f} e·Å" + (f" ({per_fu(p):+.3f} μC/cm²)" if per_fu else "")   # noqa: E731
     lines = []
     afo = [r for r in fb if r["start"] in ("b2c2", "c2b2")]
-    if afo:
+    polar = [r for r in afo if not mirror_forced(r)]
+    if polar:
         lines.append("- The polar AFO held by the bias at full strength: " + "; ".join(
-            f"{r['start']} {unit(r['p_z (e·Å)'])}, {r['state']}, {r['protocol']} at {r['U (eV)']:g} eV" for r in afo) + ".")
+            f"{r['start']} {unit(r['p_z (e·Å)'])}, {r['state']}, {r['protocol']} at {r['U (eV)']:g} eV" for r in polar)
+            + ". These are dipoles of biased densities: they change with the bias strength along the release.")
+    for r in (x for x in afo if mirror_forced(x)):
+        lines.append(f"- {r['start']} in the local octahedral frame reading at full bias: {unit(r['p_z (e·Å)'])}, zero up to "
+                     "numerics because the site mirror exchanges b and c in that reading while keeping z, and the inversion "
+                     "that exchanges the two W maps b2c2 onto c2b2 with p_z reversed: forced by symmetry, a check of the "
+                     "code, not a polar state.")
     fo = [r for r in fb if r["start"] in ("b2b2", "c2c2", "a2a2")]
     if fo:
         lines.append(f"- Ferro-orbital densities at full bias: |p_z| ≤ {max(abs(r['p_z (e·Å)']) for r in fo):.4f} e·Å.")
@@ -75,7 +88,7 @@ def findings(rows: list, per_fu=None) -> str:
     if end:
         lines.append("- After the release, at the same U_eff: " + "; ".join(
             f"{r['start']} ({r['protocol']}) {unit(r['p_z (e·Å)'])}, {r['state']}"
-            + ("" if r["converged"] else ", not converged") for r in end) + ".")
+            + ("" if r["converged"] else ", not converged: not the dipole of a state") for r in end) + ".")
     chk = inversion_check(rows)
     if chk is not None:
         lines.append(f"- b2c2 and c2b2 at full bias: |p_z(b2c2) + p_z(c2b2)| = {chk:.4f} e·Å (zero by the inversion "
