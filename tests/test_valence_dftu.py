@@ -397,3 +397,23 @@ def test_a_protocol_check_is_compared_with_its_start_at_every_U(one_t):
     page["rows"] = vd.step_rows(page["branches"], one_t, n_fu=2)
     (c,) = vd.protocol_checks(page)
     assert not c["same state"]
+
+
+def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agree(one_t):
+    """The spin treatment is a choice of ours: a magnetic state lowest among all states (spin 0 fails) and
+    a closed shell lowest among the restricted ones (spin 0 holds) leave part (b) undetermined, while a
+    part both agree on stays decided."""
+    closed = (_occ(1.9, 0.55), _occ(1.9, 0.55))
+    magnetic = (_occ(1.0, 0.75, moment=1.5), _occ(1.0, 0.75, moment=-1.5))
+    b = [_branch("d2 a1g² (spin 0)", "restricted", {3.0: (-20.0, *closed)}),
+         _branch("d2 high spin, AFM", "polarized", {3.0: (-21.0, *magnetic)})]
+    rows = vd.step_rows(b, one_t, n_fu=2)
+    page = {"branches": b, "rows": rows, "lowest": vd.lowest_states(rows), "missing": [], "complete": True,
+            "lowest restricted": vd.lowest_states([r for r in rows if r["spin"] == "restricted"]),
+            "U_last": 3.0, "read_at": [3.0], "one_t": one_t}
+    a_, b_, c_ = valence.VALENCE_PARTS
+    alone = vd.variant(dict(page, **{"lowest restricted": []}))
+    assert alone[b_] is False                                          # all states: the antiferromagnet is lowest
+    v = vd.variant(page)
+    assert v[b_] is None and v[a_] is True and "spin-restricted states alone" in v["variant"]
+    assert vd.claim_verdict(page).startswith("undetermined (")

@@ -473,9 +473,10 @@ def table(rows: list) -> list:
 
 def variant(page: dict) -> dict | None:
     """The DFT+U annealing's verdict on the three valence parts (helpers.valence.valence_verdict_rows):
-    each part judged (lowest_states) at every U_eff of the profile's 'read_at', True or False where they
-    agree and None (undetermined) where they differ or one has no converged state; the lowest state at
-    the last U_eff described. None unless every planned start is computed and some state converged at
+    each part judged (lowest_states) at every U_eff of the profile's 'read_at', over all states and, where
+    spin-polarized states exist, over the spin-restricted ones alone (the spin treatment is a choice of
+    ours): True or False where every reading agrees and None (undetermined) where they differ or one has no
+    converged state; the lowest state at the last U_eff described. None unless every planned start is computed and some state converged at
     the last U_eff."""
     from . import valence
     low = {x["U (eV)"]: x for x in page["lowest"]}
@@ -483,12 +484,18 @@ def variant(page: dict) -> dict | None:
         return None
     x = low[page["U_last"]]
     read = [low.get(U) for U in page["read_at"]]
+    # the spin treatment is a choice of ours: where spin-polarized states exist, the lowest spin-restricted state
+    # at each U_eff is read too, and a part is decided only where both spin treatments agree
+    polarized = any(r["spin"] == "polarized" for r in page.get("rows", []))
+    low_r = {y["U (eV)"]: y for y in page.get("lowest restricted", [])}
+    read_r = [low_r.get(U) for U in page["read_at"]] if polarized and low_r else []
     judged = {}
     for p in valence.VALENCE_PARTS:
-        vals = {None if y is None else y[p] for y in read}
+        vals = {None if y is None else y[p] for y in read + read_r}
         judged[p] = vals.pop() if len(vals) == 1 else None
     where = ", ".join(f"{U:g}" for U in page["read_at"])
-    return {"variant": f"DFT+U annealed, read at U_eff = {where} eV (lowest at {x['U (eV)']:g} eV: {x['lowest']})",
+    spins = " and among spin-restricted states alone" if read_r else ""
+    return {"variant": f"DFT+U annealed, read at U_eff = {where} eV{spins} (lowest at {x['U (eV)']:g} eV: {x['lowest']})",
             "state": x["lowest"], "d counts": x["d counts"], "|m| (μB)": x["|m| (μB)"],
             "largest natural occ.": [a for a, _ in x["n1, n2"]], "up–down overlap": None,
             "by U_eff": {U: (None if y is None else {p: y[p] for p in valence.VALENCE_PARTS}) for U, y in zip(page["read_at"], read)},
