@@ -400,9 +400,10 @@ def test_a_protocol_check_is_compared_with_its_start_at_every_U(one_t):
 
 
 def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agree(one_t):
-    """The spin treatment is a choice of ours: a magnetic state lowest among all states (spin 0 fails) and
-    a closed shell lowest among the restricted ones (spin 0 holds) leave part (b) undetermined, while a
-    part both agree on stays decided."""
+    """The spin treatment is a choice of ours: a magnetic open shell lowest among all states and a closed
+    shell lowest among the restricted ones disagree on part (c), which is then undetermined; part (b),
+    spin 0, is imposed by the restricted treatment and read among all states alone; a part both agree on
+    stays decided."""
     closed = (_occ(1.9, 0.55), _occ(1.9, 0.55))
     magnetic = (_occ(1.0, 0.75, moment=1.5), _occ(1.0, 0.75, moment=-1.5))
     b = [_branch("d2 a1g² (spin 0)", "restricted", {3.0: (-20.0, *closed)}),
@@ -413,7 +414,7 @@ def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agr
             "U_last": 3.0, "read_at": [3.0], "one_t": one_t}
     a_, b_, c_ = valence.VALENCE_PARTS
     alone = vd.variant(dict(page, **{"lowest restricted": []}))
-    assert alone[b_] is False                                          # all states: the antiferromagnet is lowest
+    assert alone[b_] is False and alone[c_] is False                   # all states: the antiferromagnet is lowest
     v = vd.variant(page)
-    assert v[b_] is None and v[a_] is True and "spin-restricted states alone" in v["variant"]
-    assert vd.claim_verdict(page).startswith("undetermined (")
+    assert v[c_] is None and v[b_] is False and v[a_] is True and "spin-restricted states alone" in v["variant"]
+    assert vd.claim_verdict(page) == "not reproduced"

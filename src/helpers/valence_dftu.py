@@ -475,7 +475,8 @@ def variant(page: dict) -> dict | None:
     """The DFT+U annealing's verdict on the three valence parts (helpers.valence.valence_verdict_rows):
     each part judged (lowest_states) at every U_eff of the profile's 'read_at', over all states and, where
     spin-polarized states exist, over the spin-restricted ones alone (the spin treatment is a choice of
-    ours): True or False where every reading agrees and None (undetermined) where they differ or one has no
+    ours; part (b), spin 0, is imposed by the restricted treatment and read among all states only): True or
+    False where every reading agrees and None (undetermined) where they differ or one has no
     converged state; the lowest state at the last U_eff described. None unless every planned start is computed and some state converged at
     the last U_eff."""
     from . import valence
@@ -491,7 +492,9 @@ def variant(page: dict) -> dict | None:
     read_r = [low_r.get(U) for U in page["read_at"]] if polarized and low_r else []
     judged = {}
     for p in valence.VALENCE_PARTS:
-        vals = {None if y is None else y[p] for y in read + read_r}
+        # a restricted state has spin 0 by construction: the spin part is read among all states only
+        extra = [] if p == valence.VALENCE_PARTS[1] else read_r
+        vals = {None if y is None else y[p] for y in read + extra}
         judged[p] = vals.pop() if len(vals) == 1 else None
     where = ", ".join(f"{U:g}" for U in page["read_at"])
     spins = " and among spin-restricted states alone" if read_r else ""
