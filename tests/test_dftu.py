@@ -252,8 +252,8 @@ def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undec
     reading where the bias was released and where states were only carried by continuation, and the
     protocols still undecided are counted with their reason; no row decides: undetermined with the reason."""
     def r(U, o, spin="restricted", protocol="annealed from 6 eV", why="x", cont=False, reading="energy order"):
-        return {"spin": spin, "U (eV)": U, "protocol": protocol, "claim": "polarization gain", "outcome": o,
-                "by continuation": cont, "evidence": f"{why}; starts tried: b2b2; reading of a, b, c: {reading}"}
+        return {"spin": spin, "U (eV)": U, "protocol": protocol, "reading": reading, "claim": "polarization gain",
+                "outcome": o, "by continuation": cont, "evidence": f"{why}; starts tried: b2b2; reading of a, b, c: {reading}"}
     flips = [r(6.0, "reproduced"), r(5.0, "reproduced", cont=True), r(3.0, "not reproduced", cont=True)]
     assert dftu.claim_verdict(flips, "polarization gain") == (
         "undetermined (flips: reproduced for restricted, energy order reading: released at U_eff 6 eV, carried by "

@@ -12,7 +12,7 @@ def _occ(v1, v2):
     return {"0": list(site(v1)), "1": list(site(v2))}
 
 
-def _branch(state, pz_biased, protocol="annealed from 6 eV, bias on a, b, c"):
+def _branch(state, pz_biased, protocol="annealed from 6 eV, bias on a, b, c", reading="energy order"):
     b, c = Q[:, 1], Q[:, 2]
     pat = {"b2c2": (b, c), "c2b2": (c, b), "b2b2": (b, b)}[state]
     flat = Q[:, 0] * 0.0 + 0.2
@@ -22,7 +22,7 @@ def _branch(state, pz_biased, protocol="annealed from 6 eV, bias on a, b, c"):
               "dipole_eA": [0, 0, 0.0]},
              {"U_eV": 3.0, "lambda_eV": 0.0, "energy_eV": -3.0, "converged": True, "occupations": _occ(flat, flat),
               "dipole_eA": [0, 0, 0.0]}]
-    return {"state": state, "protocol": protocol, "orbitals": Q, "result": {"steps": steps}}
+    return {"state": state, "protocol": protocol, "reading": reading, "orbitals": Q, "result": {"steps": steps}}
 
 
 def test_rows_follow_the_release_at_the_first_U_and_the_inversion_check_can_fail():
@@ -44,7 +44,7 @@ def test_the_polar_afo_of_a_reading_whose_b_and_c_the_mirror_exchanges_is_labell
     """In the local octahedral frame the site mirror exchanges b and c while keeping z, and the inversion maps
     b2c2 onto c2b2 with p_z reversed: its p_z is zero by symmetry, said so, and not listed as a polar state."""
     local = "annealed from 6 eV, bias on a, b, c, local octahedral frame reading"
-    page = {"jobs": [], "annealed": [_branch("b2c2", -0.0136), _branch("b2c2", -0.0002, local)]}
+    page = {"jobs": [], "annealed": [_branch("b2c2", -0.0136), _branch("b2c2", -0.0002, local, "local octahedral frame")]}
     rows = dd.dipole_rows(page)
     assert [dd.mirror_forced(r) for r in dd.full_bias(rows)] == [False, True]
     text = dd.findings(rows)

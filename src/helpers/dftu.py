@@ -493,7 +493,7 @@ def verdicts(rows: list, gain_meV: float) -> list:
     RELEASE_LAST_MAX); otherwise the fall-back may be the protocol's and the claim stays undetermined. The decisive starts are b2b2, c2c2
     and b2c2 (c2b2 is b2c2's inversion image, a check of the code, not a further test), less the
     mirror images of the reading (MIRROR_IMAGES).
-    Rows {spin, U, claim, outcome, evidence}."""
+    Rows {spin, U, protocol, reading, claim, outcome, by continuation, evidence}."""
     out = []
     rows = [r for r in rows if not r.get("convergence check")]       # numerics checks: numerics_convergence
     proto = lambda r: r.get("protocol", PROTOCOL_DIRECT)
@@ -559,7 +559,7 @@ def verdicts(rows: list, gain_meV: float) -> list:
         else:
             afo = ("undetermined", "FO and AFO patterns not all computed")
         for claim, (outcome, why) in (("polarization gain", gain), ("AFO lowest", afo)):
-            out.append({"spin": spin, "U (eV)": U, "protocol": protocol, "claim": claim, "outcome": outcome,
+            out.append({"spin": spin, "U (eV)": U, "protocol": protocol, "reading": reading, "claim": claim, "outcome": outcome,
                         "by continuation": bool(U0 and U < float(U0.group(1))),
                         "evidence": f"{why}; {note}; reading of a, b, c: {reading}"})
     return out
@@ -589,11 +589,6 @@ def _U_range(values) -> str:
     return f"{v[0]:g} eV" if len(v) == 1 else f"{v[0]:g}–{v[-1]:g} eV"
 
 
-def _reading(row: dict) -> str:
-    """The reading of a, b, c a verdict row was judged in (its evidence ends with it)."""
-    return row.get("evidence", "").rpartition("reading of a, b, c: ")[2] or MAIN_READING
-
-
 def claim_verdict(verdict_rows: list, claim: str) -> str:
     """The DFT+U verdict on `claim` ('polarization gain' or 'AFO lowest') over every spin treatment,
     U_eff and protocol computed (the rows of `verdicts`), as a short scorecard verdict string:
@@ -611,8 +606,8 @@ def claim_verdict(verdict_rows: list, claim: str) -> str:
         """Per spin treatment and reading: the U_eff where the bias was released, and those the released states
         were carried to by continuation (not released there)."""
         parts = []
-        for spin, reading in dict.fromkeys((r["spin"], _reading(r)) for r in rows):
-            mine = [r for r in rows if (r["spin"], _reading(r)) == (spin, reading)]
+        for spin, reading in dict.fromkeys((r["spin"], r.get("reading", MAIN_READING)) for r in rows):
+            mine = [r for r in rows if (r["spin"], r.get("reading", MAIN_READING)) == (spin, reading)]
             rel = [r["U (eV)"] for r in mine if not r.get("by continuation")]
             cont = [r["U (eV)"] for r in mine if r.get("by continuation")]
             said = (f"released at U_eff {', '.join(f'{U:g}' for U in sorted(set(rel)))} eV"

@@ -30,7 +30,7 @@ def dipole_rows(page: dict) -> list:
         for st, q in zip(r["steps"], res):
             if st["U_eV"] != U0:
                 continue
-            out.append({"start": j["state"], "protocol": j.get("protocol", dftu.PROTOCOL_DIRECT),
+            out.append({"start": j["state"], "protocol": j.get("protocol", dftu.PROTOCOL_DIRECT), "reading": j.get("reading"),
                         "U (eV)": U0, "λ (eV)": st["lambda_eV"],
                         "state": dftu.step_state(st, metals, orbitals)["kind"],
                         "p_z (e·Å)": float(st["dipole_eA"][2]), "converged": dftu.step_converged(st, q)})
@@ -59,7 +59,7 @@ def inversion_check(rows: list) -> float | None:
 def mirror_forced(row: dict) -> bool:
     """Whether a row's p_z is zero by symmetry: a b2c2 or c2b2 start in a reading whose b and c the site
     mirror exchanges (helpers.dftu.MIRROR_IMAGES), so that mirror and inversion together reverse p_z."""
-    return row["start"] in ("b2c2", "c2b2") and any(f"{reading} reading" in row["protocol"] for reading in dftu.MIRROR_IMAGES)
+    return row["start"] in ("b2c2", "c2b2") and row.get("reading") in dftu.MIRROR_IMAGES
 
 
 def findings(rows: list, per_fu=None) -> str:

@@ -699,7 +699,7 @@ def claim_verdict(page: dict) -> str:
     ok = overall(v)
     if ok is None:
         open_ = [p.split(")")[0] + ")" for p in valence.VALENCE_PARTS if v[p] is None]
-        return f"undetermined ({', '.join(open_)} undecided across U_eff)"
+        return f"undetermined ({', '.join(open_)} undecided across U_eff or spin treatment)"
     return "reproduced" if ok else "not reproduced"
 
 
