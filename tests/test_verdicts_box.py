@@ -86,6 +86,12 @@ def test_chapter_box_shows_the_dftu_verdict_first():
     assert "DFT+U" not in box.split("</li>")[1]
     with pytest.raises(ValueError, match="not an energy claim"):
         row("AFO order (sub-eV)", "b, c degenerate", "yes", "x", "c", True, dftu_ok=True)
+    # the introduction's line of the rung counts the DFT+U verdicts beside the tally, which they do not enter
+    intro = vb.findings_html(df, "paper")
+    line = next(li for li in intro.split("<li>") if "Antiferro-orbital" in li)
+    assert "DFT+U, the paper" in line and "1 undetermined" in line.split("DFT+U, the paper")[1]
+    assert vb.counts(df) == {"reproduced": 1, "not reproduced": 1}
+    assert "DFT+U" not in vb.findings_html(card(), "paper")
 
 
 def test_page_addresses_and_rungs():

@@ -99,6 +99,20 @@ def tally_html(df: pd.DataFrame) -> str:
     return " ".join(badge(k, _link(k), f"{n} {k}") for k, n in counts(df).items())
 
 
+def dftu_tally_html(df: pd.DataFrame) -> str:
+    """For the rows of one rung: the DFT+U verdicts of its energy claims (the paper's own method) as badges
+    reading 'DFT+U: n verdict', after a separator; '' where no row has one."""
+    if "DFT+U verdict" not in df:
+        return ""
+    v = df["DFT+U verdict"]
+    v = v[v.notna() & (v != NOT_AN_ENERGY)].map(verdict_key)
+    if v.empty:
+        return ""
+    link = href("07_scorecard", "tbl-scorecard")
+    return (' <span style="color:#57606a">· DFT+U, the paper\'s method:</span> '
+            + " ".join(badge(k, link, f"{n} {k}") for k, n in v.value_counts().items()))
+
+
 def findings_html(df: pd.DataFrame, profile: str) -> str:
     """The introduction's findings box: the tally and one line per rung with its verdict badges."""
     if df.empty:
@@ -118,7 +132,8 @@ def findings_html(df: pd.DataFrame, profile: str) -> str:
         extra = (' <span style="color:#57606a">(not counted: '
                  + ", ".join(f"{n} {k if n == 1 else _PLURAL.get(k, k)}" for k, n in aside.items()) + ")</span>"
                  if len(aside) else "")
-        lines.append(f'<li><a href="{href(stem)}">{html.escape(RUNG_TITLES.get(rung, rung))}</a>: {badges}{extra}</li>')
+        lines.append(f'<li><a href="{href(stem)}">{html.escape(RUNG_TITLES.get(rung, rung))}</a>: {badges}{extra}'
+                     f'{dftu_tally_html(part)}</li>')
     lines.append("</ul>")
     lines.append(f'<p style="margin:0.4em 0 0 0;font-size:0.9em">Every claim, with its criterion and our numbers: '
                  f'<a href="{href("07_scorecard")}">the scorecard</a>.</p>')
