@@ -92,6 +92,9 @@ def test_chapter_box_shows_the_dftu_verdict_first():
     assert "DFT+U, the paper" in line and "1 undetermined" in line.split("DFT+U, the paper")[1]
     assert vb.counts(df) == {"reproduced": 1, "not reproduced": 1}
     assert "DFT+U" not in vb.findings_html(card(), "paper")
+    pending = pd.DataFrame([row("AFE lattice (eV)", "eV scale", "eV", "0.6 eV", "c", True, energy=True)])
+    assert pending["DFT+U verdict"][0] == "not computed here"
+    assert "DFT+U" not in vb.findings_html(pending, "paper") and "DFT+U" not in vb.chapter_html(pending, "paper")
 
 
 def test_page_addresses_and_rungs():

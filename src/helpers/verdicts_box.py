@@ -101,11 +101,13 @@ def tally_html(df: pd.DataFrame) -> str:
 
 def dftu_tally_html(df: pd.DataFrame) -> str:
     """For the rows of one rung: the DFT+U verdicts of its energy claims (the paper's own method) as badges
-    reading 'DFT+U: n verdict', after a separator; '' where no row has one."""
+    reading 'DFT+U: n verdict', after a separator; '' where no row has one (an energy claim DFT+U does not
+    compute here shows none: the scorecard's column says so)."""
     if "DFT+U verdict" not in df:
         return ""
     v = df["DFT+U verdict"]
     v = v[v.notna() & (v != NOT_AN_ENERGY)].map(verdict_key)
+    v = v[v != "not computed here"]
     if v.empty:
         return ""
     link = href("07_scorecard", "tbl-scorecard")
@@ -151,8 +153,8 @@ def _rest(verdict: str) -> str:
 def dftu_html(dftu_verdict) -> tuple[str, str]:
     """The DFT+U verdict of an energy claim (the paper's own method), to stand before the verdict of our
     other method: (a badge reading 'DFT+U: …', a line with the rest of the verdict); ('', '') for a
-    row without one (not an energy claim)."""
-    if not isinstance(dftu_verdict, str) or dftu_verdict == NOT_AN_ENERGY:
+    row without one (not an energy claim, or one DFT+U does not compute here: the scorecard's column says so)."""
+    if not isinstance(dftu_verdict, str) or dftu_verdict == NOT_AN_ENERGY or verdict_key(dftu_verdict) == "not computed here":
         return "", ""
     key = verdict_key(dftu_verdict)
     rest = _rest(dftu_verdict)
