@@ -26,3 +26,10 @@ def test_u_scale_compares_the_drop_of_the_fluctuations_in_both_methods():
     assert r["drop, GPAW DFT+U"] == pytest.approx(0.05, abs=1e-6)
     assert r["drop, model Hartree-Fock"] == pytest.approx(0.10, abs=1e-6)
     assert r["ratio"] == pytest.approx(0.5, abs=1e-5) and r["GPAW U_eff equivalent (eV)"] == pytest.approx(6.0, abs=1e-3)
+    # the other measures of the response: only n1 (and the spread n1 - n5) moves enough; here they agree with Tr n(1-n)
+    # to within the nonlinearity of n(1 - n)
+    assert set(r["ratio by measure"]) == {"Tr n(1-n)", "n1 - n5", "n1"}
+    assert r["ratio by measure"]["n1"] == pytest.approx(0.1581139 / 0.2236068)
+    lo, hi = r["ratio range"]
+    assert lo == pytest.approx(0.5, abs=1e-5) and hi == pytest.approx(0.7071, abs=1e-4)
+    assert r["GPAW U_eff equivalent range (eV)"] == pytest.approx((3.0 / hi, 6.0), abs=1e-3)

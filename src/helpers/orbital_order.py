@@ -141,21 +141,41 @@ def d_occupations(model: W.TBModel, n_electrons: float, grid, width: float = 0.0
     return hf.solve(hk, d_shells(model), n_electrons, 0.0, width=width, max_iter=1).occupations
 
 
+#: A measure of the response enters u_scale's range only where the model's Hartree-Fock moves it by at least
+#: this (electrons per spin): smaller changes give ratios of noise.
+U_SCALE_MIN_RESPONSE = 0.03
+
+
 def u_scale(occupations: dict, U_eff: float) -> dict:
     """How strongly GPAW's U_eff (Dudarev, on PAW projectors) acts compared with the same Dudarev U_eff
     in Hartree-Fock on the p-d model (Wannier-like d orbitals, as the paper's LDA+U uses), from the
     three occupation sets of helpers.orbitals.analysis.dftu_occupations (keys 'PBE (U = 0)', 'Hartree-Fock,
     U_eff = ... eV', 'GPAW DFT+U, U_eff = ... eV'), all measured in the model's d orbitals: the drop of
     Tr n(1 - n) from PBE in each, their ratio, and the GPAW U_eff (eV) that would give the model's drop at
-    `U_eff` if the response were linear (U_eff / ratio). A linear-response estimate in the unpolarized
-    state, not a mapping of the ordered states."""
-    tr = lambda key: occupation_summary(occupations[key])["Tr n(1-n) (both spins)"]   # noqa: E731
+    `U_eff` if the response were linear (U_eff / ratio); the same ratio from the other measures of the
+    response ('ratio by measure': the spread n1 - n5 and each natural occupation the model moves by at least
+    U_SCALE_MIN_RESPONSE), their range and the equivalent GPAW U_eff range (eV). A linear-response estimate
+    in the unpolarized state, not a mapping of the ordered states."""
     pick = lambda prefix: next(k for k in occupations if k.startswith(prefix))          # noqa: E731
-    d_gpaw = tr("PBE (U = 0)") - tr(pick("GPAW DFT+U"))
-    d_model = tr("PBE (U = 0)") - tr(pick("Hartree-Fock"))
+    s = {name: occupation_summary(occupations[key]) for name, key in
+         (("pbe", "PBE (U = 0)"), ("gpaw", pick("GPAW DFT+U")), ("model", pick("Hartree-Fock")))}
+    for x in s.values():
+        x["n1 - n5"] = x["n1"] - x["n5"]
+    d_gpaw = s["pbe"]["Tr n(1-n) (both spins)"] - s["gpaw"]["Tr n(1-n) (both spins)"]
+    d_model = s["pbe"]["Tr n(1-n) (both spins)"] - s["model"]["Tr n(1-n) (both spins)"]
     ratio = d_gpaw / d_model if d_model > 0 else float("nan")
+    # the same ratio from other measures of the response (the choice of measure is ours): the spread of the
+    # natural occupations and each of them, where the model moves it by at least U_SCALE_MIN_RESPONSE
+    ratios = {"Tr n(1-n)": ratio}
+    for m in ("n1 - n5", "n1", "n2", "n3", "n4", "n5"):
+        dm = s["model"][m] - s["pbe"][m]
+        if abs(dm) >= U_SCALE_MIN_RESPONSE:
+            ratios[m] = (s["gpaw"][m] - s["pbe"][m]) / dm
+    good = [r for r in ratios.values() if r > 0]
+    lo, hi = (min(good), max(good)) if good else (float("nan"), float("nan"))
     return {"drop, GPAW DFT+U": d_gpaw, "drop, model Hartree-Fock": d_model, "ratio": ratio,
-            "GPAW U_eff equivalent (eV)": U_eff / ratio if ratio > 0 else float("nan")}
+            "GPAW U_eff equivalent (eV)": U_eff / ratio if ratio > 0 else float("nan"),
+            "ratio by measure": ratios, "ratio range": (lo, hi), "GPAW U_eff equivalent range (eV)": (U_eff / hi, U_eff / lo)}
 
 
 def occupation_summary(occ: list) -> dict:
