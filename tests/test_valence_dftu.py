@@ -173,6 +173,14 @@ def test_a_branch_that_follows_one_state_matches_the_hellmann_feynman_integral_a
     origin = vd.continuous_origins(alone, 7.0)
     assert [(o["start"], o["top U (eV)"]) for o in origin] == [("d2 a1g² (spin 0)", 8.0)] and origin[0][c_part]
     assert "d2 a1g² (spin 0): anneals continuously" in text and "d2 eπ+² (spin 0): jumps to another state at 8 → 7 eV (-100)" in text
+    # the tolerance on the jumps is a choice of ours: a jump of 12 meV/f.u. is continuous at 15 and 20, not at 10
+    small = _branch("d2 a1g² (spin 0)", "restricted", {8.0: (-10.0, *closed), 7.0: (-10.0 - slope - 0.024, *closed)})
+    rows = vd.step_rows([small], one_t, n_fu=2)
+    origins = vd.continuous_origins(rows, 7.0)
+    assert [o["start"] for o in origins] == ["d2 a1g² (spin 0)"] and vd.continuous_origins(rows, 7.0, 10.0) == []
+    assert vd.tolerance_findings(rows, 7.0, origins) == [
+        "- The annealing's own reading with other tolerances on the jumps (the page's is 15 meV/f.u.): "
+        "10 meV/f.u.: no continuous origin; 20 meV/f.u.: the same."]
 
 
 def test_a_part_is_undetermined_within_the_margin_between_read_points_and_under_an_unconverged_lower_state(one_t):

@@ -99,6 +99,8 @@ PLOT_TOP_MEV_PER_FU = 400.0
 #: integral of dE/dU_eff = sum over W and spin of Tr[n - n n]/2 (trapezoid, Dudarev's form) within this
 #: (meV/f.u.); a jump to another state shows as a larger mismatch.
 CONTINUITY_TOL_MEV_PER_FU = 15.0
+#: The tolerances the annealing's own reading is also tried with (the tolerance is a choice of ours).
+CONTINUITY_TOL_CHECKS = (10.0, 20.0)
 
 
 def site_orbitals(atoms, metals: list, split: bool = True) -> list:
@@ -556,7 +558,8 @@ def findings(page: dict) -> str:
                                  + ", ".join(f"{p.split(')')[0]}) {word(x[p])}" for p in valence.VALENCE_PARTS) + ")"
                                  for x in restricted) + ".")
     if page["U_last"] is not None:
-        for o in continuous_origins(page["rows"], page["U_last"]):
+        origins = continuous_origins(page["rows"], page["U_last"])
+        for o in origins:
             who = "the lowest state" + ("" if page["complete"] else f" of the {done} starts computed")
             lines.append(f"- In the annealing's own reading, {who} at U_eff = {page['U_last']:g} eV (or one "
                          f"within the margin) is reached without a jump from the {o['start']} configuration at "
@@ -565,6 +568,7 @@ def findings(page: dict) -> str:
                          f"{count(o['filled t2g'])}"
                          + (f"; {o['unconverged on the way']} step(s) on the way not converged" if o["unconverged on the way"] else "")
                          + "): there " + "; ".join(f"{p.split(')')[0]}) {word(o[p])}" for p in valence.VALENCE_PARTS) + ".")
+        lines += tolerance_findings(page["rows"], page["U_last"], origins)
     for start in dict.fromkeys(r["start"] for r in page["rows"]):
         sub = [r for r in page["rows"] if r["start"] == start and r["jump (meV/f.u.)"] is not None]
         if not sub:
@@ -624,10 +628,25 @@ def protocol_checks(page: dict) -> list:
     return out
 
 
-def continuous_origins(rows: list, U: float) -> list:
+def tolerance_findings(rows: list, U: float, origins: list) -> list:
+    """Markdown lines: whether the annealing's own reading at U_eff = `U` (continuous_origins, whose
+    `origins` at the page's tolerance are given) names the same configurations with each tolerance of
+    CONTINUITY_TOL_CHECKS on the jumps; the tolerance is a choice of ours."""
+    names = lambda os: sorted(o["start"] for o in os)          # noqa: E731
+    said = []
+    for tol in CONTINUITY_TOL_CHECKS:
+        other = continuous_origins(rows, U, tol)
+        said.append(f"{tol:g} meV/f.u.: " + ("the same" + ("" if origins else ", no continuous origin")
+                                               if names(other) == names(origins) else
+                                               (", ".join(names(other)) or "no continuous origin")))
+    return [f"- The annealing's own reading with other tolerances on the jumps (the page's is "
+            f"{CONTINUITY_TOL_MEV_PER_FU:g} meV/f.u.): " + "; ".join(said) + "."]
+
+
+def continuous_origins(rows: list, U: float, tol_meV: float = CONTINUITY_TOL_MEV_PER_FU) -> list:
     """The annealing's own reading at U_eff = `U`: for the lowest converged state there and each
     converged state within the thermal margin (lowest_states), whether its branch reached it from its
-    first U_eff without a jump (every continuity_mismatch within CONTINUITY_TOL_MEV_PER_FU), and if so
+    first U_eff without a jump (every continuity_mismatch within `tol_meV` per f.u.), and if so
     the configuration it started from: [{'start', 'top U (eV)', 'n1, n2', 'filled t2g' and the parts
     at the top, part (a) undetermined there when a W's t2g count is not integer (t2g_filled None)}]."""
     from . import valence
@@ -640,7 +659,7 @@ def continuous_origins(rows: list, U: float) -> list:
         sub = [r for r in rows if r["start"] == start and r["U (eV)"] >= U]
         if max(r["U (eV)"] for r in sub) < top_U:
             continue                      # started below the top (SETTINGS 'below'): not an annealed configuration
-        if all(r["jump (meV/f.u.)"] is None or abs(r["jump (meV/f.u.)"]) <= CONTINUITY_TOL_MEV_PER_FU for r in sub):
+        if all(r["jump (meV/f.u.)"] is None or abs(r["jump (meV/f.u.)"]) <= tol_meV for r in sub):
             top = max(sub, key=lambda r: r["U (eV)"])
             judged = parts(top)
             a = valence.VALENCE_PARTS[0]     # d2 on each W: counted at the top, where it needs integer-like occupations
