@@ -142,12 +142,14 @@ def findings_html(df: pd.DataFrame, profile: str) -> str:
     return f'<div class="verdict-box" style="{_STYLE}">' + "".join(lines) + "</div>"
 
 
-def _rest(verdict: str) -> str:
-    """What a verdict says after its key (e.g. the variants it rests on), typeset, or ''."""
+def _rest(verdict: str, brackets: bool = True) -> str:
+    """What a verdict says after its key (e.g. the variants it rests on), typeset (in brackets unless
+    `brackets` is False), or ''."""
     rest = verdict[len(verdict_key(verdict)):].strip(" :")
     if rest.startswith("(") and rest.endswith(")"):
         rest = rest[1:-1]
-    return f' <span style="color:#57606a;font-size:0.9em">({typeset(rest)})</span>' if rest else ""
+    shown = f"({typeset(rest)})" if brackets else typeset(rest)
+    return f' <span style="color:#57606a;font-size:0.9em">{shown}</span>' if rest else ""
 
 
 def dftu_html(dftu_verdict) -> tuple[str, str]:
@@ -157,7 +159,7 @@ def dftu_html(dftu_verdict) -> tuple[str, str]:
     if not isinstance(dftu_verdict, str) or dftu_verdict == NOT_AN_ENERGY or verdict_key(dftu_verdict) == "not computed here":
         return "", ""
     key = verdict_key(dftu_verdict)
-    rest = _rest(dftu_verdict)
+    rest = _rest(dftu_verdict, brackets=False)
     line = (f'<br><span style="color:#57606a;font-size:0.9em">DFT+U with controlled occupations, the paper\'s method:'
             f"</span>{rest}" if rest else "")
     return badge(dftu_verdict, href("07_scorecard", "tbl-scorecard"), f"DFT+U: {key}") + " ", line
