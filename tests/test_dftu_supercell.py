@@ -110,6 +110,16 @@ def test_findings_state_the_verdict_what_each_start_ends_in_and_what_is_missing(
     assert "+0.40 meV/f.u." in text and "not yet computed: b2c2|c2b2" in text
     assert "the primitive cell's state repeated" in text and "longer period" not in text
     assert sc.findings({"planned": False}) == "No supercell is computed at this profile."
+    # the same bias in the primitive cell, from its rows of the annealed protocol that starts at this U_eff
+    from helpers import dftu
+    proto = dftu.annealed_protocol(3.0, True, "b2b2")
+    prim = [{"protocol": proto, "U (eV)": 3.0, "reading": dftu.MAIN_READING, "spin": "restricted", "start": st,
+             "ΔE constrained, full bias (meV/f.u.)": e} for st, e in (("b2b2", 895.0), ("b2c2", 1124.0), ("a2a2", 458.0))]
+    prim.append(dict(prim[0], protocol=dftu.annealed_protocol(3.0, False, "b2b2"), **{"ΔE constrained, full bias (meV/f.u.)": 1.0}))
+    prim.append(dict(prim[0], **{"U (eV)": 6.0, "ΔE constrained, full bias (meV/f.u.)": 2.0}))
+    assert sc.primitive_full_bias(prim, 3.0) == {"b2b2": 895.0, "b2c2": 1124.0}
+    page["primitive, full bias (meV/f.u.)"] = sc.primitive_full_bias(prim, 3.0)
+    assert "biased the same way at the same $U_\\mathrm{eff}$, at full strength: b2b2 +895, b2c2 +1124 meV/f.u." in sc.findings(page)
     # an unbiased state whose W differ is a modulation the primitive cell cannot hold, and is named so
     page["rows"] = sc.state_rows([_job("unbiased", [_site(b), _flat(), _flat(), _flat()], -40.0)], [0, 1, 6, 7], Q)
     text = sc.findings(page)

@@ -205,12 +205,30 @@ def page_results(material: str, settings: dict, atoms, orbitals: np.ndarray, gai
     rows = state_rows(branches, metals, orbitals)
     return {"planned": True, "cell": S["cell"], "U_eV": S["U_eV"], "rows": rows,
             "verdict": verdict(rows, gain_meV, S["starts"]), "cell check (meV/f.u.)": cell_check(rows, primitive_rows),
+            "primitive, full bias (meV/f.u.)": primitive_full_bias(primitive_rows, S["U_eV"]),
             "missing": [b["state"] for b in branches if b.get("result") is None],
             "results": [b["result"] for b in branches if b.get("result") is not None]}
 
 
+def primitive_full_bias(primitive_rows: list, U_eV: float) -> dict:
+    """{start: constrained energy with the bias at full strength, meV/f.u. from the unpolarized state} of the
+    primitive cell's b2b2, c2c2 and b2c2 biased within a, b, c and released at `U_eV` (the annealed protocol
+    of helpers.dftu that starts there, main reading, profile's numerics): the same bias, in the smaller cell."""
+    from . import dftu
+    protocol = dftu.annealed_protocol(U_eV, True, "b2b2")
+    out = {}
+    for r in primitive_rows:
+        if (r["protocol"] == protocol and r["U (eV)"] == U_eV and r["reading"] == dftu.MAIN_READING
+                and r["spin"] == "restricted" and r["start"] in ("b2b2", "c2c2", "b2c2") and not r.get("convergence check")):
+            e = r.get("ΔE constrained, full bias (meV/f.u.)")
+            if e is not None and np.isfinite(e):
+                out.setdefault(r["start"], e)
+    return out
+
+
 def findings(page: dict) -> str:
-    """Markdown: the supercell's verdict on the paper's gain, what each start ends in, and the cell check."""
+    """Markdown: the supercell's verdict on the paper's gain, what each start ends in, the same bias in the
+    primitive cell for comparison, and the cell check."""
     if not page["planned"]:
         return "No supercell is computed at this profile."
     cell = "×".join(str(x) for x in page["cell"])
@@ -224,6 +242,11 @@ def findings(page: dict) -> str:
             lines.append(f"- Start {r['start']}: ends in {r['state read']} ({dE:+.0f} meV/f.u.; with the "
                          f"bias at full strength {r['ΔE constrained, full bias (meV/f.u.)']:+.0f}); "
                          + ("controlled release." if r["release controlled"] else "release not controlled."))
+    prim = page.get("primitive, full bias (meV/f.u.)") or {}
+    if prim and any(r["start"] != "unbiased" for r in page["rows"]):
+        lines.append("- For comparison, the primitive cell's starts biased the same way at the same $U_\\mathrm{eff}$, at full "
+                     "strength: " + ", ".join(f"{s} {e:+.0f}" for s, e in prim.items()) + " meV/f.u. from its unpolarized "
+                     "state.")
     d = page["cell check (meV/f.u.)"]
     if d is not None:
         u = next(r for r in page["rows"] if r["start"] == "unbiased" and r["converged"])
