@@ -159,3 +159,6 @@ def test_methods_note_only_when_both_methods_decide_and_differ():
     assert methods_note(True, False) == methods_note(False, True) == " — the two methods disagree"
     assert methods_note(True, True) == methods_note(False, False) == ""
     assert methods_note(None, False) == methods_note(True, "undetermined") == ""
+    # verdict strings count by their key: 'not reproduced (...)' is False, 'reproduced' True
+    assert methods_note("not reproduced (restricted, released at 6 eV)", "reproduced") == " — the two methods disagree"
+    assert methods_note("not reproduced (x)", "not reproduced") == methods_note("undetermined (x)", "reproduced") == ""

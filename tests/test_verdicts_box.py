@@ -84,6 +84,10 @@ def test_chapter_box_shows_the_dftu_verdict_first():
     assert vb.COLOURS["undetermined"][0] in first and vb.COLOURS["not reproduced"][0] in first
     assert "no ordered state survives the release" in first
     assert "DFT+U" not in box.split("</li>")[1]
+    assert "the two methods disagree" not in box                      # one of them undecided
+    differ = pd.DataFrame([row("AFO order (sub-eV)", "gain", ">100", "x", "c", True, energy=True, dftu="...",
+                               dftu_ok="not reproduced (restricted, released at 6 eV)")])
+    assert "the two methods disagree" in vb.chapter_html(differ, "paper")
     with pytest.raises(ValueError, match="not an energy claim"):
         row("AFO order (sub-eV)", "b, c degenerate", "yes", "x", "c", True, dftu_ok=True)
     # the introduction's line of the rung counts the DFT+U verdicts beside the tally, which they do not enter

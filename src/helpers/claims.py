@@ -176,7 +176,7 @@ def sub_ev(material: str, profile: str, **kw) -> dict:
         main = next(x for x in afo_v if x["claim"] == claim and x["reading"] == main_reading)
         rows.append(row("AFO order (sub-eV)", claim, paper_side[key], "; ".join(f"{r}: {v}" for r, v in cv["by reading"].items()),
                         f"every variant agrees, under every reading (main: {main_reading}, {main['range']})", cv["verdict"], MF, energy=True,
-                        dftu=dftu_col[key], dftu_ok=dftu_ok[key]))
+                        dftu=dftu_col[key] + sc.methods_note(dftu_ok[key], cv["verdict"]), dftu_ok=dftu_ok[key]))
     # the claims that hold or fail with the reading of a, b, c: shown per reading, counted once in JOINT
     reading_claims = {short: an.CLAIMS[key] for short, key in _READING_KEYS.items()}
     reading_rows = [dict(x) for x in afo_v]

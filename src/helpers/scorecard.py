@@ -60,7 +60,13 @@ def row(rung: str, claim: str, paper, ours, criterion: str, ok, group: str | Non
 def methods_note(dftu_ok, ours_ok) -> str:
     """' — the two methods disagree' when DFT+U (the paper's method) and our other method both decide
     (True: reproduced, False: not reproduced) and differ; '' otherwise (either undecided: None or a
-    verdict string such as 'undetermined')."""
+    verdict string such as 'undetermined'; a verdict string that starts with 'reproduced' or 'not
+    reproduced' counts as True or False)."""
+    def decided(ok):
+        if isinstance(ok, str):
+            return False if ok.startswith("not reproduced") else True if ok.startswith("reproduced") else None
+        return ok
+    dftu_ok, ours_ok = decided(dftu_ok), decided(ours_ok)
     if isinstance(dftu_ok, bool) and isinstance(ours_ok, bool) and dftu_ok != ours_ok:
         return " — the two methods disagree"
     return ""

@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 from .pages import href
-from .scorecard import NOT_AN_ENERGY, NOT_COUNTED, counted
+from .scorecard import NOT_AN_ENERGY, NOT_COUNTED, counted, methods_note
 
 #: Badge colours (background, text) by the start of a verdict.
 COLOURS = {"reproduced": ("#1a7f37", "#ffffff"), "closer to experiment": ("#1a7f37", "#ffffff"),
@@ -176,6 +176,8 @@ def chapter_html(rows: list | pd.DataFrame, profile: str, title: str = "Verdicts
         muted = r["verdict"].startswith(NOT_COUNTED)
         style = ' style="color:#57606a"' if muted else ""
         first, line = dftu_html(r.get("DFT+U verdict"))
+        if first and methods_note(r.get("DFT+U verdict"), r["verdict"]):
+            line += ' <strong style="font-size:0.9em">— the two methods disagree</strong>'
         items.append(f"<li{style}>{first}{badge(r['verdict'], _link(r['verdict']))} "
                      f"{typeset(str(r['claim']))}{_rest(r['verdict'])}{line}</li>")
     head = (f'<p style="margin:0 0 0.3em 0"><strong>{html.escape(title)}</strong> '
