@@ -271,7 +271,8 @@ def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undec
     assert dftu.claim_verdict(none, "AFO lowest") == "not computed here"
     lines = dftu.verdict_lines(agree).splitlines()
     assert lines[0].startswith("- **not reproduced**: doubly occupying $b$ or $c$") and "$U_\\mathrm{eff}$ 6 eV" in lines[0]
-    assert lines[1].startswith("- **not computed here**: of the ordered states")
+    assert lines[1] == ("- **not computed here**: of the ordered states, the antiferro-orbital one is the lowest — "
+                        "no DFT+U state computed at this profile.")
 
 
 def test_findings_name_where_annealed_states_cease_and_check_the_reference():

@@ -641,7 +641,8 @@ def verdict_lines(verdict_rows: list) -> str:
     lines = []
     for c, words in CLAIM_WORDS.items():
         key, _, why = claim_verdict(verdict_rows, c).partition(" (")
-        why = why.removesuffix(")").replace("U_eff", "$U_\\mathrm{eff}$") or "every protocol decides alike"
+        why = why.removesuffix(")").replace("U_eff", "$U_\\mathrm{eff}$") or (
+            "no DFT+U state computed at this profile" if key == "not computed here" else "every protocol decides alike")
         lines.append(f"- **{key}**: {words} — {why}.")
     return "\n".join(lines)
 
