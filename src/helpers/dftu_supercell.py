@@ -214,7 +214,6 @@ def primitive_full_bias(primitive_rows: list, U_eV: float) -> dict:
     """{start: constrained energy with the bias at full strength, meV/f.u. from the unpolarized state} of the
     primitive cell's b2b2, c2c2 and b2c2 biased within a, b, c and released at `U_eV` (the annealed protocol
     of helpers.dftu that starts there, main reading, profile's numerics): the same bias, in the smaller cell."""
-    from . import dftu
     protocol = dftu.annealed_protocol(U_eV, True, "b2b2")
     out = {}
     for r in primitive_rows:
