@@ -546,7 +546,8 @@ def test_biased_orders_are_ranked_and_another_reading_takes_the_main_readings_co
     the main reading (the control's target is the reference's own orbital, whatever the reading)."""
     P = "annealed from 6 eV, bias on a, b, c"
     def rel(start, lam, E, protocol=P, ok=True):
-        return {"start": start, "protocol": protocol, "lambda (eV)": lam, "E - E_bias - E_ref (meV/f.u.)": E, "converged": ok}
+        return {"start": start, "protocol": protocol, "main-reading protocol": P, "lambda (eV)": lam,
+                "E - E_bias - E_ref (meV/f.u.)": E, "converged": ok}
     release = [rel("b2b2", 1.0, 900), rel("c2c2", 1.0, 1100), rel("b2c2", 1.0, 1100, ok=False), rel("b2b2", 0.5, 500),
                rel("b2c2", 0.5, 560), rel("a2a2", 1.0, 450), rel("a2a2", 0.5, 190),
                rel("b2c2", 1.0, 440, P + ", local octahedral frame reading")]
@@ -567,6 +568,7 @@ def test_a_protocol_in_another_reading_targets_and_reads_its_own_orbitals(monkey
         dftu.annealed_jobs("test", Q, [0, 1])
     jobs = dftu.annealed_jobs("test", {"energy order": Q, "local octahedral frame": P}, [0, 1])
     assert jobs[0]["protocol"] == "annealed from 6 eV, bias on a, b, c, local octahedral frame reading"
+    assert jobs[0]["main-reading protocol"] == "annealed from 6 eV, bias on a, b, c"     # where its control is found
     assert np.allclose(jobs[0]["targets"][0]["both"][0], P[:, 1]) and np.allclose(jobs[0]["targets"][1]["both"][0], P[:, 2])
     # its state is read in its own a, b, c: P's b filled on W1 and c on W2 is an AFO of b and c there
     b, c = P[:, 1], P[:, 2]

@@ -326,15 +326,19 @@ def _annealed_jobs(profile: str, orbitals, metals: list, variant: str) -> list:
                         t["subspace"] = np.asarray(orbitals, float)[:, :3].T.tolist()
             else:
                 targets = pattern_targets(st, orbitals, metals, spinpol=pol, subspace=A["subspace"])
+            def label(reading_):
+                # the label names the spin treatment too: rows grouped by protocol alone stay apart
+                return annealed_protocol(A["U_grid"][0], A["subspace"], st,
+                                         ", ".join(x for x in ("spin-polarized" if pol else "", numerics,
+                                                               "" if reading_ == MAIN_READING or st == "unbiased"
+                                                               else f"{reading_} reading") if x),
+                                         annealed=len(A["U_grid"]) > 1)
             out.append({"spin": spin, "U_grid": list(A["U_grid"]), "reading": reading, "orbitals": orbitals, "state": st,
                         "targets": targets, "moment_seed": seed, "numerics": numerics,
                         "overrides": {k: A[k] for k in NUMERICS if A.get(k) is not None},
-                        # the label names the spin treatment too: rows grouped by protocol alone stay apart
-                        "protocol": annealed_protocol(A["U_grid"][0], A["subspace"], st,
-                                                      ", ".join(x for x in ("spin-polarized" if pol else "", numerics,
-                                                                            "" if reading == MAIN_READING or st == "unbiased"
-                                                                            else f"{reading} reading") if x),
-                                                      annealed=len(A["U_grid"]) > 1),
+                        "protocol": label(reading),
+                        # the same protocol in the main reading: where a control of another reading is found
+                        "main-reading protocol": label(MAIN_READING),
                         "convergence": bool(A.get("convergence")), "settings": A})
     return out
 
@@ -829,7 +833,7 @@ def control_findings(release: list, control: str = "a2a2") -> list:
         # the same protocol label: same spin treatment, first U_eff, bias form and numerics; a protocol of another
         # reading of a, b, c takes the control of the same protocol in the main reading (the control's target, the
         # reference's own leading orbital, is the same state whatever the reading)
-        base = re.sub(r", [a-z ]+ reading$", "", protocol)
+        base = mine[0].get("main-reading protocol", protocol)
         same = [c for c in ctrl if c["protocol"] == protocol] or [c for c in ctrl if c["protocol"] == base]
         ref = {c["lambda (eV)"]: c["E - E_bias - E_ref (meV/f.u.)"] for c in same if c["converged"]}
         pairs = [(r["lambda (eV)"], r["E - E_bias - E_ref (meV/f.u.)"] - ref[r["lambda (eV)"]]) for r in mine
@@ -977,7 +981,8 @@ def release_rows(jobs: list, n_fu: int, which: str = "main") -> list:
             if st["U_eV"] != U0 or key not in ref:
                 continue
             N = {a: np.add(*np.asarray(n)) for a, n in st["occupations"].items()}
-            out.append({"start": j["state"], "protocol": j["protocol"], "lambda (eV)": st["lambda_eV"],
+            out.append({"start": j["state"], "protocol": j["protocol"], "reading": j.get("reading", MAIN_READING),
+                        "main-reading protocol": j.get("main-reading protocol", j["protocol"]), "lambda (eV)": st["lambda_eV"],
                         "E - E_bias - E_ref (meV/f.u.)": 1000 * (st["energy_eV"] - st.get("bias_energy_eV", 0.0)
                                                                  - ref[key]) / n_fu,
                         "converged": step_converged(st, q),
