@@ -54,11 +54,23 @@ def test_verdicts_wait_for_the_states_that_decide():
     assert v == {"polarization gain": "reproduced", "AFO lowest": "undetermined"}
     every = {"unbiased": _result(_flat(), _flat(), -10.0), "b2c2": _result(_site(b), _site(c), -10.1),
              "c2b2": _result(_site(c), _site(b), -10.1), "b2b2": _result(_site(b), _site(b), -10.4),
-             "c2c2": _result(_flat(), _flat(), -10.0)}     # c2c2 fell back
+             "c2c2": _released(_flat(), _flat(), -10.0)}     # c2c2 fell back after a controlled release
     v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(every), [0, 1], Q, 2), 100.0)}
     assert v["AFO lowest"]["outcome"] == "not reproduced" and "FO from b2b2" in v["AFO lowest"]["evidence"]
     assert v["polarization gain"]["outcome"] == "reproduced"
     assert "fell back to the unpolarized state: c2c2" in v["AFO lowest"]["evidence"]
+    # a start that ended unconverged and still ordered: its state is unknown, so neither claim is decided by the rest
+    open_ = dict(every, c2c2=dict(_result(_site(c), _site(c), -10.2)))
+    open_["c2c2"]["steps"][-1]["converged"] = False
+    v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(open_), [0, 1], Q, 2), 100.0)}
+    assert v["AFO lowest"]["outcome"] == "undetermined" and "ended unconverged and still ordered: c2c2" in v["AFO lowest"]["evidence"]
+    # nothing is reproduced against a reference that did not converge
+    noref = dict(every, unbiased=_result(_flat(), _flat(), -10.0))
+    noref["unbiased"]["steps"][-1]["converged"] = False
+    noref["c2c2"] = _released(_site(c), _site(c), -10.2)
+    v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(noref), [0, 1], Q, 2), 100.0)}
+    assert v["polarization gain"]["outcome"] == "undetermined"
+    assert "no converged reference that fills neither b nor c" in v["polarization gain"]["evidence"]
 
 
 def test_afo_lowest_needs_both_kinds_and_a_reading_whose_reference_fills_b_and_c_has_no_gain():

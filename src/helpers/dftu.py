@@ -446,13 +446,14 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         # above the unbiased state the polarized configuration lies, whether or not it survives the release
         row["_E_constrained"] = (first["energy_eV"] - first.get("bias_energy_eV", 0.0)
                                  if first.get("lambda_eV", 0) > 0 and first["U_eV"] == st["U_eV"] else None)
-        row["converged"] = bool(st.get("converged", True))
         # a controlled release: every step before this one converged, and the bias went to zero from at most
         # RELEASE_LAST_MAX (a larger last drop is a jump, not a release)
         lams = [x.get("lambda_eV", 0.0) for x in r["steps"]]
         last_biased = min((l for l in lams if l > 0), default=0.0)
         res = j["residuals"] if "residuals" in j else step_residuals(r)
         res = res + [None] * (len(r["steps"]) - len(res))
+        # the final step by the same rule as every other (helpers.dftu.step_converged)
+        row["converged"] = step_converged(st, res[len(r["steps"]) - 1])     # (res may run past a cut branch's steps)
         # (no biased step: no release to judge, None)
         row["release controlled"] = (None if not any(l > 0 for l in lams) else
                                      all(step_converged(x, q) for x, q in zip(r["steps"][:-1], res))
@@ -494,7 +495,9 @@ def verdicts(rows: list, gain_meV: float) -> list:
     read from a start of that reading that fell back into it), (i) is undetermined: there is no a^2 state.
     A start that fell back to the unpolarized state counts against the paper only when its release
     was a controlled one (every intermediate step converged, and the bias went to zero from at most
-    RELEASE_LAST_MAX); otherwise the fall-back may be the protocol's and the claim stays undetermined. The decisive starts are b2b2, c2c2
+    RELEASE_LAST_MAX); otherwise the fall-back may be the protocol's and the claim stays undetermined. A
+    decisive start that ended unconverged and still ordered leaves both claims undetermined, and nothing is
+    reproduced against a reference that did not converge. The decisive starts are b2b2, c2c2
     and b2c2 (c2b2 is b2c2's inversion image, a check of the code, not a further test), less the
     mirror images of the reading (MIRROR_IMAGES).
     Rows {spin, U, protocol, reading, claim, outcome, by continuation, evidence}."""
@@ -524,6 +527,10 @@ def verdicts(rows: list, gain_meV: float) -> list:
                      and r["b + c in filled orbitals"] <= 0.5 for r in sub)
         fell = [r for r in sub if r["start"] in decisive | {"c2b2"} and r["state"] == "unpolarized"]
         stalled = [r["start"] for r in fell if not r["release controlled"]]
+        # a decisive start that ended neither converged nor back in the unpolarized state: its final state is
+        # unknown, so it can neither count for the paper nor against it
+        unsettled = [r["start"] for r in sub if r["start"] in decisive | {"c2b2"} and not r["converged"]
+                     and r["state"] != "unpolarized"]
         note = f"starts tried: {', '.join(sorted(tried))}"
         U0 = re.match(r"annealed from ([0-9.]+) eV", protocol)
         if U0 and U < float(U0.group(1)):
@@ -534,25 +541,36 @@ def verdicts(rows: list, gain_meV: float) -> list:
         if stalled:
             note += (f" (release not controlled, a step short of convergence or the bias dropped from above "
                      f"{RELEASE_LAST_MAX:g} eV: {', '.join(stalled)})")
+        if unsettled:
+            note += f"; ended unconverged and still ordered: {', '.join(unsettled)}"
+        if not ref_ok:
+            note += "; no converged reference that fills neither b nor c"
         best = min(polarized, key=lambda r: r["ΔE (meV/f.u.)"]) if polarized else None
         best_ord = min(ordered_, key=lambda r: r["ΔE (meV/f.u.)"]) if ordered_ else None
-        controlled = not decisive & set(stalled)
+        controlled = not decisive & set(stalled) and not decisive & set(unsettled)
         all_tried = decisive <= tried and ref_ok
         if ref_bc and min(ref_bc) > 0.5:
             gain = ("undetermined", f"in this reading the unpolarized reference already fills b and c (b + c = {min(ref_bc):.2f} "
                     "in its filled orbital): there is no a² state to measure the gain from")
-        elif best is not None and -best["ΔE (meV/f.u.)"] >= gain_meV:
+        elif best is not None and -best["ΔE (meV/f.u.)"] >= gain_meV and ref_ok:
             gain = ("reproduced", f"{best['state']} state from {best['start']} at {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.")
         elif all_tried and controlled:
             gain = ("not reproduced", "no polarized state below the unpolarized one by the paper's gain"
                     + (f" (lowest: {best['state']} from {best['start']}, {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.)" if best else ""))
         elif all_tried:
-            gain = ("undetermined", "every decisive start computed, but a release was not controlled: the fall-back may be the solver's")
+            gain = ("undetermined", "every decisive start computed, but a release was not controlled or a start ended "
+                    "unconverged: the outcome may be the solver's")
+        elif best is not None and -best["ΔE (meV/f.u.)"] >= gain_meV:
+            gain = ("undetermined", f"{best['state']} state from {best['start']} at {best['ΔE (meV/f.u.)']:+.0f} meV/f.u., "
+                    "but against no converged reference that fills neither b nor c")
         else:
             gain = ("undetermined", "not every b/c pattern computed"
                     + (f" (lowest so far: {best['state']} from {best['start']}, {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.)" if best else ""))
         kinds = {r["state"] for r in ordered_}
-        if best_ord is not None and all_tried and kinds == {"FO", "AFO"}:
+        if all_tried and not controlled:
+            afo = ("undetermined", "a release was not controlled or a start ended unconverged: the states to rank are "
+                   "not all known")
+        elif best_ord is not None and all_tried and kinds == {"FO", "AFO"}:
             afo = ("reproduced" if best_ord["state"] == "AFO" else "not reproduced",
                    f"lowest ordered state: {best_ord['state']} from {best_ord['start']} "
                    f"({best_ord['ΔE (meV/f.u.)']:+.0f} meV/f.u. from the unpolarized state)")
