@@ -542,14 +542,15 @@ def test_a_reference_that_fills_b_and_c_and_a_non_magnetic_spin_polarized_state_
 
 def test_the_control_compares_constrained_energies_at_equal_bias_strength():
     release = [{"start": s, "protocol": "annealed from 6 eV, bias on a, b, c", "lambda (eV)": l,
-                "E - E_bias - E_ref (meV/f.u.)": e, "converged": True}
-               for s, pts in (("a2a2", ((1.0, 300.0), (0.5, 100.0), (0.0, 0.0))),
-                              ("b2b2", ((1.0, 900.0), (0.5, 500.0), (0.0, 0.0))))
+                "E - E_bias - E_ref (meV/f.u.)": e, "converged": True, "state": "FO" if l > 0.2 else "unpolarized"}
+               for s, pts in (("a2a2", ((1.0, 300.0), (0.5, 100.0), (0.25, 10.0), (0.0, 0.0))),
+                              ("b2b2", ((1.0, 900.0), (0.5, 500.0), (0.1, 12.0), (0.0, 0.0))))
                for l, e in pts]
     release.append(dict(release[-1], protocol="annealed from 8 eV, bias on a, b, c", **{"lambda (eV)": 1.0}))
     lines = dftu.control_findings(release)
+    # at 0.1 eV b2b2 has fallen into the unpolarized state: no longer a comparison of configurations
     assert lines == ["- Start b2b2 (annealed from 6 eV, bias on a, b, c) against the a2a2 control at the same bias "
-                     "strength: +600 at λ = 1 eV, +400 at λ = 0.5 eV meV/f.u."]
+                     "strength, while it holds its order: +600 at λ = 1 eV, +400 at λ = 0.5 eV meV/f.u."]
 
 
 def test_biased_orders_are_ranked_and_another_reading_takes_the_main_readings_control():
@@ -566,9 +567,13 @@ def test_biased_orders_are_ranked_and_another_reading_takes_the_main_readings_co
     assert dftu.ranking_findings(release) == [
         f"- With the bias at λ = 0.5 eV ({P}), the ferro-orbital b2b2 lies 60 meV/f.u. below the antiferro-orbital "
         "b2c2 (constrained energies): while the bias holds them, FO is the lower order."]
+    # with c2c2 at the same strength, the AFO is also measured against the mean of the two FO, which cancels the b-c
+    # splitting: here 560 - (500 + 700) / 2 = -40, the AFO below, though b2b2 alone lies below it
+    line, = dftu.ranking_findings(release + [rel("c2c2", 0.5, 700)])
+    assert "b2b2 lies 60 meV/f.u. below" in line and "the AFO lies 40 meV/f.u. below" in line
     lines = dftu.control_findings(release)
-    assert f"- Start b2c2 ({P}, local octahedral frame reading) against the a2a2 control at the same bias strength: " \
-           "-10 at λ = 1 eV meV/f.u." in lines
+    assert f"- Start b2c2 ({P}, local octahedral frame reading) against the a2a2 control at the same bias strength, " \
+           "while it holds its order: -10 at λ = 1 eV meV/f.u." in lines
 
 
 def test_a_protocol_in_another_reading_targets_and_reads_its_own_orbitals(monkeypatch):

@@ -854,11 +854,14 @@ def control_findings(release: list, control: str = "a2a2") -> list:
         base = mine[0].get("main-reading protocol", protocol)
         same = [c for c in ctrl if c["protocol"] == protocol] or [c for c in ctrl if c["protocol"] == base]
         ref = {c["lambda (eV)"]: c["E - E_bias - E_ref (meV/f.u.)"] for c in same if c["converged"]}
+        # only while the start still holds its order (read from its natural orbitals): once it has fallen into
+        # the unpolarized state the difference no longer measures the configuration
         pairs = [(r["lambda (eV)"], r["E - E_bias - E_ref (meV/f.u.)"] - ref[r["lambda (eV)"]]) for r in mine
-                 if r["lambda (eV)"] > 0 and r["lambda (eV)"] in ref and r["converged"]]
+                 if r["lambda (eV)"] > 0 and r["lambda (eV)"] in ref and r["converged"]
+                 and r.get("state", "ordered") != "unpolarized"]
         if pairs:
-            out.append(f"- Start {start} ({protocol}) against the {control} control at the same bias strength: "
-                       + ", ".join(f"{d:+.0f} at λ = {l:g} eV" for l, d in pairs) + " meV/f.u.")
+            out.append(f"- Start {start} ({protocol}) against the {control} control at the same bias strength, while it "
+                       "holds its order: " + ", ".join(f"{d:+.0f} at λ = {l:g} eV" for l, d in pairs) + " meV/f.u.")
     return out
 
 
@@ -870,7 +873,8 @@ def ranking_findings(release: list) -> list:
     ones do not."""
     out = []
     for protocol in dict.fromkeys(r["protocol"] for r in release):
-        mine = [r for r in release if r["protocol"] == protocol and r["converged"] and r["lambda (eV)"] > 0]
+        mine = [r for r in release if r["protocol"] == protocol and r["converged"] and r["lambda (eV)"] > 0
+                and r.get("state", "ordered") != "unpolarized"]
         fo = {}
         for r in mine:
             if r["start"] in ("b2b2", "c2c2"):
@@ -882,9 +886,20 @@ def ranking_findings(release: list) -> list:
         if common:
             lam = common[0]
             d = fo[lam][1] - afo[lam]
-            out.append(f"- With the bias at λ = {lam:g} eV ({protocol}), the ferro-orbital {fo[lam][0]} lies "
-                       f"{abs(d):.0f} meV/f.u. {'below' if d < 0 else 'above'} the antiferro-orbital b2c2 "
-                       f"(constrained energies): while the bias holds them, {'FO' if d < 0 else 'AFO'} is the lower order.")
+            line = (f"- With the bias at λ = {lam:g} eV ({protocol}), the ferro-orbital {fo[lam][0]} lies "
+                    f"{abs(d):.0f} meV/f.u. {'below' if d < 0 else 'above'} the antiferro-orbital b2c2 "
+                    f"(constrained energies): while the bias holds them, {'FO' if d < 0 else 'AFO'} is the lower order.")
+            # b2b2 against b2c2 also pays the b-c level splitting of the reading; the mean of b2b2 and c2c2 fills b and c
+            # as often as b2c2 does, so against it the splitting cancels to first order and what is left is the
+            # preference between neighbours
+            both = {r["start"]: r["E - E_bias - E_ref (meV/f.u.)"] for r in mine if r["lambda (eV)"] == lam
+                    and r["start"] in ("b2b2", "c2c2")}
+            if len(both) == 2:
+                m = afo[lam] - (both["b2b2"] + both["c2c2"]) / 2
+                line += (f" Against the mean of b2b2 and c2c2, which fills b and c as often and so cancels the b–c level "
+                         f"splitting to first order, the AFO lies {abs(m):.0f} meV/f.u. {'above' if m > 0 else 'below'}. "
+                         "Equal bias strength is not equal occupation: this ranks biased configurations, not states.")
+            out.append(line)
     return out
 
 
@@ -999,7 +1014,9 @@ def release_rows(jobs: list, n_fu: int, which: str = "main") -> list:
             if st["U_eV"] != U0 or key not in ref:
                 continue
             N = {a: np.add(*np.asarray(n)) for a, n in st["occupations"].items()}
+            metals = sorted((int(a) for a in st["occupations"]))
             out.append({"start": j["state"], "protocol": j["protocol"], "reading": j.get("reading", MAIN_READING),
+                        "state": step_state(st, metals, j.get("orbitals"))["kind"],
                         "main-reading protocol": j.get("main-reading protocol", j["protocol"]), "lambda (eV)": st["lambda_eV"],
                         "E - E_bias - E_ref (meV/f.u.)": 1000 * (st["energy_eV"] - st.get("bias_energy_eV", 0.0)
                                                                  - ref[key]) / n_fu,
