@@ -169,10 +169,10 @@ def layer():
 
 
 def _scf(atoms, ext=None, lambdas=(0.0,)):
-    """Gamma-point LCAO DFT+U (U_eff = 3 eV on W, grid spacing 0.25 Angstrom) of `atoms` on one rank; for each lambda in turn
-    (continuing from the previous density) the energy (eV) and W1's total d occupation matrix."""
+    """Gamma-point single-zeta LCAO DFT+U (U_eff = 3 eV on W, grid spacing 0.25 Angstrom) of `atoms` on one rank; for
+    each lambda in turn (continuing from the previous density) the energy (eV) and W1's total d occupation matrix."""
     from gpaw import GPAW
-    calc = GPAW(mode="lcao", basis="dzp", xc="PBE", kpts={"size": [1, 1, 1], "gamma": True}, h=0.25,
+    calc = GPAW(mode="lcao", basis="sz(dzp)", xc="PBE", kpts={"size": [1, 1, 1], "gamma": True}, h=0.25,
                 occupations={"name": "fermi-dirac", "width": 0.1}, setups={"W": ":d,3.0"},
                 convergence={"energy": 1e-6, "density": 1e-6, "minimum iterations": 3},
                 extensions=[ext] if ext else [], txt=None)
