@@ -96,9 +96,11 @@ def test_the_dftu_variant_waits_for_every_start_and_then_enters_all_three_parts(
     page = {"branches": b + [{"start": "d0/d4 (spin 0)", "result": None}], "rows": rows, "lowest": vd.lowest_states(rows),
             "missing": ["d0/d4 (spin 0)"], "complete": False, "U_last": 3.0, "read_at": [3.0], "one_t": one_t}
     assert vd.variant(page) is None
-    assert vd.scorecard_line(page) == vd.status(page) == "not decided: 1 of 2 starts computed"
-    assert vd.claim_verdict(page) == "undetermined (not decided: 1 of 2 starts computed)"
-    assert "Not computed yet" in vd.findings(page) and "lowest of the 1 starts computed, d2 a1g²" in vd.findings(page)
+    assert vd.scorecard_line(page) == vd.status(page) == "not decided: 1 of 2 branches computed, starts and checks together"
+    assert vd.claim_verdict(page) == "undetermined (not decided: 1 of 2 branches computed, starts and checks together)"
+    assert "Not computed yet" in vd.findings(page) and "lowest of the 1 branches computed, d2 a1g²" in vd.findings(page)
+    # what already holds in the lowest computed state is said, as provisional, not as the verdict
+    assert "So far, part (b) holds in the lowest computed state at every U_eff read (3 eV)" in vd.findings(page)
     page.update(branches=b, missing=[], complete=True)
     assert "lowest, d2 a1g²" in vd.findings(page)
     v = vd.variant(page)

@@ -534,7 +534,7 @@ def findings(page: dict) -> str:
     from . import valence
     lines = []
     done = len(page["branches"]) - len(page["missing"])
-    lowest = "lowest" if page["complete"] else f"lowest of the {done} starts computed"
+    lowest = "lowest" if page["complete"] else f"lowest of the {done} branches computed"
     if page["read_at"]:
         lines.append(f"- The verdict is read at U_eff = {', '.join(f'{U:g}' for U in page['read_at'])} eV and decided where "
                      f"these agree; at each, a part is undetermined when a converged state within "
@@ -560,7 +560,7 @@ def findings(page: dict) -> str:
     if page["U_last"] is not None:
         origins = continuous_origins(page["rows"], page["U_last"])
         for o in origins:
-            who = "the lowest state" + ("" if page["complete"] else f" of the {done} starts computed")
+            who = "the lowest state" + ("" if page["complete"] else f" of the {done} branches computed")
             lines.append(f"- In the annealing's own reading, {who} at U_eff = {page['U_last']:g} eV (or one "
                          f"within the margin) is reached without a jump from the {o['start']} configuration at "
                          f"{o['top U (eV)']:g} eV (largest t2g natural occupations "
@@ -592,7 +592,27 @@ def findings(page: dict) -> str:
                      + (f"; {c['unconverged']} step(s) not converged" if c["unconverged"] else "") + ".")
     if page["missing"]:
         lines.append(f"- Not computed yet, so no verdict from this method: {'; '.join(page['missing'])}.")
+        lines += provisional_findings(page)
     return "\n".join(lines)
+
+
+def provisional_findings(page: dict) -> list:
+    """Markdown lines, while starts are missing: each part of the valence claim that already fails (or
+    holds) in the lowest computed state at every U_eff the verdict is read at. Provisional: a missing start
+    could reach a lower state that differs on it, so this is not the verdict."""
+    from . import valence
+    low = {x["U (eV)"]: x for x in page["lowest"]}
+    read = [low.get(U) for U in page["read_at"]]
+    if not read or any(x is None for x in read):
+        return []
+    out = []
+    for p in valence.VALENCE_PARTS:
+        vals = {x[p] for x in read}
+        if len(vals) == 1 and None not in vals:
+            out.append(f"- So far, part {p.split(')')[0]}) {word(vals.pop())} in the lowest computed state at every "
+                       f"U_eff read ({', '.join(f'{U:g}' for U in page['read_at'])} eV); a missing start that reaches a "
+                       "lower state could still change it, so this is not yet the verdict.")
+    return out
 
 
 #: Two rows hold the same state when their filled t2g spin-orbitals agree and each W's two largest t2g natural
@@ -703,7 +723,7 @@ def status(page: dict) -> str:
         return "decided"
     done = len(page["branches"]) - len(page["missing"])
     if done < len(page["branches"]) or not page["branches"]:
-        return f"not decided: {done} of {len(page['branches'])} starts computed"
+        return f"not decided: {done} of {len(page['branches'])} branches computed, starts and checks together"
     return f"not decided: no converged state at U_eff = {page['U_last']:g} eV"
 
 
