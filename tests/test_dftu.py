@@ -607,3 +607,24 @@ def test_step_iteration_caps_two_and_three_part_forms():
     from helpers.gpaw_job import step_maxiter
     assert [step_maxiter([60, 200], r, l) for r, l in ((True, False), (False, False), (False, True))] == [60, 60, 200]
     assert [step_maxiter([60, 150, 200], r, l) for r, l in ((True, False), (False, False), (False, True))] == [60, 150, 200]
+
+
+def test_a_verdict_that_changes_with_the_polarization_threshold_is_undetermined():
+    """The threshold on n1 - n2 that calls a W polarized is a choice of ours: a claim whose outcome differs at
+    another threshold is undetermined, with each threshold's outcome named; one that agrees keeps its verdict."""
+    b, c = Q[:, 1], Q[:, 2]
+    n = 0.8 * np.eye(5) + 0.25 * np.outer(b, b)       # b at 1.05 against 0.8: n1 - n2 = 0.25, between the thresholds
+    weak = ((0.5 * n).tolist(), (0.5 * n).tolist())
+    every = {"unbiased": _result(_flat(), _flat(), -10.0), "b2c2": _released(_flat(), _flat(), -10.0),
+             "c2b2": _released(_flat(), _flat(), -10.0), "b2b2": _released(weak, weak, -10.4),
+             "c2c2": _released(_flat(), _flat(), -10.0)}
+    table = lambda g: dftu.state_table(_jobs(every), [0, 1], Q, 2, gap_min=g)     # noqa: E731
+    by = {g: dftu.claim_verdict(dftu.verdicts(table(g), 100.0), "polarization gain") for g in (0.2, 0.3)}
+    assert by[0.2].startswith("reproduced") and by[0.3].startswith("not reproduced")
+    checks = {0.2: {"polarization gain": by[0.2]}}
+    v = dftu.robust_claim_verdict(dftu.verdicts(table(0.3), 100.0), "polarization gain", checks)
+    assert v.startswith("undetermined (flips with the polarization threshold") and "reproduced at n1 − n2 ≥ 0.2" in v
+    assert dftu.robust_claim_verdict(dftu.verdicts(table(0.3), 100.0), "polarization gain",
+                                     {0.4: {"polarization gain": by[0.3]}}) == by[0.3]
+    assert "the verdict changes for: polarization gain" in dftu.threshold_findings(dftu.verdicts(table(0.3), 100.0), checks
+                                                                                   | {0.2: {"polarization gain": by[0.2], "AFO lowest": "undetermined (x)"}})

@@ -126,12 +126,13 @@ def high_spin_targets(orbitals: np.ndarray, metals: list, antiferro: bool) -> tu
     return out, moments
 
 
-def step_state(step: dict, metals: list, orbitals: np.ndarray | None = None) -> dict:
+def step_state(step: dict, metals: list, orbitals: np.ndarray | None = None, gap_min: float | None = None) -> dict:
     """What the state of one recorded step is: natural orbitals of each metal, the classification
-    (helpers.orbitals.natural.classify, W1-W2 pair mapped through inversion: identity on d
-    functions), and, with `orbitals`, the weight of a, b, c in each metal's filled orbital."""
+    (helpers.orbitals.natural.classify with its polarization threshold `gap_min`, default natural.GAP_MIN;
+    W1-W2 pair mapped through inversion: identity on d functions), and, with `orbitals`, the weight of
+    a, b, c in each metal's filled orbital."""
     sites = [nat.natural_orbitals(*[np.asarray(n) for n in step["occupations"][str(a)]]) for a in metals]
-    out = nat.classify(sites, gap_min=nat.GAP_MIN)
+    out = nat.classify(sites, gap_min=nat.GAP_MIN if gap_min is None else gap_min)
     out["natural_occupations"] = [s["occupations"].tolist() for s in sites]
     if orbitals is not None:
         out["abc_weights"] = [nat.filled_orbital_overlaps(s, np.asarray(orbitals)[:, :3]).tolist() for s in sites]
@@ -407,21 +408,23 @@ def _numerics_detail(inputs: dict | None) -> str:
     return f"{'×'.join(str(k) for k in inputs['kpts'][:2])}, {inputs['smearing']:g}"
 
 
-def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipole_norm=None) -> list:
+def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipole_norm=None,
+                gap_min: float | None = None) -> list:
     """One row per computed branch at its final, unbiased step: spin treatment, U_eff (eV), start,
     energy relative to the lowest unpolarized state of the same spin treatment and U (meV/f.u.),
     what the state is (kind; per W the two largest natural occupations; the overlap of W1's and
     W2's filled orbitals; the weights of a, b, c in each), d counts, |moments| (muB), the
     out-of-plane dipole (e*Angstrom per cell; with `dipole_norm`, a function of it returning the value
     per f.u. volume in microC/cm2 or a dict {normalization: value}, also in those, each a column
-    'p_z <normalization>'), and whether the start's pattern survived the release."""
+    'p_z <normalization>'), and whether the start's pattern survived the release. `gap_min`: the
+    polarization threshold of the classification (step_state)."""
     rows = []
     for j in jobs:
         r = j.get("result")
         if r is None:
             continue
         st = r["steps"][-1]
-        s = step_state(st, metals, orbitals if j.get("orbitals") is None else j["orbitals"])   # a, b, c of its reading
+        s = step_state(st, metals, orbitals if j.get("orbitals") is None else j["orbitals"], gap_min)   # a, b, c of its reading
         nat_occ = s["natural_occupations"]
         row = {"spin": j["spin"], "U (eV)": j["U_eV"], "protocol": j.get("protocol", PROTOCOL_DIRECT),
                "numerics": j.get("numerics") or PROFILE_NUMERICS,
@@ -657,12 +660,43 @@ CLAIM_WORDS = {"polarization gain": "doubly occupying $b$ or $c$ instead of $a$ 
                "AFO lowest": "of the ordered states, the antiferro-orbital one is the lowest"}
 
 
-def verdict_lines(verdict_rows: list) -> str:
-    """MyST Markdown: the DFT+U verdict on each of the paper's two energy claims (claim_verdict), one
+#: Polarization thresholds (natural.GAP_MIN is the main one: n1 - n2 of a W's natural occupations) at which the
+#: DFT+U verdicts are read again: at U_eff = 6 eV the unpolarized reference has n1 - n2 = 0.27-0.30, near 0.3.
+GAP_CHECKS = (0.2, 0.4)
+
+
+def robust_claim_verdict(verdict_rows: list, claim: str, threshold_checks: dict | None = None) -> str:
+    """claim_verdict, made undetermined where the outcome (its first words) changes with the polarization
+    threshold (`threshold_checks`: {gap_min: {claim: claim_verdict}}, page_results' 'threshold checks')."""
+    base = claim_verdict(verdict_rows, claim)
+    key = base.partition(" (")[0]
+    other = {g: v[claim].partition(" (")[0] for g, v in (threshold_checks or {}).items()}
+    if any(k != key for k in other.values()):
+        said = ", ".join(f"{k} at n1 − n2 ≥ {g:g}" for g, k in sorted({**other, nat.GAP_MIN: key}.items()))
+        return f"undetermined (flips with the polarization threshold of the natural occupations: {said})"
+    return base
+
+
+def threshold_findings(verdict_rows: list, threshold_checks: dict) -> str:
+    """One Markdown line: whether the DFT+U verdicts hold with the polarization threshold at GAP_CHECKS."""
+    if not threshold_checks:
+        return ""
+    flips = [c for c in CLAIM_WORDS if robust_claim_verdict(verdict_rows, c, threshold_checks).startswith(
+        "undetermined (flips with the polarization")]
+    gaps = ", ".join(f"{g:g}" for g in sorted(threshold_checks))
+    if flips:
+        return (f"- With the polarization threshold of the natural occupations (n1 − n2, {nat.GAP_MIN:g}) at {gaps} "
+                f"instead, the verdict changes for: {', '.join(flips)}; it is undetermined.")
+    return (f"- With the polarization threshold of the natural occupations (n1 − n2, {nat.GAP_MIN:g}) at {gaps} instead, "
+            "each claim's verdict is the same.")
+
+
+def verdict_lines(verdict_rows: list, threshold_checks: dict | None = None) -> str:
+    """MyST Markdown: the DFT+U verdict on each of the paper's two energy claims (robust_claim_verdict), one
     line each, for the opening of the page's DFT+U section."""
     lines = []
     for c, words in CLAIM_WORDS.items():
-        key, _, why = claim_verdict(verdict_rows, c).partition(" (")
+        key, _, why = robust_claim_verdict(verdict_rows, c, threshold_checks).partition(" (")
         why = why.removesuffix(")").replace("U_eff", "$U_\\mathrm{eff}$") or (
             "no DFT+U state computed at this profile" if key == "not computed here" else "every protocol decides alike")
         lines.append(f"- **{key}**: {words} — {why}.")
@@ -941,6 +975,9 @@ def findings(page: dict) -> str:
                      f"energies within {dE:.2f} meV/f.u., W occupations within {dn:.3f} of each other; "
                      + ("the state does not depend on the release schedule (a check of the protocol)." if same else
                         f"beyond {SCHEDULE_DE_MEV:g} meV/f.u. or {SCHEDULE_DN:g}: the state depends on the schedule."))
+    thr = threshold_findings(page.get("verdicts", []), page.get("threshold checks") or {})
+    if thr:
+        lines.append(thr)
     return "\n".join(lines)
 
 
@@ -1097,7 +1134,14 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     missing += [f"{j['state']} ({j['protocol']})" for j in annealed if j.get("result") is None]
     numerics = numerics_convergence(annealed, rows, len(metals))
     U_check = next((j["U_grid"][0] for j in annealed if j.get("convergence")), None)
+    # the polarization threshold of the natural occupations is a choice of ours: the verdicts again at GAP_CHECKS
+    thresholds = {}
+    for g in GAP_CHECKS:
+        v = verdicts(state_table(jobs + annealed_steps(annealed), metals, orbs["energy order"], len(metals), gap_min=g),
+                     gain_meV)
+        thresholds[g] = {c: claim_verdict(v, c) for c in CLAIM_WORDS}
     return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
+            "threshold checks": thresholds,
             "numerics": numerics, "numerics U (eV)": U_check, "n_fu": len(metals),
             "gain_meV": gain_meV, "schedule checks": schedule_agreement(annealed, checks, len(metals)),
             "results": [j["result"] for j in jobs + annealed + checks if j.get("result") is not None]}
