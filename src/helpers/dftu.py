@@ -41,9 +41,11 @@ COARSE_RELEASE = {"release": [1.0, 0.5, 0.25, 0.1, 0.0], "maxiter": [80, 200]}
 #: Settings per profile: U_eff values (eV) of the restricted and spin-polarized ordered states biased at their
 #: own U, the release schedule (eV), SCF caps, and the annealed protocols (a list; see annealed_jobs).
 SETTINGS = {
+    # smoke: every step stops at its cap (8 iterations, 12 at the last step), far from convergence; it
+    # exercises the code path in about a minute per page (the DFT+U smoke of the three pages stays under 6 min)
     "smoke": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.0], "patterns": ["b2c2"],
               "readings": ["energy order"], "conv_kpt_densities": [], "conv_smearings": [],
-              "maxiter": [15, 25], "annealed": None},
+              "maxiter": [8, 12], "annealed": None},
     # the starts planned so far (a page built from the cache names those not yet computed); still to come:
     # a converged release (explicit Pulay mixer, finer steps), a2a2, the local frame's mirror partners,
     # U_eff 4.5 and 6 eV, spin-polarized 3 and 6 eV, k and smearing convergence
