@@ -362,6 +362,10 @@ def test_two_release_schedules_agree_only_when_they_reach_the_same_state():
     differ = dftu.schedule_agreement([job(afo, -8.3, 8)], [job(flat, -8.0, 5)], n_fu=2)
     assert differ[0]["max |Δn|"] > 0.1 and abs(differ[0]["ΔE (meV/f.u.)"] + 150) < 1e-9
     assert "depends on the schedule" in dftu.findings({"rows": [], "schedule checks": differ})
+    # a reading whose a is not its lowest level is named: the paper's a^2 premise fails there before any DFT+U
+    levels = {"energy order": [0.52, 0.62, 0.74], "local octahedral frame": [0.665, 0.613, 0.614]}
+    text = dftu.findings({"rows": [], "levels (eV)": levels})
+    assert "local octahedral frame reading, a lies above both b and c" in text and "energy order reading" not in text
     # a check without its main run (or not computed) gives no row
     assert dftu.schedule_agreement([], [job(flat, -8.0, 5)], n_fu=2) == []
 

@@ -944,6 +944,11 @@ def findings(page: dict) -> str:
     each annealed ordered state ceases to be polarized, and the agreement of the unpolarized reference
     between protocols."""
     lines = []
+    for reading, (ea, eb, ec) in (page.get("levels (eV)") or {}).items():
+        if ea > min(eb, ec):
+            lines.append(f"- In the {reading} reading, a lies {'above both b and c' if ea > max(eb, ec) else 'above b or c'} "
+                         f"(on-site levels a, b, c: {ea:.3f}, {eb:.3f}, {ec:.3f} eV): the paper's premise, a doubly occupied "
+                         "lowest a, does not hold there from the start.")
     for s in annealed_survival(page["rows"]):
         seq = ", ".join(f"{U:g} eV: {k}" for U, k in s["states"].items())
         tail = (f"orbitally polarized down to {s['lowest polarized U (eV)']:g} eV "
@@ -1142,8 +1147,12 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
         v = verdicts(state_table(jobs + annealed_steps(annealed), metals, orbs["energy order"], len(metals), gap_min=g),
                      gain_meV)
         thresholds[g] = {c: claim_verdict(v, c) for c in CLAIM_WORDS}
+    # the on-site levels (eV) of a, b, c in each reading a protocol uses: where a is not the lowest, the paper's a^2
+    # reference is not the reading's ground configuration to begin with
+    used = {j["reading"] for j in jobs + annealed}
+    levels = {r: [float(e) for e in readings_[r]["energies_eV"]] for r in readings_ if r in used and "energies_eV" in readings_[r]}
     return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
-            "threshold checks": thresholds,
+            "threshold checks": thresholds, "levels (eV)": levels,
             "numerics": numerics, "numerics U (eV)": U_check, "n_fu": len(metals),
             "gain_meV": gain_meV, "schedule checks": schedule_agreement(annealed, checks, len(metals)),
             "results": [j["result"] for j in jobs + annealed + checks if j.get("result") is not None]}
