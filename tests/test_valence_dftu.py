@@ -107,6 +107,10 @@ def test_the_dftu_variant_waits_for_every_start_and_then_enters_all_three_parts(
     assert v["variant"].startswith("DFT+U annealed, read at U_eff = 3 eV") and all(v[p] for p in valence.VALENCE_PARTS)
     assert vd.scorecard_line(page).endswith("(a) holds; (b) holds; (c) holds")
     assert vd.claim_verdict(page) == "reproduced"
+    # read with the filled t2g threshold at 0.85 the same states would give another outcome: undetermined
+    page["threshold checks"] = {0.75: "reproduced", 0.85: "not reproduced"}
+    assert vd.claim_verdict(page) == ("undetermined (flips with the threshold of a filled t2g spin-orbital: "
+                                      "reproduced at 0.75, reproduced at 0.8, not reproduced at 0.85)")
 
 
 def test_the_t2g_filling_is_read_inside_the_t2g_shell(one_t):
@@ -263,6 +267,10 @@ def test_a_uniform_d3_start_is_counted_at_the_top_and_is_not_the_papers_d2(one_t
     d2 = (_spin_occ(O[0], (1.05, 0.15, 0.15), (1.05, 0.15, 0.15)), _spin_occ(O[1], (1.05, 0.15, 0.15), (1.05, 0.15, 0.15)))
     assert [vd.t2g_filled(w, o) for w, o in zip(d3, O)] == [3, 3]
     assert [vd.t2g_filled(w, o) for w, o in zip(d2, O)] == [2, 2]
+    # the threshold is a parameter: a spin-orbital at 0.83 is filled at 0.8 and leaves no integer count at 0.85
+    near = tuple(_spin_occ(o, (1.0, 0.83, 0.1), (0.1, 0.1, 0.1)) for o in O)
+    assert [vd.t2g_filled(w, o) for w, o in zip(near, O)] == [2, 2]
+    assert [vd.t2g_filled(w, o, 0.85) for w, o in zip(near, O)] == [None, None]
 
     def origin(start, occ, spin):
         slope = 2 * sum(0.5 * np.trace(np.asarray(m) - np.asarray(m) @ np.asarray(m)) for m in occ[0])
