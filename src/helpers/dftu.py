@@ -42,7 +42,7 @@ COARSE_RELEASE = {"release": [1.0, 0.5, 0.25, 0.1, 0.0], "maxiter": [80, 200]}
 #: own U, the release schedule (eV), SCF caps, and the annealed protocols (a list; see annealed_jobs).
 SETTINGS = {
     # smoke: every step stops at its cap (8 iterations, 12 at the last step), far from convergence; it
-    # exercises the code path in about a minute per page (the DFT+U smoke of the three pages stays under 6 min)
+    # exercises the code path (1.4 min on the valence page, 1.2 on the AFO page in a clean-clone test run)
     "smoke": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.0], "patterns": ["b2c2"],
               "readings": ["energy order"], "conv_kpt_densities": [], "conv_smearings": [],
               "maxiter": [8, 12], "annealed": None},
