@@ -1136,7 +1136,9 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
         annealed = run_annealed(atoms, settings, material, every, only_cached=only_cached)
     # second release schedules: read from the cache only (a check, never computed by building the page)
     checks = run_annealed(atoms, settings, material, every, only_cached=True, checks=True)
-    rows = state_table(jobs + annealed_steps(annealed), metals, orbs["energy order"], len(metals), dipole_norm)
+    # every branch as state-table records, the annealed ones cut per U_eff (their GPAW logs read once)
+    records = [dict(j, residuals=step_residuals(j["result"])) if j.get("result") else j for j in jobs] + annealed_steps(annealed)
+    rows = state_table(records, metals, orbs["energy order"], len(metals), dipole_norm)
     missing = [f"{j['state']} ({j['spin']}, U = {j['U_eV']:g} eV, {j['reading']})" for j in jobs if j.get("result") is None]
     missing += [f"{j['state']} ({j['protocol']})" for j in annealed if j.get("result") is None]
     numerics = numerics_convergence(annealed, rows, len(metals))
@@ -1144,7 +1146,7 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     # the polarization threshold of the natural occupations is a choice of ours: the verdicts again at GAP_CHECKS
     thresholds = {}
     for g in GAP_CHECKS:
-        v = verdicts(state_table(jobs + annealed_steps(annealed), metals, orbs["energy order"], len(metals), gap_min=g),
+        v = verdicts(state_table(records, metals, orbs["energy order"], len(metals), gap_min=g),
                      gain_meV)
         thresholds[g] = {c: claim_verdict(v, c) for c in CLAIM_WORDS}
     # the on-site levels (eV) of a, b, c in each reading a protocol uses: where a is not the lowest, the paper's a^2
