@@ -162,3 +162,13 @@ def test_methods_note_only_when_both_methods_decide_and_differ():
     # verdict strings count by their key: 'not reproduced (...)' is False, 'reproduced' True
     assert methods_note("not reproduced (restricted, released at 6 eV)", "reproduced") == " — the two methods disagree"
     assert methods_note("not reproduced (x)", "not reproduced") == methods_note("undetermined (x)", "reproduced") == ""
+
+
+def test_a_verdict_that_changes_with_a_threshold_of_ours_is_undetermined():
+    """A threshold is our choice: the outcome (the words before ' (') read at each threshold must agree,
+    else the verdict is undetermined and names each threshold's outcome; the reasons may differ."""
+    checks = {0.2: "reproduced (a)", 0.4: "reproduced (b)"}
+    assert scorecard.robust_to_threshold("reproduced (c)", 0.3, checks, "x") == "reproduced (c)"
+    flipped = scorecard.robust_to_threshold("reproduced", 0.3, {0.4: "not reproduced (y)"}, "the cut", "g ≥ ")
+    assert flipped == "undetermined (flips with the cut: reproduced at g ≥ 0.3, not reproduced at g ≥ 0.4)"
+    assert scorecard.robust_to_threshold("not reproduced", 0.3, None, "x") == "not reproduced"

@@ -670,13 +670,10 @@ GAP_CHECKS = (0.2, 0.4)
 def robust_claim_verdict(verdict_rows: list, claim: str, threshold_checks: dict | None = None) -> str:
     """claim_verdict, made undetermined where the outcome (its first words) changes with the polarization
     threshold (`threshold_checks`: {gap_min: {claim: claim_verdict}}, page_results' 'threshold checks')."""
-    base = claim_verdict(verdict_rows, claim)
-    key = base.partition(" (")[0]
-    other = {g: v[claim].partition(" (")[0] for g, v in (threshold_checks or {}).items()}
-    if any(k != key for k in other.values()):
-        said = ", ".join(f"{k} at n1 − n2 ≥ {g:g}" for g, k in sorted({**other, nat.GAP_MIN: key}.items()))
-        return f"undetermined (flips with the polarization threshold of the natural occupations: {said})"
-    return base
+    from .scorecard import robust_to_threshold
+    checks = {g: v[claim] for g, v in (threshold_checks or {}).items()}
+    return robust_to_threshold(claim_verdict(verdict_rows, claim), nat.GAP_MIN, checks,
+                               "the polarization threshold of the natural occupations", "n1 − n2 ≥ ")
 
 
 def threshold_findings(verdict_rows: list, threshold_checks: dict) -> str:

@@ -43,6 +43,19 @@ def verdict(ok) -> str:
     return {True: "reproduced", False: "not reproduced", None: "not computed here"}[ok]
 
 
+def robust_to_threshold(verdict_: str, threshold: float, checks: dict | None, what: str, symbol: str = "") -> str:
+    """`verdict_` (a verdict string, its outcome the words before ' (') read at `threshold`, made
+    'undetermined (flips with <what>: <outcome> at <symbol><threshold>, …)' when the outcome read at any
+    other threshold of `checks` ({threshold: verdict string}) differs: a threshold is a choice of ours,
+    not the physics'."""
+    key = verdict_.partition(" (")[0]
+    other = {t: v.partition(" (")[0] for t, v in (checks or {}).items()}
+    if any(k != key for k in other.values()):
+        said = ", ".join(f"{k} at {symbol}{t:g}" for t, k in sorted({**other, threshold: key}.items()))
+        return f"undetermined (flips with {what}: {said})"
+    return verdict_
+
+
 def row(rung: str, claim: str, paper, ours, criterion: str, ok, group: str | None = None,
         energy: bool = False, dftu=None, dftu_ok=None) -> dict:
     """One scorecard row. `group`: the calculation the row is computed from (rows of one group count

@@ -757,13 +757,10 @@ def claim_verdict(page: dict) -> str:
     if ok is None:
         open_ = [p.split(")")[0] + ")" for p in valence.VALENCE_PARTS if v[p] is None]
         return f"undetermined ({', '.join(open_)} undecided across U_eff or spin treatment)"
-    out = "reproduced" if ok else "not reproduced"
+    from .scorecard import robust_to_threshold
     # the threshold of a filled t2g spin-orbital is a choice of ours: an outcome that changes with it is undetermined
-    other = {f: x.partition(" (")[0] for f, x in (page.get("threshold checks") or {}).items()}
-    if any(k != out for k in other.values()):
-        said = ", ".join(f"{k} at {f:g}" for f, k in sorted({**other, FILLED_MIN: out}.items()))
-        return f"undetermined (flips with the threshold of a filled t2g spin-orbital: {said})"
-    return out
+    return robust_to_threshold("reproduced" if ok else "not reproduced", FILLED_MIN, page.get("threshold checks"),
+                               "the threshold of a filled t2g spin-orbital")
 
 
 def scorecard_line(page: dict) -> str:
