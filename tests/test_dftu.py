@@ -169,6 +169,20 @@ def _afo_at_6_eV():
              "result": _annealed({6.0: afo, 3.0: flat}, {6.0: -8.3, 3.0: -10.0})}]
 
 
+def test_the_survival_line_says_whether_any_ordered_state_outlives_its_release():
+    """The premise of both claims: an ordered state that survives the release is named; where none does, the
+    line says so with its scope, and a start that ended unconverged and still ordered is named as unknown."""
+    rows = dftu.state_table(dftu.annealed_steps(_afo_at_6_eV()), [0, 1], Q, 2)
+    assert dftu.survival_line(rows) == ("- Ordered states after the release: 1 of 2 released starts end in a converged "
+                                        "state polarized toward b or c (b2c2 at 6 eV, restricted).")
+    fallen = [r for r in rows if r["U (eV)"] == 3.0]
+    line = dftu.survival_line(fallen)
+    assert line.startswith("- **No ordered state survives the release**: of the 1 released branches") and "3 eV" in line
+    stuck = [dict(r, converged=False) if r["start"] == "b2c2" and r["U (eV)"] == 6.0 else r for r in rows]
+    assert "their final state unknown: b2c2 at 6 eV (annealed from 6 eV)" in dftu.survival_line(stuck)
+    assert dftu.survival_line([r for r in rows if r["start"] == "unbiased"]) == ""
+
+
 def test_annealed_branches_give_one_state_per_U_and_their_own_verdicts():
     jobs = _afo_at_6_eV()
     steps = dftu.annealed_steps(jobs)
@@ -277,6 +291,13 @@ def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undec
         "not reproduced (restricted, energy order reading: released at U_eff 6 eV, carried by continuation to 3 eV; "
         "polarized, energy order reading: released at U_eff 4 eV; 2 more protocols undecided: "
         "not every b/c pattern computed, no a² state)")
+    # rows continued from a U where every start had already fallen back carry nothing ordered: said so, not
+    # "carried"; a spin-polarized protocol against a non-magnetic reference repeats the restricted result
+    empty = [dict(x, **{"carried ordered": False}) if x["by continuation"] else x for x in agree[:2]]
+    empty.append(dict(agree[2], **{"non-magnetic": True}))
+    assert dftu.claim_verdict(empty, "polarization gain") == (
+        "not reproduced (restricted, energy order reading: released at U_eff 6 eV, nothing ordered left to carry to 3 eV; "
+        "polarized, energy order reading: released at U_eff 4 eV (non-magnetic there: a repeat of the restricted result))")
     none = [r(3.0, "undetermined", why="no ordered state survives the release: nothing to compare")]
     assert dftu.claim_verdict(none, "polarization gain").startswith(
         "undetermined (no ordered state survives the release; restricted, energy order reading: released at U_eff 3 eV")
@@ -298,6 +319,9 @@ def test_findings_name_where_annealed_states_cease_and_check_the_reference():
     assert len(agree) == 1 and agree[0]["max |ΔE| (meV/f.u.)"] == pytest.approx(0.1)
     text = dftu.findings({"rows": rows, "verdicts": dftu.verdicts(rows, 100.0)})
     assert "orbitally polarized down to 6 eV" in text and "within 0.10 meV/f.u." in text
+    # b2c2 was still AFO where released (6 eV): the 3 eV rows carry an ordered state down, and say so
+    at3 = [v for v in dftu.verdicts(rows, 100.0) if v["U (eV)"] == 3.0 and v["protocol"] == "annealed from 6 eV"]
+    assert at3 and all(v["by continuation"] and v["carried ordered"] is True and not v["non-magnetic"] for v in at3)
 
 
 def test_release_landscape_is_measured_from_the_reference_at_the_bias_U():
@@ -544,40 +568,52 @@ def test_a_reference_that_fills_b_and_c_and_a_non_magnetic_spin_polarized_state_
     assert "Spin-polarized at 4 eV" in lines[1] and "to 0.01 meV/f.u." in lines[1]
 
 
-def test_the_control_compares_constrained_energies_at_equal_bias_strength():
-    release = [{"start": s, "protocol": "annealed from 6 eV, bias on a, b, c", "lambda (eV)": l,
-                "E - E_bias - E_ref (meV/f.u.)": e, "converged": True, "state": "FO" if l > 0.2 else "unpolarized"}
-               for s, pts in (("a2a2", ((1.0, 300.0), (0.5, 100.0), (0.25, 10.0), (0.0, 0.0))),
-                              ("b2b2", ((1.0, 900.0), (0.5, 500.0), (0.1, 12.0), (0.0, 0.0))))
-               for l, e in pts]
-    release.append(dict(release[-1], protocol="annealed from 8 eV, bias on a, b, c", **{"lambda (eV)": 1.0}))
-    lines = dftu.control_findings(release)
-    # at 0.1 eV b2b2 has fallen into the unpolarized state: no longer a comparison of configurations
-    assert lines == ["- Start b2b2 (annealed from 6 eV, bias on a, b, c) against the a2a2 control at the same bias "
-                     "strength, while it holds its order: +600 at λ = 1 eV, +400 at λ = 0.5 eV meV/f.u."]
-
-
-def test_biased_orders_are_ranked_and_another_reading_takes_the_main_readings_control():
-    """While the bias holds them, FO and AFO are ranked by constrained energy at the strongest bias both
-    converged at; a start of another reading is measured against the a2a2 control of the same protocol in
-    the main reading (the control's target is the reference's own orbital, whatever the reading)."""
+def test_the_control_compares_constrained_energies_at_equal_occupation():
+    """An equal bias strength gives different targets different occupations: the control is compared where
+    both hold the same largest natural occupation n1, interpolated, never extrapolated; a step that has fallen
+    into the unpolarized state is no longer a configuration and is left out."""
     P = "annealed from 6 eV, bias on a, b, c"
-    def rel(start, lam, E, protocol=P, ok=True):
+    def rel(start, lam, n1, E, state="FO", protocol=P):
+        return {"start": start, "protocol": protocol, "lambda (eV)": lam, "largest natural occupations": [n1, n1],
+                "E - E_bias - E_ref (meV/f.u.)": E, "converged": True, "state": state}
+    release = [rel("a2a2", 1.0, 2.0, 400.0), rel("a2a2", 0.5, 1.8, 200.0), rel("a2a2", 0.25, 1.6, 100.0),
+               rel("b2b2", 1.0, 2.05, 900.0), rel("b2b2", 0.5, 1.75, 500.0),
+               rel("b2b2", 0.1, 1.3, 12.0, "unpolarized"), rel("b2b2", 0.0, 1.3, 0.0, "unpolarized")]
+    # b2b2 covers n1 1.75-2.05, a2a2 1.6-2.0: common grid 1.8, 1.9, 2.0; b2b2 at 1.8 is 500 + 400 * 0.05 / 0.3
+    line, = dftu.control_findings(release)
+    assert line == (f"- Start b2b2 ({P}) against the a2a2 control at equal occupation, while both hold their order: "
+                    "+367 at n1 = 1.8, +400 at n1 = 1.9, +433 at n1 = 2 meV/f.u.")
+    # equal bias strength would have said +500 at lambda = 1 eV: the 0.05 more occupation of b2b2 costs 67 of it
+    line, = dftu.control_findings([r for r in release if r["start"] != "a2a2" or r["lambda (eV)"] < 1])
+    assert "+367 at n1 = 1.8" in line and "n1 = 1.9" not in line
+    far = [rel("a2a2", 1.0, 1.5, 50.0), rel("a2a2", 0.5, 1.4, 20.0)] + release[3:]
+    assert dftu.control_findings(far)[0].endswith("no common occupation (n1 1.75–2.05 against 1.40–1.50).")
+
+
+def test_biased_orders_are_ranked_at_equal_occupation_and_another_reading_takes_the_main_readings_control():
+    """FO and AFO configurations are ranked where both hold the same occupation; against the mean of b2b2 and
+    c2c2 the b-c level splitting cancels, and that comparison decides which order is lower; a start of another
+    reading is measured against the a2a2 control of the same protocol in the main reading."""
+    P = "annealed from 6 eV, bias on a, b, c"
+    def rel(start, lam, n1, E, protocol=P, ok=True):
         return {"start": start, "protocol": protocol, "main-reading protocol": P, "lambda (eV)": lam,
-                "E - E_bias - E_ref (meV/f.u.)": E, "converged": ok}
-    release = [rel("b2b2", 1.0, 900), rel("c2c2", 1.0, 1100), rel("b2c2", 1.0, 1100, ok=False), rel("b2b2", 0.5, 500),
-               rel("b2c2", 0.5, 560), rel("a2a2", 1.0, 450), rel("a2a2", 0.5, 190),
-               rel("b2c2", 1.0, 440, P + ", local octahedral frame reading")]
-    assert dftu.ranking_findings(release) == [
-        f"- With the bias at λ = 0.5 eV ({P}), the ferro-orbital b2b2 lies 60 meV/f.u. below the antiferro-orbital "
-        "b2c2 (constrained energies): while the bias holds them, FO is the lower order."]
-    # with c2c2 at the same strength, the AFO is also measured against the mean of the two FO, which cancels the b-c
-    # splitting: here 560 - (500 + 700) / 2 = -40, the AFO below, though b2b2 alone lies below it
-    line, = dftu.ranking_findings(release + [rel("c2c2", 0.5, 700)])
-    assert "b2b2 lies 60 meV/f.u. below" in line and "the AFO lies 40 meV/f.u. below" in line
+                "largest natural occupations": [n1, n1], "E - E_bias - E_ref (meV/f.u.)": E, "converged": ok}
+    release = [rel("b2b2", 1.0, 2.0, 900), rel("b2b2", 0.5, 1.8, 500), rel("b2c2", 1.0, 2.0, 1000),
+               rel("b2c2", 0.5, 1.8, 560), rel("b2c2", 0.25, 1.5, 100, ok=False),
+               rel("a2a2", 1.0, 2.0, 450), rel("a2a2", 0.5, 1.8, 190),
+               rel("b2c2", 1.0, 2.0, 440, P + ", local octahedral frame reading"),
+               rel("b2c2", 0.5, 1.8, 200, P + ", local octahedral frame reading")]
+    line, = dftu.ranking_findings(release)
+    assert line.startswith(f"- Ranking of the biased configurations ({P}), at equal occupation: E(b2c2) − E(lowest FO, "
+                           "b2b2) = +60, +80, +100 meV/f.u. at n1 = 1.8, 1.9, 2") and "the FO is the lower order" in line
+    # with c2c2 the AFO is measured against the mean of the two FO: here 560 - (500 + 700) / 2 = -40 at n1 = 1.8 and
+    # 1000 - (900 + 1300) / 2 = -100 at 2.0: the AFO below the mean though b2b2 alone lies below it
+    line, = dftu.ranking_findings(release + [rel("c2c2", 1.0, 2.0, 1300), rel("c2c2", 0.5, 1.8, 700)])
+    assert "+60, +80, +100 meV/f.u." in line and "-40, -70, -100 meV/f.u. at n1 = 1.8, 1.9, 2" in line
+    assert "the AFO is the lower order" in line
     lines = dftu.control_findings(release)
-    assert f"- Start b2c2 ({P}, local octahedral frame reading) against the a2a2 control at the same bias strength, " \
-           "while it holds its order: -10 at λ = 1 eV meV/f.u." in lines
+    assert f"- Start b2c2 ({P}, local octahedral frame reading) against the a2a2 control at equal occupation, while " \
+           "both hold their order: +10 at n1 = 1.8, +0 at n1 = 1.9, -10 at n1 = 2 meV/f.u." in lines
 
 
 def test_a_protocol_in_another_reading_targets_and_reads_its_own_orbitals(monkeypatch):

@@ -26,6 +26,8 @@ from .orbitals import natural as nat
 PATTERNS = {"a2a2": "aa", "b2b2": "bb", "c2c2": "cc", "b2c2": "bc", "c2b2": "cb"}
 #: The largest bias strength (eV) from which a release may drop to zero and still count as controlled.
 RELEASE_LAST_MAX = 0.1
+#: A spin-polarized state whose largest |moment| is below this (muB) is non-magnetic.
+NON_MAGNETIC_MUB = 0.01
 #: The protocol of a branch biased and released at its own U_eff (the annealed ones name their start U).
 PROTOCOL_DIRECT = "released at U, bias on the d shell"
 #: The reading of a, b, c the targets and the verdicts use unless a protocol names another.
@@ -585,10 +587,20 @@ def verdicts(rows: list, gain_meV: float) -> list:
             afo = ("undetermined", "no ordered state survives the release: nothing to compare")
         else:
             afo = ("undetermined", "FO and AFO patterns not all computed")
+        # continued from a larger U: whether anything ordered was left to carry (else these rows repeat the reference)
+        carried = None
+        if U0 and U < float(U0.group(1)):
+            at0 = [r for r in rows if proto(r) == protocol and r["start"] != "unbiased"
+                   and comparable_key(r) == (spin, float(U0.group(1)), numerics)]
+            carried = any(r["state"] != "unpolarized" for r in at0)
+        # spin-polarized against a non-magnetic reference equal to the restricted one: a repeat of the restricted result
+        moments = [r["|m| (μB)"] for r in sub if r["start"] == "unbiased" and r["converged"]]
+        non_magnetic = spin == "polarized" and bool(moments) and max(moments) < NON_MAGNETIC_MUB and not any(
+            r["|m| (μB)"] >= NON_MAGNETIC_MUB for r in sub if r["converged"])
         for claim, (outcome, why) in (("polarization gain", gain), ("AFO lowest", afo)):
             out.append({"spin": spin, "U (eV)": U, "protocol": protocol, "reading": reading, "claim": claim, "outcome": outcome,
-                        "by continuation": bool(U0 and U < float(U0.group(1))),
-                        "evidence": f"{why}; {note}; reading of a, b, c: {reading}"})
+                        "by continuation": bool(U0 and U < float(U0.group(1))), "carried ordered": carried,
+                        "non-magnetic": non_magnetic, "evidence": f"{why}; {note}; reading of a, b, c: {reading}"})
     return out
 
 
@@ -636,10 +648,15 @@ def claim_verdict(verdict_rows: list, claim: str) -> str:
         for spin, reading in dict.fromkeys((r["spin"], r.get("reading", MAIN_READING)) for r in rows):
             mine = [r for r in rows if (r["spin"], r.get("reading", MAIN_READING)) == (spin, reading)]
             rel = [r["U (eV)"] for r in mine if not r.get("by continuation")]
-            cont = [r["U (eV)"] for r in mine if r.get("by continuation")]
+            cont = [r["U (eV)"] for r in mine if r.get("by continuation") and r.get("carried ordered") is not False]
+            empty = [r["U (eV)"] for r in mine if r.get("by continuation") and r.get("carried ordered") is False]
             said = (f"released at U_eff {', '.join(f'{U:g}' for U in sorted(set(rel)))} eV"
                     + (f", carried by continuation to {_U_range(cont)}" if cont else "")
-                    if rel else f"at U_eff {_U_range(cont)} by continuation only")
+                    if rel else f"at U_eff {_U_range(cont)} by continuation only" if cont else "")
+            if empty:   # every start already unpolarized where released: the rows below repeat the reference
+                said += (", " if said else "") + f"nothing ordered left to carry to {_U_range(empty)}"
+            if all(r.get("non-magnetic") for r in mine) and spin == "polarized":
+                said += " (non-magnetic there: a repeat of the restricted result)"
             parts.append(f"{spin}, {reading} reading: {said}")
         return "; ".join(parts)
 
@@ -690,16 +707,48 @@ def threshold_findings(verdict_rows: list, threshold_checks: dict) -> str:
             "each claim's verdict is the same.")
 
 
-def verdict_lines(verdict_rows: list, threshold_checks: dict | None = None) -> str:
+def verdict_lines(verdict_rows: list, threshold_checks: dict | None = None, rows: list | None = None) -> str:
     """MyST Markdown: the DFT+U verdict on each of the paper's two energy claims (robust_claim_verdict), one
-    line each, for the opening of the page's DFT+U section."""
+    line each, for the opening of the page's DFT+U section; with the state table `rows`, a last line on
+    whether any ordered state exists after the release at all (survival_line), the premise of both claims."""
     lines = []
     for c, words in CLAIM_WORDS.items():
         key, _, why = robust_claim_verdict(verdict_rows, c, threshold_checks).partition(" (")
         why = why.removesuffix(")").replace("U_eff", "$U_\\mathrm{eff}$") or (
             "no DFT+U state computed at this profile" if key == "not computed here" else "every protocol decides alike")
         lines.append(f"- **{key}**: {words} — {why}.")
+    survival = survival_line(rows or [])
+    if survival:
+        lines.append(survival)
     return "\n".join(lines)
+
+
+def survival_line(rows: list) -> str:
+    """One Markdown line: whether any biased start of the state table (numerics checks left out) ends, after its
+    release, in a converged state polarized toward b or c, with the U_eff, spin treatments and readings where
+    none does, and the starts that ended unconverged and still ordered (whose final state is unknown); '' when
+    no biased start was computed."""
+    rows = [r for r in rows if not r.get("convergence check") and r["start"] != "unbiased"]
+    if not rows:
+        return ""
+    alive = [r for r in rows if r["converged"] and r["state"] != "unpolarized" and r["b + c in filled orbitals"] > 0.5]
+    unknown = [r for r in rows if not r["converged"] and r["state"] != "unpolarized"]
+    scope = lambda rs: (f"$U_\\mathrm{{eff}}$ {_U_range(r['U (eV)'] for r in rs)}, "    # noqa: E731
+                        f"{' and '.join(sorted({r['spin'] for r in rs}))}, "
+                        f"{' and '.join(sorted({r['reading'] for r in rs}))} reading{'s' if len({r['reading'] for r in rs}) > 1 else ''}")
+    if alive:
+        return (f"- Ordered states after the release: {len(alive)} of {len(rows)} released starts end in a converged state "
+                "polarized toward b or c (" + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV, {r['spin']}" for r in alive}))
+                + ").")
+    settled = [r for r in rows if r not in unknown]
+    n_unpol = sum(r["state"] == "unpolarized" for r in settled)
+    line = (f"- **No ordered state survives the release**: of the {len(settled)} released branches that settled (each "
+            f"start, protocol and $U_\\mathrm{{eff}}$; {scope(settled)}), none ends polarized toward b or c "
+            f"({n_unpol} end in the unpolarized state): the ordered states the paper ranks are not found as DFT+U states there.")
+    if unknown:
+        line += (" Ended unconverged and still ordered, their final state unknown: "
+                 + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV ({r['protocol']})" for r in unknown})) + ".")
+    return line
 
 
 def plot_states(ax, rows: list, gain_meV: float | None = None, title: str = "") -> None:
@@ -850,10 +899,15 @@ def reference_findings(rows: list, n_fu: int) -> list:
     out = []
     unb = [r for r in rows if r["start"] == "unbiased"]
     for r in unb:
-        if r["b + c in filled orbitals"] > 0.5:
+        if r["b + c in filled orbitals"] > 0.5 and not r["converged"]:
+            # a stalled SCF is not a state: what its leading orbital leans to is said as that, and nothing more
+            out.append(f"- The unbiased SCF at {r['U (eV)']:g} eV ({r['protocol']}) did not converge; it stopped with its "
+                       f"leading orbital leaning to b and c (a, b, c weights of W1's: {r['W1 filled (a, b, c)']}; natural "
+                       f"occupations {r['W1 n1, n2']}). It is not a state: energies measured from it are not counted.")
+        elif r["b + c in filled orbitals"] > 0.5:
             out.append(f"- The unbiased state at {r['U (eV)']:g} eV ({r['protocol']}) fills mostly b and c (a, b, c weights "
-                       f"of W1's filled orbital: {r['W1 filled (a, b, c)']}){'' if r['converged'] else ', not converged'}: "
-                       "there the reference is not the paper's a² state, and energies from it are not the paper's comparison.")
+                       f"of W1's filled orbital: {r['W1 filled (a, b, c)']}): there the reference is not the paper's a² "
+                       "state, and energies from it are not the paper's comparison.")
     # in another reading of a, b, c the reference may fill b and c: a start of that reading that ends in it says so
     seen = set()
     for r in rows:
@@ -864,7 +918,7 @@ def reference_findings(rows: list, n_fu: int) -> list:
     for r in (x for x in unb if x["spin"] == "polarized"):
         same = [x for x in unb if x["spin"] == "restricted" and x["U (eV)"] == r["U (eV)"] and x["numerics"] == r["numerics"]
                 and x["converged"]]
-        if same and r["converged"] and r["|m| (μB)"] < 0.01:
+        if same and r["converged"] and r["|m| (μB)"] < NON_MAGNETIC_MUB:
             d = min(abs(1000 * (r["E_eV"] - x["E_eV"])) for x in same) / n_fu
             out.append(f"- Spin-polarized at {r['U (eV)']:g} eV: the unbiased state is non-magnetic (|m| ≤ {r['|m| (μB)']:.4f} μB) "
                        f"and its energy equals the restricted state's to {d:.2f} meV/f.u.; the spin-polarized verdicts there "
@@ -872,67 +926,100 @@ def reference_findings(rows: list, n_fu: int) -> list:
     return out
 
 
+#: Biased configurations are compared at equal occupation, not at equal bias strength (an equal lambda gives
+#: different occupations to different targets): on a grid of this step in the largest natural occupation n1.
+OCCUPATION_STEP = 0.1
+
+
+def occupation_curve(release: list, start: str, protocol: str) -> tuple[np.ndarray, np.ndarray]:
+    """The constrained energy E - E_bias - E_ref (meV/f.u.) of one start's release against its occupation n1,
+    the largest natural occupation of N_up + N_dn averaged over the metals: the converged biased steps
+    (lambda > 0) that still hold an order (read from their natural orbitals), sorted by n1."""
+    pts = sorted((float(np.mean(r["largest natural occupations"])), r["E - E_bias - E_ref (meV/f.u.)"])
+                 for r in release if (r["start"], r["protocol"]) == (start, protocol) and r["converged"]
+                 and r["lambda (eV)"] > 0 and r.get("state", "ordered") != "unpolarized")
+    return np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+
+
+def at_equal_occupation(curves: dict) -> dict:
+    """{n1: {start: E (meV/f.u.)}} on the OCCUPATION_STEP grid where every curve of `curves` ({start: (n1, E)}
+    from occupation_curve, at least two points each) covers n1: linear interpolation, never extrapolation."""
+    if not curves or any(len(n) < 2 for n, _ in curves.values()):
+        return {}
+    lo, hi = max(n[0] for n, _ in curves.values()), min(n[-1] for n, _ in curves.values())
+    grid = np.arange(np.ceil(lo / OCCUPATION_STEP - 1e-9), np.floor(hi / OCCUPATION_STEP + 1e-9) + 1) * OCCUPATION_STEP
+    return {round(float(x), 3): {s: float(np.interp(x, n, E)) for s, (n, E) in curves.items()} for x in grid}
+
+
+def _span(curve) -> str:
+    n = curve[0]
+    return f"{n[0]:.2f}–{n[-1]:.2f}" if len(n) > 1 else (f"{n[0]:.2f} only" if len(n) else "none")
+
+
 def control_findings(release: list, control: str = "a2a2") -> list:
     """Markdown lines comparing each biased start's constrained energy with the control's (`control`, the
-    bias toward the reference's own leading orbital) at equal bias strength and in the same spin treatment,
-    first U_eff and numerics: a bias costs energy whatever its target, so the polarized configurations are
-    measured against an equally biased a^2 configuration (meV/f.u.) rather than against the unbiased state."""
+    bias toward the reference's own leading orbital) at equal occupation (at_equal_occupation), in the same
+    spin treatment, first U_eff and numerics: a bias costs energy whatever its target, so the polarized
+    configurations are measured against an a^2 configuration held as strongly (meV/f.u.) rather than against
+    the unbiased state."""
     out = []
-    ctrl = [r for r in release if r["start"] == control]
     for start, protocol in dict.fromkeys((r["start"], r["protocol"]) for r in release if r["start"] != control):
         mine = [r for r in release if (r["start"], r["protocol"]) == (start, protocol)]
         # the same protocol label: same spin treatment, first U_eff, bias form and numerics; a protocol of another
         # reading of a, b, c takes the control of the same protocol in the main reading (the control's target, the
         # reference's own leading orbital, is the same state whatever the reading)
         base = mine[0].get("main-reading protocol", protocol)
-        same = [c for c in ctrl if c["protocol"] == protocol] or [c for c in ctrl if c["protocol"] == base]
-        ref = {c["lambda (eV)"]: c["E - E_bias - E_ref (meV/f.u.)"] for c in same if c["converged"]}
-        # only while the start still holds its order (read from its natural orbitals): once it has fallen into
-        # the unpolarized state the difference no longer measures the configuration
-        pairs = [(r["lambda (eV)"], r["E - E_bias - E_ref (meV/f.u.)"] - ref[r["lambda (eV)"]]) for r in mine
-                 if r["lambda (eV)"] > 0 and r["lambda (eV)"] in ref and r["converged"]
-                 and r.get("state", "ordered") != "unpolarized"]
-        if pairs:
-            out.append(f"- Start {start} ({protocol}) against the {control} control at the same bias strength, while it "
-                       "holds its order: " + ", ".join(f"{d:+.0f} at λ = {l:g} eV" for l, d in pairs) + " meV/f.u.")
+        ctrl_protocol = protocol if any((r["start"], r["protocol"]) == (control, protocol) for r in release) else base
+        curves = {start: occupation_curve(release, start, protocol), control: occupation_curve(release, control, ctrl_protocol)}
+        if not any(len(c[0]) for c in curves.values()) or not len(curves[control][0]):
+            continue
+        grid = at_equal_occupation(curves)
+        head = f"- Start {start} ({protocol}) against the {control} control at equal occupation, while both hold their order: "
+        if grid:
+            out.append(head + ", ".join(f"{v[start] - v[control]:+.0f} at n1 = {x:g}" for x, v in grid.items()) + " meV/f.u.")
+        else:
+            out.append(head + f"no common occupation (n1 {_span(curves[start])} against {_span(curves[control])}).")
     return out
 
 
 def ranking_findings(release: list) -> list:
-    """Markdown lines ranking the ordered configurations while the bias holds them: per protocol, at the
-    strongest bias strength where an FO start (b2b2, c2c2) and the polar AFO start b2c2 both converged, the
-    constrained energy of the lowest FO against the AFO's (meV/f.u.). The paper's AFO-lowest claim concerns
-    released states; this is the ranking of the biased configurations, which exist where the released
-    ones do not."""
+    """Markdown lines ranking the ordered configurations while the bias holds them, at equal occupation
+    (at_equal_occupation): per protocol, the polar AFO start b2c2 against the lowest FO start (b2b2, c2c2) and
+    against the mean of the two, which fills b and c as often as b2c2 does and so cancels the b-c level
+    splitting of the reading to first order (meV/f.u.). The paper's AFO-lowest claim concerns released
+    states; this ranks biased configurations, which exist where the released ones do not."""
     out = []
     for protocol in dict.fromkeys(r["protocol"] for r in release):
-        mine = [r for r in release if r["protocol"] == protocol and r["converged"] and r["lambda (eV)"] > 0
-                and r.get("state", "ordered") != "unpolarized"]
-        fo = {}
-        for r in mine:
-            if r["start"] in ("b2b2", "c2c2"):
-                lam = r["lambda (eV)"]
-                if lam not in fo or r["E - E_bias - E_ref (meV/f.u.)"] < fo[lam][1]:
-                    fo[lam] = (r["start"], r["E - E_bias - E_ref (meV/f.u.)"])
-        afo = {r["lambda (eV)"]: r["E - E_bias - E_ref (meV/f.u.)"] for r in mine if r["start"] == "b2c2"}
-        common = sorted(set(fo) & set(afo), reverse=True)
-        if common:
-            lam = common[0]
-            d = fo[lam][1] - afo[lam]
-            line = (f"- With the bias at λ = {lam:g} eV ({protocol}), the ferro-orbital {fo[lam][0]} lies "
-                    f"{abs(d):.0f} meV/f.u. {'below' if d < 0 else 'above'} the antiferro-orbital b2c2 "
-                    f"(constrained energies): while the bias holds them, {'FO' if d < 0 else 'AFO'} is the lower order.")
-            # b2b2 against b2c2 also pays the b-c level splitting of the reading; the mean of b2b2 and c2c2 fills b and c
-            # as often as b2c2 does, so against it the splitting cancels to first order and what is left is the
-            # preference between neighbours
-            both = {r["start"]: r["E - E_bias - E_ref (meV/f.u.)"] for r in mine if r["lambda (eV)"] == lam
-                    and r["start"] in ("b2b2", "c2c2")}
-            if len(both) == 2:
-                m = afo[lam] - (both["b2b2"] + both["c2c2"]) / 2
-                line += (f" Against the mean of b2b2 and c2c2, which fills b and c as often and so cancels the b–c level "
-                         f"splitting to first order, the AFO lies {abs(m):.0f} meV/f.u. {'above' if m > 0 else 'below'}. "
-                         "Equal bias strength is not equal occupation: this ranks biased configurations, not states.")
-            out.append(line)
+        curves = {s: occupation_curve(release, s, protocol) for s in ("b2b2", "c2c2", "b2c2")}
+        afo = curves.pop("b2c2")
+        fo = {s: c for s, c in curves.items() if len(c[0]) > 1}
+        if len(afo[0]) < 2 or not fo:
+            continue
+        grid = at_equal_occupation({"b2c2": afo, **fo})
+        if not grid and len(fo) == 2:        # the two FO may not overlap each other: rank against each alone
+            grid = {x: v for s in fo for x, v in at_equal_occupation({"b2c2": afo, s: fo[s]}).items()}
+        if not grid:
+            out.append(f"- Ranking of the biased configurations ({protocol}): the AFO b2c2 (n1 {_span(afo)}) and the FO "
+                       + ", ".join(f"{s} (n1 {_span(c)})" for s, c in fo.items()) + " reach no common occupation.")
+            continue
+        xs = list(grid)
+        low = [min((v[s], s) for s in fo if s in v) for v in grid.values()]
+        d = [grid[x]["b2c2"] - e for x, (e, _) in zip(xs, low)]
+        who = ", ".join(dict.fromkeys(s for _, s in low))
+        line = (f"- Ranking of the biased configurations ({protocol}), at equal occupation: E(b2c2) − E(lowest FO, {who}) "
+                f"= {', '.join(f'{v:+.0f}' for v in d)} meV/f.u. at n1 = {', '.join(f'{x:g}' for x in xs)}")
+        both = [x for x in xs if {"b2b2", "c2c2"} <= set(grid[x])]
+        if both:
+            m = [grid[x]["b2c2"] - (grid[x]["b2b2"] + grid[x]["c2c2"]) / 2 for x in both]
+            line += (f"; against the mean of b2b2 and c2c2, which fills b and c as often and so cancels the b–c level "
+                     f"splitting to first order: {', '.join(f'{v:+.0f}' for v in m)} meV/f.u. at n1 = "
+                     f"{', '.join(f'{x:g}' for x in both)}")
+            signs = {np.sign(v) for v in m}
+        else:
+            signs = {np.sign(v) for v in d}
+        verdict = ("the FO is the lower order" if signs == {1.0} else "the AFO is the lower order" if signs == {-1.0}
+                   else "the order of FO and AFO changes with the occupation")
+        out.append(line + f". While the bias holds them, {verdict}; these are constrained configurations, not states.")
     return out
 
 
