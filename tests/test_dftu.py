@@ -214,8 +214,11 @@ def test_annealed_plan_of_the_profiles():
     # the numerics check: b2b2 at 6 eV on two other numerics with the schedule of the main b2b2, each with its own
     # unbiased reference (the profile's numerics are the main branch's)
     conv = [j for j in jobs if j["convergence"]]
-    assert {len(j["U_grid"]) for j in conv} == {1} and {j["state"] for j in conv} == {"unbiased", "b2b2"}
+    assert {len(j["U_grid"]) for j in conv} == {1} and {j["state"] for j in conv} == {"unbiased", "b2b2", "b2c2"}
     assert [j["overrides"] for j in conv if j["state"] == "b2b2"] == [{"kpt_density": 6.0}, {"smearing": 0.02}]
+    # and the thinnest margin, the local frame's polar AFO, on the smaller Fermi width
+    afo = [j for j in conv if j["state"] == "b2c2"]
+    assert [(j["reading"], j["overrides"]) for j in afo] == [("local octahedral frame", {"smearing": 0.02})]
     main_b2b2 = next(j for j in jobs if j["state"] == "b2b2" and j["protocol"] == "annealed from 6 eV, bias on a, b, c")
     assert all(j["settings"]["release"] == main_b2b2["settings"]["release"] for j in conv)
     assert all(j["protocol"].startswith("released at 6 eV") for j in conv)
@@ -290,7 +293,7 @@ def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undec
     assert dftu.claim_verdict(agree, "polarization gain") == (
         "not reproduced (restricted, energy order reading: released at U_eff 6 eV, carried by continuation to 3 eV; "
         "polarized, energy order reading: released at U_eff 4 eV; 2 more protocols undecided: "
-        "not every b/c pattern computed, no a² state)")
+        "not every b/c pattern computed, no a² state; decided in the energy order reading only)")
     # rows continued from a U where every start had already fallen back carry nothing ordered: said so, not
     # "carried"; a spin-polarized protocol against a non-magnetic reference repeats the restricted result
     empty = [dict(x, **{"carried ordered": False}) if x["by continuation"] else x for x in agree[:2]]
@@ -546,6 +549,7 @@ def test_the_numerics_check_is_kept_out_of_the_verdicts_and_read_against_its_own
     assert v and all(not r["protocol"].startswith("released at 6 eV") for r in v)
     text = dftu.findings({"rows": rows, "numerics": conv, "numerics U (eV)": 6.0})
     assert "b2b2 released at 6 eV ends between λ = 1 and 0.5 eV (8×4, 0.05 eV); 1 and 0.5 eV (11×6, 0.05 eV)" in text
+    assert dftu.numerics_convergence(made, rows, 2, "b2b2", "local octahedral frame") == []     # planned per reading
     assert "moves by at most 500.0 meV/f.u." in text
     with pytest.raises(ValueError, match="which"):
         dftu.release_rows(made, 2, which="checks")
