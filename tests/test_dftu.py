@@ -386,6 +386,11 @@ def test_two_release_schedules_agree_only_when_they_reach_the_same_state():
     assert abs(same[0]["ΔE (meV/f.u.)"] - 0.1) < 1e-9 and same[0]["max |Δn|"] < 1e-12
     text = dftu.findings({"rows": [], "schedule checks": same})
     assert "does not depend on the release schedule" in text
+    # where each schedule's biased minimum ends is said too: both schedules here have one biased step (1 eV) then 0
+    assert same[0]["ends between λ (eV)"] == "1 and 0 | 1 and 0" and "ends between λ = 1 and 0 eV with the one" in text
+    steps = [{"U_eV": 6.0, "lambda_eV": l, "occupations": {"0": list(w[0]), "1": list(w[1])}}
+             for l, w in ((1.0, afo), (0.5, afo), (0.25, flat), (0.0, flat))]
+    assert dftu.release_end({"steps": steps}) == "0.5 and 0.25" and dftu.release_end({"steps": steps[:1]}) == ""
     differ = dftu.schedule_agreement([job(afo, -8.3, 8)], [job(flat, -8.0, 5)], n_fu=2)
     assert differ[0]["max |Δn|"] > 0.1 and abs(differ[0]["ΔE (meV/f.u.)"] + 150) < 1e-9
     assert "depends on the schedule" in dftu.findings({"rows": [], "schedule checks": differ})

@@ -852,13 +852,26 @@ def schedule_agreement(annealed: list, checks: list, n_fu: int) -> list:
             continue
         a = {s["U_eV"]: s for s in main[0]["result"]["steps"] if s["lambda_eV"] == 0}
         b = {s["U_eV"]: s for s in c["result"]["steps"] if s["lambda_eV"] == 0}
+        ends = [release_end(j["result"]) for j in (main[0], c)]
         for U in sorted(set(a) & set(b), reverse=True):
             dn = max(np.abs(np.add(*np.asarray(a[U]["occupations"][k])) - np.add(*np.asarray(b[U]["occupations"][k]))).max()
                      for k in a[U]["occupations"])
             out.append({"start": c["state"], "protocol": c["protocol"], "U (eV)": U,
                         "schedules": f"{len(main[0]['settings']['release'])} and {len(c['settings']['release'])} release steps",
-                        "ΔE (meV/f.u.)": 1000 * (a[U]["energy_eV"] - b[U]["energy_eV"]) / n_fu, "max |Δn|": float(dn)})
+                        "ΔE (meV/f.u.)": 1000 * (a[U]["energy_eV"] - b[U]["energy_eV"]) / n_fu, "max |Δn|": float(dn),
+                        "ends between λ (eV)": " | ".join(ends)})
     return out
+
+
+def release_end(result: dict) -> str:
+    """Where a release's biased minimum ends: the two bias strengths (eV) at the first U_eff between which the
+    metals' occupation matrices N_up + N_dn change most, as 'l1 and l2'; '' for fewer than two steps there."""
+    steps = [st for st in result["steps"] if st["U_eV"] == result["steps"][0]["U_eV"]]
+    if len(steps) < 2:
+        return ""
+    N = [{a: np.add(*np.asarray(n)) for a, n in st["occupations"].items()} for st in steps]
+    k = max(range(1, len(N)), key=lambda i: max(np.abs(N[i][a] - N[i - 1][a]).max() for a in N[i]))
+    return f"{steps[k - 1]['lambda_eV']:g} and {steps[k]['lambda_eV']:g}"
 
 
 #: The starts whose release is repeated on other numerics (numerics_convergence), with their reading of a, b, c.
@@ -1080,10 +1093,13 @@ def findings(page: dict) -> str:
         Us = ", ".join(f"{c['U (eV)']:g}" for c in sub)
         dE, dn = max(abs(c["ΔE (meV/f.u.)"]) for c in sub), max(c["max |Δn|"] for c in sub)
         same = dE <= SCHEDULE_DE_MEV and dn <= SCHEDULE_DN
+        ends = sub[0].get("ends between λ (eV)", "")
         lines.append(f"- Start {start} ({protocol}) released with {sub[0]['schedules']}, at U = {Us} eV: unbiased "
                      f"energies within {dE:.2f} meV/f.u., W occupations within {dn:.3f} of each other; "
-                     + ("the state does not depend on the release schedule (a check of the protocol)." if same else
-                        f"beyond {SCHEDULE_DE_MEV:g} meV/f.u. or {SCHEDULE_DN:g}: the state depends on the schedule."))
+                     + ("the state does not depend on the release schedule (a check of the protocol)" if same else
+                        f"beyond {SCHEDULE_DE_MEV:g} meV/f.u. or {SCHEDULE_DN:g}: the state depends on the schedule")
+                     + (f"; the biased minimum ends between λ = {ends.replace(' | ', ' eV with the one and ')} eV with the "
+                        "other (where a fall-back happens, not only where it leads)." if ends else "."))
     thr = threshold_findings(page.get("verdicts", []), page.get("threshold checks") or {})
     if thr:
         lines.append(thr)
