@@ -436,3 +436,10 @@ def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agr
     v = vd.variant(page)
     assert v[c_] is None and v[b_] is False and v[a_] is True and "spin-restricted states alone" in v["variant"]
     assert vd.claim_verdict(page) == "not reproduced"
+    # while starts are missing, the provisional lines read the parts exactly as the verdict will: (c) is not
+    # said to fail while the restricted states disagree
+    early = dict(page, missing=["d3/d3 (high spin, AFM)"], complete=False)
+    lines = vd.provisional_findings(early)
+    assert any(l.startswith("- So far, part (b) fails") for l in lines)
+    assert any(l.startswith("- So far, part (c) differs") and "undetermined" in l for l in lines)
+    assert not any(l.startswith("- So far, part (c) fails") for l in lines)
