@@ -174,7 +174,7 @@ def test_the_survival_line_says_whether_any_ordered_state_outlives_its_release()
     line says so with its scope, and a start that ended unconverged and still ordered is named as unknown."""
     rows = dftu.state_table(dftu.annealed_steps(_afo_at_6_eV()), [0, 1], Q, 2)
     assert dftu.survival_line(rows) == ("- Ordered states after the release: 1 of 2 released starts end in a converged "
-                                        "state polarized toward b or c (b2c2 at 6 eV, restricted).")
+                                        "state polarized toward $b$ or $c$ (b2c2 at 6 eV, restricted).")
     fallen = [r for r in rows if r["U (eV)"] == 3.0]
     line = dftu.survival_line(fallen)
     assert line.startswith("- **No ordered state survives the release**: of the 1 released branches") and "3 eV" in line
@@ -591,12 +591,12 @@ def test_the_control_compares_constrained_energies_at_equal_occupation():
     # b2b2 covers n1 1.75-2.05, a2a2 1.6-2.0: common grid 1.8, 1.9, 2.0; b2b2 at 1.8 is 500 + 400 * 0.05 / 0.3
     line, = dftu.control_findings(release)
     assert line == (f"- Start b2b2 ({P}) against the a2a2 control at equal occupation, while both hold their order: "
-                    "+367 at n1 = 1.8, +400 at n1 = 1.9, +433 at n1 = 2 meV/f.u.")
+                    "+367 at $n_1$ = 1.8, +400 at $n_1$ = 1.9, +433 at $n_1$ = 2 meV/f.u.")
     # equal bias strength would have said +500 at lambda = 1 eV: the 0.05 more occupation of b2b2 costs 67 of it
     line, = dftu.control_findings([r for r in release if r["start"] != "a2a2" or r["lambda (eV)"] < 1])
-    assert "+367 at n1 = 1.8" in line and "n1 = 1.9" not in line
+    assert "+367 at $n_1$ = 1.8" in line and "$n_1$ = 1.9" not in line
     far = [rel("a2a2", 1.0, 1.5, 50.0), rel("a2a2", 0.5, 1.4, 20.0)] + release[3:]
-    assert dftu.control_findings(far)[0].endswith("no common occupation (n1 1.75–2.05 against 1.40–1.50).")
+    assert dftu.control_findings(far)[0].endswith("no common occupation ($n_1$ 1.75–2.05 against 1.40–1.50).")
 
 
 def test_biased_orders_are_ranked_at_equal_occupation_and_another_reading_takes_the_main_readings_control():
@@ -614,15 +614,15 @@ def test_biased_orders_are_ranked_at_equal_occupation_and_another_reading_takes_
                rel("b2c2", 0.5, 1.8, 200, P + ", local octahedral frame reading")]
     line, = dftu.ranking_findings(release)
     assert line.startswith(f"- Ranking of the biased configurations ({P}), at equal occupation: E(b2c2) − E(lowest FO, "
-                           "b2b2) = +60, +80, +100 meV/f.u. at n1 = 1.8, 1.9, 2") and "the FO is the lower order" in line
-    # with c2c2 the AFO is measured against the mean of the two FO: here 560 - (500 + 700) / 2 = -40 at n1 = 1.8 and
+                           "b2b2) = +60, +80, +100 meV/f.u. at $n_1$ = 1.8, 1.9, 2") and "the FO is the lower order" in line
+    # with c2c2 the AFO is measured against the mean of the two FO: here 560 - (500 + 700) / 2 = -40 at $n_1$ = 1.8 and
     # 1000 - (900 + 1300) / 2 = -100 at 2.0: the AFO below the mean though b2b2 alone lies below it
     line, = dftu.ranking_findings(release + [rel("c2c2", 1.0, 2.0, 1300), rel("c2c2", 0.5, 1.8, 700)])
-    assert "+60, +80, +100 meV/f.u." in line and "-40, -70, -100 meV/f.u. at n1 = 1.8, 1.9, 2" in line
+    assert "+60, +80, +100 meV/f.u." in line and "-40, -70, -100 meV/f.u. at $n_1$ = 1.8, 1.9, 2" in line
     assert "the AFO is the lower order" in line
     lines = dftu.control_findings(release)
     assert f"- Start b2c2 ({P}, local octahedral frame reading) against the a2a2 control at equal occupation, while " \
-           "both hold their order: +10 at n1 = 1.8, +0 at n1 = 1.9, -10 at n1 = 2 meV/f.u." in lines
+           "both hold their order: +10 at $n_1$ = 1.8, +0 at $n_1$ = 1.9, -10 at $n_1$ = 2 meV/f.u." in lines
 
 
 def test_a_protocol_in_another_reading_targets_and_reads_its_own_orbitals(monkeypatch):

@@ -748,12 +748,12 @@ def survival_line(rows: list) -> str:
                         f"{' and '.join(sorted({r['reading'] for r in rs}))} reading{'s' if len({r['reading'] for r in rs}) > 1 else ''}")
     if alive:
         return (f"- Ordered states after the release: {len(alive)} of {len(rows)} released starts end in a converged state "
-                "polarized toward b or c (" + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV, {r['spin']}" for r in alive}))
+                "polarized toward $b$ or $c$ (" + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV, {r['spin']}" for r in alive}))
                 + ").")
     settled = [r for r in rows if r not in unknown]
     n_unpol = sum(r["state"] == "unpolarized" for r in settled)
     line = (f"- **No ordered state survives the release**: of the {len(settled)} released branches that settled (each "
-            f"start, protocol and $U_\\mathrm{{eff}}$; {scope(settled)}), none ends polarized toward b or c "
+            f"start, protocol and $U_\\mathrm{{eff}}$; {scope(settled)}), none ends polarized toward $b$ or $c$ "
             f"({n_unpol} end in the unpolarized state): the ordered states the paper ranks are not found as DFT+U states there.")
     if unknown:
         line += (" Ended unconverged and still ordered, their final state unknown: "
@@ -1003,9 +1003,9 @@ def control_findings(release: list, control: str = "a2a2") -> list:
         grid = at_equal_occupation(curves)
         head = f"- Start {start} ({protocol}) against the {control} control at equal occupation, while both hold their order: "
         if grid:
-            out.append(head + ", ".join(f"{v[start] - v[control]:+.0f} at n1 = {x:g}" for x, v in grid.items()) + " meV/f.u.")
+            out.append(head + ", ".join(f"{v[start] - v[control]:+.0f} at $n_1$ = {x:g}" for x, v in grid.items()) + " meV/f.u.")
         else:
-            out.append(head + f"no common occupation (n1 {_span(curves[start])} against {_span(curves[control])}).")
+            out.append(head + f"no common occupation ($n_1$ {_span(curves[start])} against {_span(curves[control])}).")
     return out
 
 
@@ -1026,20 +1026,20 @@ def ranking_findings(release: list) -> list:
         if not grid and len(fo) == 2:        # the two FO may not overlap each other: rank against each alone
             grid = {x: v for s in fo for x, v in at_equal_occupation({"b2c2": afo, s: fo[s]}).items()}
         if not grid:
-            out.append(f"- Ranking of the biased configurations ({protocol}): the AFO b2c2 (n1 {_span(afo)}) and the FO "
-                       + ", ".join(f"{s} (n1 {_span(c)})" for s, c in fo.items()) + " reach no common occupation.")
+            out.append(f"- Ranking of the biased configurations ({protocol}): the AFO b2c2 ($n_1$ {_span(afo)}) and the FO "
+                       + ", ".join(f"{s} ($n_1$ {_span(c)})" for s, c in fo.items()) + " reach no common occupation.")
             continue
         xs = list(grid)
         low = [min((v[s], s) for s in fo if s in v) for v in grid.values()]
         d = [grid[x]["b2c2"] - e for x, (e, _) in zip(xs, low)]
         who = ", ".join(dict.fromkeys(s for _, s in low))
         line = (f"- Ranking of the biased configurations ({protocol}), at equal occupation: E(b2c2) − E(lowest FO, {who}) "
-                f"= {', '.join(f'{v:+.0f}' for v in d)} meV/f.u. at n1 = {', '.join(f'{x:g}' for x in xs)}")
+                f"= {', '.join(f'{v:+.0f}' for v in d)} meV/f.u. at $n_1$ = {', '.join(f'{x:g}' for x in xs)}")
         both = [x for x in xs if {"b2b2", "c2c2"} <= set(grid[x])]
         if both:
             m = [grid[x]["b2c2"] - (grid[x]["b2b2"] + grid[x]["c2c2"]) / 2 for x in both]
             line += (f"; against the mean of b2b2 and c2c2, which fills b and c as often and so cancels the b–c level "
-                     f"splitting to first order: {', '.join(f'{v:+.0f}' for v in m)} meV/f.u. at n1 = "
+                     f"splitting to first order: {', '.join(f'{v:+.0f}' for v in m)} meV/f.u. at $n_1$ = "
                      f"{', '.join(f'{x:g}' for x in both)}")
             signs = {np.sign(v) for v in m}
         else:
