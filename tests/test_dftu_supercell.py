@@ -132,3 +132,30 @@ def test_a_stalled_unbiased_scf_is_not_the_supercells_reference():
     other = _job("b2c2|c2b2", [_flat()] * 4, -40.1, lams=(1.0, 0.1, 0.0), constrained=-39.0)
     rows = sc.state_rows([ref, other], [0, 1, 6, 7], Q)
     assert all(np.isnan(r["ΔE (meV/f.u.)"]) for r in rows)
+
+
+def test_a_start_counts_once_one_of_its_releases_is_controlled(monkeypatch):
+    """The second release (finer steps, its own mixer) runs the same starts again under their own name and
+    cache entry; a start whose first release stalled is decided by a second one that is controlled, and
+    stays undetermined while neither is."""
+    plan = {"cell": [2, 1, 1], "U_eV": 3.0, "release": [1.0, 0.0], "maxiter": [10, 10], "starts": ["unbiased", "b2b2|c2c2"],
+            "second_release": {"label": "finer", "release": [1.0, 0.5, 0.0], "maxiter": [20, 20],
+                               "mixer": {"backend": "msr1"}, "starts": ["b2b2|c2c2"]}}
+    monkeypatch.setitem(sc.SETTINGS, "test", plan)
+    js = sc.jobs("test", Q, [0, 1, 6, 7])
+    assert [(j["name"], j["schedule"], j["release"]) for j in js] == [
+        ("unbiased", "", [1.0, 0.0]), ("b2b2|c2c2", "", [1.0, 0.0]), ("b2b2|c2c2, finer", "finer", [1.0, 0.5, 0.0])]
+    assert js[2]["mixer"] == {"backend": "msr1"} and js[1]["mixer"] is None
+    monkeypatch.setitem(sc.SETTINGS, "test", dict(plan, second_release=dict(plan["second_release"], starts=["c2c2"])))
+    with pytest.raises(ValueError, match="second release"):
+        sc.jobs("test", Q, [0, 1, 6, 7])
+    stalled = _job("b2b2|c2c2", [_flat()] * 4, -40.0, lams=(1.0, 0.25, 0.0), constrained=-39.0)
+    stalled["result"]["steps"][1]["converged"] = False
+    finer = dict(_job("b2b2|c2c2", [_flat()] * 4, -40.0, lams=(1.0, 0.1, 0.0), constrained=-39.0), schedule="finer")
+    ref = _job("unbiased", [_flat()] * 4, -40.0)
+    first = sc.state_rows([ref, stalled], [0, 1, 6, 7], Q)
+    v = sc.verdict(first, 100.0, ["unbiased", "b2b2|c2c2"])
+    assert v["outcome"] == "undetermined" and "no release controlled for b2b2|c2c2" in v["evidence"]
+    both = sc.state_rows([ref, stalled, finer], [0, 1, 6, 7], Q)
+    assert [r["release"] for r in both] == ["profile's", "profile's", "finer"]
+    assert sc.verdict(both, 100.0, ["unbiased", "b2b2|c2c2"])["outcome"] == "none found"

@@ -23,7 +23,15 @@ SETTINGS = {
     "smoke": None,
     # at 6 eV, where the primitive cell's ordered starts end near lambda = 0.3 eV (at 3 eV they are long gone);
     # the fine release of the primitive cell's b2b2 and b2c2
-    "paper": {"cell": [2, 1, 1], "U_eV": 6.0, **dftu.FINE_RELEASE, "starts": ["unbiased", "b2b2|c2c2", "b2c2|c2b2"]},
+    "paper": {"cell": [2, 1, 1], "U_eV": 6.0, **dftu.FINE_RELEASE, "starts": ["unbiased", "b2b2|c2c2", "b2c2|c2b2"],
+              # with the fine release both ordered starts stopped at the cap in the lambda = 0.25 eV step (density
+              # residual 10^-3.2) while still partly ordered, so neither release is controlled. The same starts again
+              # with steps of 0.05 eV through that region and each step a new SCF from the current density with
+              # MSR1 (which converged the 1T layer's stalled release steps): a release that converges decides
+              "second_release": {"label": "finer steps, MSR1", "release": [1.0, 0.5, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1,
+                                                                          0.05, 0.0],
+                                 "maxiter": [200, 200], "mixer": {"backend": "msr1", "fresh_each_step": True},
+                                 "starts": ["b2b2|c2c2", "b2c2|c2b2"]}},
 }
 #: Two W whose largest natural occupations and d counts each differ by at most this (electrons, as rounded in
 #: the rows) hold the same state.
@@ -59,14 +67,27 @@ def pattern_targets(pattern: str, orbitals: np.ndarray, metals: list, cell) -> d
 
 def jobs(profile: str, orbitals: np.ndarray, metals: list) -> list:
     """The supercell starts of a profile ([] where it computes none): per start its targets (None for
-    the unbiased one), U_eff, release, caps and cell."""
+    the unbiased one), U_eff, release, caps, mixer (None: GPAW's Pulay, helpers.dft.PULAY_MIXER) and cell,
+    'schedule' '' for the profile's release and the second release's label for the starts run again with it
+    ('second_release'); 'name' is the start's name with that label, the workflow's key."""
     S = SETTINGS.get(profile)
     if S is None:
         return []
     cell = check_cell(S["cell"])
-    return [{"state": st, "spin": "restricted", "U_eV": float(S["U_eV"]), "cell": list(cell),
-             "targets": None if st == "unbiased" else pattern_targets(st, orbitals, metals, cell),
-             "release": list(S["release"]), "maxiter": list(S["maxiter"])} for st in S["starts"]]
+    plans = [("", S, S["starts"])]
+    if S.get("second_release"):
+        R = S["second_release"]
+        plans.append((R["label"], R, R["starts"]))
+    out = []
+    for label, R, starts in plans:
+        for st in starts:
+            if st not in S["starts"]:
+                raise ValueError(f"start {st!r} of the second release of {profile!r}: not one of {S['starts']}")
+            out.append({"state": st, "name": st + (f", {label}" if label else ""), "schedule": label, "spin": "restricted",
+                        "U_eV": float(S["U_eV"]), "cell": list(cell),
+                        "targets": None if st == "unbiased" else pattern_targets(st, orbitals, metals, cell),
+                        "release": list(R["release"]), "maxiter": list(R["maxiter"]), "mixer": R.get("mixer")})
+    return out
 
 
 def supercell(atoms, cell):
@@ -91,7 +112,7 @@ def run(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached:
         j["result"] = dft.dftu_branch_or_none(only_cached, big, settings, f"{material}-relaxed-d2-{tag}-U{j['U_eV']:g}-NM",
                                               [j["U_eV"]], targets=j["targets"], release=j["release"],
                                               metal=big.get_chemical_symbols()[metals[0]], maxiter=j["maxiter"],
-                                              mixer=dft.PULAY_MIXER)
+                                              mixer=j["mixer"] or dft.PULAY_MIXER)
     return out
 
 
@@ -130,7 +151,7 @@ def state_rows(jobs_: list, metals: list, orbitals: np.ndarray) -> list:
         res = dftu.step_residuals(r)
         res = res + [None] * (len(r["steps"]) - len(res))
         lams = [x.get("lambda_eV", 0.0) for x in r["steps"]]
-        rows.append({"start": j["state"], "U (eV)": st["U_eV"], "state read": pattern,
+        rows.append({"start": j["state"], "release": j.get("schedule") or "profile's", "U (eV)": st["U_eV"], "state read": pattern,
                      "largest natural occupation per W": ", ".join(f"{s['occupations'][0]:.2f}" for s in sites),
                      "d counts": ", ".join(f"{s['d_count']:.2f}" for s in sites),
                      "E_eV": st["energy_eV"],
@@ -164,8 +185,11 @@ def verdict(rows: list, gain_meV: float, starts: list) -> dict:
         return {"outcome": "found", "evidence": tail}
     if not set(starts) <= done:
         return {"outcome": "undetermined", "evidence": f"starts not computed: {', '.join(s for s in starts if s not in done)}; " + tail}
-    if not all(r["release controlled"] for r in rows if r["start"] != "unbiased"):
-        return {"outcome": "undetermined", "evidence": "a release was not controlled; " + tail}
+    # a start counts once one of its releases (the profile's, or the second one) is controlled
+    loose = sorted({r["start"] for r in rows if r["start"] != "unbiased"}
+                   - {r["start"] for r in rows if r["start"] != "unbiased" and r["release controlled"]})
+    if loose:
+        return {"outcome": "undetermined", "evidence": f"no release controlled for {', '.join(loose)}; " + tail}
     return {"outcome": "none found", "evidence": tail}
 
 
@@ -206,7 +230,7 @@ def page_results(material: str, settings: dict, atoms, orbitals: np.ndarray, gai
     return {"planned": True, "cell": S["cell"], "U_eV": S["U_eV"], "rows": rows,
             "verdict": verdict(rows, gain_meV, S["starts"]), "cell check (meV/f.u.)": cell_check(rows, primitive_rows),
             "primitive, full bias (meV/f.u.)": primitive_full_bias(primitive_rows, S["U_eV"]),
-            "missing": [b["state"] for b in branches if b.get("result") is None],
+            "missing": [b["name"] for b in branches if b.get("result") is None],
             "results": [b["result"] for b in branches if b.get("result") is not None]}
 
 
@@ -238,7 +262,8 @@ def findings(page: dict) -> str:
     for r in page["rows"]:
         if r["start"] != "unbiased":
             dE = 0.0 if abs(r["ΔE (meV/f.u.)"]) < 0.5 else r["ΔE (meV/f.u.)"]     # no "-0"
-            lines.append(f"- Start {r['start']}: ends in {r['state read']} ({dE:+.0f} meV/f.u.; with the "
+            how = "" if r.get("release", "profile's") == "profile's" else f" (released with {r['release']})"
+            lines.append(f"- Start {r['start']}{how}: ends in {r['state read']} ({dE:+.0f} meV/f.u.; with the "
                          f"bias at full strength {r['ΔE constrained, full bias (meV/f.u.)']:+.0f}); "
                          + ("controlled release." if r["release controlled"] else "release not controlled."))
     prim = page.get("primitive, full bias (meV/f.u.)") or {}
@@ -260,5 +285,5 @@ def findings(page: dict) -> str:
                         f"Its W differ (largest natural occupations {u['largest natural occupation per W']}): a "
                         "modulation of longer period than the primitive cell."))
     if page["missing"]:
-        lines.append("- Starts planned but not yet computed: " + ", ".join(page["missing"]) + ".")
+        lines.append("- Starts planned but not yet computed: " + "; ".join(page["missing"]) + ".")
     return "\n".join(lines)

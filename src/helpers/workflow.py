@@ -118,7 +118,7 @@ def afo_dftu(profile: str, material: str, kind: str, key: str) -> None:
                                  select=lambda j: job_key(j) == key)
     elif kind == "supercell":
         done = dftu_supercell.run(m["atoms"], s, material, np.asarray(readings["energy order"]["orbitals"]),
-                                  select=lambda j: j["state"] == key)
+                                  select=lambda j: j["name"] == key)
     else:
         raise ValueError(f"kind={kind!r}: choose from 'branch', 'annealed', 'check', 'supercell'")
     _one(done, key)
@@ -160,8 +160,7 @@ def _afo_jobs(profile: str) -> list[tuple[str, str]]:
     out = [("branch", job_key(j)) for j in dftu.branch_jobs(profile, every, metals, 6)]
     out += [("annealed", job_key(j)) for j in dftu.annealed_jobs(profile, every, metals)]
     out += [("check", job_key(j)) for j in dftu.schedule_check_jobs(profile, every, metals)]
-    sc = dftu_supercell.SETTINGS.get(profile)
-    out += [("supercell", st) for st in (sc["starts"] if sc else [])]
+    out += [("supercell", j["name"]) for j in dftu_supercell.jobs(profile, eye, [0, 1, 6, 7])]
     return out
 
 
