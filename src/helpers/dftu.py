@@ -998,7 +998,7 @@ def control_findings(release: list, control: str = "a2a2") -> list:
         base = mine[0].get("main-reading protocol", protocol)
         ctrl_protocol = protocol if any((r["start"], r["protocol"]) == (control, protocol) for r in release) else base
         curves = {start: occupation_curve(release, start, protocol), control: occupation_curve(release, control, ctrl_protocol)}
-        if not any(len(c[0]) for c in curves.values()) or not len(curves[control][0]):
+        if not len(curves[control][0]):
             continue
         grid = at_equal_occupation(curves)
         head = f"- Start {start} ({protocol}) against the {control} control at equal occupation, while both hold their order: "
