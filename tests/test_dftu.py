@@ -180,6 +180,10 @@ def test_the_survival_line_says_whether_any_ordered_state_outlives_its_release()
     assert line.startswith("- **No ordered state survives the release**: of the 1 released branches") and "3 eV" in line
     stuck = [dict(r, converged=False) if r["start"] == "b2c2" and r["U (eV)"] == 6.0 else r for r in rows]
     assert "their final state unknown: b2c2 at 6 eV (annealed from 6 eV)" in dftu.survival_line(stuck)
+    # nothing settled (a smoke run, every step at its cap): said so, not a scope over nothing
+    assert dftu.survival_line([r for r in stuck if r["start"] == "b2c2" and r["U (eV)"] == 6.0]) == (
+        "- No released branch settled: every one ended unconverged and still ordered, its final state unknown "
+        "(b2c2 at 6 eV).")
     assert dftu.survival_line([r for r in rows if r["start"] == "unbiased"]) == ""
 
 

@@ -769,6 +769,9 @@ def survival_line(rows: list) -> str:
                 "polarized toward $b$ or $c$ (" + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV, {r['spin']}" for r in alive}))
                 + ").")
     settled = [r for r in rows if r not in unknown]
+    if not settled:
+        return ("- No released branch settled: every one ended unconverged and still ordered, its final state unknown ("
+                + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV" for r in unknown})) + ").")
     n_unpol = sum(r["state"] == "unpolarized" for r in settled)
     line = (f"- **No ordered state survives the release**: of the {len(settled)} released branches that settled (each "
             f"start, protocol and $U_\\mathrm{{eff}}$; {scope(settled)}), none ends polarized toward $b$ or $c$ "
