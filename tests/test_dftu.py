@@ -578,7 +578,15 @@ def test_a_reference_that_fills_b_and_c_and_a_non_magnetic_spin_polarized_state_
     lines = dftu.reference_findings(rows, n_fu=2)
     assert len(lines) == 2
     assert "at 3 eV" in lines[0] and "fills mostly b and c" in lines[0] and "not the paper's a² state" in lines[0]
-    assert "Spin-polarized at 4 eV" in lines[1] and "to 0.01 meV/f.u." in lines[1]
+    assert "Spin-polarized at 4 eV" in lines[1] and "to 0.01 meV/f.u." in lines[1] and "repeat the restricted" in lines[1]
+    # a magnetic start that converged below the non-magnetic state is the ground state there, and is said so
+    magnet = _jobs({"high-spin AFM": _result(_flat(), _flat(), -12.1)})
+    magnet[0].update(spin="polarized", U_eV=4.0)
+    magnet[0]["result"]["steps"][-1]["magnetic_moments_muB"] = [0.95, -0.95]
+    rows = dftu.state_table(jobs + pol + magnet, [0, 1], Q, n_fu=2)
+    line = dftu.reference_findings(rows, n_fu=2)[1]
+    assert "but the high-spin AFM start ends magnetic (|m| 0.95 μB; orbitally unpolarized) 50.0 meV/f.u. below it" in line
+    assert "repeat the restricted" not in line
 
 
 def test_the_control_compares_constrained_energies_at_equal_occupation():

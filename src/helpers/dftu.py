@@ -968,9 +968,22 @@ def reference_findings(rows: list, n_fu: int) -> list:
                 and x["converged"]]
         if same and r["converged"] and r["|m| (μB)"] < NON_MAGNETIC_MUB:
             d = min(abs(1000 * (r["E_eV"] - x["E_eV"])) for x in same) / n_fu
-            out.append(f"- Spin-polarized at {r['U (eV)']:g} eV: the unbiased state is non-magnetic (|m| ≤ {r['|m| (μB)']:.4f} μB) "
-                       f"and its energy equals the restricted state's to {d:.2f} meV/f.u.; the spin-polarized verdicts there "
-                       "repeat the restricted ones unless a magnetic start ends lower.")
+            # a magnetic start of the same spin treatment, U and numerics that converged below it: the ground state there
+            magnets = [x for x in rows if x["spin"] == "polarized" and comparable_key(x) == comparable_key(r)
+                       and x["converged"] and x["|m| (μB)"] >= NON_MAGNETIC_MUB and x["E_eV"] < r["E_eV"]]
+            line = (f"- Spin-polarized at {r['U (eV)']:g} eV: the unbiased state is non-magnetic (|m| ≤ {r['|m| (μB)']:.4f} μB) "
+                    f"and its energy equals the restricted state's to {d:.2f} meV/f.u.; ")
+            if magnets:
+                low = min(magnets, key=lambda x: x["E_eV"])
+                fell = [x["start"] for x in rows if comparable_key(x) == comparable_key(r) and x.get("= unbiased state")
+                        and x["start"] in PATTERNS]
+                line += (f"but the {low['start']} start ends magnetic (|m| {low['|m| (μB)']:.2f} μB; orbitally "
+                         f"{low['state']}) {1000 * (r['E_eV'] - low['E_eV']) / n_fu:.1f} meV/f.u. below it: the "
+                         "spin-polarized energies there are measured from that magnetic state"
+                         + (f", and {', '.join(fell)} fall into the non-magnetic one above it." if fell else "."))
+            else:
+                line += "the spin-polarized verdicts there repeat the restricted ones unless a magnetic start ends lower."
+            out.append(line)
     return out
 
 
