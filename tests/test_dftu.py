@@ -170,20 +170,28 @@ def _afo_at_6_eV():
 
 
 def test_the_survival_line_says_whether_any_ordered_state_outlives_its_release():
-    """The premise of both claims: an ordered state that survives the release is named; where none does, the
-    line says so with its scope, and a start that ended unconverged and still ordered is named as unknown."""
+    """The premise of both claims, counted over the controlled releases of the b/c starts only: an ordered state
+    that survives its release is named; where none does, the line says so with its scope. Rows reached by
+    continuation, the a2a2 control and uncontrolled releases are not counted; a start that ended unconverged and
+    still ordered is named as unknown."""
     rows = dftu.state_table(dftu.annealed_steps(_afo_at_6_eV()), [0, 1], Q, 2)
-    assert dftu.survival_line(rows) == ("- Ordered states after the release: 1 of 2 released starts end in a converged "
-                                        "state polarized toward $b$ or $c$ (b2c2 at 6 eV, restricted).")
-    fallen = [r for r in rows if r["U (eV)"] == 3.0]
-    line = dftu.survival_line(fallen)
-    assert line.startswith("- **No ordered state survives the release**: of the 1 released branches") and "3 eV" in line
+    assert dftu.survival_line(rows) == ("- Ordered states after the release: 1 of 1 releases of b/c starts end in a "
+                                        "converged state polarized toward $b$ or $c$ (b2c2 at 6 eV, restricted).")
+    at3 = [r for r in rows if r["U (eV)"] == 3.0]
+    assert dftu.survival_line(at3) == ""          # 3 eV was reached by continuation: no release there to count
+    fell = [dict(r, protocol=dftu.PROTOCOL_DIRECT, **{"release controlled": True}) for r in at3]
+    ctrl = [dict(r, start="a2a2") for r in fell if r["start"] == "b2c2"]
+    line = dftu.survival_line(fell + ctrl)
+    assert line.startswith("- **No ordered state survives the release**: none of the 1 controlled releases of the b/c "
+                           "starts ($U_\\mathrm{eff}$ 3 eV, restricted, energy order reading)")
+    loose = [dict(r, **{"release controlled": False}, start="b2b2") for r in fell if r["start"] == "b2c2"]
+    assert "1 releases that were not controlled ended unpolarized too" in dftu.survival_line(fell + loose)
     stuck = [dict(r, converged=False) if r["start"] == "b2c2" and r["U (eV)"] == 6.0 else r for r in rows]
-    assert "their final state unknown: b2c2 at 6 eV (annealed from 6 eV)" in dftu.survival_line(stuck)
+    assert dftu.survival_line(stuck + fell).endswith("their final state unknown: b2c2 at 6 eV (annealed from 6 eV).")
     # nothing settled (a smoke run, every step at its cap): said so, not a scope over nothing
     assert dftu.survival_line([r for r in stuck if r["start"] == "b2c2" and r["U (eV)"] == 6.0]) == (
-        "- No released branch settled: every one ended unconverged and still ordered, its final state unknown "
-        "(b2c2 at 6 eV).")
+        "- No release of a b/c start settled under control: ended unconverged and still ordered, final state unknown: "
+        "b2c2 at 6 eV.")
     assert dftu.survival_line([r for r in rows if r["start"] == "unbiased"]) == ""
 
 
@@ -631,7 +639,12 @@ def test_biased_orders_are_ranked_at_equal_occupation_and_another_reading_takes_
     # 1000 - (900 + 1300) / 2 = -100 at 2.0: the AFO below the mean though b2b2 alone lies below it
     line, = dftu.ranking_findings(release + [rel("c2c2", 1.0, 2.0, 1300), rel("c2c2", 0.5, 1.8, 700)])
     assert "+60, +80, +100 meV/f.u." in line and "-40, -70, -100 meV/f.u. at $n_1$ = 1.8, 1.9, 2" in line
-    assert "the AFO is the lower order" in line
+    assert "depends on the occupation or on the b–c level splitting" in line and "the AFO is the lower order" not in line
+    # with c2c2 lying low enough that both comparisons put the AFO below, the AFO is the lower order
+    low = [rel("b2c2", 1.0, 2.0, 1000), rel("b2c2", 0.5, 1.8, 560), rel("b2b2", 1.0, 2.0, 1100), rel("b2b2", 0.5, 1.8, 600),
+           rel("c2c2", 1.0, 2.0, 1300), rel("c2c2", 0.5, 1.8, 700)]
+    line, = dftu.ranking_findings(low)
+    assert "= -40, -70, -100 meV/f.u." in line and "the AFO is the lower order" in line
     lines = dftu.control_findings(release)
     assert f"- Start b2c2 ({P}, local octahedral frame reading) against the a2a2 control at equal occupation, while " \
            "both hold their order: +10 at $n_1$ = 1.8, +0 at $n_1$ = 1.9, -10 at $n_1$ = 2 meV/f.u." in lines
@@ -694,7 +707,28 @@ def test_a_verdict_that_changes_with_the_polarization_threshold_is_undetermined(
     text = dftu.threshold_findings(dftu.verdicts(table(0.3), 100.0), {}, strict)
     assert text.startswith("- With a step stopped at its cap counted only when GPAW converged it") and \
         "the verdict changes for: polarization gain;" in text
-    assert "each claim's verdict is the same" in dftu.threshold_findings(
-        dftu.verdicts(table(0.3), 100.0), {}, {-5.0: {"polarization gain": by[0.3], "AFO lowest": "undetermined (y)"}})
+    same = dftu.threshold_findings(dftu.verdicts(table(0.3), 100.0), {},
+                                   {-5.0: {"polarization gain": "not reproduced (z)", "AFO lowest": "undetermined (y)"}})
+    assert "each claim's outcome is the same" in same
+    # a decided outcome resting on other evidence under the strict rule: what it then rests on is named
+    assert "Under that rule the evidence changes — polarization gain: z." in same
     assert "the verdict changes for: polarization gain" in dftu.threshold_findings(dftu.verdicts(table(0.3), 100.0), checks
                                                                                    | {0.2: {"polarization gain": by[0.2], "AFO lowest": "undetermined (x)"}})
+
+
+def test_continuation_below_a_fall_back_carries_nothing_and_a_capped_step_counts_only_by_the_residual_rule():
+    """verdicts() marks the rows below a release where every b/c start had already fallen back as carrying
+    nothing ordered; and a step stopped at its cap with a residual of 10^-4.5 counts as converged by our rule
+    but not when the residuals are withheld (GPAW's own flag alone, as the strict re-reading does)."""
+    flat = (_flat(), _flat())
+    jobs = [{"spin": "restricted", "U_grid": [6.0, 3.0], "reading": "energy order", "state": s,
+             "result": _annealed({6.0: flat, 3.0: flat}, {6.0: -8.0, 3.0: -10.0}, biased=s != "unbiased")}
+            for s in ("unbiased", "b2c2")]
+    v = dftu.verdicts(dftu.state_table(dftu.annealed_steps(jobs), [0, 1], Q, 2), 100.0)
+    at3 = [x for x in v if x["U (eV)"] == 3.0]
+    assert at3 and all(x["by continuation"] and x["carried ordered"] is False for x in at3)
+    capped = _jobs({"unbiased": _result(_flat(), _flat(), -10.0)})[0]
+    capped["result"]["steps"][-1]["converged"] = False
+    ours = dftu.state_table([dict(capped, residuals=[(-4.5, True)])], [0, 1], Q, 2)
+    strict = dftu.state_table([dict(capped, residuals=[])], [0, 1], Q, 2)
+    assert ours[0]["converged"] and not strict[0]["converged"]

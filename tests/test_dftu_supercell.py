@@ -159,3 +159,10 @@ def test_a_start_counts_once_one_of_its_releases_is_controlled(monkeypatch):
     both = sc.state_rows([ref, stalled, finer], [0, 1, 6, 7], Q)
     assert [r["release"] for r in both] == ["profile's", "profile's", "finer"]
     assert sc.verdict(both, 100.0, ["unbiased", "b2b2|c2c2"])["outcome"] == "none found"
+    # a controlled release whose last step ended unconverged and still ordered settles nothing
+    b, c = Q[:, 1], Q[:, 2]
+    open_end = dict(_job("b2b2|c2c2", [_site(b), _site(b), _site(c), _site(c)], -40.0, lams=(1.0, 0.1, 0.0),
+                         constrained=-39.0), schedule="finer")
+    open_end["result"]["steps"][-1]["converged"] = False
+    rows = sc.state_rows([ref, stalled, open_end], [0, 1, 6, 7], Q)
+    assert sc.verdict(rows, 100.0, ["unbiased", "b2b2|c2c2"])["outcome"] == "undetermined"

@@ -24,6 +24,8 @@ from .orbitals import natural as nat
 
 #: Ordered patterns of the primitive cell: orbital filled on W1 and on W2 (letters index a, b, c).
 PATTERNS = {"a2a2": "aa", "b2b2": "bb", "c2c2": "cc", "b2c2": "bc", "c2b2": "cb"}
+#: The starts biased toward b and c (the a2a2 control and the high-spin starts are not).
+ORDERED_STARTS = ("b2b2", "c2c2", "b2c2", "c2b2")
 #: The largest bias strength (eV) from which a release may drop to zero and still count as controlled.
 RELEASE_LAST_MAX = 0.1
 #: A spin-polarized state whose largest |moment| is below this (muB) is non-magnetic.
@@ -599,9 +601,11 @@ def verdicts(rows: list, gain_meV: float) -> list:
         # continued from a larger U: whether anything ordered was left to carry (else these rows repeat the reference)
         carried = None
         if U0 and U < float(U0.group(1)):
-            at0 = [r for r in rows if proto(r) == protocol and r["start"] != "unbiased"
+            # what counts as carried is what counts as polarized here: a b/c start that left the reference
+            at0 = [r for r in rows if proto(r) == protocol and r["start"] in ORDERED_STARTS
                    and comparable_key(r) == (spin, float(U0.group(1)), numerics)]
-            carried = any(r["state"] != "unpolarized" for r in at0)
+            carried = any(r["state"] != "unpolarized" and r["b + c in filled orbitals"] > 0.5
+                          and not r.get("= unbiased state") for r in at0)
         # spin-polarized against a non-magnetic reference equal to the restricted one: a repeat of the restricted result
         moments = [r["|m| (μB)"] for r in sub if r["start"] == "unbiased" and r["converged"]]
         non_magnetic = spin == "polarized" and bool(moments) and max(moments) < NON_MAGNETIC_MUB and not any(
@@ -727,10 +731,15 @@ def threshold_findings(verdict_rows: list, threshold_checks: dict, residual_chec
     if residual_checks:
         flips = [c for c in CLAIM_WORDS if robust_claim_verdict(verdict_rows, c, None, residual_checks).startswith(
             "undetermined (flips with the density")]
+        # the same outcome may rest on fewer protocols under the strict rule: what it then rests on is said
+        fewer = [f"{c}: {x[c].partition(' (')[2].removesuffix(')')}" for x in residual_checks.values() for c in CLAIM_WORDS
+                 if c not in flips and x[c] != claim_verdict(verdict_rows, c) and x[c].partition(" (")[2]
+                 and x[c].startswith(("reproduced", "not reproduced"))]
         lines.append(f"- With a step stopped at its cap counted only when GPAW converged it (density residual 10^"
                      f"{RESIDUAL_STRICT_LOG10:g} instead of 10^{RESIDUAL_OK_LOG10:g}), "
                      + (f"the verdict changes for: {', '.join(flips)}; it is undetermined." if flips else
-                        "each claim's verdict is the same."))
+                        "each claim's outcome is the same.")
+                     + (" Under that rule the evidence changes — " + "; ".join(fewer) + "." if fewer else ""))
     return "\n".join(lines)
 
 
@@ -752,30 +761,38 @@ def verdict_lines(verdict_rows: list, threshold_checks: dict | None = None, rows
 
 
 def survival_line(rows: list) -> str:
-    """One Markdown line: whether any biased start of the state table (numerics checks left out) ends, after its
-    release, in a converged state polarized toward b or c, with the U_eff, spin treatments and readings where
-    none does, and the starts that ended unconverged and still ordered (whose final state is unknown); '' when
-    no biased start was computed."""
-    rows = [r for r in rows if not r.get("convergence check") and r["start"] != "unbiased"]
+    """One Markdown line: whether any b/c start (ORDERED_STARTS) of the state table ends, where its bias was
+    released, in a converged state polarized toward b or c. Counted are the releases themselves (not the lower
+    U_eff reached by continuation, nor the numerics checks), and only controlled ones; the U_eff, spin treatments
+    and readings they cover are named, with the starts that ended unconverged and still ordered (their final
+    state unknown). '' when no b/c start was computed."""
+    def released(r):
+        U0 = re.match(r"annealed from ([0-9.]+) eV", r.get("protocol", ""))
+        return not (U0 and r["U (eV)"] < float(U0.group(1)))
+    rows = [r for r in rows if not r.get("convergence check") and r["start"] in ORDERED_STARTS and released(r)]
     if not rows:
         return ""
     alive = [r for r in rows if r["converged"] and r["state"] != "unpolarized" and r["b + c in filled orbitals"] > 0.5]
     unknown = [r for r in rows if not r["converged"] and r["state"] != "unpolarized"]
-    scope = lambda rs: (f"$U_\\mathrm{{eff}}$ {_U_range(r['U (eV)'] for r in rs)}, "    # noqa: E731
+    scope = lambda rs: (f"$U_\\mathrm{{eff}}$ {', '.join(f'{U:g}' for U in sorted({r['U (eV)'] for r in rs}))} eV, "   # noqa: E731
                         f"{' and '.join(sorted({r['spin'] for r in rs}))}, "
                         f"{' and '.join(sorted({r['reading'] for r in rs}))} reading{'s' if len({r['reading'] for r in rs}) > 1 else ''}")
     if alive:
-        return (f"- Ordered states after the release: {len(alive)} of {len(rows)} released starts end in a converged state "
-                "polarized toward $b$ or $c$ (" + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV, {r['spin']}" for r in alive}))
+        return (f"- Ordered states after the release: {len(alive)} of {len(rows)} releases of b/c starts end in a converged "
+                "state polarized toward $b$ or $c$ (" + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV, {r['spin']}" for r in alive}))
                 + ").")
-    settled = [r for r in rows if r not in unknown]
+    settled = [r for r in rows if r["converged"] and r.get("release controlled")]
     if not settled:
-        return ("- No released branch settled: every one ended unconverged and still ordered, its final state unknown ("
-                + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV" for r in unknown})) + ").")
-    n_unpol = sum(r["state"] == "unpolarized" for r in settled)
-    line = (f"- **No ordered state survives the release**: of the {len(settled)} released branches that settled (each "
-            f"start, protocol and $U_\\mathrm{{eff}}$; {scope(settled)}), none ends polarized toward $b$ or $c$ "
-            f"({n_unpol} end in the unpolarized state): the ordered states the paper ranks are not found as DFT+U states there.")
+        return ("- No release of a b/c start settled under control"
+                + (": ended unconverged and still ordered, final state unknown: "
+                   + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV" for r in unknown})) if unknown else "")
+                + ".")
+    loose = [r for r in rows if r not in settled and r not in unknown]
+    line = (f"- **No ordered state survives the release**: none of the {len(settled)} controlled releases of the b/c starts "
+            f"({scope(settled)}) ends polarized toward $b$ or $c$; each falls into the unpolarized state, so the ordered "
+            "states the paper ranks are not found as DFT+U states there.")
+    if loose:
+        line += f" {len(loose)} releases that were not controlled ended unpolarized too; they are not counted."
     if unknown:
         line += (" Ended unconverged and still ordered, their final state unknown: "
                  + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV ({r['protocol']})" for r in unknown})) + ".")
@@ -1070,16 +1087,16 @@ def ranking_findings(release: list) -> list:
         line = (f"- Ranking of the biased configurations ({protocol}), at equal occupation: E(b2c2) − E(lowest FO, {who}) "
                 f"= {', '.join(f'{v:+.0f}' for v in d)} meV/f.u. at $n_1$ = {', '.join(f'{x:g}' for x in xs)}")
         both = [x for x in xs if {"b2b2", "c2c2"} <= set(grid[x])]
+        signs = {np.sign(v) for v in d}
         if both:
             m = [grid[x]["b2c2"] - (grid[x]["b2b2"] + grid[x]["c2c2"]) / 2 for x in both]
             line += (f"; against the mean of b2b2 and c2c2, which fills b and c as often and so cancels the b–c level "
                      f"splitting to first order: {', '.join(f'{v:+.0f}' for v in m)} meV/f.u. at $n_1$ = "
                      f"{', '.join(f'{x:g}' for x in both)}")
-            signs = {np.sign(v) for v in m}
-        else:
-            signs = {np.sign(v) for v in d}
+            signs |= {np.sign(v) for v in m}
+        # one order only where the lowest FO and the splitting-free mean agree on the sign at every occupation
         verdict = ("the FO is the lower order" if signs == {1.0} else "the AFO is the lower order" if signs == {-1.0}
-                   else "the order of FO and AFO changes with the occupation")
+                   else "which order is lower depends on the occupation or on the b–c level splitting")
         out.append(line + f". While the bias holds them, {verdict}; these are constrained configurations, not states.")
     return out
 

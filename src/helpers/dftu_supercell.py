@@ -185,9 +185,11 @@ def verdict(rows: list, gain_meV: float, starts: list) -> dict:
         return {"outcome": "found", "evidence": tail}
     if not set(starts) <= done:
         return {"outcome": "undetermined", "evidence": f"starts not computed: {', '.join(s for s in starts if s not in done)}; " + tail}
-    # a start counts once one of its releases (the profile's, or the second one) is controlled
+    # a start counts once one of its releases (the profile's, or the second one) is controlled and settled: its
+    # final step converged, or back in the unpolarized state (one that ended unconverged and ordered is unknown)
     loose = sorted({r["start"] for r in rows if r["start"] != "unbiased"}
-                   - {r["start"] for r in rows if r["start"] != "unbiased" and r["release controlled"]})
+                   - {r["start"] for r in rows if r["start"] != "unbiased" and r["release controlled"]
+                      and (r["converged"] or r["state read"] == "unpolarized")})
     if loose:
         return {"outcome": "undetermined", "evidence": f"no release controlled for {', '.join(loose)}; " + tail}
     return {"outcome": "none found", "evidence": tail}
