@@ -441,5 +441,27 @@ def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agr
     early = dict(page, missing=["d3/d3 (high spin, AFM)"], complete=False)
     lines = vd.provisional_findings(early)
     assert any(l.startswith("- So far, part (b) fails") for l in lines)
-    assert any(l.startswith("- So far, part (c) differs") and "undetermined" in l for l in lines)
+    assert any(l.startswith("- So far, part (c) is undetermined") for l in lines)
+    # the cause is named: the decided readings disagree (all states against restricted ones), not a k_BT tie
+    (cause,) = vd.open_causes(early, c_)
+    assert "fails at 3 eV" in cause and "holds at 3 eV (restricted)" in cause
+    assert vd.open_causes(early, b_) == []
     assert not any(l.startswith("- So far, part (c) fails") for l in lines)
+
+
+def test_an_undetermined_valence_part_names_its_cause(one_t):
+    """A part left open by judge_parts says why: two converged states within k_BT that disagree on it, or a
+    U_eff read with no converged state; the two causes must not print alike."""
+    closed = (_occ(1.9, 0.55), _occ(1.9, 0.55))
+    magnetic = (_occ(1.0, 0.75, moment=1.5), _occ(1.0, 0.75, moment=-1.5))
+    b = [_branch("d2 a1g² (spin 0)", "restricted", {4.0: (-20.0, *closed), 3.0: (-20.0, *closed)}),
+         _branch("d2 high spin, AFM", "polarized", {4.0: (-20.0005, *magnetic)})]
+    rows = vd.step_rows(b, one_t, n_fu=2)
+    page = {"branches": b, "rows": rows, "lowest": vd.lowest_states(rows), "missing": [], "complete": True,
+            "lowest restricted": [], "U_last": 3.0, "read_at": [4.0, 3.0], "one_t": one_t}
+    b_ = valence.VALENCE_PARTS[1]
+    # at 4 eV the two states lie 0.25 meV/f.u. apart and disagree on spin 0; at 3 eV only the closed shell
+    assert vd.open_causes(page, b_) == ["states within k_BT disagree at 4 eV"]
+    page["read_at"] = [5.0, 3.0]
+    causes = vd.open_causes(page, b_)
+    assert causes == ["no converged state at 5 eV"]

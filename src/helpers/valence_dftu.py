@@ -508,6 +508,33 @@ def judge_parts(page: dict) -> tuple[dict, list, list]:
     return judged, read, read_r
 
 
+def open_causes(page: dict, part: str) -> list:
+    """Why `part` is undetermined by judge_parts, one phrase per cause: a U_eff read with no converged state,
+    one where an unconverged step lies below the lowest state, one where converged states within the k_BT
+    margin disagree, and decided readings (U_eff, or all against spin-restricted states) that disagree.
+    Empty when the part is decided."""
+    from . import valence
+    judged, read, read_r = judge_parts(page)
+    if judged[part] is not None:
+        return []
+    readings = [("", read)] + ([] if part == valence.VALENCE_PARTS[1] else [(" (restricted)", read_r)])
+    out, decided = [], {}
+    for tag, rows in readings:
+        for U, y in zip(page["read_at"], rows):
+            if y is None:
+                out.append(f"no converged state at {U:g} eV{tag}")
+            elif y[part] is None and y["unconverged below"]:
+                out.append(f"an unconverged step ({', '.join(y['unconverged below'])}) lies below the lowest state "
+                           f"at {U:g} eV{tag}")
+            elif y[part] is None:
+                out.append(f"states within k_BT disagree at {U:g} eV{tag}")
+            else:
+                decided.setdefault(y[part], []).append(f"{U:g} eV{tag}")
+    if len(decided) > 1:
+        out.append("; ".join(f"{word(v)} at {', '.join(w)}" for v, w in decided.items()))
+    return out
+
+
 def variant(page: dict) -> dict | None:
     """The DFT+U annealing's verdict on the three valence parts (helpers.valence.valence_verdict_rows):
     each part judged (lowest_states) at every U_eff of the profile's 'read_at', over all states and, where
@@ -641,8 +668,8 @@ def provisional_findings(page: dict) -> list:
             out.append(f"- So far, part {p.split(')')[0]}) {word(judged[p])} in the lowest computed state at every {at}; "
                        "a missing start that reaches a lower state could still change it, so this is not yet the verdict.")
         else:
-            out.append(f"- So far, part {p.split(')')[0]}) differs between the lowest computed states at the {at}: "
-                       "undetermined.")
+            out.append(f"- So far, part {p.split(')')[0]}) is undetermined in the lowest computed states at the {at}: "
+                       f"{'; '.join(open_causes(page, p))}.")
     return out
 
 
@@ -768,8 +795,8 @@ def claim_verdict(page: dict) -> str:
         return f"undetermined ({status(page)})"
     ok = overall(v)
     if ok is None:
-        open_ = [p.split(")")[0] + ")" for p in valence.VALENCE_PARTS if v[p] is None]
-        return f"undetermined ({', '.join(open_)} undecided across U_eff or spin treatment)"
+        open_ = [f"{p.split(')')[0]}): {'; '.join(open_causes(page, p))}" for p in valence.VALENCE_PARTS if v[p] is None]
+        return f"undetermined ({' / '.join(open_)})"
     from .scorecard import robust_to_threshold
     # the threshold of a filled t2g spin-orbital is a choice of ours: an outcome that changes with it is undetermined
     return robust_to_threshold("reproduced" if ok else "not reproduced", FILLED_MIN, page.get("threshold checks"),
