@@ -732,3 +732,21 @@ def test_continuation_below_a_fall_back_carries_nothing_and_a_capped_step_counts
     ours = dftu.state_table([dict(capped, residuals=[(-4.5, True)])], [0, 1], Q, 2)
     strict = dftu.state_table([dict(capped, residuals=[])], [0, 1], Q, 2)
     assert ours[0]["converged"] and not strict[0]["converged"]
+
+
+def test_an_occupation_curve_stops_where_energy_is_no_longer_one_function_of_occupation():
+    """occupation_curve follows a release in order of decreasing bias: it stops before an unconverged biased
+    step (the state may have changed across it, so it is not bridged) and before a step whose n1 rises again
+    (E would then take two values at one n1); the unpolarized end is left out but does not stop it."""
+    def rel(lam, n1, E, ok=True, state="FO"):
+        return {"start": "b2b2", "protocol": "p", "lambda (eV)": lam, "largest natural occupations": [n1, n1],
+                "E - E_bias - E_ref (meV/f.u.)": E, "converged": ok, "state": state}
+    clean = [rel(1.0, 2.0, 900), rel(0.5, 1.8, 500), rel(0.25, 1.6, 200), rel(0.1, 1.2, 10, state="unpolarized")]
+    n, E = dftu.occupation_curve(clean, "b2b2", "p")
+    assert list(n) == [1.6, 1.8, 2.0] and list(E) == [200, 500, 900]
+    gap = [rel(1.0, 2.0, 900), rel(0.5, 1.8, 500, ok=False), rel(0.25, 1.6, 200)]
+    n, _ = dftu.occupation_curve(gap, "b2b2", "p")
+    assert list(n) == [2.0]
+    back = [rel(1.0, 2.0, 900), rel(0.5, 1.7, 500), rel(0.25, 1.85, 300), rel(0.1, 1.6, 100)]
+    n, E = dftu.occupation_curve(back, "b2b2", "p")
+    assert list(n) == [1.7, 2.0] and list(E) == [500, 900]

@@ -1011,12 +1011,25 @@ OCCUPATION_STEP = 0.1
 
 def occupation_curve(release: list, start: str, protocol: str) -> tuple[np.ndarray, np.ndarray]:
     """The constrained energy E - E_bias - E_ref (meV/f.u.) of one start's release against its occupation n1,
-    the largest natural occupation of N_up + N_dn averaged over the metals: the converged biased steps
-    (lambda > 0) that still hold an order (read from their natural orbitals), sorted by n1."""
-    pts = sorted((float(np.mean(r["largest natural occupations"])), r["E - E_bias - E_ref (meV/f.u.)"])
-                 for r in release if (r["start"], r["protocol"]) == (start, protocol) and r["converged"]
-                 and r["lambda (eV)"] > 0 and r.get("state", "ordered") != "unpolarized")
+    the largest natural occupation of N_up + N_dn averaged over the metals: the biased steps (lambda > 0) that
+    still hold an order (read from their natural orbitals), in release order, sorted by n1. The curve stops
+    before the first unconverged biased step (it is not bridged) and before the first step whose n1 rises
+    against the one before by more than N1_RISE_TOL: past it E is no longer one function of n1."""
+    steps = sorted((r for r in release if (r["start"], r["protocol"]) == (start, protocol) and r["lambda (eV)"] > 0),
+                   key=lambda r: -r["lambda (eV)"])
+    pts = []
+    for r in steps:
+        n1 = float(np.mean(r["largest natural occupations"]))
+        if not r["converged"] or (pts and n1 > pts[-1][0] + N1_RISE_TOL):
+            break
+        if r.get("state", "ordered") != "unpolarized":
+            pts.append((n1, r["E - E_bias - E_ref (meV/f.u.)"]))
+    pts.sort()
     return np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+
+
+#: A release's n1 may wobble by this much (electrons) between steps and still count as falling with the bias.
+N1_RISE_TOL = 0.01
 
 
 def at_equal_occupation(curves: dict) -> dict:
