@@ -567,7 +567,14 @@ def test_the_numerics_check_is_kept_out_of_the_verdicts_and_read_against_its_own
     text = dftu.findings({"rows": rows, "numerics": conv, "numerics U (eV)": 6.0})
     assert "b2b2 released at 6 eV ends between λ = 1 and 0.5 eV (8×4, 0.05 eV); 1 and 0.5 eV (11×6, 0.05 eV)" in text
     assert dftu.numerics_convergence(made, rows, 2, "b2b2", "local octahedral frame") == []     # planned per reading
-    assert "moves by at most 500.0 meV/f.u." in text
+    assert "moves by at most 500.0 meV/f.u." in text and "did not converge" not in text
+    # a biased step of the check that stalls is marked where its energy is listed, and the end is said to be read across it
+    made[-1]["result"]["steps"][0]["converged"] = False
+    rows = dftu.state_table(dftu.annealed_steps(made), [0, 1], Q, n_fu=2)
+    conv = dftu.numerics_convergence(made, rows, n_fu=2)
+    assert conv[1]["E − E_bias by λ (meV/f.u.)"] == "1: +500 (not converged), 0.5: +50" and conv[1]["every step converged"] is False
+    text = dftu.findings({"rows": rows, "numerics": conv, "numerics U (eV)": 6.0})
+    assert "with 11×6, 0.05 eV a step did not converge" in text and "with 8×4" not in text
     with pytest.raises(ValueError, match="which"):
         dftu.release_rows(made, 2, which="checks")
 

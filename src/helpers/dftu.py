@@ -948,6 +948,7 @@ def numerics_convergence(jobs: list, rows: list, n_fu: int, start: str = "b2b2",
                     "E_unbiased − profile's (meV/f.u.)": (1000 * (ref[0]["E_eV"] - ref0[0]["E_eV"]) / n_fu
                                                          if ref and ref0 else np.nan),
                     "E − E_bias by λ (meV/f.u.)": ", ".join(f"{r['lambda (eV)']:g}: {r['E - E_bias - E_ref (meV/f.u.)']:+.0f}"
+                                                           + ("" if r["converged"] else " (not converged)")
                                                            for r in mine if r["lambda (eV)"] > 0) or "not computed",
                     "branch ends between λ (eV)": (f"{mine[jump - 1]['lambda (eV)']:g} and {mine[jump]['lambda (eV)']:g}"
                                                   if jump else ""),
@@ -1150,7 +1151,9 @@ def findings(page: dict) -> str:
                      + "; ".join(f"{c['branch ends between λ (eV)']} eV ({at(c)})" for c in conv)
                      + "; its constrained energies " + "; ".join(f"{c['E − E_bias by λ (meV/f.u.)']} ({at(c)})" for c in conv)
                      + " meV/f.u.; after the release: " + ", ".join(f"{c['state after the release']} ({at(c)})" for c in conv)
-                     + f"; the unbiased energy moves by at most {np.nanmax([abs(c[shift]) for c in conv]):.1f} meV/f.u.")
+                     + f"; the unbiased energy moves by at most {np.nanmax([abs(c[shift]) for c in conv]):.1f} meV/f.u."
+                     + ("".join(f"; with {at(c)} a step did not converge, so where that release ends is read across an "
+                                "unconverged step" for c in conv if c["every step converged"] is False)))
     checks = page.get("schedule checks") or []
     for start, protocol in dict.fromkeys((c["start"], c["protocol"]) for c in checks):
         sub = [c for c in checks if (c["start"], c["protocol"]) == (start, protocol)]
