@@ -96,7 +96,8 @@ def test_the_dftu_variant_waits_for_every_start_and_then_enters_all_three_parts(
     page = {"branches": b + [{"start": "d0/d4 (spin 0)", "result": None}], "rows": rows, "lowest": vd.lowest_states(rows),
             "missing": ["d0/d4 (spin 0)"], "complete": False, "U_last": 3.0, "read_at": [3.0], "one_t": one_t}
     assert vd.variant(page) is None
-    assert vd.scorecard_line(page) == vd.status(page) == "not decided: 1 of 2 branches computed, starts and checks together"
+    assert vd.status(page) == "not decided: 1 of 2 branches computed, starts and checks together"
+    assert vd.scorecard_line(page) == vd.status(page) + "; so far (a) holds; (b) holds; (c) holds"
     assert vd.claim_verdict(page) == "undetermined (not decided: 1 of 2 branches computed, starts and checks together)"
     assert "Not computed yet" in vd.findings(page) and "lowest of the 1 branches computed, d2 a1g²" in vd.findings(page)
     # what already holds in the lowest computed state is said, as provisional, not as the verdict
@@ -446,6 +447,12 @@ def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agr
     (cause,) = vd.open_causes(early, c_)
     assert "fails at 3 eV" in cause and "holds at 3 eV (restricted)" in cause
     assert vd.open_causes(early, b_) == []
+    # the verdict line and the scorecard carry the same provisional reading while starts are missing
+    assert vd.status(early, b_).endswith("so far fails in the lowest computed state at every U_eff read")
+    assert vd.status(early, c_).endswith("so far undetermined (the lowest computed states differ on it)")
+    assert vd.scorecard_line(early).endswith("so far (a) holds; (b) fails; (c) undetermined")
+    rows, _ = valence.valence_verdict_rows({}, {}, dftu_status={p: vd.status(early, p) for p in valence.VALENCE_PARTS})
+    assert [r["DFT+U"].split("; ")[-1].split(" ")[2] for r in rows] == ["holds", "fails", "undetermined"]
     assert not any(l.startswith("- So far, part (c) fails") for l in lines)
 
 

@@ -632,7 +632,7 @@ def valence_parts(content: dict) -> dict:
 
 
 def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None, gpaw_rows: list | None = None,
-                         dftu_variant: dict | None = None, dftu_status: str = "not computed") -> tuple:
+                         dftu_variant: dict | None = None, dftu_status: str | dict = "not computed") -> tuple:
     """The valence claim split in its parts, each with its verdict over the variants of the page
     (helpers.orbitals.analysis.robust_verdict: reproduced / not reproduced / undetermined, with the
     range). (a) and (c) over the effective-basis runs `robust` {interaction: result} (the paper's d2
@@ -641,7 +641,7 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
     spin-polarized DFT+U (`gpaw_rows`, gpaw_branch_summary: spin 0 where both W moments of the lowest
     branch are below M_TOL). The DFT+U interaction annealing, the paper's method, is judged apart, first:
     each row's 'DFT+U' is 'reproduced' or 'not reproduced' from `dftu_variant` (helpers.valence_dftu.variant,
-    its lowest state at the last U_eff), or `dftu_status` while it is not decided; 'methods' says whether
+    its lowest state at the last U_eff), or `dftu_status` (one string, or one per part) while it is not decided; 'methods' says whether
     the two methods agree where both decide. Returns (verdict rows, per-variant rows with the DFT+U variant last)."""
     from .orbitals.analysis import robust_verdict
     per = []
@@ -669,7 +669,7 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
         # do not enter them
         out = {r["variant"]: r[part] for r in per if part == VALENCE_PARTS[1] or r["variant"].startswith("effective")}
         v = robust_verdict(out)
-        dftu = dftu_status if dftu_variant is None else {True: "reproduced", False: "not reproduced"}.get(
+        dftu = (dftu_status.get(part, "not computed") if isinstance(dftu_status, dict) else dftu_status) if dftu_variant is None else {True: "reproduced", False: "not reproduced"}.get(
             dftu_variant[part], "undetermined")
         decided = {dftu, v["verdict"]} <= {"reproduced", "not reproduced"}
         verdicts.append({"part": part, "DFT+U": dftu, "verdict": v["verdict"], "range": v["range"],
@@ -900,7 +900,7 @@ def robustness_rows(results: dict, probes: dict) -> list:
 
 
 def findings(runs: dict, robust: dict, probes: dict, main: str, U_grid, gpaw: dict | None, grid, width,
-             dftu_variant: dict | None = None, dftu_status: str = "not computed") -> str:
+             dftu_variant: dict | None = None, dftu_status: str | dict = "not computed") -> str:
     """Markdown summary of the valence page from its results, verdict first: the valence claim in its
     three parts (valence_verdict_rows), then what each basis finds. `runs` {basis: result}; `robust`
     {interaction: effective-basis result}; `probes` as page_results; `gpaw` the GPAW DFT+U results;

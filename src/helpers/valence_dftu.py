@@ -774,14 +774,26 @@ def full_bias(page: dict) -> list:
     return out
 
 
-def status(page: dict) -> str:
+def so_far(page: dict, part: str) -> str | None:
+    """While starts are missing, what the lowest computed states at every U_eff read say of `part` (one of
+    helpers.valence.VALENCE_PARTS): 'holds', 'fails' or 'undetermined' (judge_parts, as provisional_findings
+    reads it); None when some U_eff read has no state yet."""
+    judged, read, _ = judge_parts(page)
+    return word(judged[part]) if read and all(x is not None for x in read) else None
+
+
+def status(page: dict, part: str | None = None) -> str:
     """Why the DFT+U annealing decides nothing yet: how many starts are computed, or that no state
-    converged at the last U_eff; 'decided' once variant(page) exists."""
+    converged at the last U_eff; 'decided' once variant(page) exists. With `part` and starts missing,
+    what the computed states say of it so far (so_far)."""
     if variant(page) is not None:
         return "decided"
     done = len(page["branches"]) - len(page["missing"])
     if done < len(page["branches"]) or not page["branches"]:
-        return f"not decided: {done} of {len(page['branches'])} branches computed, starts and checks together"
+        out = f"not decided: {done} of {len(page['branches'])} branches computed, starts and checks together"
+        now = so_far(page, part) if part is not None and page["branches"] else None
+        return out + ("" if not now else "; so far undetermined (the lowest computed states differ on it)"
+                      if now == "undetermined" else f"; so far {now} in the lowest computed state at every U_eff read")
     return f"not decided: no converged state at U_eff = {page['U_last']:g} eV"
 
 
@@ -808,5 +820,7 @@ def scorecard_line(page: dict) -> str:
     from . import valence
     v = variant(page)
     if v is None:
-        return status(page)
+        now = {p: so_far(page, p) for p in valence.VALENCE_PARTS} if page["missing"] else {}
+        return status(page) + ("; so far " + "; ".join(f"{p.split(')')[0]}) {w}" for p, w in now.items())
+                               if now and None not in now.values() else "")
     return f"{v['variant']}: " + "; ".join(f"{p.split(')')[0]}) {word(v[p])}" for p in valence.VALENCE_PARTS)
