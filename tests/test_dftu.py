@@ -757,3 +757,28 @@ def test_an_occupation_curve_stops_where_energy_is_no_longer_one_function_of_occ
     back = [rel(1.0, 2.0, 900), rel(0.5, 1.7, 500), rel(0.25, 1.85, 300), rel(0.1, 1.6, 100)]
     n, E = dftu.occupation_curve(back, "b2b2", "p")
     assert list(n) == [1.7, 2.0] and list(E) == [500, 900]
+
+
+def test_the_equal_occupation_figure_draws_the_papers_line_below_the_control_and_skips_thin_protocols():
+    """plot_occupation draws each ordered start of a protocol against n1, and the control lowered by the
+    paper's gain where the claim puts b^2 and c^2; a protocol with fewer than two starts holding two ordered
+    steps is not one occupation_protocols offers."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    P = "annealed from 6 eV, bias on a, b, c"
+    def rel(start, lam, n1, E, protocol=P):
+        return {"start": start, "protocol": protocol, "lambda (eV)": lam, "largest natural occupations": [n1, n1],
+                "E - E_bias - E_ref (meV/f.u.)": E, "converged": True, "state": "FO"}
+    release = [rel("a2a2", 1.0, 2.0, 400.0), rel("a2a2", 0.5, 1.8, 200.0), rel("b2b2", 1.0, 2.05, 900.0),
+               rel("b2b2", 0.5, 1.75, 500.0), rel("b2c2", 1.0, 2.0, 1000.0, "other"), rel("b2c2", 0.5, 1.8, 500.0, "other")]
+    assert dftu.occupation_protocols(release) == [P]
+    fig, ax = plt.subplots()
+    assert dftu.plot_occupation(ax, release, P, gain_meV=100.0)
+    lines = {l.get_label(): l for l in ax.get_lines()}
+    paper = lines["control − the paper's gain"]
+    assert list(paper.get_xdata()) == [1.8, 2.0] and list(paper.get_ydata()) == [100.0, 300.0]
+    assert list(lines["b2b2"].get_ydata()) == [500.0, 900.0]
+    fig2, ax2 = plt.subplots()
+    assert not dftu.plot_occupation(ax2, release, "absent")
+    plt.close(fig); plt.close(fig2)

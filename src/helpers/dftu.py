@@ -1297,6 +1297,60 @@ def plot_release(ax, rows: list) -> bool:
     return True
 
 
+def plot_occupation(ax, release: list, protocol: str, gain_meV: float | None = None, control: str = "a2a2") -> bool:
+    """The constrained energy E - E_bias of each start of `protocol` (and of the same protocol in other readings,
+    dotted) against its occupation n1 while it holds its order (occupation_curve), meV/f.u. from the unpolarized
+    state: configurations compared at equal occupation. With the control's curve and `gain_meV`, the control's
+    curve lowered by the gain (dashed green) marks where the paper's claim puts b^2 and c^2. False, with
+    nothing drawn, when no start of the protocol has two ordered points."""
+    colours = {"a2a2": "tab:olive", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
+    mine = [(s, p) for s, p in dict.fromkeys((r["start"], r["protocol"]) for r in release)
+            if p == protocol or (p.startswith(protocol + ", ") and "reading" in p)]
+    drawn = False
+    for start, prot in mine:
+        n, E = occupation_curve(release, start, prot)
+        if len(n) < 2:
+            continue
+        other = prot != protocol
+        label = f"{start}" + (f" ({prot[len(protocol) + 2:]})" if other else "") + (" (control)" if start == control else "")
+        ax.plot(n, E, ":" if other else "-", marker="o", ms=5, color=colours.get(start, "tab:purple"), label=label)
+        drawn = True
+        if start == control and not other and gain_meV is not None:
+            ax.plot(n, E - gain_meV, "--", color="tab:green", lw=1, label="control − the paper's gain")
+    if drawn:
+        _finish(ax, r"largest natural occupation $n_1$ per W (while ordered)",
+                r"$E - E_\mathrm{bias} - E_\mathrm{unpolarized}$ (meV/f.u.)")
+        ax.legend(fontsize=7, frameon=False, loc="upper right")      # the curves fall from upper left to lower right
+        ax.set_title(protocol, fontsize=9)
+    return drawn
+
+
+def occupation_protocols(release: list) -> list:
+    """The protocols of the main reading in `release` (release_rows) in which at least two starts hold their
+    order at two bias strengths or more: those plot_occupation can compare."""
+    out = []
+    for p in dict.fromkeys(r["protocol"] for r in release if "reading" not in r["protocol"]):
+        starts = {r["start"] for r in release if r["protocol"] == p}
+        if sum(len(occupation_curve(release, s, p)[0]) >= 2 for s in starts) >= 2:
+            out.append(p)
+    return out
+
+
+def figure_occupation(release: list, gain_meV: float | None = None):
+    """One panel of plot_occupation per protocol of occupation_protocols (a note in one empty panel when
+    there is none): the figure of the equal-occupation comparison."""
+    import matplotlib.pyplot as plt
+    protos = occupation_protocols(release)
+    fig, axs = plt.subplots(1, max(len(protos), 1), figsize=(4.8 * max(len(protos), 1), 4.0), squeeze=False)
+    for ax, p in zip(axs[0], protos):
+        plot_occupation(ax, release, p, gain_meV)
+    if not protos:
+        axs[0][0].text(0.5, 0.5, "no release holds two ordered steps", ha="center", transform=axs[0][0].transAxes)
+        axs[0][0].set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
 def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_meV: float,
                  dipole_norm=None, only_cached: bool | None = None) -> dict:
     """Everything the AFO page shows of DFT+U: the branches of the profile on the layer model
