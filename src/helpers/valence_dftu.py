@@ -277,17 +277,17 @@ def continuity_mismatch(prev: dict, row: dict, n_fu: int) -> float:
 def parts(row: dict) -> dict:
     """The three parts of the valence claim (helpers.valence.VALENCE_PARTS) judged on one state (a row
     of step_rows): (a) no disproportionation (|Δd| <= DISPROPORTION_MAX; the PAW d count itself counts
-    covalent W-Te weight and is not 2) and, on each W whose t2g occupations are integer-like (t2g_filled),
-    NOMINAL_T2G filled t2g spin-orbitals (where they are fractional only the difference between the W
-    decides), (b) spin 0 as a closed shell (|m| < helpers.valence.M_TOL and
+    covalent W-Te weight and is not 2) and NOMINAL_T2G filled t2g spin-orbitals on each W (t2g_filled): False
+    when the W differ or an integer-like count is not NOMINAL_T2G, None (undetermined) when no W differs
+    but a count is fractional (a uniform metal is as consistent with a uniform d3 as with d2), (b) spin 0 as a closed shell (|m| < helpers.valence.M_TOL and
     ||n_up - n_dn|| <= valence.SPIN_DENSITY_MAX on both W: an open shell with S_z = 0 has no moment but
     a norm of sqrt(2)), (c) one orbital doubly occupied (largest t2g natural occupation >=
     helpers.orbitals.natural.POLARIZED_MIN and above the next by at least natural.GAP_MIN on both W)."""
     from . import valence
     from .orbitals import natural
     filled = row["filled t2g spin-orbitals"]
-    return {valence.VALENCE_PARTS[0]: abs(row["Δd (W2 − W1)"]) <= DISPROPORTION_MAX
-            and not any(f is not None and f != NOMINAL_T2G for f in filled),
+    d2 = abs(row["Δd (W2 − W1)"]) <= DISPROPORTION_MAX and not any(f is not None and f != NOMINAL_T2G for f in filled)
+    return {valence.VALENCE_PARTS[0]: None if d2 and None in filled else d2,
             valence.VALENCE_PARTS[1]: all(m < valence.M_TOL for m in row["|m| (μB)"])
             and all(x <= valence.SPIN_DENSITY_MAX for x in row["‖n↑ − n↓‖"]),
             valence.VALENCE_PARTS[2]: all(a >= natural.POLARIZED_MIN and a - b >= natural.GAP_MIN for a, b in row["n1, n2"])}
@@ -336,6 +336,7 @@ def lowest_states(rows: list, margin_meV: float | None = None) -> list:
         judged = {p: (None if below or len({r[p] for r in near}) > 1 else low[p]) for p in valence.VALENCE_PARTS}
         out.append({"U (eV)": U, "lowest": low["start"], "next state above (meV/f.u.)": second[0] if second else None,
                     "within the margin": [r["start"] for r in near if r is not low], "unconverged below": below,
+                    "lowest alone": {p: low[p] for p in valence.VALENCE_PARTS},
                     "d counts": low["d counts"], "|m| (μB)": low["|m| (μB)"], "n1, n2": low["n1, n2"], **judged})
     return out
 
@@ -510,8 +511,8 @@ def judge_parts(page: dict) -> tuple[dict, list, list]:
 
 def open_causes(page: dict, part: str) -> list:
     """Why `part` is undetermined by judge_parts, one phrase per cause: a U_eff read with no converged state,
-    one where an unconverged step lies below the lowest state, one where converged states within the k_BT
-    margin disagree, and decided readings (U_eff, or all against spin-restricted states) that disagree.
+    one where an unconverged step lies below the lowest state, one where the lowest state itself leaves it open
+    (part (a) without an integer t2g count), one where converged states within the k_BT margin disagree, and decided readings (U_eff, or all against spin-restricted states) that disagree.
     Empty when the part is decided."""
     from . import valence
     judged, read, read_r = judge_parts(page)
@@ -526,11 +527,13 @@ def open_causes(page: dict, part: str) -> list:
             elif y[part] is None and y["unconverged below"]:
                 out.append(f"an unconverged step ({', '.join(y['unconverged below'])}) lies below the lowest state "
                            f"at {U:g} eV{tag}")
+            elif y[part] is None and y.get("lowest alone", {}).get(part, True) is None:
+                out.append(f"the lowest state has no integer t2g count at {U:g} eV{tag}")
             elif y[part] is None:
                 out.append(f"states within k_BT disagree at {U:g} eV{tag}")
             else:
                 decided.setdefault(y[part], []).append(f"{U:g} eV{tag}")
-    if len(decided) > 1:
+    if len(decided) > 1 or (decided and out):
         out.append("; ".join(f"{word(v)} at {', '.join(w)}" for v, w in decided.items()))
     return out
 
