@@ -330,8 +330,10 @@ def lowest_states(rows: list, margin_meV: float | None = None) -> list:
         if not conv:
             continue
         low = min(conv, key=lambda r: r["E_eV"])
-        second = sorted(r["ΔE (meV/f.u.)"] for r in conv if r is not low)
-        near = [r for r in conv if r["ΔE (meV/f.u.)"] <= margin]
+        # from this set's own lowest: 'ΔE' of a row is measured from the lowest of all rows at U, and `rows` may be a
+        # subset (the spin-restricted states alone)
+        second = sorted(r["ΔE (meV/f.u.)"] - low["ΔE (meV/f.u.)"] for r in conv if r is not low)
+        near = [r for r in conv if r["ΔE (meV/f.u.)"] - low["ΔE (meV/f.u.)"] <= margin]
         below = [r["start"] for r in at if not r["converged"] and r["E_eV"] < low["E_eV"]]
         judged = {p: (None if below or len({r[p] for r in near}) > 1 else low[p]) for p in valence.VALENCE_PARTS}
         out.append({"U (eV)": U, "lowest": low["start"], "next state above (meV/f.u.)": second[0] if second else None,
@@ -489,24 +491,78 @@ def table(rows: list) -> list:
             for r in rows]
 
 
+def unannealed_lowest(rows: list, U: float) -> list:
+    """The starts among the lowest converged state at U_eff = `U` and those within the thermal margin
+    (lowest_states) whose branch began below the top of the annealing (SETTINGS 'below'): states whose
+    configuration at large U_eff is not computed, so the annealing's own reading cannot name them."""
+    low = next((x for x in lowest_states(rows) if x["U (eV)"] == U), None)
+    if low is None:
+        return []
+    top_U = max(r["U (eV)"] for r in rows)
+    return [s for s in [low["lowest"], *low["within the margin"]]
+            if max(r["U (eV)"] for r in rows if r["start"] == s) < top_U]
+
+
+#: The parts the annealing's own reading (the configuration a state is reached from) speaks to: the valence
+#: and the doubly occupied orbital are properties of a configuration; spin 0 is read on the state itself.
+ORIGIN_PARTS = (0, 2)
+
+
+def origin_reading(rows: list, U: float, tol_meV: float = CONTINUITY_TOL_MEV_PER_FU) -> tuple[dict, str]:
+    """The annealing's own reading of the state at U_eff = `U` (the paper's: the valence of the large-U_eff
+    configuration its branch is reached from without a jump, continuous_origins) for the ORIGIN_PARTS:
+    ({part: True, False, or None}, why) — None where no branch from the top reaches the lowest state (or one
+    within the margin) without a jump, because it is reached only from below the top (unannealed_lowest)
+    or not at all, or where the configurations it is reached from disagree."""
+    from . import valence
+    parts_ = [valence.VALENCE_PARTS[i] for i in ORIGIN_PARTS]
+    origins = continuous_origins(rows, U, tol_meV)
+    below = unannealed_lowest(rows, U)
+    if not origins and below:
+        return dict.fromkeys(parts_), (f"the lowest state is reached only by a branch begun at {U:g} eV or below "
+                                       f"({', '.join(below)}): its origin is not computed")
+    if not origins:
+        return dict.fromkeys(parts_), "no state there is reached without a jump"
+    out = {}
+    for p in parts_:
+        vals = {o[p] for o in origins}
+        out[p] = vals.pop() if len(vals) == 1 else None
+    return out, "reached without a jump from " + ", ".join(o["start"] for o in origins)
+
+
 def judge_parts(page: dict) -> tuple[dict, list, list]:
     """Each valence part judged on the lowest computed states at every U_eff of the page's 'read_at': over all
     states and, where spin-polarized states exist, over the spin-restricted ones alone (the spin treatment is
-    a choice of ours; part (b), spin 0, is imposed by the restricted treatment and read among all states only):
-    ({part: True, False, or None where the readings differ or one has no state}, lowest rows read, lowest
-    restricted rows read)."""
+    a choice of ours; part (b), spin 0, is imposed by the restricted treatment and read among all states only);
+    and, for the ORIGIN_PARTS, in the annealing's own reading at the last U_eff (origin_reading, over the same
+    state sets): the paper's reading beside ours, each must agree. ({part: True, False, or None where the
+    readings differ or one has no state}, lowest rows read, lowest restricted rows read)."""
     from . import valence
     low = {x["U (eV)"]: x for x in page["lowest"]}
     read = [low.get(U) for U in page["read_at"]]
     polarized = any(r["spin"] == "polarized" for r in page.get("rows", []))
     low_r = {y["U (eV)"]: y for y in page.get("lowest restricted", [])}
     read_r = [low_r.get(U) for U in page["read_at"]] if polarized and low_r else []
+    origins = origin_readings(page)
     judged = {}
     for p in valence.VALENCE_PARTS:
         extra = [] if p == valence.VALENCE_PARTS[1] else read_r
-        vals = {None if y is None else y[p] for y in read + extra}
+        vals = {None if y is None else y[p] for y in read + extra} | {o[p] for o, _ in origins.values() if p in o}
         judged[p] = vals.pop() if len(vals) == 1 else None
     return judged, read, read_r
+
+
+def origin_readings(page: dict) -> dict:
+    """{'' (all states) and ' (restricted)' where spin-polarized states exist and the page reads the restricted
+    ones ('lowest restricted'): origin_reading at the page's last U_eff}; empty without rows or a last U_eff."""
+    rows, U = page.get("rows") or [], page.get("U_last")
+    if not rows or U is None:
+        return {}
+    out = {"": origin_reading(rows, U)}
+    restricted = [r for r in rows if r["spin"] == "restricted"]
+    if restricted and len(restricted) < len(rows) and page.get("lowest restricted"):
+        out[" (restricted)"] = origin_reading(restricted, U)
+    return out
 
 
 def open_causes(page: dict, part: str) -> list:
@@ -532,9 +588,16 @@ def open_causes(page: dict, part: str) -> list:
             elif y[part] is None:
                 out.append(f"states within k_BT disagree at {U:g} eV{tag}")
             else:
-                decided.setdefault(y[part], []).append(f"{U:g} eV{tag}")
+                decided.setdefault(y[part], []).append(f"at {U:g} eV{tag}")
+    for tag, (o, why) in origin_readings(page).items():
+        if part not in o:
+            continue
+        if o[part] is None:
+            out.append(f"the annealing's own reading at {page['U_last']:g} eV{tag}: {why}")
+        else:
+            decided.setdefault(o[part], []).append(f"in the annealing's own reading{tag}")
     if len(decided) > 1 or (decided and out):
-        out.append("; ".join(f"{word(v)} at {', '.join(w)}" for v, w in decided.items()))
+        out.append("; ".join(f"{word(v)} {', '.join(w)}" for v, w in decided.items()))
     return out
 
 
@@ -593,7 +656,10 @@ def findings(page: dict) -> str:
         lines.append(f"- The verdict is read at U_eff = {', '.join(f'{U:g}' for U in page['read_at'])} eV and decided where "
                      f"these agree; at each, a part is undetermined when a converged state within "
                      f"{valence.DEGENERATE_MEV_PER_FU:g} meV/f.u. (k_B T at 300 K) of the lowest disagrees on it, or a "
-                     "step that did not converge lies below the lowest.")
+                     "step that did not converge lies below the lowest. Parts (a) and (c), statements about a configuration, "
+                     "are also read the paper's way, by the configuration at the top of the annealing from which the "
+                     f"lowest state at {page['U_last']:g} eV is reached without a jump (the annealing's own reading), and "
+                     "decided only where that agrees.")
     for x in page["lowest"]:
         parts = "; ".join(f"{p.split(')')[0]}) {word(x[p])}" for p in valence.VALENCE_PARTS)
         nxt = x["next state above (meV/f.u.)"]
@@ -611,18 +677,23 @@ def findings(page: dict) -> str:
                                  f"{', '.join(f'{a:.2f}' for a, _ in x['n1, n2'])}: "
                                  + ", ".join(f"{p.split(')')[0]}) {word(x[p])}" for p in valence.VALENCE_PARTS) + ")"
                                  for x in restricted) + ".")
-    if page["U_last"] is not None:
-        origins = continuous_origins(page["rows"], page["U_last"])
+    for tag, (_, why) in origin_readings(page).items():
+        rows_ = page["rows"] if not tag else [r for r in page["rows"] if r["spin"] == "restricted"]
+        origins = continuous_origins(rows_, page["U_last"])
+        who = ("the lowest state" + (" among the spin-restricted ones" if tag else "")
+               + ("" if page["complete"] else f" of the {done} branches computed"))
+        if not origins:
+            lines.append(f"- In the annealing's own reading (the paper's), {who} at U_eff = {page['U_last']:g} eV: {why}; "
+                         "it names no configuration.")
         for o in origins:
-            who = "the lowest state" + ("" if page["complete"] else f" of the {done} branches computed")
-            lines.append(f"- In the annealing's own reading, {who} at U_eff = {page['U_last']:g} eV (or one "
+            lines.append(f"- In the annealing's own reading (the paper's), {who} at U_eff = {page['U_last']:g} eV (or one "
                          f"within the margin) is reached without a jump from the {o['start']} configuration at "
                          f"{o['top U (eV)']:g} eV (largest t2g natural occupations "
                          f"{', '.join(f'{a:.2f}' for a, _ in o['n1, n2'])}, t2g spin-orbitals filled "
                          f"{count(o['filled t2g'])}"
                          + (f"; {o['unconverged on the way']} step(s) on the way not converged" if o["unconverged on the way"] else "")
                          + "): there " + "; ".join(f"{p.split(')')[0]}) {word(o[p])}" for p in valence.VALENCE_PARTS) + ".")
-        lines += tolerance_findings(page["rows"], page["U_last"], origins)
+        lines += tolerance_findings(rows_, page["U_last"], origins, tag)
     for start in dict.fromkeys(r["start"] for r in page["rows"]):
         sub = [r for r in page["rows"] if r["start"] == start and r["jump (meV/f.u.)"] is not None]
         if not sub:
@@ -709,18 +780,20 @@ def protocol_checks(page: dict) -> list:
     return out
 
 
-def tolerance_findings(rows: list, U: float, origins: list) -> list:
+def tolerance_findings(rows: list, U: float, origins: list, tag: str = "") -> list:
     """Markdown lines: whether the annealing's own reading at U_eff = `U` (continuous_origins, whose
-    `origins` at the page's tolerance are given) names the same configurations with each tolerance of
-    CONTINUITY_TOL_CHECKS on the jumps; the tolerance is a choice of ours."""
+    `origins` at the page's tolerance are given; `tag` names the set of states read) names the same
+    configurations with each tolerance of CONTINUITY_TOL_CHECKS on the jumps, and if none, why
+    (origin_reading); the tolerance is a choice of ours."""
     names = lambda os: sorted(o["start"] for o in os)          # noqa: E731
     said = []
     for tol in CONTINUITY_TOL_CHECKS:
         other = continuous_origins(rows, U, tol)
-        said.append(f"{tol:g} meV/f.u.: " + ("the same" + ("" if origins else ", no continuous origin")
+        why = "" if other else origin_reading(rows, U, tol)[1]
+        said.append(f"{tol:g} meV/f.u.: " + ("the same" + ("" if origins else f" ({why})")
                                                if names(other) == names(origins) else
-                                               (", ".join(names(other)) or "no continuous origin")))
-    return [f"- The annealing's own reading with other tolerances on the jumps (the page's is "
+                                               (", ".join(names(other)) or why)))
+    return [f"- The annealing's own reading{tag} with other tolerances on the jumps (the page's is "
             f"{CONTINUITY_TOL_MEV_PER_FU:g} meV/f.u.): " + "; ".join(said) + "."]
 
 
