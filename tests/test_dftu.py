@@ -652,6 +652,9 @@ def test_biased_orders_are_ranked_at_equal_occupation_and_another_reading_takes_
            rel("c2c2", 1.0, 2.0, 1300), rel("c2c2", 0.5, 1.8, 700)]
     line, = dftu.ranking_findings(low)
     assert "= -40, -70, -100 meV/f.u." in line and "the AFO is the lower order" in line
+    # an AFO that keeps its order on both W at one bias strength only is said so, not ranked
+    line, = dftu.ranking_findings(low[2:] + [low[0], dict(low[1], state="partly polarized")])
+    assert "holds an order on both W at one bias strength only ($n_1$ 2.00 only" in line
     lines = dftu.control_findings(release)
     assert f"- Start b2c2 ({P}, local octahedral frame reading) against the a2a2 control at equal occupation, while " \
            "both hold their order: +10 at $n_1$ = 1.8, +0 at $n_1$ = 1.9, -10 at $n_1$ = 2 meV/f.u." in lines
@@ -754,6 +757,10 @@ def test_an_occupation_curve_stops_where_energy_is_no_longer_one_function_of_occ
     gap = [rel(1.0, 2.0, 900), rel(0.5, 1.8, 500, ok=False), rel(0.25, 1.6, 200)]
     n, _ = dftu.occupation_curve(gap, "b2b2", "p")
     assert list(n) == [2.0]
+    # a step where one W has lost its order ends the curve: its mean n1 mixes an ordered and an unpolarized W
+    broken = [rel(1.0, 2.0, 900), rel(0.5, 1.5, 300, state="partly polarized"), rel(0.25, 1.45, 200)]
+    n, _ = dftu.occupation_curve(broken, "b2b2", "p")
+    assert list(n) == [2.0]
     back = [rel(1.0, 2.0, 900), rel(0.5, 1.7, 500), rel(0.25, 1.85, 300), rel(0.1, 1.6, 100)]
     n, E = dftu.occupation_curve(back, "b2b2", "p")
     assert list(n) == [1.7, 2.0] and list(E) == [500, 900]
@@ -779,6 +786,8 @@ def test_the_equal_occupation_figure_draws_the_papers_line_below_the_control_and
     paper = lines["control − the paper's gain"]
     assert list(paper.get_xdata()) == [1.8, 2.0] and list(paper.get_ydata()) == [100.0, 300.0]
     assert list(lines["b2b2"].get_ydata()) == [500.0, 900.0]
+    assert list(lines["the paper's gain below the unpolarized state"].get_ydata()) == [-100.0, -100.0]
+    assert "b2c2" not in lines                                       # another protocol's start is not drawn here
     fig2, ax2 = plt.subplots()
     assert not dftu.plot_occupation(ax2, release, "absent")
     plt.close(fig); plt.close(fig2)

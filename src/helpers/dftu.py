@@ -1013,24 +1013,27 @@ OCCUPATION_STEP = 0.1
 def occupation_curve(release: list, start: str, protocol: str) -> tuple[np.ndarray, np.ndarray]:
     """The constrained energy E - E_bias - E_ref (meV/f.u.) of one start's release against its occupation n1,
     the largest natural occupation of N_up + N_dn averaged over the metals: the biased steps (lambda > 0) that
-    still hold an order (read from their natural orbitals), in release order, sorted by n1. The curve stops
-    before the first unconverged biased step (it is not bridged) and before the first step whose n1 rises
-    against the one before by more than N1_RISE_TOL: past it E is no longer one function of n1."""
+    hold an order on every W (ORDERED, read from their natural orbitals), in release order, sorted by n1. The
+    curve stops at the first step that does not (a W that has lost its order makes the mean n1 a mixture), before
+    the first unconverged biased step (it is not bridged) and before the first step whose n1 rises against the
+    one before by more than N1_RISE_TOL: past it E is no longer one function of n1."""
     steps = sorted((r for r in release if (r["start"], r["protocol"]) == (start, protocol) and r["lambda (eV)"] > 0),
                    key=lambda r: -r["lambda (eV)"])
     pts = []
     for r in steps:
         n1 = float(np.mean(r["largest natural occupations"]))
-        if not r["converged"] or (pts and n1 > pts[-1][0] + N1_RISE_TOL):
+        if not r["converged"] or (pts and n1 > pts[-1][0] + N1_RISE_TOL) or r.get("state", "FO") not in ORDERED:
             break
-        if r.get("state", "ordered") != "unpolarized":
-            pts.append((n1, r["E - E_bias - E_ref (meV/f.u.)"]))
+        pts.append((n1, r["E - E_bias - E_ref (meV/f.u.)"]))
     pts.sort()
     return np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
 
 
 #: A release's n1 may wobble by this much (electrons) between steps and still count as falling with the bias.
 N1_RISE_TOL = 0.01
+#: The states (state_table's reading of the natural orbitals) in which every W is polarized: FO, AFO, and 'mixed'
+#: (polarized W whose leading orbitals are neither parallel nor orthogonal), not 'partly polarized'.
+ORDERED = ("FO", "AFO", "mixed")
 
 
 def at_equal_occupation(curves: dict) -> dict:
@@ -1085,6 +1088,9 @@ def ranking_findings(release: list) -> list:
         curves = {s: occupation_curve(release, s, protocol) for s in ("b2b2", "c2c2", "b2c2")}
         afo = curves.pop("b2c2")
         fo = {s: c for s, c in curves.items() if len(c[0]) > 1}
+        if len(afo[0]) == 1 and fo:
+            out.append(f"- Ranking of the biased configurations ({protocol}): the AFO b2c2 holds an order on both W at one "
+                       f"bias strength only ($n_1$ {_span(afo)}; at the next one W has lost it): no ranking at equal occupation.")
         if len(afo[0]) < 2 or not fo:
             continue
         grid = at_equal_occupation({"b2c2": afo, **fo})
@@ -1298,25 +1304,29 @@ def plot_release(ax, rows: list) -> bool:
 
 
 def plot_occupation(ax, release: list, protocol: str, gain_meV: float | None = None, control: str = "a2a2") -> bool:
-    """The constrained energy E - E_bias of each start of `protocol` (and of the same protocol in other readings,
-    dotted) against its occupation n1 while it holds its order (occupation_curve), meV/f.u. from the unpolarized
-    state: configurations compared at equal occupation. With the control's curve and `gain_meV`, the control's
-    curve lowered by the gain (dashed green) marks where the paper's claim puts b^2 and c^2. False, with
-    nothing drawn, when no start of the protocol has two ordered points."""
+    """The constrained energy E - E_bias of each start of `protocol` against its occupation n1 while it holds
+    its order (occupation_curve), meV/f.u. from the unpolarized state: configurations compared at equal
+    occupation. With `gain_meV`: the paper's gain below the unpolarized state (dotted green; where its claim puts
+    a b^2 or c^2 minimum), and with the control's curve, that curve lowered by the gain (dashed green; where the
+    claim puts b^2 and c^2 at the control's occupation). False, with nothing drawn, when no start of the protocol
+    has two ordered points."""
     colours = {"a2a2": "tab:olive", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
-    mine = [(s, p) for s, p in dict.fromkeys((r["start"], r["protocol"]) for r in release)
-            if p == protocol or (p.startswith(protocol + ", ") and "reading" in p)]
-    drawn = False
-    for start, prot in mine:
-        n, E = occupation_curve(release, start, prot)
+    starts = [s for s, p in dict.fromkeys((r["start"], r["protocol"]) for r in release) if p == protocol]
+    drawn, has_control = False, False
+    for start in starts:
+        n, E = occupation_curve(release, start, protocol)
         if len(n) < 2:
             continue
-        other = prot != protocol
-        label = f"{start}" + (f" ({prot[len(protocol) + 2:]})" if other else "") + (" (control)" if start == control else "")
-        ax.plot(n, E, ":" if other else "-", marker="o", ms=5, color=colours.get(start, "tab:purple"), label=label)
+        ax.plot(n, E, "-", marker="o", ms=5, color=colours.get(start, "tab:purple"),
+                label=start + (" (control)" if start == control else ""))
         drawn = True
-        if start == control and not other and gain_meV is not None:
+        if start == control and gain_meV is not None:
+            has_control = True
             ax.plot(n, E - gain_meV, "--", color="tab:green", lw=1, label="control − the paper's gain")
+    if drawn and gain_meV is not None:
+        ax.axhline(-gain_meV, color="tab:green", ls=":", lw=1, label="the paper's gain below the unpolarized state")
+    if drawn and not has_control:
+        ax.text(0.35, 0.14, f"no {control} control in this protocol", transform=ax.transAxes, fontsize=8, color="0.4")
     if drawn:
         _finish(ax, r"largest natural occupation $n_1$ per W (while ordered)",
                 r"$E - E_\mathrm{bias} - E_\mathrm{unpolarized}$ (meV/f.u.)")
