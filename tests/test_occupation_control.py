@@ -133,6 +133,12 @@ def test_bad_U_grid_is_refused(U_grid):
         oc.check_U_grid(U_grid)
 
 
+def test_an_upward_annealing_needs_an_increasing_grid_and_no_bias():
+    assert oc.check_U_grid([3.0, 4.0], upward=True) == [3.0, 4.0]
+    with pytest.raises(ValueError, match="upward=True U must increase"):
+        oc.check_U_grid([4.0, 3.0], upward=True)
+
+
 def test_driver_refuses_before_any_scf(tmp_path, monkeypatch):
     from ase import Atoms
     from helpers import dft, params
@@ -152,6 +158,8 @@ def test_driver_refuses_before_any_scf(tmp_path, monkeypatch):
         dft.dftu_branch(atoms, s, "bad", [3.0], mixer={"backend": "pulay", "beta": 0.0})
     with pytest.raises(ValueError, match="keys among"):
         dft.dftu_branch(atoms, s, "bad", [3.0], mixer={"name": "pulay"})
+    with pytest.raises(ValueError, match="upward annealing follows an unbiased state"):
+        dft.dftu_branch(atoms, s, "bad", [3.0, 4.0], targets={0: {"both": [_unit(0)]}}, upward=True)
     assert not any(tmp_path.iterdir())
 
 

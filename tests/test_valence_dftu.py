@@ -351,6 +351,10 @@ def test_spin_polarized_starts_are_held_by_a_stronger_bias_and_the_runs_below_st
     monkeypatch.setitem(vd.SETTINGS, "paper", plan)
     with pytest.raises(ValueError, match="below start 'd2 a1g² \\(spin 0\\)': only unbiased"):
         vd.jobs("paper", one_t)
+    # the 'above' plan follows the AFM-seeded state found at 3 eV up to the top of the annealing, unbiased
+    (up,) = [j for j in js if j.get("upward")]
+    assert up["start"] == "unbiased, AFM seed, from 3 eV up" and up["targets"] is None and up["spin"] == "polarized"
+    assert up["U_grid"] == [3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
 
 
 def test_a_state_first_reached_below_the_top_is_no_configuration_of_the_annealing(one_t):
@@ -510,3 +514,20 @@ def test_the_papers_reading_names_no_configuration_for_a_lowest_state_reached_on
     o, why = vd.origin_reading(page["rows"], 3.0)
     assert o == {a_: True, c_: True} and why == "reached without a jump from d2 a1g² (spin 0)"
     assert vd.claim_verdict(page) == "reproduced"
+
+
+def test_a_state_found_below_the_top_is_named_by_the_paper_once_followed_up(one_t):
+    """A lowest state found by a run begun at 3 eV has no origin; the same state followed up to the top without
+    a jump (an upward branch, within the margin at 3 eV) gives the paper's reading its configuration there."""
+    closed = (_occ(1.9, 0.3), _occ(1.9, 0.3))
+    a_, b_, c_ = valence.VALENCE_PARTS
+    k = _hf_slope(closed)
+    E8 = -10.0
+    annealed = _branch("d2 a1g² (spin 0)", "restricted", {8.0: (E8 + 1.0, *closed), 3.0: (E8 + 1.0 - 5 * k, *closed)})
+    found = _branch("unbiased, from 3 eV", "restricted", {3.0: (E8 - 5 * k, *closed)})
+    up = _branch("unbiased, from 3 eV up", "restricted", {3.0: (E8 - 5 * k, *closed), 8.0: (E8, *closed)})
+    rows = vd.step_rows([annealed, found], one_t, n_fu=2)
+    assert vd.origin_reading(rows, 3.0)[0][c_] is None
+    rows = vd.step_rows([annealed, found, up], one_t, n_fu=2)
+    o, why = vd.origin_reading(rows, 3.0)
+    assert o == {a_: True, c_: True} and why == "reached without a jump from unbiased, from 3 eV up"

@@ -342,7 +342,7 @@ def check_mixer(mixer: dict) -> dict:
 def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict | None = None,
                 release=(1.0, 0.5, 0.25, 0.0), magmoms=None, metal: str = "W", basis: str = "dzp",
                 dipole_correction: bool = True, maxiter=None, mixer: dict | None = None,
-                force: bool = False) -> dict:
+                force: bool = False, upward: bool = False) -> dict:
     """One branch of DFT+U (GPAW's Dudarev U_eff on the `metal` d shells, LCAO `basis`, k grid of
     the profile's density) with occupation control (helpers.occupation_control): converged at
     U_grid[0] (eV) with the bias toward `targets` ({atom index: {'both': [5-vectors]}} spin-restricted,
@@ -353,10 +353,13 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
     moments and dipole (dipole layer in the vacuum when `dipole_correction`) are in result['steps'].
     `maxiter`: SCF iteration caps [intermediate steps, last step] or [steps of the release at U_grid[0],
     annealing steps, last step] (default DFTU_MAXITER; helpers.gpaw_job.step_maxiter); `mixer`:
-    GPAW density mixer (check_mixer; default DFTU_MIXER).
+    GPAW density mixer (check_mixer; default DFTU_MIXER). `upward`: U_grid increases instead, an unbiased
+    state followed up from small U_eff (no targets).
     Bad input is refused before any SCF."""
     from .occupation_control import check_schedule, check_targets, check_U_grid
-    U_grid = check_U_grid(U_grid)
+    U_grid = check_U_grid(U_grid, upward)
+    if upward and targets:
+        raise ValueError("targets: an upward annealing follows an unbiased state; give targets=None")
     maxiter = list(DFTU_MAXITER if maxiter is None else maxiter)
     if len(maxiter) not in (2, 3) or not all(isinstance(m, int) and m >= 3 for m in maxiter):
         raise ValueError(f"maxiter={maxiter!r}: need two integers >= 3 (intermediate steps, last step) or three "

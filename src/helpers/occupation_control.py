@@ -123,13 +123,17 @@ def check_schedule(strengths) -> list:
     return s
 
 
-def check_U_grid(U_grid) -> list:
-    """U_eff values (eV) of an annealing: finite, in [0, 20], strictly decreasing."""
+def check_U_grid(U_grid, upward: bool = False) -> list:
+    """U_eff values (eV) of an annealing: finite, in [0, 20], strictly decreasing; strictly increasing with
+    `upward` (a state found at small U_eff followed up, to find the configuration it comes from)."""
     U = [float(x) for x in U_grid]
     if not U or any(not np.isfinite(x) or not 0 <= x <= 20 for x in U):
         raise ValueError(f"U_grid={list(U_grid)!r}: need U_eff values in [0, 20] eV")
-    if any(b >= a for a, b in zip(U, U[1:])):
-        raise ValueError(f"U_grid={U!r}: U must decrease strictly (annealing goes from large to small U)")
+    if upward and any(b <= a for a, b in zip(U, U[1:])):
+        raise ValueError(f"U_grid={U!r}: with upward=True U must increase strictly")
+    if not upward and any(b >= a for a, b in zip(U, U[1:])):
+        raise ValueError(f"U_grid={U!r}: U must decrease strictly (annealing goes from large to small U; "
+                         "upward=True follows a state up)")
     return U
 
 

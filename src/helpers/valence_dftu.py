@@ -72,6 +72,11 @@ SETTINGS = {
               # a state at 3 eV lies below the annealed ones, and where the magnetism of spin-polarized DFT+U ends
               "below": {"U_grid": [3.0, 2.0, 1.0, 0.0], "maxiter": [100, 150, 200],
                         "starts": ["unbiased", "unbiased, AFM seed"]},
+              # the AFM-seeded state found at 3 eV, lowest there of every branch, followed up to 8 eV: the paper's
+              # reading names a state by the large-U_eff configuration it is reached from without a jump, and this
+              # state was found, not annealed
+              "above": {"U_grid": [3.0, 4.0, 5.0, 6.0, 7.0, 8.0], "maxiter": [100, 150, 200],
+                        "starts": ["unbiased, AFM seed"]},
               # the verdict is read at each of these U_eff and decided only where they agree: GPAW's U_eff
               # acts more weakly than the paper's U on its orbitals; measured on the AFO page
               # (orbital_order.u_scale, over its measures of the response) the paper's 3 eV is 3.3-5.8 eV of
@@ -147,7 +152,8 @@ def jobs(profile: str, atoms) -> list:
     treatment), then the starts of 'schedule_checks' released from another bias (named '<start>, bias
     from <lambda> eV') and of 'mixer_checks' run with another density mixer ('<start>, mixer <NAME>'),
     each with 'check_of' naming its start, then the unbiased runs of the profile's 'below' plan, started at its first U_eff
-    and continued down its grid (named '<start>, from <U> eV'). A profile without a plan (SETTINGS) has none."""
+    and continued down its grid (named '<start>, from <U> eV'), and those of its 'above' plan, followed up its grid
+    ('<start>, from <U> eV up', 'upward'). A profile without a plan (SETTINGS) has none."""
     S = SETTINGS.get(profile)
     if S is None:
         return []
@@ -179,6 +185,12 @@ def jobs(profile: str, atoms) -> list:
         if STARTS[name][1] is not None:
             raise ValueError(f"below start {name!r}: only unbiased starts are run from {B['U_grid'][0]:g} eV")
         out.append(dict(job(name, B["U_grid"], [0.0], B["maxiter"]), start=f"{name}, from {B['U_grid'][0]:g} eV"))
+    A = S.get("above")
+    for name in (A["starts"] if A else []):
+        if STARTS[name][1] is not None:
+            raise ValueError(f"above start {name!r}: only unbiased starts are followed up from {A['U_grid'][0]:g} eV")
+        out.append(dict(job(name, A["U_grid"], [0.0], A["maxiter"]), upward=True,
+                        start=f"{name}, from {A['U_grid'][0]:g} eV up"))
     return out
 
 
@@ -201,7 +213,7 @@ def run(atoms, settings: dict, material: str, only_cached: bool = False, select=
         label = f"{material}-1T-anneal{j['U_grid'][0]:g}-{'SP' if j['spin'] == 'polarized' else 'NM'}"
         j["result"] = dft.dftu_branch_or_none(only_cached, atoms, settings, label, j["U_grid"], targets=j["targets"],
                                               release=j["release"], magmoms=j["magmoms"], metal=metal,
-                                              maxiter=j["maxiter"], mixer=j["mixer"])
+                                              maxiter=j["maxiter"], mixer=j["mixer"], upward=j.get("upward", False))
     return out
 
 
