@@ -106,8 +106,12 @@ def test_targets_and_bad_input():
     assert np.allclose(t[0]["both"][0], Q[:, 1]) and np.allclose(t[1]["both"][0], Q[:, 2])
     t, mm = dftu.high_spin_targets(Q, [0, 1], antiferro=True)
     assert mm == [2.0, -2.0] and len(t[1]["dn"]) == 2 and t[1]["up"] == []
+    # d2d2: the b-c pair rotated by 45 degrees, a unit vector with equal b and c weight and none of a
+    t = dftu.pattern_targets("d2d2", Q, [0, 1])
+    d = np.asarray(t[0]["both"][0])
+    assert np.isclose(np.linalg.norm(d), 1.0) and np.allclose(Q.T @ d, [0, 2 ** -0.5, 2 ** -0.5, 0, 0])
     with pytest.raises(ValueError, match="pattern"):
-        dftu.pattern_targets("b2d2", Q, [0, 1])
+        dftu.pattern_targets("b2e2", Q, [0, 1])
 
 
 def _released(w1, w2, E, stalled=False, E_biased=-9.0, E_bias=0.5):
@@ -238,7 +242,7 @@ def test_annealed_plan_of_the_profiles():
     assert {j["state"] for j in jobs} >= {"b2b2", "c2c2", "b2c2"}
     # the decisive starts with the bias within a, b, c: the two remaining d orbitals are left alone
     sub = [j for j in jobs if j["protocol"] == "annealed from 6 eV, bias on a, b, c"]
-    assert {j["state"] for j in sub} == {"b2b2", "c2c2", "b2c2", "a2a2"}      # a2a2: the control
+    assert {j["state"] for j in sub} == {"b2b2", "c2c2", "b2c2", "a2a2", "d2d2"}      # a2a2: the control; d2d2: b-c rotated
     assert all(np.allclose(np.asarray(t["subspace"]), Q[:, :3].T) for j in sub for t in j["targets"].values())
 
 

@@ -23,9 +23,12 @@ import numpy as np
 from .orbitals import natural as nat
 
 #: Ordered patterns of the primitive cell: orbital filled on W1 and on W2 (letters index a, b, c).
-PATTERNS = {"a2a2": "aa", "b2b2": "bb", "c2c2": "cc", "b2c2": "bc", "c2b2": "cb"}
+PATTERNS = {"a2a2": "aa", "b2b2": "bb", "c2c2": "cc", "b2c2": "bc", "c2b2": "cb", "d2d2": "dd"}
+#: The orbital of each letter of a pattern: a, b, c of the reading, and d = (b + c)/sqrt(2), the b-c pair
+#: rotated by 45 degrees (with b2b2 and c2c2 it fixes an FO energy A + B cos 2t + C sin 2t over the b-c plane).
+LETTERS = {"a": {0: 1.0}, "b": {1: 1.0}, "c": {2: 1.0}, "d": {1: 2 ** -0.5, 2: 2 ** -0.5}}
 #: The starts biased toward b and c (the a2a2 control and the high-spin starts are not).
-ORDERED_STARTS = ("b2b2", "c2c2", "b2c2", "c2b2")
+ORDERED_STARTS = ("b2b2", "c2c2", "b2c2", "c2b2", "d2d2")
 #: The largest bias strength (eV) from which a release may drop to zero and still count as controlled.
 RELEASE_LAST_MAX = 0.1
 #: A spin-polarized state whose largest |moment| is below this (muB) is non-magnetic.
@@ -62,12 +65,13 @@ SETTINGS = {
               "annealed": [{"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.0], "subspace": False,
                             "starts": ["unbiased", "b2c2"], "maxiter": [80, 200]},
                            {"U_grid": [6.0, 5.0, 4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
-                            # a2a2: the control, a bias toward the reference's own leading orbital
-                            "starts": ["b2c2", "b2b2", "c2c2", "a2a2"], "maxiter": [80, 200],
+                            # a2a2: the control, a bias toward the reference's own leading orbital; d2d2: the FO of
+                            # (b + c)/sqrt(2), so that the FO is tested over the whole b-c plane, not at b and c alone
+                            "starts": ["b2c2", "b2b2", "c2c2", "a2a2", "d2d2"], "maxiter": [80, 200],
                             # b2b2's step at 0.25 eV stalled (density residual 10^-2.7 after 80 iterations), and b2c2's
                             # at 0.5 eV stopped at its cap (10^-4.7, converged only by RESIDUAL_OK_LOG10): a finer
                             # release with a higher cap; the coarse runs stay as checks of the schedule
-                            "per_start": {"b2b2": FINE_RELEASE, "b2c2": FINE_RELEASE},
+                            "per_start": {"b2b2": FINE_RELEASE, "b2c2": FINE_RELEASE, "d2d2": FINE_RELEASE},
                             "schedule_checks": {"b2b2": COARSE_RELEASE, "b2c2": COARSE_RELEASE}},
                            # released at 8 eV, where the mean field still orders, and annealed to 6 eV, where it meets
                            # the branches above (the unbiased SCF stalls at 8 and 7 eV; the reference there is a
@@ -103,7 +107,7 @@ SETTINGS = {
 def pattern_targets(pattern: str, orbitals: np.ndarray, metals: list, spinpol: bool = False,
                     subspace: bool = False) -> dict:
     """Occupation-control targets of a pattern: the named orbital (columns 0, 1, 2 of `orbitals`
-    are a, b, c in GPAW's d order) doubly occupied on each metal of `metals` (W1, W2); for a
+    are a, b, c in GPAW's d order; d = (b + c)/sqrt(2), LETTERS) doubly occupied on each metal of `metals` (W1, W2); for a
     spin-polarized run the same orbital in both spins. With `subspace`, the bias acts within a, b, c
     only (the target lowered, the other two raised; the two remaining d orbitals, which carry most of
     the covalent W-Te bonding, left alone); without, within the whole d shell."""
@@ -114,7 +118,7 @@ def pattern_targets(pattern: str, orbitals: np.ndarray, metals: list, spinpol: b
         raise ValueError(f"orbitals: need the 5x5 matrix of a reading (columns a, b, c, ...), got {O.shape}")
     out = {}
     for a, letter in zip(metals, PATTERNS[pattern]):
-        v = [O[:, "abc".index(letter)].tolist()]
+        v = [sum(w * O[:, k] for k, w in LETTERS[letter].items()).tolist()]
         out[int(a)] = {"up": v, "dn": v} if spinpol else {"both": v}
         if subspace:
             out[int(a)]["subspace"] = O[:, :3].T.tolist()
@@ -1188,7 +1192,8 @@ def plot_annealed(ax, rows: list, gain_meV: float | None = None) -> bool:
     if not rows:
         return False
     marks = {"unpolarized": "o", "FO": "s", "AFO": "D", "mixed": "^", "partly polarized": "v"}
-    colours = {"unbiased": "0.4", "a2a2": "tab:olive", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
+    colours = {"unbiased": "0.4", "a2a2": "tab:olive", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange",
+               "d2d2": "tab:brown"}
     for start, protocol in dict.fromkeys((r["start"], r["protocol"]) for r in rows):
         sub = sorted((r for r in rows if (r["start"], r["protocol"]) == (start, protocol)), key=lambda r: r["U (eV)"])
         col = colours.get(start, "tab:purple")
@@ -1287,7 +1292,7 @@ def plot_release(ax, rows: list) -> bool:
     way; open markers: steps that did not converge. False, with nothing drawn, without rows."""
     if not rows:
         return False
-    colours = {"b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
+    colours = {"b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange", "d2d2": "tab:brown"}
     for start, protocol in dict.fromkeys((r["start"], r["protocol"]) for r in rows):
         sub = [r for r in rows if (r["start"], r["protocol"]) == (start, protocol)]
         col = colours.get(start, "tab:purple")
@@ -1310,7 +1315,8 @@ def plot_occupation(ax, release: list, protocol: str, gain_meV: float | None = N
     a b^2 or c^2 minimum), and with the control's curve, that curve lowered by the gain (dashed green; where the
     claim puts b^2 and c^2 at the control's occupation). False, with nothing drawn, when no start of the protocol
     has two ordered points."""
-    colours = {"a2a2": "tab:olive", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange"}
+    colours = {"a2a2": "tab:olive", "b2b2": "tab:blue", "c2c2": "tab:cyan", "b2c2": "tab:red", "c2b2": "tab:orange",
+               "d2d2": "tab:brown"}
     starts = [s for s, p in dict.fromkeys((r["start"], r["protocol"]) for r in release) if p == protocol]
     drawn, has_control = False, False
     for start in starts:
