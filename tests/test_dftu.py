@@ -728,6 +728,13 @@ def test_a_verdict_that_changes_with_the_polarization_threshold_is_undetermined(
     assert "Under that rule the evidence changes — polarization gain: z." in same
     assert "the verdict changes for: polarization gain" in dftu.threshold_findings(dftu.verdicts(table(0.3), 100.0), checks
                                                                                    | {0.2: {"polarization gain": by[0.2], "AFO lowest": "undetermined (x)"}})
+    # with the state table, how many b/c rows the threshold cannot move (the unbiased state itself) is said
+    rows = table(0.3)
+    n_same = sum(bool(r.get("= unbiased state")) for r in rows if r["start"] in dftu.ORDERED_STARTS)
+    assert n_same == 3                              # b2c2, c2b2, c2c2 fell back; the weakly polarized b2b2 did not
+    text = dftu.threshold_findings(dftu.verdicts(rows, 100.0), {0.4: {"polarization gain": by[0.3], "AFO lowest": "undetermined (x)"}},
+                                   None, rows)
+    assert "(3 of the 4 b/c rows are the unbiased state itself" in text and "move only the other 1)" in text
 
 
 def test_continuation_below_a_fall_back_carries_nothing_and_a_capped_step_counts_only_by_the_residual_rule():

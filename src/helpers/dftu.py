@@ -721,17 +721,24 @@ def robust_claim_verdict(verdict_rows: list, claim: str, threshold_checks: dict 
                                "the density residual a capped step may end with", "log10 residual ≤ ")
 
 
-def threshold_findings(verdict_rows: list, threshold_checks: dict, residual_checks: dict | None = None) -> str:
+def threshold_findings(verdict_rows: list, threshold_checks: dict, residual_checks: dict | None = None,
+                       rows: list | None = None) -> str:
     """Markdown lines: whether the DFT+U verdicts hold with the polarization threshold at GAP_CHECKS, and with
-    only GPAW's own convergence flag (RESIDUAL_STRICT_LOG10) instead of RESIDUAL_OK_LOG10."""
+    only GPAW's own convergence flag (RESIDUAL_STRICT_LOG10) instead of RESIDUAL_OK_LOG10. With the state table
+    `rows`: how many b/c rows end in the unbiased state itself, which no threshold reads as ordered, so that
+    the threshold check can move only the others."""
     lines = []
     if threshold_checks:
         flips = [c for c in CLAIM_WORDS if robust_claim_verdict(verdict_rows, c, threshold_checks).startswith(
             "undetermined (flips with the polarization")]
         gaps = ", ".join(f"{g:g}" for g in sorted(threshold_checks))
+        bc = [r for r in rows or [] if r["start"] in ORDERED_STARTS and not r.get("convergence check")]
+        same = sum(bool(r.get("= unbiased state")) for r in bc)
+        scope = (f" ({same} of the {len(bc)} b/c rows are the unbiased state itself, which no threshold reads as "
+                 f"ordered: the check can move only the other {len(bc) - same})" if bc else "")
         lines.append(f"- With the polarization threshold of the natural occupations (n1 − n2, {nat.GAP_MIN:g}) at {gaps} "
                      + (f"instead, the verdict changes for: {', '.join(flips)}; it is undetermined." if flips else
-                        "instead, each claim's verdict is the same."))
+                        "instead, each claim's verdict is the same.").rstrip(".") + scope + ".")
     if residual_checks:
         flips = [c for c in CLAIM_WORDS if robust_claim_verdict(verdict_rows, c, None, residual_checks).startswith(
             "undetermined (flips with the density")]
@@ -1177,7 +1184,8 @@ def findings(page: dict) -> str:
                         f"beyond {SCHEDULE_DE_MEV:g} meV/f.u. or {SCHEDULE_DN:g}: the state depends on the schedule")
                      + (f"; the biased minimum ends between λ = {ends.replace(' | ', ' eV with the one and ')} eV with the "
                         "other (where a fall-back happens, not only where it leads)." if ends else "."))
-    thr = threshold_findings(page.get("verdicts", []), page.get("threshold checks") or {}, page.get("residual checks"))
+    thr = threshold_findings(page.get("verdicts", []), page.get("threshold checks") or {}, page.get("residual checks"),
+                             page.get("rows"))
     if thr:
         lines.append(thr)
     return "\n".join(lines)

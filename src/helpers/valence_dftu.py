@@ -751,8 +751,11 @@ def provisional_findings(page: dict) -> list:
     for p in valence.VALENCE_PARTS:
         at = f"U_eff read ({', '.join(f'{U:g}' for U in page['read_at'])} eV{spins if p != valence.VALENCE_PARTS[1] else ''})"
         if judged[p] is not None:
-            out.append(f"- So far, part {p.split(')')[0]}) {word(judged[p])} in the lowest computed state at every {at}; "
-                       "a missing start that reaches a lower state could still change it, so this is not yet the verdict.")
+            spin = (" (a test only where spins may polarize: the restricted treatment imposes spin 0)"
+                    if p == valence.VALENCE_PARTS[1] else "")
+            out.append(f"- So far, part {p.split(')')[0]}) {word(judged[p])} in the lowest computed state at every {at}{spin}; "
+                       "a missing start that reaches a lower state could still change it, and the threshold of a filled "
+                       "t2g spin-orbital is varied only with the verdict, so this is not yet the verdict.")
         else:
             out.append(f"- So far, part {p.split(')')[0]}) is undetermined in the lowest computed states at the {at}: "
                        f"{'; '.join(open_causes(page, p))}.")
