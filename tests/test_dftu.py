@@ -802,3 +802,17 @@ def test_the_equal_occupation_figure_draws_the_papers_line_below_the_control_and
     fig2, ax2 = plt.subplots()
     assert not dftu.plot_occupation(ax2, release, "absent")
     plt.close(fig); plt.close(fig2)
+
+
+def test_the_ferro_orbital_energy_over_the_b_c_plane_has_its_lowest_value_from_three_orbitals():
+    """E(t) = A + B cos 2t + C sin 2t: with E(b) = 300, E(c) = 500 and E(d) = 250 (d at 45 degrees) against a
+    control at 0, A = 400, B = -100, C = -150 and the lowest value 400 - sqrt(100^2 + 150^2) = 219.7 lies at
+    2t = atan2(150, 100), t = 28.2 degrees from b toward c."""
+    def rel(start, lam, n1, E):
+        return {"start": start, "protocol": "p", "lambda (eV)": lam, "largest natural occupations": [n1, n1],
+                "E - E_bias - E_ref (meV/f.u.)": E, "converged": True, "state": "FO"}
+    release = [rel(s, lam, n, E + (n - 1.8) * 1000) for s, E in (("b2b2", 300), ("c2c2", 500), ("d2d2", 250), ("a2a2", 0))
+               for lam, n in ((1.0, 2.0), (0.5, 1.8))]
+    line, = dftu.plane_findings(release)
+    assert "+220 at $n_1$ = 1.8 (θ = 28°)" in line and "+220 at $n_1$ = 1.9 (θ = 28°)" in line
+    assert dftu.plane_findings([r for r in release if r["start"] != "d2d2"]) == []

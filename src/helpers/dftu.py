@@ -1088,6 +1088,31 @@ def control_findings(release: list, control: str = "a2a2") -> list:
     return out
 
 
+def plane_findings(release: list, control: str = "a2a2") -> list:
+    """Markdown lines, per protocol with b2b2, c2c2, d2d2 and the control: the ferro-orbital energy over the b-c
+    plane at equal occupation (at_equal_occupation). E(t) = A + B cos 2t + C sin 2t for the orbital cos t b + sin t c
+    is fixed by t = 0 (b2b2), 90 (c2c2) and 45 degrees (d2d2); its lowest value A - sqrt(B^2 + C^2), and the angle,
+    against the control (meV/f.u.): the paper's gain needs it below -gain somewhere in the plane."""
+    out = []
+    for protocol in dict.fromkeys(r["protocol"] for r in release):
+        curves = {s: occupation_curve(release, s, protocol) for s in ("b2b2", "c2c2", "d2d2", control)}
+        if any(len(c[0]) < 2 for c in curves.values()):
+            continue
+        grid = at_equal_occupation(curves)
+        if not grid:
+            continue
+        parts = []
+        for x, v in grid.items():
+            A = (v["b2b2"] + v["c2c2"]) / 2
+            B, C = (v["b2b2"] - v["c2c2"]) / 2, v["d2d2"] - A
+            angle = (np.degrees(np.arctan2(-C, -B)) / 2) % 180
+            parts.append(f"{A - np.hypot(B, C) - v[control]:+.0f} at $n_1$ = {x:g} (θ = {angle:.0f}°)")
+        out.append(f"- The ferro-orbital energy over the whole b–c plane ({protocol}), fixed by b2b2, c2c2 and d2d2 "
+                   f"(A + B cos 2θ + C sin 2θ for the orbital cos θ b + sin θ c), at its lowest, against the {control} "
+                   f"control at equal occupation: " + ", ".join(parts) + " meV/f.u.")
+    return out
+
+
 def ranking_findings(release: list) -> list:
     """Markdown lines ranking the ordered configurations while the bias holds them, at equal occupation
     (at_equal_occupation): per protocol, the polar AFO start b2c2 against the lowest FO start (b2b2, c2c2) and
