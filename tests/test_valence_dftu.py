@@ -183,7 +183,8 @@ def test_a_branch_that_follows_one_state_matches_the_hellmann_feynman_integral_a
     # the annealing's reading: the lowest state at 7 eV was reached by a jump, and the continuous branch lies
     # 100 meV/f.u. above it (outside the margin): no configuration at 8 eV flows to it
     assert vd.continuous_origins(rows, 7.0) == [] and "is reached without a jump from" not in text
-    assert "the lowest state at U_eff = 7 eV: no state there is reached without a jump; it names no configuration" in text
+    assert ("the lowest state at U_eff = 7 eV: no state there is reached without a jump (the branches that join it to the "
+            "top, d2 eπ+² (spin 0), jump on the way); it names no configuration") in text
     alone = vd.step_rows([follow], one_t, n_fu=2)
     origin = vd.continuous_origins(alone, 7.0)
     assert [(o["start"], o["top U (eV)"]) for o in origin] == [("d2 a1g² (spin 0)", 8.0)] and origin[0][c_part]
@@ -195,7 +196,8 @@ def test_a_branch_that_follows_one_state_matches_the_hellmann_feynman_integral_a
     assert [o["start"] for o in origins] == ["d2 a1g² (spin 0)"] and vd.continuous_origins(rows, 7.0, 10.0) == []
     assert vd.tolerance_findings(rows, 7.0, origins) == [
         "- The annealing's own reading with other tolerances on the jumps (the page's is 15 meV/f.u.): "
-        "10 meV/f.u.: no state there is reached without a jump; 20 meV/f.u.: the same."]
+        "10 meV/f.u.: no state there is reached without a jump (the branches that join it to the top, d2 a1g² (spin 0), "
+        "jump on the way); 20 meV/f.u.: the same."]
 
 
 def test_a_part_is_undetermined_within_the_margin_between_read_points_and_under_an_unconverged_lower_state(one_t):
@@ -531,3 +533,8 @@ def test_a_state_found_below_the_top_is_named_by_the_paper_once_followed_up(one_
     rows = vd.step_rows([annealed, found, up], one_t, n_fu=2)
     o, why = vd.origin_reading(rows, 3.0)
     assert o == {a_: True, c_: True} and why == "reached without a jump from unbiased, from 3 eV up"
+    # followed up, it jumps on the way (100 meV/f.u. off the Hellmann-Feynman integral): the origin is computed, and none
+    up["result"]["steps"][1]["energy_eV"] = E8 - 0.2
+    o, why = vd.origin_reading(vd.step_rows([annealed, found, up], one_t, n_fu=2), 3.0)
+    assert o == {a_: None, c_: None} and why.startswith("no state there is reached without a jump (the branches that join it")
+    assert "unbiased, from 3 eV up" in why and "not computed" not in why

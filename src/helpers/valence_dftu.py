@@ -530,9 +530,14 @@ def origin_reading(rows: list, U: float, tol_meV: float = CONTINUITY_TOL_MEV_PER
     parts_ = [valence.VALENCE_PARTS[i] for i in ORIGIN_PARTS]
     origins = continuous_origins(rows, U, tol_meV)
     below = unannealed_lowest(rows, U)
-    if not origins and below:
+    low = next((x for x in lowest_states(rows) if x["U (eV)"] == U), None)
+    reach = [s for s in ([low["lowest"], *low["within the margin"]] if low else []) if s not in below]
+    if not origins and not reach and below:
         return dict.fromkeys(parts_), (f"the lowest state is reached only by a branch begun at {U:g} eV or below "
                                        f"({', '.join(below)}): its origin is not computed")
+    if not origins and reach:
+        return dict.fromkeys(parts_), (f"no state there is reached without a jump (the branches that join it to the top, "
+                                       f"{', '.join(reach)}, jump on the way)")
     if not origins:
         return dict.fromkeys(parts_), "no state there is reached without a jump"
     out = {}
