@@ -503,18 +503,6 @@ def table(rows: list) -> list:
             for r in rows]
 
 
-def unannealed_lowest(rows: list, U: float) -> list:
-    """The starts among the lowest converged state at U_eff = `U` and those within the thermal margin
-    (lowest_states) whose branch began below the top of the annealing (SETTINGS 'below'): states whose
-    configuration at large U_eff is not computed, so the annealing's own reading cannot name them."""
-    low = next((x for x in lowest_states(rows) if x["U (eV)"] == U), None)
-    if low is None:
-        return []
-    top_U = max(r["U (eV)"] for r in rows)
-    return [s for s in [low["lowest"], *low["within the margin"]]
-            if max(r["U (eV)"] for r in rows if r["start"] == s) < top_U]
-
-
 #: The parts the annealing's own reading (the configuration a state is reached from) speaks to: the valence
 #: and the doubly occupied orbital are properties of a configuration; spin 0 is read on the state itself.
 ORIGIN_PARTS = (0, 2)
@@ -524,14 +512,18 @@ def origin_reading(rows: list, U: float, tol_meV: float = CONTINUITY_TOL_MEV_PER
     """The annealing's own reading of the state at U_eff = `U` (the paper's: the valence of the large-U_eff
     configuration its branch is reached from without a jump, continuous_origins) for the ORIGIN_PARTS:
     ({part: True, False, or None}, why) — None where no branch from the top reaches the lowest state (or one
-    within the margin) without a jump, because it is reached only from below the top (unannealed_lowest)
-    or not at all, or where the configurations it is reached from disagree."""
+    within the margin) without a jump, because it is reached only by branches begun below the top or they
+    jump on the way, or where the configurations it is reached from disagree."""
     from . import valence
     parts_ = [valence.VALENCE_PARTS[i] for i in ORIGIN_PARTS]
     origins = continuous_origins(rows, U, tol_meV)
-    below = unannealed_lowest(rows, U)
+    # the lowest state and those within the margin, split by whether their branch began at the top of the annealing
+    # (SETTINGS 'below' runs begin lower: their configuration at large U_eff is not computed)
     low = next((x for x in lowest_states(rows) if x["U (eV)"] == U), None)
-    reach = [s for s in ([low["lowest"], *low["within the margin"]] if low else []) if s not in below]
+    top_U = max(r["U (eV)"] for r in rows)
+    near = [low["lowest"], *low["within the margin"]] if low else []
+    below = [s for s in near if max(r["U (eV)"] for r in rows if r["start"] == s) < top_U]
+    reach = [s for s in near if s not in below]
     if not origins and not reach and below:
         return dict.fromkeys(parts_), (f"the lowest state is reached only by a branch begun at {U:g} eV or below "
                                        f"({', '.join(below)}): its origin is not computed")
