@@ -160,7 +160,15 @@ def test_driver_refuses_before_any_scf(tmp_path, monkeypatch):
         dft.dftu_branch(atoms, s, "bad", [3.0], mixer={"name": "pulay"})
     with pytest.raises(ValueError, match="upward annealing follows an unbiased state"):
         dft.dftu_branch(atoms, s, "bad", [3.0, 4.0], targets={0: {"both": [_unit(0)]}}, upward=True)
+    with pytest.raises(ValueError, match="projector_scale=0"):
+        dft.dftu_branch(atoms, s, "bad", [3.0], projector_scale=0)
     assert not any(tmp_path.iterdir())
+    # the unscaled projectors enter the job only when asked for: a scaled branch keeps the key it had
+    seen = []
+    monkeypatch.setattr(dft, "_submit", lambda job, *a, **k: seen.append(job))
+    dft.dftu_branch(atoms, s, "ok", [3.0])
+    dft.dftu_branch(atoms, s, "ok", [3.0], projector_scale=False)
+    assert "hubbard_scale" not in seen[0] and seen[1]["hubbard_scale"] is False
 
 
 # --- with GPAW --------------------------------------------------------------------------------------
@@ -372,3 +380,30 @@ def test_a_restarted_step_diagonalizes_the_new_hamiltonian_from_its_first_iterat
     b = bulk("W")
     b.calc = calc(3.0)
     assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-4)
+
+
+def test_unscaled_projectors_give_the_plain_sphere_occupations_and_the_bias_follows_them():
+    """GPAW's ':d,U,0': the occupation matrix is the density matrix weighted by the plain inner products N0
+    within the sphere, not divided by the bounded partial wave's norm; on a positive density matrix of a
+    setup with N0 < 1 its trace is smaller than the scaled one. The bias built with scale=False acts on that
+    matrix (its energy is lambda tr[(1 - 2P) N] of the unscaled N, its derivative exact)."""
+    from ase.units import Ha
+    setup = _fake_setup(3)
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(18, 18))
+    D = A @ A.T / 18                                   # positive semidefinite, like a density matrix
+    Ns, Nu = oc.occupation_matrix(D, setup)[0], oc.occupation_matrix(D, setup, scale=False)[0]
+    assert not np.allclose(Ns, Nu) and np.trace(Nu) < np.trace(Ns)
+    # the bounded-bounded block alone: scaled is the raw block, unscaled is N0 times it
+    q1 = 4 * 6 - 3 * 4 // 2
+    assert oc.occupation_matrix(D, setup, scale=False)[1][12, 12] == pytest.approx(setup.N0_q[q1])
+    v = _unit(1)
+    ext = oc.OccupationBias(oc.check_targets({0: {"both": [v]}}, SYMBOLS, False), 0.5, scale=False)
+    dH = np.zeros((1, 18, 18))
+    e = ext.update_non_local_hamiltonian(D[None], setup, 0, dH)
+    assert e * Ha == pytest.approx(0.5 * np.trace((np.eye(5) - 2 * np.outer(v, v)) @ Nu))
+    X = rng.normal(size=(1, 18, 18))
+    X = X + X.transpose(0, 2, 1)
+    e2 = ext.update_non_local_hamiltonian(D[None] + 1e-6 * X, setup, 0, np.zeros_like(dH))
+    assert (e2 - e) / 1e-6 == pytest.approx((dH * X).sum(), rel=1e-5)
+    assert [n.tolist() for n in oc.site_occupations(D[None], setup, scale=False)] == [(0.5 * Nu).tolist()] * 2

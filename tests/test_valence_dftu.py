@@ -569,3 +569,43 @@ def test_a_jump_across_an_unconverged_step_is_seen_from_its_converged_neighbours
     b = _branch("d2 a1g² (spin 0)", "restricted", {8.0: (-50.0, *closed), 7.0: (-10.0 - slope, *closed)})
     b["result"]["steps"][0]["converged"] = False
     assert vd.continuity(vd.step_rows([b], one_t, n_fu=2), 15.0) == "unchecked"
+
+
+def test_the_other_projectors_read_spin_apart_and_can_leave_it_undetermined(one_t):
+    """With GPAW's unscaled d projectors the states are another functional: their energies are compared among
+    themselves (projector_lowest), never with the default ones. Where the antiferromagnet is lowest with the
+    default projectors and the spin-0 state with the other ones, part (b) is undetermined and says why; where
+    both agree it stands."""
+    closed, magnet = (_occ(1.9, 0.3), _occ(1.9, 0.3)), (_occ(1.9, 0.3, 1.0), _occ(1.9, 0.3, -1.0))
+    main = [_branch("unbiased", "restricted", {3.0: (-10.0, *closed)}),
+            _branch("unbiased, AFM seed", "polarized", {3.0: (-10.5, *magnet)})]
+    b_ = valence.VALENCE_PARTS[1]
+
+    def page(E_nm, E_af):
+        other = [dict(_branch("unbiased, 3 eV, unscaled projectors", "restricted", {3.0: (E_nm, *closed)}),
+                      projector_scale=False),
+                 dict(_branch("unbiased, AFM seed, 3 eV, unscaled projectors", "polarized", {3.0: (E_af, *magnet)}),
+                      projector_scale=False)]
+        rows = vd.step_rows(main, one_t, n_fu=2)
+        return {"rows": rows, "lowest": vd.lowest_states(rows), "lowest restricted": [], "read_at": [3.0],
+                "U_last": 3.0, "missing": [], "branches": main, "one_t": one_t, "complete": True,
+                "projector rows": vd.step_rows(other, one_t, n_fu=2), "projector branches": other}
+    # unscaled: spin 0 lowest by 100 meV/f.u. (an energy 30 eV below the default ones changes nothing: apart)
+    p = page(-40.0, -39.8)
+    assert vd.projector_lowest(p)[3.0]["lowest"] == "unbiased, 3 eV, unscaled projectors"
+    assert vd.judge_parts(p)[0][b_] is None
+    assert any("with unscaled projectors" in c for c in vd.open_causes(p, b_))
+    line = vd.projector_findings(p)[0]
+    assert "+100 meV/f.u. from the spin-0 state" in line and "with the scaled ones -250 meV/f.u." in line
+    assert "part (b) holds there" in line
+    # unscaled: the antiferromagnet lowest too, so (b) fails in both readings
+    p = page(-40.0, -40.2)
+    assert vd.judge_parts(p)[0][b_] is False
+    # an unscaled branch not computed yet: no reading from it
+    p = page(-40.0, -40.2)
+    p["missing"] = ["unbiased, AFM seed, 3 eV, unscaled projectors"]
+    assert vd.projector_lowest(p) == {} and vd.judge_parts(p)[0][b_] is False
+    # the jobs: the other projectors only where the profile plans them, and named so
+    js = {j["start"]: j for j in vd.jobs("paper", one_t)}
+    assert js["unbiased, AFM seed, 3 eV, unscaled projectors"]["projector_scale"] is False
+    assert all(j.get("projector_scale", True) for j in vd.jobs("smoke", one_t))

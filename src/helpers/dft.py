@@ -342,7 +342,7 @@ def check_mixer(mixer: dict) -> dict:
 def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict | None = None,
                 release=(1.0, 0.5, 0.25, 0.0), magmoms=None, metal: str = "W", basis: str = "dzp",
                 dipole_correction: bool = True, maxiter=None, mixer: dict | None = None,
-                force: bool = False, upward: bool = False) -> dict:
+                force: bool = False, upward: bool = False, projector_scale: bool = True) -> dict:
     """One branch of DFT+U (GPAW's Dudarev U_eff on the `metal` d shells, LCAO `basis`, k grid of
     the profile's density) with occupation control (helpers.occupation_control): converged at
     U_grid[0] (eV) with the bias toward `targets` ({atom index: {'both': [5-vectors]}} spin-restricted,
@@ -354,12 +354,16 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
     `maxiter`: SCF iteration caps [intermediate steps, last step] or [steps of the release at U_grid[0],
     annealing steps, last step] (default DFTU_MAXITER; helpers.gpaw_job.step_maxiter); `mixer`:
     GPAW density mixer (check_mixer; default DFTU_MIXER). `upward`: U_grid increases instead, an unbiased
-    state followed up from small U_eff (no targets).
-    Bad input is refused before any SCF."""
+    state followed up from small U_eff (no targets). `projector_scale`: GPAW's default DFT+U, whose d occupation
+    matrix divides by the bounded partial wave's norm within the PAW sphere (occupations can exceed one per
+    spin-orbital); False: the plain inner products (':d,U,0', occupations below one), for the term, the bias
+    and the recorded occupations alike. Bad input is refused before any SCF."""
     from .occupation_control import check_schedule, check_targets, check_U_grid
     U_grid = check_U_grid(U_grid, upward)
     if upward and targets:
         raise ValueError("targets: an upward annealing follows an unbiased state; give targets=None")
+    if not isinstance(projector_scale, bool):
+        raise ValueError(f"projector_scale={projector_scale!r}: must be True (GPAW's scaled d projectors) or False")
     maxiter = list(DFTU_MAXITER if maxiter is None else maxiter)
     if len(maxiter) not in (2, 3) or not all(isinstance(m, int) and m >= 3 for m in maxiter):
         raise ValueError(f"maxiter={maxiter!r}: need two integers >= 3 (intermediate steps, last step) or three "
@@ -379,6 +383,8 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
     job.update(basis=basis, metal=metal, U_grid=U_grid, release=release, mixer=mixer, maxiter=maxiter,
                targets={str(a): {s: np.round(v.T, 8).tolist() for s, v in t.items()} for a, t in checked.items()},
                dipole_correction=bool(dipole_correction))
+    if not projector_scale:               # only when set: the keys of the scaled branches stay as they were
+        job["hubbard_scale"] = False
     return _submit(job, label, settings["profile"], force)
 
 

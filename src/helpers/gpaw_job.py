@@ -399,7 +399,8 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
     if spinpol:
         atoms.set_initial_magnetic_moments(job["magmoms"])
     checked = check_targets(targets, symbols, spinpol, job.get("magmoms")) if targets else {}
-    bias = OccupationBias(checked, job["release"][0]) if checked else None
+    scale = bool(job.get("hubbard_scale", True))
+    bias = OccupationBias(checked, job["release"][0], scale) if checked else None
     metal = job["metal"]
     U_grid = job["U_grid"]
     schedule = [(U_grid[0], lam) for lam in (job["release"] if bias else [0.0])]
@@ -410,7 +411,7 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
     calc = GPAW(mode="lcao", basis=job["basis"], xc=job.get("xc", "PBE"),
                 kpts={"size": job["kpts"], "gamma": True},
                 occupations={"name": "fermi-dirac", "width": job["smearing"]},
-                spinpol=spinpol, setups={metal: f":d,{U_grid[0]}"},
+                spinpol=spinpol, setups={metal: f":d,{U_grid[0]}" + ("" if scale else ",0")},
                 convergence={"energy": 1e-5, "density": 1e-5, "minimum iterations": 3},
                 mixer=gpaw_mixer(job["mixer"]), maxiter=job["maxiter"][0],
                 poissonsolver={"dipolelayer": "xy"} if job.get("dipole_correction") else None,
@@ -522,7 +523,8 @@ def _dftu_steps(atoms, calc, bias, job: dict, wd: Path, schedule: list, steps: l
             calc.dft.calculate_energy()
         energy = float(calc.dft.results["energy"] * Ha)
         D_asii = calc.dft.density.D_asii.gather(broadcast=True)
-        occ = {str(a): [n_s.tolist() for n_s in site_occupations(D_asii[a], calc.dft.setups[a])]
+        occ = {str(a): [n_s.tolist() for n_s in site_occupations(D_asii[a], calc.dft.setups[a],
+                                                                  scale=job.get("hubbard_scale", True))]
                for a in metals}
         e_bias = bias.energy(D_asii, calc.dft.setups) if bias is not None else 0.0
         calc.dft.calculate_dipole()

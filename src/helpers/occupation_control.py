@@ -139,12 +139,13 @@ def check_U_grid(U_grid, upward: bool = False) -> list:
 
 # --- the occupation matrix and the bias -----------------------------------------------------------
 
-def occupation_matrix(D_ii: np.ndarray, setup, l: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def occupation_matrix(D_ii: np.ndarray, setup, l: int = 2, scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """GPAW's l-shell occupation matrix N_mm from one spin component D_ii of an atom's PAW density
-    matrix (gpaw.hubbard.aoom, bounded-partial-wave scaling as in GPAW's DFT+U), and the pattern
-    dN_mm/dD_ii (the same scale factors on each block) as a D_ii-shaped array."""
+    matrix (gpaw.hubbard.aoom; `scale`: the bounded-partial-wave scaling of GPAW's default DFT+U, else the
+    plain inner products within the PAW sphere, GPAW's ':d,U,0'), and the pattern dN_mm/dD_ii (the same
+    factors on each block) as a D_ii-shaped array."""
     from gpaw.hubbard import aoom
-    return aoom(np.real(D_ii), l, setup.l_j, setup.n_j, setup.N0_q, True)
+    return aoom(np.real(D_ii), l, setup.l_j, setup.n_j, setup.N0_q, bool(scale))
 
 
 def _blocks(setup, l: int = 2) -> list[slice]:
@@ -153,13 +154,13 @@ def _blocks(setup, l: int = 2) -> list[slice]:
             for j in np.where(np.equal(setup.l_j, l))[0]]
 
 
-def site_occupations(D_sii, setup, l: int = 2) -> list[np.ndarray]:
-    """Per spin (up, dn) the d occupation matrix of one atom, electrons; a spin-restricted D_sii
-    (one component) is split equally between the spins."""
+def site_occupations(D_sii, setup, l: int = 2, scale: bool = True) -> list[np.ndarray]:
+    """Per spin (up, dn) the d occupation matrix of one atom, electrons (occupation_matrix with `scale`); a
+    spin-restricted D_sii (one component) is split equally between the spins."""
     if len(D_sii) == 1:
-        N, _ = occupation_matrix(D_sii[0], setup, l)
+        N, _ = occupation_matrix(D_sii[0], setup, l, scale)
         return [0.5 * N, 0.5 * N]
-    return [occupation_matrix(D, setup, l)[0] for D in D_sii[:2]]
+    return [occupation_matrix(D, setup, l, scale)[0] for D in D_sii[:2]]
 
 
 class OccupationBias(Extension):
@@ -175,8 +176,9 @@ class OccupationBias(Extension):
     name = "occupation_bias"
     charge = 0.0
 
-    def __init__(self, targets: dict, strength_eV: float):
+    def __init__(self, targets: dict, strength_eV: float, scale: bool = True):
         self.targets = {int(a): {s: np.asarray(v) for s, v in t.items()} for a, t in targets.items()}
+        self.scale = bool(scale)          # the occupation matrix the bias acts on: that of the DFT+U term
         self.set_strength(strength_eV)
         self.energy_eV = {}
 
@@ -206,7 +208,7 @@ class OccupationBias(Extension):
         for a in self.targets:
             D_sii = D_asii[a]
             for D_ii, B in zip(D_sii, self.bias_matrices(a, len(D_sii))):
-                e += self.strength_eV * float(np.trace(B @ occupation_matrix(D_ii, setups[a])[0]).real)
+                e += self.strength_eV * float(np.trace(B @ occupation_matrix(D_ii, setups[a], scale=self.scale)[0]).real)
         return e
 
     def update_non_local_hamiltonian(self, D_sii, setup, atom_index, dH_sii) -> float:
@@ -219,7 +221,7 @@ class OccupationBias(Extension):
         lam = self.strength_eV / Ha
         e = 0.0
         for s, (D_ii, B) in enumerate(zip(D_sii, self.bias_matrices(atom_index, nspins))):
-            N, pattern = occupation_matrix(D_ii, setup)
+            N, pattern = occupation_matrix(D_ii, setup, scale=self.scale)
             # a spin-restricted D_ii holds both spins: N is the total, and tr[B N] counts both
             e += lam * float(np.trace(B @ N).real)
             dH = np.zeros_like(pattern)

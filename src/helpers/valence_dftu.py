@@ -87,7 +87,14 @@ SETTINGS = {
               # acts more weakly than the paper's U on its orbitals; measured on the AFO page
               # (orbital_order.u_scale, over its measures of the response) the paper's 3 eV is 3.3-5.8 eV of
               # GPAW's, so the grid points that bracket that range are read, 3 eV and 6 eV included
-              "read_at": [6.0, 5.0, 4.0, 3.0]},
+              "read_at": [6.0, 5.0, 4.0, 3.0],
+              # GPAW's default DFT+U divides the d occupation matrix by the bounded partial wave's norm in the PAW
+              # sphere, so spin-orbitals hold up to 1.1 electrons here and Dudarev's U_eff Tr[n - nn]/2 rewards
+              # them; the plain inner products (':d,U,0', occupations below one) are the other choice of projector.
+              # The unbiased spin-0 and AFM-seeded states at 3 eV with it: a separate set of states (another
+              # functional: its energies are compared among themselves only), read for part (b), spin 0
+              "projector": {"scale": False, "U_grid": [3.0], "maxiter": [100, 150, 200],
+                            "starts": ["unbiased", "unbiased, AFM seed"]}},
 }
 #: Density mixer per spin treatment. Restricted starts: GPAW's Pulay mixer (helpers.dft.PULAY_MIXER; their
 #: steps converge by GPAW's flag, except where the table says not). Spin-polarized starts: GPAW 26's MSR1
@@ -197,6 +204,12 @@ def jobs(profile: str, atoms) -> list:
         if STARTS[name][1] is not None:
             raise ValueError(f"below start {name!r}: only unbiased starts are run from {B['U_grid'][0]:g} eV")
         out.append(dict(job(name, B["U_grid"], [0.0], B["maxiter"]), start=f"{name}, from {B['U_grid'][0]:g} eV"))
+    P = S.get("projector")
+    for name in (P["starts"] if P else []):
+        if STARTS[name][1] is not None:
+            raise ValueError(f"projector start {name!r}: only unbiased starts are run with the other projectors")
+        out.append(dict(job(name, P["U_grid"], [0.0], P["maxiter"]), projector_scale=bool(P["scale"]),
+                        start=f"{name}, {P['U_grid'][0]:g} eV, {'scaled' if P['scale'] else 'unscaled'} projectors"))
     A = S.get("above")
     for name in (A["starts"] if A else []):
         if STARTS[name][1] is not None:
@@ -225,7 +238,8 @@ def run(atoms, settings: dict, material: str, only_cached: bool = False, select=
         label = f"{material}-1T-anneal{j['U_grid'][0]:g}-{'SP' if j['spin'] == 'polarized' else 'NM'}"
         j["result"] = dft.dftu_branch_or_none(only_cached, atoms, settings, label, j["U_grid"], targets=j["targets"],
                                               release=j["release"], magmoms=j["magmoms"], metal=metal,
-                                              maxiter=j["maxiter"], mixer=j["mixer"], upward=j.get("upward", False))
+                                              maxiter=j["maxiter"], mixer=j["mixer"], upward=j.get("upward", False),
+                                              projector_scale=j.get("projector_scale", True))
     return out
 
 
@@ -490,13 +504,18 @@ def page_results(material: str, settings: dict) -> dict:
     n_fu = sum(s in ("W", "Mo") for s in one_t.get_chemical_symbols())
     missing = [b["start"] for b in branches if b.get("result") is None]
 
+    # branches with GPAW's other d projectors are another functional: read apart ('projector rows')
+    main = [b for b in branches if b.get("projector_scale", True)]
+
     def read(filled_min=None) -> dict:
-        rows = step_rows(branches, one_t, n_fu, filled_min)
+        rows = step_rows(main, one_t, n_fu, filled_min)
         restricted = [r for r in rows if r["spin"] == "restricted"]
         return {"rows": rows, "lowest": lowest_states(rows), "lowest restricted": lowest_states(restricted) if restricted else []}
-    page = {"one_t": one_t, "branches": branches, **read(), "missing": missing,
+    page = {"one_t": one_t, "branches": main, "all branches": branches, **read(), "missing": missing,
+            "projector rows": step_rows([b for b in branches if not b.get("projector_scale", True)], one_t, n_fu),
+            "projector branches": [b for b in branches if not b.get("projector_scale", True)],
             "read_at": SETTINGS.get(settings["profile"], {}).get("read_at", []),
-            "complete": bool(branches) and not missing, "U_last": branches[0]["U_grid"][-1] if branches else None,
+            "complete": bool(branches) and not missing, "U_last": main[0]["U_grid"][-1] if main else None,
             "results": [b["result"] for b in branches if b.get("result") is not None]}
     # the threshold of a filled t2g spin-orbital is a choice of ours: the verdict read again at FILLED_CHECKS
     page["threshold checks"] = {f: claim_verdict(dict(page, **read(f))) for f in FILLED_CHECKS}
@@ -570,12 +589,78 @@ def judge_parts(page: dict) -> tuple[dict, list, list]:
     low_r = {y["U (eV)"]: y for y in page.get("lowest restricted", [])}
     read_r = [low_r.get(U) for U in page["read_at"]] if polarized and low_r else []
     origins = origin_readings(page)
+    # part (b) is also read with GPAW's other d projectors where both spin treatments are computed (projector_lowest)
+    other = [y for U, y in projector_lowest(page).items() if U in page["read_at"]]
     judged = {}
     for p in valence.VALENCE_PARTS:
-        extra = [] if p == valence.VALENCE_PARTS[1] else read_r
+        extra = other if p == valence.VALENCE_PARTS[1] else read_r
         vals = {None if y is None else y[p] for y in read + extra} | {o[p] for o, _ in origins.values() if p in o}
         judged[p] = vals.pop() if len(vals) == 1 else None
     return judged, read, read_r
+
+
+def projector_lowest(page: dict) -> dict:
+    """{U_eff: the lowest state (lowest_states) among the branches computed with GPAW's other d projectors
+    (SETTINGS 'projector')}, once every such branch is computed and both spin treatments converged there;
+    else empty."""
+    rows = page.get("projector rows") or []
+    names = {b["start"] for b in page.get("projector branches", [])}
+    if not rows or names & set(page["missing"]):
+        return {}
+    out = {}
+    for x in lowest_states(rows):
+        spins = {r["spin"] for r in rows if r["U (eV)"] == x["U (eV)"] and r["converged"]}
+        if spins == {"restricted", "polarized"}:
+            out[x["U (eV)"]] = x
+    return out
+
+
+def max_spin_orbital(branch: dict, metals: list, U: float) -> float | None:
+    """The largest eigenvalue of a W's d occupation matrix per spin (electrons in one spin-orbital) at the
+    branch's unbiased step at U_eff `U`, over the metals and spins; None without that step."""
+    st = next((x for x in (branch.get("result") or {}).get("steps", []) if x["U_eV"] == U and x["lambda_eV"] == 0), None)
+    if st is None:
+        return None
+    return max(float(np.linalg.eigvalsh(np.asarray(n, float))[-1]) for a in metals for n in st["occupations"][str(a)])
+
+
+def projector_findings(page: dict) -> list:
+    """Markdown lines: the spin-0 and AFM-seeded states with GPAW's other d projectors against the same pair with
+    the default ones at the same U_eff: the energy of the AFM below the spin-0 state (meV/f.u.), the AFM's largest
+    moment from the occupations, the largest spin-orbital occupation, and part (b) read on the lowest."""
+    from . import valence
+    rows = page.get("projector rows") or []
+    if not page.get("projector branches"):
+        return []
+    if not rows:
+        return [f"- Not computed yet: the spin-0 and AFM-seeded states with GPAW's unscaled d projectors "
+                f"({', '.join(b['start'] for b in page['projector branches'])})."]
+    metals = [i for i, s in enumerate(page["one_t"].get_chemical_symbols()) if s in ("W", "Mo")]
+    b_ = valence.VALENCE_PARTS[1]
+    out = []
+    for U in sorted({r["U (eV)"] for r in rows}, reverse=True):
+        def pair(rows_, branches):
+            here = [r for r in rows_ if r["U (eV)"] == U and r["converged"]]
+            nm = min((r for r in here if r["spin"] == "restricted"), key=lambda r: r["E_eV"], default=None)
+            af = min((r for r in here if r["spin"] == "polarized"), key=lambda r: r["E_eV"], default=None)
+            occ = max((m for b in branches if (m := max_spin_orbital(b, metals, U)) is not None), default=None)
+            return nm, af, occ
+        nm, af, occ = pair(rows, page["projector branches"])
+        nm0, af0, occ0 = pair(page["rows"], page["branches"])
+        if nm is None or af is None:
+            out.append(f"- With GPAW's unscaled d projectors at U_eff = {U:g} eV: not both spin treatments converged.")
+            continue
+        d = lambda a, b: 1000 * (a["E_eV"] - b["E_eV"]) / len(metals)   # noqa: E731
+        low = projector_lowest(page).get(U)
+        said = (f"- With GPAW's unscaled d projectors (':d,U,0', the plain inner products in the PAW sphere; largest "
+                f"spin-orbital occupation {occ:.2f}" + (f", against {occ0:.2f} with the default scaled ones" if occ0 else "")
+                + f"), at U_eff = {U:g} eV the lowest AFM-seeded state lies {d(af, nm):+.0f} meV/f.u. from the spin-0 "
+                f"state (moments {max(af['|m| (μB)']):.2f} μB from the occupations")
+        if nm0 is not None and af0 is not None:
+            said += f"; with the scaled ones {d(af0, nm0):+.0f} meV/f.u., {max(af0['|m| (μB)']):.2f} μB"
+        said += ")" + (f": part (b) {word(low[b_])} there." if low is not None else ".")
+        out.append(said)
+    return out
 
 
 def origin_readings(page: dict) -> dict:
@@ -615,6 +700,10 @@ def open_causes(page: dict, part: str) -> list:
                 out.append(f"states within k_BT disagree at {U:g} eV{tag}")
             else:
                 decided.setdefault(y[part], []).append(f"at {U:g} eV{tag}")
+    if part == valence.VALENCE_PARTS[1]:
+        for U, y in projector_lowest(page).items():
+            if U in page["read_at"] and y[part] is not None:
+                decided.setdefault(y[part], []).append(f"at {U:g} eV with unscaled projectors")
     for tag, (o, why) in origin_readings(page).items():
         if part not in o:
             continue
@@ -676,7 +765,7 @@ def findings(page: dict) -> str:
     what each start held at full bias; the starts not computed."""
     from . import valence
     lines = []
-    done = len(page["branches"]) - len(page["missing"])
+    done = len(page.get("all branches", page["branches"])) - len(page["missing"])
     lowest = "lowest" if page["complete"] else f"lowest of the {done} branches computed"
     if page["read_at"]:
         lines.append(f"- The verdict is read at U_eff = {', '.join(f'{U:g}' for U in page['read_at'])} eV and decided where "
@@ -742,6 +831,7 @@ def findings(page: dict) -> str:
                      f"{', '.join(f'{d:.2f}' for d in b['d counts'])}, |m| {', '.join(f'{m:.2f}' for m in b['|m| (μB)'])} μB, "
                      f"t2g natural occupations {'; '.join(', '.join(f'{x:.2f}' for x in w) for w in b['t2g'])}; filled t2g "
                      f"spin-orbitals {count(b['filled t2g'])} at full bias, {count(b['filled t2g released'])} after the release.")
+    lines += projector_findings(page)
     for c in protocol_checks(page):
         same = "the same state" if c["same state"] else "not the same state (filled t2g spin-orbitals differ)"
         lines.append(f"- {c['check']}: at U_eff = {', '.join(f'{U:g}' for U in c['U (eV)'])} eV against {c['of']}, "
@@ -916,9 +1006,9 @@ def status(page: dict, part: str | None = None) -> str:
     what the computed states say of it so far (so_far)."""
     if variant(page) is not None:
         return "decided"
-    done = len(page["branches"]) - len(page["missing"])
-    if done < len(page["branches"]) or not page["branches"]:
-        out = f"not decided: {done} of {len(page['branches'])} branches computed, starts and checks together"
+    done = len(page.get("all branches", page["branches"])) - len(page["missing"])
+    if done < len(page.get("all branches", page["branches"])) or not page["branches"]:
+        out = f"not decided: {done} of {len(page.get('all branches', page['branches']))} branches computed, starts and checks together"
         now = so_far(page, part) if part is not None and page["branches"] else None
         return out + ("" if not now else "; so far undetermined (the lowest computed states differ on it)"
                       if now == "undetermined" else f"; so far {now} in the lowest computed state at every U_eff read")
