@@ -816,3 +816,29 @@ def test_the_ferro_orbital_energy_over_the_b_c_plane_has_its_lowest_value_from_t
     line, = dftu.plane_findings(release)
     assert "+220 at $n_1$ = 1.8 (θ = 28°)" in line and "+220 at $n_1$ = 1.9 (θ = 28°)" in line
     assert dftu.plane_findings([r for r in release if r["start"] != "d2d2"]) == []
+
+
+def test_a_reading_that_relabels_the_orbitals_reads_the_same_configurations_and_says_what_its_order_means():
+    """A reading whose a, b, c are energy order's b, a, c (the continuity reading of the relaxed layer) needs no
+    new state: its b^2 - a^2 is energy order's a^2 - b^2 at equal occupation. Where its lowest level is b, b^2
+    below a^2 is the crystal-field order, said so; a reading of other orbitals is not a relabelling."""
+    R, _ = np.linalg.qr(np.random.default_rng(3).normal(size=(5, 5)))
+    readings_ = {"energy order": {"orbitals": R, "energies_eV": [0.523, 0.62, 0.739]},
+                 "continuity from 1T": {"orbitals": R[:, [1, 0, 2, 3, 4]] * [1, -1, 1, 1, 1],
+                                        "energies_eV": [0.62, 0.523, 0.739]},
+                 "rotated": {"orbitals": np.linalg.qr(np.random.default_rng(4).normal(size=(5, 5)))[0]}}
+    relabel = dftu.relabellings(readings_)
+    assert list(relabel) == ["continuity from 1T"] and relabel["continuity from 1T"]["map"] == {"a": "b", "b": "a", "c": "c"}
+
+    def rel(start, lam, n1, E):
+        return {"start": start, "protocol": "p", "lambda (eV)": lam, "largest natural occupations": [n1, n1],
+                "E - E_bias - E_ref (meV/f.u.)": E, "converged": True, "state": "FO"}
+    release = [rel(s, lam, n, E + (n - 1.8) * 1000) for s, E in (("b2b2", 300), ("c2c2", 480), ("a2a2", 0))
+               for lam, n in ((1.0, 2.0), (0.5, 1.8))]
+    x, = dftu.relabelled(release, relabel)
+    assert x["b2 - a2"] == pytest.approx([-300, -300, -300]) and x["c2 - a2"] == pytest.approx([180, 180, 180])
+    line, = dftu.relabelled_findings(release, relabel, 100.0)
+    assert "Below a² by the paper's gain (100 meV/f.u.) at every occupation: b²." in line
+    assert "b is the lowest level" in line and "crystal-field order" in line
+    assert "b² − a² = -300 to -300" in dftu.reading_line(release, relabel)
+    assert dftu.reading_line(release, {}) == ""

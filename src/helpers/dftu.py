@@ -755,7 +755,7 @@ def threshold_findings(verdict_rows: list, threshold_checks: dict, residual_chec
 
 
 def verdict_lines(verdict_rows: list, threshold_checks: dict | None = None, rows: list | None = None,
-                  residual_checks: dict | None = None) -> str:
+                  residual_checks: dict | None = None, extra: list | None = None) -> str:
     """MyST Markdown: the DFT+U verdict on each of the paper's two energy claims (robust_claim_verdict), one
     line each, for the opening of the page's DFT+U section; with the state table `rows`, a last line on
     whether any ordered state exists after the release at all (survival_line), the premise of both claims."""
@@ -768,6 +768,7 @@ def verdict_lines(verdict_rows: list, threshold_checks: dict | None = None, rows
     survival = survival_line(rows or [])
     if survival:
         lines.append(survival)
+    lines += [x for x in (extra or []) if x]
     return "\n".join(lines)
 
 
@@ -1113,6 +1114,89 @@ def plane_findings(release: list, control: str = "a2a2") -> list:
     return out
 
 
+def relabellings(readings_: dict, main: str = None, tol: float = 0.99) -> dict:
+    """The readings of a, b, c whose three orbitals are the main reading's own, in another order (each column's
+    overlap with one of the main reading's above `tol`): {reading: {'map': {letter there: letter in the main
+    reading}, 'levels (eV)': its a, b, c levels}}. Such a reading needs no new state: its configurations are
+    the main reading's, relabelled."""
+    main = main or MAIN_READING
+    O0 = np.asarray(readings_[main]["orbitals"])[:, :3]
+    out = {}
+    for r, x in readings_.items():
+        if r == main:
+            continue
+        S = np.abs(O0.T @ np.asarray(x["orbitals"])[:, :3])
+        idx = S.argmax(axis=0)
+        if sorted(idx) == [0, 1, 2] and all(S[i, j] > tol for j, i in enumerate(idx)) and list(idx) != [0, 1, 2]:
+            out[r] = {"map": {"abc"[j]: "abc"[i] for j, i in enumerate(idx)},
+                      "levels (eV)": [float(e) for e in x.get("energies_eV", [])[:3]]}
+    return out
+
+
+def relabelled(release: list, relabel: dict) -> list:
+    """Per reading of `relabel` (relabellings) and protocol of the main reading with the a2a2, b2b2 and c2c2
+    releases: that reading's b^2 - a^2 and c^2 - a^2 at equal occupation (at_equal_occupation of the main reading's
+    curves, relabelled; meV/f.u.), with its levels and its lowest level. [{'reading', 'protocol', 'map', 'n1',
+    'b2 - a2', 'c2 - a2', 'levels (eV)', 'lowest'}]."""
+    out = []
+    for r, x in relabel.items():
+        inv = {v: k for k, v in x["map"].items()}           # main-reading letter -> letter in reading r
+        for protocol in dict.fromkeys(q["protocol"] for q in release if "reading" not in q["protocol"]):
+            curves = {s: occupation_curve(release, s, protocol) for s in ("a2a2", "b2b2", "c2c2")}
+            if any(len(c[0]) < 2 for c in curves.values()):
+                continue
+            grid = at_equal_occupation(curves)
+            if not grid:
+                continue
+            E = {x_: {inv[k[0]]: v[k] for k in v} for x_, v in grid.items()}      # energies by reading r's letters
+            lv = x["levels (eV)"]
+            out.append({"reading": r, "protocol": protocol, "map": x["map"], "n1": list(E),
+                        "b2 - a2": [E[x_]["b"] - E[x_]["a"] for x_ in E], "c2 - a2": [E[x_]["c"] - E[x_]["a"] for x_ in E],
+                        "levels (eV)": lv, "lowest": "abc"[int(np.argmin(lv))] if len(lv) == 3 else None})
+    return out
+
+
+def relabelled_findings(release: list, relabel: dict, gain_meV: float) -> list:
+    """Markdown lines of `relabelled`: per reading and protocol, b^2 - a^2 and c^2 - a^2 at equal occupation against
+    the paper's gain, and, where that reading's lowest level is not a, why its b^2 < a^2 is no gain from polarizing."""
+    out = []
+    for x in relabelled(release, relabel):
+        said = (f"- Read in the {x['reading']} reading (its a, b, c are the {', '.join(x['map'][k] for k in 'abc')} of energy "
+                f"order: the same orbitals relabelled, so the same constrained configurations; {x['protocol']}), at equal "
+                f"occupation: b² − a² = {', '.join(f'{v:+.0f}' for v in x['b2 - a2'])} and c² − a² = "
+                f"{', '.join(f'{v:+.0f}' for v in x['c2 - a2'])} meV/f.u. at $n_1$ = {', '.join(f'{n:g}' for n in x['n1'])}.")
+        hold = [k for k in "bc" if all(v <= -gain_meV for v in x[f"{k}2 - a2"])]
+        said += (f" Below a² by the paper's gain ({gain_meV:g} meV/f.u.) at every occupation: "
+                 + (", ".join(f"{k}²" for k in hold) if hold else "neither b² nor c²") + ".")
+        if x["lowest"] and x["lowest"] != "a":
+            said += (f" In that reading {x['lowest']} is the lowest level (a, b, c at "
+                     f"{', '.join(f'{e:.3f}' for e in x['levels (eV)'])} eV), so {x['lowest']}² below a² is the crystal-field "
+                     "order itself, with no polarization to gain; the paper's claim has a as the lowest level and a gain "
+                     "that beats the crystal-field cost of leaving it, which is the energy-order reading, where the "
+                     "verdict is decided.")
+        out.append(said)
+    return out
+
+
+def reading_line(release: list, relabel: dict) -> str:
+    """One Markdown line for the verdict box: the gain verdict's reading of a, b, c, and what the relabelled readings
+    (relabelled) give, with the range over the occupations of every protocol; '' without one."""
+    xs = relabelled(release, relabel)
+    if not xs:
+        return ""
+    parts = []
+    for r in dict.fromkeys(x["reading"] for x in xs):
+        mine = [x for x in xs if x["reading"] == r]
+        rng = lambda k: f"{min(min(x[k]) for x in mine):+.0f} to {max(max(x[k]) for x in mine):+.0f}"  # noqa: E731
+        low = mine[0]["lowest"]
+        parts.append(f"relabelled into the {r} reading, the same configurations give b² − a² = {rng('b2 - a2')} and c² − a² "
+                     f"= {rng('c2 - a2')} meV/f.u. at equal occupation"
+                     + (f", but there {low} is the lowest level, so that is the crystal-field order, not a gain from "
+                        "polarizing" if low and low != "a" else ""))
+    return ("- **The reading of a, b, c**: the gain is judged in energy order, the reading the claim itself fixes "
+            "(a the lowest level, its gain beating the crystal-field cost of leaving it); " + "; ".join(parts) + ".")
+
+
 def ranking_findings(release: list) -> list:
     """Markdown lines ranking the ordered configurations while the bias holds them, at equal occupation
     (at_equal_occupation): per protocol, the polar AFO start b2c2 against the lowest FO start (b2b2, c2c2) and
@@ -1446,6 +1530,7 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     used = {j["reading"] for j in jobs + annealed}
     levels = {r: [float(e) for e in readings_[r]["energies_eV"]] for r in readings_ if r in used and "energies_eV" in readings_[r]}
     return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
+            "relabelled": relabellings(readings_) if MAIN_READING in readings_ else {},
             "threshold checks": thresholds, "residual checks": residual_checks, "levels (eV)": levels,
             "numerics": numerics, "numerics U (eV)": U_check, "n_fu": len(metals),
             "gain_meV": gain_meV, "schedule checks": schedule_agreement(annealed, checks, len(metals)),
