@@ -609,3 +609,28 @@ def test_the_other_projectors_read_spin_apart_and_can_leave_it_undetermined(one_
     js = {j["start"]: j for j in vd.jobs("paper", one_t)}
     assert js["unbiased, AFM seed, 3 eV, unscaled projectors"]["projector_scale"] is False
     assert all(j.get("projector_scale", True) for j in vd.jobs("smoke", one_t))
+
+
+def test_a_metal_at_the_realistic_U_leaves_the_valence_to_the_annealing_and_can_pass(one_t):
+    """At the U_eff read, a uniform metal has no integer t2g count: its part (a) is silent, not undetermined, so the
+    configuration it is reached from without a jump decides (a) (here the a1g² closed shell at 8 eV: d2, holds).
+    Without such a reading nothing decides it, and the cause says so."""
+    closed, metal = (_occ(1.9, 0.3), _occ(1.9, 0.3)), (_occ(1.2, 0.5), _occ(1.2, 0.5))
+    slope = lambda w: sum(0.5 * np.trace(np.asarray(n) - np.asarray(n) @ np.asarray(n)) for s in w for n in s)  # noqa: E731
+    E7 = -10.0 - 0.5 * (slope(closed) + slope(metal))
+    a_ = valence.VALENCE_PARTS[0]
+
+    def page(branches):
+        rows = vd.step_rows(branches, one_t, n_fu=2)
+        return {"rows": rows, "lowest": vd.lowest_states(rows), "lowest restricted": [], "read_at": [7.0], "U_last": 7.0,
+                "missing": [], "branches": branches, "one_t": one_t, "complete": True}
+    follow = _branch("d2 a1g² (spin 0)", "restricted", {8.0: (-10.0, *closed), 7.0: (E7, *metal)})
+    p = page([follow])
+    low = vd.lowest_states(p["rows"])[-1]
+    assert low[a_] is None and low["silent"][a_]
+    assert vd.judge_parts(p)[0][a_] is True
+    # the same metal reached by a jump: no reading decides (a)
+    jump = _branch("d2 a1g² (spin 0)", "restricted", {8.0: (-10.0, *closed), 7.0: (E7 - 0.2, *metal)})
+    p = page([jump])
+    assert vd.judge_parts(p)[0][a_] is None
+    assert any("no integer t2g count in the lowest states at 7 eV" in c for c in vd.open_causes(p, a_))

@@ -377,6 +377,8 @@ def lowest_states(rows: list, margin_meV: float | None = None) -> list:
         out.append({"U (eV)": U, "lowest": low["start"], "next state above (meV/f.u.)": second[0] if second else None,
                     "within the margin": [r["start"] for r in near if r is not low], "unconverged below": below,
                     "lowest alone": {p: low[p] for p in valence.VALENCE_PARTS},
+                    # no state within the margin decides the part (part (a) of metallic states: no integer t2g count)
+                    "silent": {p: all(r[p] is None for r in near) for p in valence.VALENCE_PARTS},
                     "d counts": low["d counts"], "|m| (μB)": low["|m| (μB)"], "n1, n2": low["n1, n2"], **judged})
     return out
 
@@ -594,7 +596,10 @@ def judge_parts(page: dict) -> tuple[dict, list, list]:
     judged = {}
     for p in valence.VALENCE_PARTS:
         extra = other if p == valence.VALENCE_PARTS[1] else read_r
-        vals = {None if y is None else y[p] for y in read + extra} | {o[p] for o, _ in origins.values() if p in o}
+        # part (a) of a state without an integer t2g count and no disproportionation (a metal at the realistic U_eff)
+        # is silent, not a disagreement: its valence is then the annealing's own reading's (or another U_eff's)
+        vals = {None if y is None else y[p] for y in read + extra if not _silent(y, p)}
+        vals |= {o[p] for o, _ in origins.values() if p in o}
         judged[p] = vals.pop() if len(vals) == 1 else None
     return judged, read, read_r
 
@@ -663,6 +668,14 @@ def projector_findings(page: dict) -> list:
     return out
 
 
+def _silent(y: dict | None, part: str) -> bool:
+    """Whether a lowest state of lowest_states leaves `part` to the other readings: part (a) where no state within
+    the margin has an integer t2g count (and none disproportionates) and no unconverged step lies below."""
+    from . import valence
+    return (y is not None and part == valence.VALENCE_PARTS[0] and y.get("silent", {}).get(part, False)
+            and not y["unconverged below"])
+
+
 def origin_readings(page: dict) -> dict:
     """{'' (all states) and ' (restricted)' where spin-polarized states exist and the page reads the restricted
     ones ('lowest restricted'): origin_reading at the page's last U_eff}; empty without rows or a last U_eff."""
@@ -686,11 +699,13 @@ def open_causes(page: dict, part: str) -> list:
     if judged[part] is not None:
         return []
     readings = [("", read)] + ([] if part == valence.VALENCE_PARTS[1] else [(" (restricted)", read_r)])
-    out, decided = [], {}
+    out, decided, silent = [], {}, []
     for tag, rows in readings:
         for U, y in zip(page["read_at"], rows):
             if y is None:
                 out.append(f"no converged state at {U:g} eV{tag}")
+            elif _silent(y, part):
+                silent.append(f"{U:g} eV{tag}")
             elif y[part] is None and y["unconverged below"]:
                 out.append(f"an unconverged step ({', '.join(y['unconverged below'])}) lies below the lowest state "
                            f"at {U:g} eV{tag}")
@@ -713,6 +728,8 @@ def open_causes(page: dict, part: str) -> list:
             decided.setdefault(o[part], []).append(f"in the annealing's own reading{tag}")
     if len(decided) > 1 or (decided and out):
         out.append("; ".join(f"{word(v)} {', '.join(w)}" for v, w in decided.items()))
+    if silent and not decided:
+        out.append(f"no integer t2g count in the lowest states at {', '.join(silent)}, and no other reading decides it")
     return out
 
 
