@@ -598,6 +598,11 @@ def test_the_other_projectors_read_spin_apart_and_can_leave_it_undetermined(one_
     line = vd.projector_findings(p)[0]
     assert "+100 meV/f.u. from the spin-0 state" in line and "with the scaled ones -250 meV/f.u." in line
     assert "part (b) holds there" in line
+    # unscaled: the two within k_BT of each other: (b) undetermined there, and the cause names them
+    p = page(-40.0, -40.01)
+    assert vd.judge_parts(p)[0][b_] is None
+    assert any("with unscaled projectors at 3 eV states within k_BT disagree (spin 0 and an antiferromagnet 5 meV/f.u. apart)"
+               in c for c in vd.open_causes(p, b_))
     # unscaled: the antiferromagnet lowest too, so (b) fails in both readings
     p = page(-40.0, -40.2)
     assert vd.judge_parts(p)[0][b_] is False

@@ -657,8 +657,9 @@ def projector_findings(page: dict) -> list:
             continue
         d = lambda a, b: 1000 * (a["E_eV"] - b["E_eV"]) / len(metals)   # noqa: E731
         low = projector_lowest(page).get(U)
-        said = (f"- With GPAW's unscaled d projectors (':d,U,0', the plain inner products in the PAW sphere; largest "
-                f"spin-orbital occupation {occ:.2f}" + (f", against {occ0:.2f} with the default scaled ones" if occ0 else "")
+        said = (f"- With GPAW's unscaled d projectors (':d,U,0': the occupation matrix counts only the part of the d "
+                f"orbitals inside the PAW sphere, largest spin-orbital occupation {occ:.2f}"
+                + (f" against {occ0:.2f} with the default scaled ones, so the same U_eff acts on smaller occupations" if occ0 else "")
                 + f"), at U_eff = {U:g} eV the lowest AFM-seeded state lies {d(af, nm):+.0f} meV/f.u. from the spin-0 "
                 f"state (moments {max(af['|m| (μB)']):.2f} μB from the occupations")
         if nm0 is not None and af0 is not None:
@@ -717,8 +718,14 @@ def open_causes(page: dict, part: str) -> list:
                 decided.setdefault(y[part], []).append(f"at {U:g} eV{tag}")
     if part == valence.VALENCE_PARTS[1]:
         for U, y in projector_lowest(page).items():
-            if U in page["read_at"] and y[part] is not None:
+            if U not in page["read_at"]:
+                continue
+            if y[part] is not None:
                 decided.setdefault(y[part], []).append(f"at {U:g} eV with unscaled projectors")
+            else:
+                out.append(f"with unscaled projectors at {U:g} eV states within k_BT disagree"
+                           + (" (spin 0 and an antiferromagnet " + f"{y['next state above (meV/f.u.)']:.0f} meV/f.u. apart)"
+                              if y["next state above (meV/f.u.)"] is not None else ""))
     for tag, (o, why) in origin_readings(page).items():
         if part not in o:
             continue
