@@ -639,3 +639,22 @@ def test_a_metal_at_the_realistic_U_leaves_the_valence_to_the_annealing_and_can_
     p = page([jump])
     assert vd.judge_parts(p)[0][a_] is None
     assert any("no integer t2g count in the lowest states at 7 eV" in c for c in vd.open_causes(p, a_))
+
+
+def test_the_1t_layer_ranks_the_ordered_configurations_only_while_they_hold_their_order(one_t):
+    """orbital_order_1t: per U_eff the FO e_pi+^2 against a1g^2 and the AFO against the FO (meV/f.u.), from converged
+    restricted states that still have a doubly occupied orbital; a check branch counts as its start; where the
+    states have fallen into one metal the U_eff is left out, and the line says where the gain is reached."""
+    closed, metal = (_occ(1.9, 0.3), _occ(1.9, 0.3)), (_occ(1.2, 0.5), _occ(1.2, 0.5))
+    bs = [_branch("d2 a1g² (spin 0)", "restricted", {8.0: (-10.0, *closed), 4.0: (-20.0, *metal)}),
+          dict(_branch("d2 eπ+² (spin 0), mixer MSR1", "restricted", {8.0: (-10.3, *closed), 4.0: (-20.0, *metal)}),
+               check_of="d2 eπ+² (spin 0)"),
+          _branch("d2 eπ+² / eπ−² (spin 0)", "restricted", {8.0: (-10.2, *closed), 4.0: (-20.0, *metal)})]
+    rows = vd.step_rows(bs, one_t, n_fu=2)
+    page = {"rows": rows, "branches": bs, "one_t": one_t}
+    x, = vd.orbital_order_1t(page)
+    assert x["U (eV)"] == 8.0 and x["FO − a²"] == pytest.approx(-150.0) and x["AFO − FO"] == pytest.approx(50.0)
+    line = vd.order_1t_line(page, 100.0)
+    assert "by more than the paper's 100 meV/f.u. (150 at 8 eV)" in line and "the AFO never lies below the FO" in line
+    assert "by less than" in vd.order_1t_line(page, 200.0)
+    assert vd.order_1t_line({"rows": [], "branches": [], "one_t": one_t}, 100.0) == ""
