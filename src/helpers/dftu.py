@@ -35,6 +35,8 @@ RELEASE_LAST_MAX = 0.1
 NON_MAGNETIC_MUB = 0.01
 #: The protocol of a branch biased and released at its own U_eff (the annealed ones name their start U).
 PROTOCOL_DIRECT = "released at U, bias on the d shell"
+#: GPAW's MSR1 mixer with each step a new SCF from the current density (helpers.gpaw_job.restart_step).
+MSR1_FRESH = {"backend": "msr1", "fresh_each_step": True}
 #: The reading of a, b, c the targets and the verdicts use unless a protocol names another.
 MAIN_READING = "energy order"
 #: Per reading of a, b, c, the starts that a symmetry of the W site maps onto another start (image: start):
@@ -77,7 +79,11 @@ SETTINGS = {
                            # the branches above (the unbiased SCF stalls at 8 and 7 eV; the reference there is a
                            # converged fall-back)
                            {"U_grid": [8.0, 7.0, 6.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
-                            "starts": ["unbiased", "b2c2", "b2b2", "c2c2", "a2a2"], "maxiter": [80, 200]},
+                            "starts": ["unbiased", "b2c2", "b2b2", "c2c2", "a2a2"], "maxiter": [80, 200],
+                            # with Pulay no step of b2c2 below lambda = 0.5 eV converged at 8 eV: the other starts run
+                            # with MSR1, each step a fresh SCF from the current density (which converges every step of
+                            # the 1T layer's restricted release at 8 eV)
+                            "per_start": {s: {"mixer": MSR1_FRESH} for s in ("b2b2", "c2c2", "a2a2")}},
                            # spin-polarized: the ordered starts with both spins biased alike and the W moments seeded at
                            # +-0.5 muB, and the high-spin d2 antiferromagnet, released at 4 eV and annealed to 3 eV
                            {"U_grid": [4.0, 3.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
@@ -366,7 +372,7 @@ def _annealed_jobs(profile: str, orbitals, metals: list, variant: str) -> list:
 def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached: bool = False,
                  checks: bool = False, select=None) -> list:
     """Every branch of annealed_jobs (with `checks`, of schedule_check_jobs; with `select`, a function
-    of a job, only those it accepts) through helpers.dft.dftu_branch with the Pulay mixer (cached;
+    of a job, only those it accepts) through helpers.dft.dftu_branch with the Pulay mixer or the protocol's (cached;
     `only_cached`: skip those not in the cache). Returns the jobs with their 'result' (None where
     skipped)."""
     from . import dft, params
@@ -386,7 +392,7 @@ def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, onl
                 magmoms[a] = x
         j["result"] = dft.dftu_branch_or_none(only_cached, atoms, s_j, label, j["U_grid"], targets=j["targets"],
                                               magmoms=magmoms, release=A["release"], metal=symbols[metals[0]],
-                                              maxiter=A["maxiter"], mixer=dft.PULAY_MIXER)
+                                              maxiter=A["maxiter"], mixer=A.get("mixer", dft.PULAY_MIXER))
     return jobs
 
 
