@@ -309,7 +309,7 @@ def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undec
     assert dftu.claim_verdict(agree, "polarization gain") == (
         "not reproduced (restricted, energy order reading: released at U_eff 6 eV, carried by continuation to 3 eV; "
         "polarized, energy order reading: released at U_eff 4 eV; 2 more protocols undecided: "
-        "not every b/c pattern computed, no a² state; decided in the energy order reading only)")
+        "still to compute: not every b/c pattern computed; no a² state; decided in the energy order reading only)")
     # rows continued from a U where every start had already fallen back carry nothing ordered: said so, not
     # "carried"; a spin-polarized protocol against a non-magnetic reference repeats the restricted result
     empty = [dict(x, **{"carried ordered": False}) if x["by continuation"] else x for x in agree[:2]]
@@ -319,7 +319,8 @@ def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undec
         "polarized, energy order reading: released at U_eff 4 eV (non-magnetic there: a repeat of the restricted result))")
     none = [r(3.0, "undetermined", why="no ordered state survives the release: nothing to compare")]
     assert dftu.claim_verdict(none, "polarization gain").startswith(
-        "undetermined (no ordered state survives the release; restricted, energy order reading: released at U_eff 3 eV")
+        "undetermined (the computed states: no ordered state survives the release; restricted, energy order reading: "
+        "released at U_eff 3 eV")
     assert dftu.claim_verdict(none, "AFO lowest") == "not computed here"
     lines = dftu.verdict_lines(agree).splitlines()
     assert lines[0].startswith("- **not reproduced**: doubly occupying $b$ or $c$") and "$U_\\mathrm{eff}$ 6 eV" in lines[0]

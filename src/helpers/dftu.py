@@ -685,7 +685,7 @@ def claim_verdict(verdict_rows: list, claim: str) -> str:
 
     decided = {o: [r for r in sel if r["outcome"] == o] for o in ("reproduced", "not reproduced")}
     open_ = [r for r in sel if r["outcome"] not in decided]
-    why = ", ".join(dict.fromkeys(r["evidence"].split(";")[0].split(":")[0].split(" (")[0] for r in open_))
+    why = open_reasons(open_)
     if decided["reproduced"] and decided["not reproduced"]:
         return (f"undetermined (flips: reproduced for {where(decided['reproduced'])}; "
                 f"not reproduced for {where(decided['not reproduced'])})")
@@ -699,6 +699,24 @@ def claim_verdict(verdict_rows: list, claim: str) -> str:
     if read_in != {r.get("reading", MAIN_READING) for r in sel}:
         tail += f"; decided in the {', '.join(sorted(read_in))} reading only"
     return f"{outcome} ({where(decided[outcome])}{tail})"
+
+
+#: An undecided protocol's reason (the first clause of its evidence) by kind: what the computed states say, what is
+#: still to compute, and what the solver left open; a reason of none of these is said as it is.
+REASON_KINDS = {"the computed states": ("no ordered state survives", "only ", "in this reading the unpolarized reference"),
+                "still to compute": ("not every b/c pattern computed", "FO and AFO patterns not all computed"),
+                "the solver": ("every decisive start computed, but", "a release was not controlled")}
+
+
+def open_reasons(open_rows: list) -> str:
+    """The reasons of undecided verdict rows (the first clause of each evidence), grouped by REASON_KINDS and
+    named by kind, so that what the states show, what is missing and what the solver left open are not blended."""
+    reasons = list(dict.fromkeys(r["evidence"].split(";")[0].split(":")[0].split(" (")[0] for r in open_rows))
+    groups = {}
+    for x in reasons:
+        kind = next((k for k, heads in REASON_KINDS.items() if x.startswith(heads)), "")
+        groups.setdefault(kind, []).append(x)
+    return "; ".join(f"{k}: {', '.join(v)}" if k else ", ".join(v) for k, v in groups.items())
 
 
 #: The paper's two energy claims of the sub-eV rung as the verdict lines of the DFT+U section name them.
