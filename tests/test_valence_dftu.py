@@ -658,3 +658,16 @@ def test_the_1t_layer_ranks_the_ordered_configurations_only_while_they_hold_thei
     assert "by more than the paper's 100 meV/f.u. (150 at 8 eV)" in line and "the AFO never lies below the FO" in line
     assert "by less than" in vd.order_1t_line(page, 200.0)
     assert vd.order_1t_line({"rows": [], "branches": [], "one_t": one_t}, 100.0) == ""
+
+
+def test_a_finer_grid_check_adds_no_lowest_state_of_its_own(one_t):
+    """A check branch on a finer U_eff grid (steps between the starts' own U_eff) is read for its continuity, but its
+    in-between steps have no other state beside them: on_grid leaves them out of the lowest states and the figure."""
+    closed = (_occ(1.9, 0.3), _occ(1.9, 0.3))
+    main = _branch("d2 eπ+² (spin 0)", "restricted", {8.0: (-10.0, *closed), 7.0: (-10.5, *closed)})
+    fine = dict(_branch("d2 eπ+² (spin 0), U_eff steps of 0.5 eV, mixer MSR1", "restricted",
+                        {8.0: (-10.0, *closed), 7.5: (-10.2, *closed), 7.0: (-10.5, *closed)}), check_of="d2 eπ+² (spin 0)")
+    rows = vd.step_rows([main, fine], one_t, n_fu=2)
+    assert sorted({r["U (eV)"] for r in rows}) == [7.0, 7.5, 8.0]
+    assert sorted({r["U (eV)"] for r in vd.on_grid(rows)}) == [7.0, 8.0]
+    assert [x["U (eV)"] for x in vd.lowest_states(vd.on_grid(rows))] == [8.0, 7.0]
