@@ -523,8 +523,12 @@ def page_results(material: str, settings: dict, only_cached: bool | None = None)
 
     def read(filled_min=None) -> dict:
         rows = step_rows(main, one_t, n_fu, filled_min)
-        restricted = [r for r in on_grid(rows) if r["spin"] == "restricted"]
-        return {"rows": rows, "lowest": lowest_states(on_grid(rows)),
+        grid = on_grid(rows)
+        for r in rows:          # a finer grid's step in between has no state beside it to be measured from
+            if not any(r is g for g in grid):
+                r["ΔE (meV/f.u.)"] = np.nan
+        restricted = [r for r in grid if r["spin"] == "restricted"]
+        return {"rows": rows, "lowest": lowest_states(grid),
                 "lowest restricted": lowest_states(restricted) if restricted else []}
     page = {"one_t": one_t, "branches": main, "all branches": branches, **read(), "missing": missing,
             "projector rows": step_rows([b for b in branches if not b.get("projector_scale", True)], one_t, n_fu),
@@ -927,7 +931,7 @@ def findings(page: dict) -> str:
         same = "the same state" if c["same state"] else "not the same state (filled t2g spin-orbitals differ)"
         lines.append(f"- {c['check']}: at U_eff = {', '.join(f'{U:g}' for U in c['U (eV)'])} eV against {c['of']}, "
                      f"energies apart by at most {c['max |ΔE| (meV/f.u.)']:.2f} meV/f.u., {same}"
-                     + (f"; {c['unconverged']} step(s) not converged" if c["unconverged"] else "") + ".")
+                     + (f"; {c['unconverged']} step(s) not converged, not compared" if c["unconverged"] else "") + ".")
     if page["missing"]:
         lines.append(f"- Not computed yet, so no verdict from this method: {'; '.join(page['missing'])}.")
         lines += provisional_findings(page)
@@ -976,9 +980,10 @@ def _same_state(a: dict, b: dict) -> bool:
 
 
 def protocol_checks(page: dict) -> list:
-    """Per computed check branch (a start run again with another release or mixer: 'check_of'), against
-    its start at every U_eff both reached: the largest energy difference (meV/f.u.), whether every step
-    holds the same state (_same_state), and the steps of either that did not converge."""
+    """Per computed check branch (a start run again with another release, mixer or grid: 'check_of'), against
+    its start at every U_eff both reached: the largest energy difference (meV/f.u.) and whether every step
+    holds the same state (_same_state), both over the U_eff where both steps converged (an unconverged step's
+    state is not known), and the steps of either that did not converge."""
     n_fu = sum(s in ("W", "Mo") for s in page["one_t"].get_chemical_symbols())
     out = []
     for b in page["branches"]:
@@ -987,11 +992,12 @@ def protocol_checks(page: dict) -> list:
         mine = {r["U (eV)"]: r for r in page["rows"] if r["start"] == b["start"]}
         ref = {r["U (eV)"]: r for r in page["rows"] if r["start"] == b["check_of"]}
         common = sorted(set(mine) & set(ref), reverse=True)
-        if not common:
+        both = [U for U in common if mine[U]["converged"] and ref[U]["converged"]]
+        if not both:
             continue
         out.append({"check": b["start"], "of": b["check_of"], "U (eV)": common,
-                    "max |ΔE| (meV/f.u.)": max(1000 * abs(mine[U]["E_eV"] - ref[U]["E_eV"]) / n_fu for U in common),
-                    "same state": all(_same_state(mine[U], ref[U]) for U in common),
+                    "max |ΔE| (meV/f.u.)": max(1000 * abs(mine[U]["E_eV"] - ref[U]["E_eV"]) / n_fu for U in both),
+                    "same state": all(_same_state(mine[U], ref[U]) for U in both),
                     "unconverged": sum(not x[U]["converged"] for U in common for x in (mine, ref))})
     return out
 
