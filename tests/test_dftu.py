@@ -843,3 +843,21 @@ def test_a_reading_that_relabels_the_orbitals_reads_the_same_configurations_and_
     assert "b is the lowest level" in line and "crystal-field order" in line
     assert "b² − a² = -300 to -300" in dftu.reading_line(release, relabel)
     assert dftu.reading_line(release, {}) == ""
+
+
+def test_every_reason_the_verdicts_give_for_an_undecided_protocol_has_a_kind():
+    """The first clause of each undecided reason dftu.verdicts writes falls under one REASON_KINDS entry, so the verdict
+    line never blends what is missing with what the states show."""
+    whys = ["in this reading the unpolarized reference already fills b and c (b + c = 0.93 in its filled orbital): x",
+            "every decisive start computed, but a release was not controlled or a start ended unconverged: x",
+            "FO state from b2b2 at -150 meV/f.u., but against no converged reference that fills neither b nor c",
+            "not every b/c pattern computed (lowest so far: FO from b2b2, +300 meV/f.u.)",
+            "a release was not controlled or a start ended unconverged: the states to rank are not all known",
+            "only FO states survive the release: nothing to rank them against",
+            "no ordered state survives the release: nothing to compare",
+            "FO and AFO patterns not all computed"]
+    said = dftu.open_reasons([{"evidence": f"{w}; starts tried: b2b2"} for w in whys])
+    groups = said.split("; ")
+    assert all(": " in g and g.split(": ")[0] in dftu.REASON_KINDS for g in groups), said
+    assert said.startswith("the reading: in this reading") or "the solver: every decisive start" in said
+    assert "the computed states: only FO states survive the release, no ordered state survives the release" in said

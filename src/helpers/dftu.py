@@ -701,11 +701,12 @@ def claim_verdict(verdict_rows: list, claim: str) -> str:
     return f"{outcome} ({where(decided[outcome])}{tail})"
 
 
-#: An undecided protocol's reason (the first clause of its evidence) by kind: what the computed states say, what is
-#: still to compute, and what the solver left open; a reason of none of these is said as it is.
-REASON_KINDS = {"the computed states": ("no ordered state survives", "only ", "in this reading the unpolarized reference"),
-                "still to compute": ("not every b/c pattern computed", "FO and AFO patterns not all computed"),
-                "the solver": ("every decisive start computed, but", "a release was not controlled")}
+#: An undecided protocol's reason (the first clause of its evidence) by kind, the first whose phrase it contains: what
+#: the solver left open, a reading without the paper's a^2, what is still to compute, what the computed states say.
+REASON_KINDS = {"the solver": ("a release was not controlled", "no converged reference"),
+                "the reading": ("in this reading the unpolarized reference",),
+                "still to compute": ("not every b/c pattern computed", "not all computed"),
+                "the computed states": ("survive",)}
 
 
 def open_reasons(open_rows: list) -> str:
@@ -714,7 +715,7 @@ def open_reasons(open_rows: list) -> str:
     reasons = list(dict.fromkeys(r["evidence"].split(";")[0].split(":")[0].split(" (")[0] for r in open_rows))
     groups = {}
     for x in reasons:
-        kind = next((k for k, heads in REASON_KINDS.items() if x.startswith(heads)), "")
+        kind = next((k for k, keys in REASON_KINDS.items() if any(key in x for key in keys)), "")
         groups.setdefault(kind, []).append(x)
     return "; ".join(f"{k}: {', '.join(v)}" if k else ", ".join(v) for k, v in groups.items())
 
@@ -1193,11 +1194,15 @@ def relabelled_findings(release: list, relabel: dict, gain_meV: float) -> list:
         said += (f" Below a² by the paper's gain ({gain_meV:g} meV/f.u.) at every occupation: "
                  + (", ".join(f"{k}²" for k in hold) if hold else "neither b² nor c²") + ".")
         if x["lowest"] and x["lowest"] != "a":
+            lv = x["levels (eV)"]
+            cf = 2000 * (lv["abc".index(x["lowest"])] - lv[0])       # two electrons moved from a (meV/f.u., one W per f.u.)
             said += (f" In that reading {x['lowest']} is the lowest level (a, b, c at "
-                     f"{', '.join(f'{e:.3f}' for e in x['levels (eV)'])} eV), so {x['lowest']}² below a² is the crystal-field "
-                     "order itself, with no polarization to gain; the paper's claim has a as the lowest level and a gain "
-                     "that beats the crystal-field cost of leaving it, which is the energy-order reading, where the "
-                     "verdict is decided.")
+                     f"{', '.join(f'{e:.3f}' for e in lv)} eV, without U), so {x['lowest']}² below a² is the crystal-field "
+                     f"order: moving two electrons from a to {x['lowest']} gains {-cf:.0f} meV/f.u. from the levels alone, and "
+                     f"the interaction adds {min(-v for v in x[x['lowest'] + '2 - a2']) + cf:.0f} to "
+                     f"{max(-v for v in x[x['lowest'] + '2 - a2']) + cf:.0f} on top, reinforcing the crystal field instead of "
+                     "overcoming it. The paper's claim has a as the lowest level and a gain that beats the crystal-field "
+                     "cost of leaving it, which is the energy-order reading, where the verdict is decided.")
         out.append(said)
     return out
 

@@ -92,7 +92,9 @@ SETTINGS = {
               # sphere, so spin-orbitals hold up to 1.1 electrons here and Dudarev's U_eff Tr[n - nn]/2 rewards
               # them; the plain inner products (':d,U,0', occupations below one) are the other choice of projector.
               # The unbiased spin-0 and AFM-seeded states at 3 eV with it: a separate set of states (another
-              # functional: its energies are compared among themselves only), read for part (b), spin 0
+              # functional: its energies are compared among themselves only), a sensitivity check of part (b) that does
+              # not enter the verdict: its U_eff scale is not calibrated (read_at is, for the scaled projectors), and
+              # its occupations are smaller, so the same U_eff acts more weakly
               "projector": {"scale": False, "U_grid": [3.0], "maxiter": [100, 150, 200],
                             "starts": ["unbiased", "unbiased, AFM seed"]}},
 }
@@ -121,7 +123,7 @@ NOMINAL_T2G = 2
 #: above it sit on the top edge with their value written beside them.
 PLOT_TOP_MEV_PER_FU = 400.0
 #: A branch is continuous between two U_eff steps when its energy change matches the Hellmann-Feynman
-#: integral of dE/dU_eff = sum over W and spin of Tr[n - n n]/2 (trapezoid, Dudarev's form) within this
+#: integral of dF/dU_eff (F the Fermi-Dirac free energy) = sum over W and spin of Tr[n - n n]/2 (trapezoid, Dudarev's form) within this
 #: (meV/f.u.); a jump to another state shows as a larger mismatch.
 CONTINUITY_TOL_MEV_PER_FU = 15.0
 #: The tolerances the annealing's own reading is also tried with (the tolerance is a choice of ours).
@@ -269,7 +271,7 @@ def step_rows(branches: list, atoms, n_fu: int, filled_min: float | None = None)
             sites = [natural.natural_orbitals(*[np.asarray(n) for n in st["occupations"][str(a)]]) for a in metals]
             t2g = [t2g_natural(st["occupations"][str(a)], O) for a, O in zip(metals, orbitals)]
             rows.append({"start": b["start"], "check of": b.get("check_of"), "spin": b["spin"], "U (eV)": st["U_eV"],
-                         "E_eV": st["energy_eV"],
+                         "E_eV": st["energy_eV"], "F_eV": st.get("free_energy_eV", st["energy_eV"]),
                          # GPAW's flag, or capped with the energy met and a density residual <= 1e-4
                          "converged": dftu.step_converged(st, q),
                          "‖n↑ − n↓‖": [float(np.linalg.norm(np.subtract(*[np.asarray(n, float) for n in st["occupations"][str(a)]])))
@@ -303,7 +305,7 @@ def on_grid(rows: list) -> list:
 
 
 def hubbard_slope(step: dict, metals: list) -> float:
-    """dE/dU_eff of a DFT+U state (eV per eV of U_eff, whole cell): sum over the metals and spins of
+    """dF/dU_eff of a DFT+U state (F the free energy) (eV per eV of U_eff, whole cell): sum over the metals and spins of
     Tr[n - n n]/2, Dudarev's form, from the step's d occupation matrices (Hellmann-Feynman)."""
     out = 0.0
     for a in metals:
@@ -314,11 +316,12 @@ def hubbard_slope(step: dict, metals: list) -> float:
 
 
 def continuity_mismatch(prev: dict, row: dict, n_fu: int) -> float:
-    """E(U_k) - E(U_k-1) minus the trapezoid integral of dE/dU_eff between the two steps of one
-    branch (meV/f.u.): near zero when the branch follows one state, large when it jumps."""
+    """F(U_k) - F(U_k-1) minus the trapezoid integral of dF/dU_eff between the two steps of one branch
+    (meV/f.u.; F the Fermi-Dirac free energy, the functional Hellmann-Feynman holds for): near zero when the
+    branch follows one state, large when it jumps."""
     dU = row["U (eV)"] - prev["U (eV)"]
     est = dU * 0.5 * (row["dE/dU (eV/eV)"] + prev["dE/dU (eV/eV)"])
-    return 1000 * (row["E_eV"] - prev["E_eV"] - est) / n_fu
+    return 1000 * (row["F_eV"] - prev["F_eV"] - est) / n_fu
 
 
 def parts(row: dict) -> dict:
@@ -553,9 +556,11 @@ def table(rows: list) -> list:
             for r in rows]
 
 
-#: The parts the annealing's own reading (the configuration a state is reached from) speaks to: the valence
-#: and the doubly occupied orbital are properties of a configuration; spin 0 is read on the state itself.
-ORIGIN_PARTS = (0, 2)
+#: The parts the annealing's own reading (the configuration a state is reached from) speaks to: the valence, which
+#: the annealing names by continuity. An orbital order is a broken symmetry that can melt continuously on a branch
+#: (the eπ+² closed shell: n1 - n2 from 1.9 at 8 eV to 0.01 at 3 eV, no jump), so the doubly occupied orbital (c),
+#: like spin 0 (b), is read on the state itself.
+ORIGIN_PARTS = (0,)
 
 
 def origin_reading(rows: list, U: float, tol_meV: float = CONTINUITY_TOL_MEV_PER_FU) -> tuple[dict, str]:
@@ -608,11 +613,9 @@ def judge_parts(page: dict) -> tuple[dict, list, list]:
     low_r = {y["U (eV)"]: y for y in page.get("lowest restricted", [])}
     read_r = [low_r.get(U) for U in page["read_at"]] if polarized and low_r else []
     origins = origin_readings(page)
-    # part (b) is also read with GPAW's other d projectors where both spin treatments are computed (projector_lowest)
-    other = [y for U, y in projector_lowest(page).items() if U in page["read_at"]]
     judged = {}
     for p in valence.VALENCE_PARTS:
-        extra = other if p == valence.VALENCE_PARTS[1] else read_r
+        extra = [] if p == valence.VALENCE_PARTS[1] else read_r
         # part (a) of a state without an integer t2g count and no disproportionation (a metal at the realistic U_eff)
         # is silent, not a disagreement: its valence is then the annealing's own reading's (or another U_eff's)
         vals = {None if y is None else y[p] for y in read + extra if not _silent(y, p)}
@@ -670,24 +673,40 @@ def order_1t_line(page: dict, gain_meV: float) -> str:
             + (f", by less ({short} eV)" if gain and short else "")
             + (f"; the AFO lies below the FO by {afo} eV" if afo else "; the AFO never lies below the FO")
             + (f" and above it by {fo} eV" if fo and afo else "")
-            + f" (meV/f.u. at U_eff); below {lowest_U:g} eV fewer than two of them stay ordered. The paper's sub-eV "
-            "mechanism appears there; the antiferro-orbital page tests it in the distorted layer, where b and c are split.")
-    return said
+            + f" (meV/f.u. at U_eff); below {lowest_U:g} eV fewer than two of them stay ordered.")
+    read = page.get("read_at") or []
+    both = [x["U (eV)"] for x in xs if x["U (eV)"] in read and x["FO − a²"] is not None and x["AFO − FO"] is not None
+            and x["FO − a²"] <= -gain_meV and x["AFO − FO"] < 0]
+    if read:
+        said += (f" Both orderings the paper claims hold at the U_eff the valence verdict is read at "
+                 f"({', '.join(f'{U:g}' for U in read)} eV) only at {', '.join(f'{U:g}' for U in both)} eV." if both else
+                 f" At none of the U_eff the valence verdict is read at ({', '.join(f'{U:g}' for U in read)} eV) do both "
+                 "orderings the paper claims hold.")
+    lead = [(x["U (eV)"], x["AFO − FO"]) for x in xs if x["AFO − FO"] is not None]
+    if len(lead) > 1 and lead[-1][1] > lead[0][1]:      # U decreasing: the AFO's lead falls as U_eff falls
+        said += " The AFO's lead shrinks as U_eff falls, the opposite of a virtual-hopping gain ∝ t²/U."
+    above = spin_gap_1t(page)
+    if above:
+        said += (f" These spin-0 states lie {min(above):.0f}–{max(above):.0f} meV/f.u. above the lowest spin-polarized "
+                 "state at the same U_eff.")
+    return said + " The antiferro-orbital page tests the claims in the distorted layer, where b and c are split."
 
 
-def projector_lowest(page: dict) -> dict:
-    """{U_eff: the lowest state (lowest_states) among the branches computed with GPAW's other d projectors
-    (SETTINGS 'projector')}, once every such branch is computed and both spin treatments converged there;
-    else empty."""
-    rows = page.get("projector rows") or []
-    names = {b["start"] for b in page.get("projector branches", [])}
-    if not rows or names & set(page["missing"]):
-        return {}
-    out = {}
-    for x in lowest_states(rows):
-        spins = {r["spin"] for r in rows if r["U (eV)"] == x["U (eV)"] and r["converged"]}
-        if spins == {"restricted", "polarized"}:
-            out[x["U (eV)"]] = x
+def spin_gap_1t(page: dict) -> list:
+    """Per U_eff of orbital_order_1t: the lowest ordered spin-restricted state of ORDER_STARTS above the lowest
+    converged spin-polarized state (meV/f.u.), where both exist."""
+    from . import valence
+    c_ = valence.VALENCE_PARTS[2]
+    of = {b["start"]: b.get("check_of", b["start"]) for b in page.get("branches", [])}
+    n_fu = sum(s in ("W", "Mo") for s in page["one_t"].get_chemical_symbols())
+    out = []
+    for x in orbital_order_1t(page):
+        at = [r for r in page["rows"] if r["U (eV)"] == x["U (eV)"] and r["converged"]]
+        ordered_ = [r["E_eV"] for r in at if r["spin"] == "restricted" and r[c_]
+                    and of.get(r["start"], r["start"]) in ORDER_STARTS.values()]
+        pol = [r["E_eV"] for r in at if r["spin"] == "polarized"]
+        if ordered_ and pol:
+            out.append(1000 * (min(ordered_) - min(pol)) / n_fu)
     return out
 
 
@@ -701,10 +720,10 @@ def max_spin_orbital(branch: dict, metals: list, U: float) -> float | None:
 
 
 def projector_findings(page: dict) -> list:
-    """Markdown lines: the spin-0 and AFM-seeded states with GPAW's other d projectors against the same pair with
-    the default ones at the same U_eff: the energy of the AFM below the spin-0 state (meV/f.u.), the AFM's largest
-    moment from the occupations, the largest spin-orbital occupation, and part (b) read on the lowest."""
-    from . import valence
+    """Markdown lines: each start computed with GPAW's other d projectors against the same start with the default
+    ones at the same U_eff: the AFM-seeded state's energy from the spin-0 state (meV/f.u.), GPAW's local moment
+    (muB), the largest spin-orbital occupation; and the default projectors' U_eff at which the AFM lies as close
+    to spin 0 (its rows, from the AFM seed's runs). A sensitivity check: it does not enter the verdict."""
     rows = page.get("projector rows") or []
     if not page.get("projector branches"):
         return []
@@ -712,32 +731,46 @@ def projector_findings(page: dict) -> list:
         return [f"- Not computed yet: the spin-0 and AFM-seeded states with GPAW's unscaled d projectors "
                 f"({', '.join(b['start'] for b in page['projector branches'])})."]
     metals = [i for i, s in enumerate(page["one_t"].get_chemical_symbols()) if s in ("W", "Mo")]
-    b_ = valence.VALENCE_PARTS[1]
+    n_fu = len(metals)
     out = []
     for U in sorted({r["U (eV)"] for r in rows}, reverse=True):
-        def pair(rows_, branches):
-            here = [r for r in rows_ if r["U (eV)"] == U and r["converged"]]
-            nm = min((r for r in here if r["spin"] == "restricted"), key=lambda r: r["E_eV"], default=None)
-            af = min((r for r in here if r["spin"] == "polarized"), key=lambda r: r["E_eV"], default=None)
-            occ = max((m for b in branches if (m := max_spin_orbital(b, metals, U)) is not None), default=None)
-            return nm, af, occ
-        nm, af, occ = pair(rows, page["projector branches"])
-        nm0, af0, occ0 = pair(page["rows"], page["branches"])
+        def pick(rows_, branches, spin, base):
+            r = min((r for r in rows_ if r["U (eV)"] == U and r["converged"] and r["spin"] == spin
+                     and r["start"].startswith(base)), key=lambda r: r["E_eV"], default=None)
+            b = next((b for b in branches if r is not None and b["start"] == r["start"]), None)
+            return r, b
+        nm, _ = pick(rows, page["projector branches"], "restricted", "unbiased")
+        af, b_af = pick(rows, page["projector branches"], "polarized", "unbiased, AFM seed")
+        nm0, _ = pick(page["rows"], page["branches"], "restricted", "unbiased")
+        af0, b_af0 = pick(page["rows"], page["branches"], "polarized", "unbiased, AFM seed")
         if nm is None or af is None:
             out.append(f"- With GPAW's unscaled d projectors at U_eff = {U:g} eV: not both spin treatments converged.")
             continue
-        d = lambda a, b: 1000 * (a["E_eV"] - b["E_eV"]) / len(metals)   # noqa: E731
-        low = projector_lowest(page).get(U)
-        said = (f"- With GPAW's unscaled d projectors (':d,U,0': the occupation matrix counts only the part of the d "
-                f"orbitals inside the PAW sphere, largest spin-orbital occupation {occ:.2f}"
-                + (f" against {occ0:.2f} with the default scaled ones, so the same U_eff acts on smaller occupations" if occ0 else "")
-                + f"), at U_eff = {U:g} eV the lowest AFM-seeded state lies {d(af, nm):+.0f} meV/f.u. from the spin-0 "
-                f"state (moments {max(af['|m| (μB)']):.2f} μB from the occupations")
-        if nm0 is not None and af0 is not None:
-            said += f"; with the scaled ones {d(af0, nm0):+.0f} meV/f.u., {max(af0['|m| (μB)']):.2f} μB"
-        said += ")" + (f": part (b) {word(low[b_])} there." if low is not None else ".")
-        out.append(said)
+        d = lambda a, b: 1000 * (a["E_eV"] - b["E_eV"]) / n_fu   # noqa: E731
+        m = lambda b: max(abs(_step(b, U)["magnetic_moments_muB"][a]) for a in metals)   # noqa: E731
+        said = (f"- A sensitivity check, not part of the verdict: with GPAW's unscaled d projectors (':d,U,0', the "
+                f"occupation matrix counts only the part of the d orbitals inside the PAW sphere) the AFM-seeded state at "
+                f"U_eff = {U:g} eV lies {d(af, nm):+.0f} meV/f.u. from the spin-0 state, GPAW's local moment {m(b_af):.2f} "
+                f"μB, largest spin-orbital occupation {max_spin_orbital(b_af, metals, U):.2f}")
+        if nm0 is not None and af0 is not None and b_af0 is not None:
+            said += (f" (the same start with the default projectors: {d(af0, nm0):+.0f} meV/f.u., {m(b_af0):.2f} μB, "
+                     f"{max_spin_orbital(b_af0, metals, U):.2f})")
+        # where the default projectors come as close: the AFM seed's runs below the read window
+        near = [(r["U (eV)"], d(r, n)) for r in page["rows"] if r["start"].startswith("unbiased, AFM seed")
+                and r["converged"] and r["U (eV)"] < U
+                for n in [min((x for x in page["rows"] if x["U (eV)"] == r["U (eV)"] and x["spin"] == "restricted"
+                               and x["converged"]), key=lambda x: x["E_eV"], default=None)] if n is not None]
+        if near:
+            said += ("; the default projectors give such a margin only at smaller U_eff ("
+                     + ", ".join(f"{dE:+.0f} at {u:g} eV" for u, dE in sorted(set(near), reverse=True)) + " meV/f.u.)")
+        out.append(said + ": the same U_eff acts more weakly on the smaller occupations, and this projector's U_eff scale "
+                   "is not calibrated, so it does not decide part (b).")
     return out
+
+
+def _step(branch: dict, U: float) -> dict:
+    """The unbiased step of a branch at U_eff `U`."""
+    return next(x for x in branch["result"]["steps"] if x["U_eV"] == U and x["lambda_eV"] == 0)
 
 
 def _silent(y: dict | None, part: str) -> bool:
@@ -787,16 +820,6 @@ def open_causes(page: dict, part: str) -> list:
                 out.append(f"states within k_BT disagree at {U:g} eV{tag}")
             else:
                 decided.setdefault(y[part], []).append(f"at {U:g} eV{tag}")
-    if part == valence.VALENCE_PARTS[1]:
-        for U, y in projector_lowest(page).items():
-            if U not in page["read_at"]:
-                continue
-            if y[part] is not None:
-                decided.setdefault(y[part], []).append(f"at {U:g} eV with unscaled projectors")
-            else:
-                out.append(f"with unscaled projectors at {U:g} eV states within k_BT disagree"
-                           + (" (spin 0 and an antiferromagnet " + f"{y['next state above (meV/f.u.)']:.0f} meV/f.u. apart)"
-                              if y["next state above (meV/f.u.)"] is not None else ""))
     for tag, (o, why) in origin_readings(page).items():
         if part not in o:
             continue
@@ -866,8 +889,8 @@ def findings(page: dict) -> str:
         lines.append(f"- The verdict is read at U_eff = {', '.join(f'{U:g}' for U in page['read_at'])} eV and decided where "
                      f"these agree; at each, a part is undetermined when a converged state within "
                      f"{valence.DEGENERATE_MEV_PER_FU:g} meV/f.u. (k_B T at 300 K) of the lowest disagrees on it, or a "
-                     "step that did not converge lies below the lowest. Parts (a) and (c), statements about a configuration, "
-                     "are also read the paper's way, by the configuration at the top of the annealing from which the "
+                     "step that did not converge lies below the lowest. Part (a), the valence, "
+                     "is also read the paper's way, by the configuration at the top of the annealing from which the "
                      f"lowest state at {page['U_last']:g} eV is reached without a jump (the annealing's own reading), and "
                      "decided only where that agrees.")
     for x in page["lowest"]:
@@ -897,10 +920,12 @@ def findings(page: dict) -> str:
                          "it names no configuration.")
         for o in origins:
             lines.append(f"- In the annealing's own reading (the paper's), {who} at U_eff = {page['U_last']:g} eV (or one "
-                         f"within the margin) is reached without a jump from the {o['start']} configuration at "
-                         f"{o['top U (eV)']:g} eV (largest t2g natural occupations "
+                         f"within the margin) is reached without a jump from the {o['of'] or o['start']} configuration at "
+                         f"{o['top U (eV)']:g} eV (" + (f"the run {o['start']}; " if o["of"] else "") + "largest t2g natural occupations "
                          f"{', '.join(f'{a:.2f}' for a, _ in o['n1, n2'])}, t2g spin-orbitals filled "
-                         f"{count(o['filled t2g'])}): there " + "; ".join(f"{p.split(')')[0]}) {word(o[p])}" for p in valence.VALENCE_PARTS) + ".")
+                         f"{count(o['filled t2g'])}): there " + "; ".join(
+                             f"{p.split(')')[0]}) {word(o[p])}" for p in [valence.VALENCE_PARTS[i] for i in ORIGIN_PARTS])
+                         + "." + melting(rows_, o["start"], page["U_last"]))
         lines += tolerance_findings(rows_, page["U_last"], origins, tag)
     for start in dict.fromkeys(r["start"] for r in page["rows"]):
         sub = [r for r in page["rows"] if r["start"] == start and r["jump (meV/f.u.)"] is not None]
@@ -915,8 +940,8 @@ def findings(page: dict) -> str:
         n_open = sum(not c for c in conv.values())
         jumps = jumps or ["the unconverged steps, their mismatches summed"]
         lines.append(f"- {start}: " + (f"jumps to another state at {', '.join(jumps)} meV/f.u. against the "
-                                       "Hellmann–Feynman integral of dE/dU_eff" if kind == "jumps" else
-                                       f"energy changes match the Hellmann–Feynman integral of dE/dU_eff within "
+                                       "Hellmann–Feynman integral of dF/dU_eff" if kind == "jumps" else
+                                       f"free-energy changes match the Hellmann–Feynman integral of dF/dU_eff within "
                                        f"{abs(worst['jump (meV/f.u.)']):.0f} meV/f.u." + (
                                            " (anneals continuously)" if kind == "continuous" else
                                            f", but {n_open} step(s) did not converge, so continuity through them is not "
@@ -1042,9 +1067,22 @@ def continuous_origins(rows: list, U: float, tol_meV: float = CONTINUITY_TOL_MEV
             a = valence.VALENCE_PARTS[0]     # d2 on each W: counted at the top, where it needs integer-like occupations
             if judged[a] and None in top["filled t2g spin-orbitals"]:
                 judged[a] = None
-            out.append({"start": start, "top U (eV)": top["U (eV)"], "n1, n2": top["n1, n2"],
+            out.append({"start": start, "of": top.get("check of"), "top U (eV)": top["U (eV)"], "n1, n2": top["n1, n2"],
                         "filled t2g": top["filled t2g spin-orbitals"], **judged})
     return out
+
+
+def melting(rows: list, start: str, U: float) -> str:
+    """A sentence when the orbital order of branch `start` (n1 - n2 of its t2g natural occupations, smaller W) melts on
+    the way from its top to U_eff `U` (below natural.GAP_MIN there, above it at the top): '' otherwise."""
+    from .orbitals import natural
+    sub = sorted((r for r in rows if r["start"] == start), key=lambda r: -r["U (eV)"])
+    gap = lambda r: min(a - b for a, b in r["n1, n2"])          # noqa: E731
+    top, end = sub[0], next((r for r in sub if r["U (eV)"] == U), None)
+    if end is None or gap(top) < natural.GAP_MIN or gap(end) >= natural.GAP_MIN:
+        return ""
+    return (f" Its orbital order melts on the way (n1 − n2 {gap(top):.2f} at {top['U (eV)']:g} eV, {gap(end):.2f} at "
+            f"{U:g} eV) without a jump, so (c) is read on the state, not carried from the top.")
 
 
 def continuity(sub: list, tol_meV: float = CONTINUITY_TOL_MEV_PER_FU) -> str:
