@@ -180,7 +180,13 @@ def test_the_survival_line_says_whether_any_ordered_state_outlives_its_release()
     still ordered is named as unknown."""
     rows = dftu.state_table(dftu.annealed_steps(_afo_at_6_eV()), [0, 1], Q, 2)
     assert dftu.survival_line(rows) == ("- Ordered states after the release: 1 of 1 releases of b/c starts end in a "
-                                        "converged state polarized toward $b$ or $c$ (b2c2 at 6 eV, restricted).")
+                                        "converged state polarized toward $b$ or $c$ on every W (b2c2 at 6 eV, restricted).")
+    # ordered on one W only (the other W unlike it): not the paper's order, said apart and not counted as surviving
+    half = [dict(r, state="partly polarized") if r["start"] == "b2c2" and r["U (eV)"] == 6.0 else r for r in rows]
+    line = dftu.survival_line(half)
+    assert "Ordered states after the release" not in line and "ordered on one W only" in line and "b2c2 at 6 eV" in line
+    v = {x["claim"]: x for x in dftu.verdicts(half, 100.0) if x["U (eV)"] == 6.0}
+    assert v["polarization gain"]["outcome"] != "reproduced" and "ended ordered on one W only: b2c2" in v["polarization gain"]["evidence"]
     at3 = [r for r in rows if r["U (eV)"] == 3.0]
     assert dftu.survival_line(at3) == ""          # 3 eV was reached by continuation: no release there to count
     fell = [dict(r, protocol=dftu.PROTOCOL_DIRECT, **{"release controlled": True}) for r in at3]

@@ -515,8 +515,8 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
 def verdicts(rows: list, gain_meV: float) -> list:
     """The paper's sub-eV energy claims judged on the DFT+U states, per (spin treatment, U):
     per protocol (biased at that U, or annealed from a larger U):
-    (i) 'polarization gain': a polarized state filling b or c (b + c > 0.5 in each W's filled
-    orbital, whatever its FO/AFO label) lies at least `gain_meV` (the paper's gain, meV/f.u.) below
+    (i) 'polarization gain': a state ordered on every W (ORDERED: FO, AFO or mixed, not one W alone) filling b or
+    c (b + c > 0.5 in each W's filled orbital) lies at least `gain_meV` (the paper's gain, meV/f.u.) below
     the unpolarized one; (ii) 'AFO lowest': of the ordered states the lowest is AFO, a claim that
     needs both an FO and an AFO state to survive (otherwise it is undetermined, not failed).
     In a reading whose unpolarized reference already fills b and c (b + c > 0.5 in its filled orbital,
@@ -546,15 +546,20 @@ def verdicts(rows: list, gain_meV: float) -> list:
         # filled orbital is already mostly b and c, the paper's a^2 -> b^2 comparison has no a^2 state to start from
         ref_bc = [r["b + c in filled orbitals"] for r in sub if r["reading"] == reading and r["start"] != "unbiased"
                   and r.get("= unbiased state") and r["converged"]]
-        # states that count: converged and polarized toward b or c (an ordered state of a is not the paper's)
-        polarized = [r for r in sub if r["state"] != "unpolarized" and r["converged"] and r["b + c in filled orbitals"] > 0.5]
+        # states that count: converged and polarized toward b or c on every W (ORDERED; an ordered state of a is not the
+        # paper's, nor one that orders a single W, the other W unlike it)
+        polarized = [r for r in sub if r["state"] in ORDERED and r["converged"] and r["b + c in filled orbitals"] > 0.5]
         ordered_ = [r for r in polarized if r["state"] in ("FO", "AFO")]
         # a converged reference that fills neither b nor c: the unbiased state, or an ordered start that fell back
         # into the unpolarized state (where the unbiased SCF itself stalls)
         ref_ok = any((r["start"] == "unbiased" or r["state"] == "unpolarized") and r["converged"]
                      and r["b + c in filled orbitals"] <= 0.5 for r in sub)
         fell = [r for r in sub if r["start"] in decisive | {"c2b2"} and r["state"] == "unpolarized"]
-        stalled = [r["start"] for r in fell if not r["release controlled"]]
+        # ended converged but ordered on one W only: not the paper's state; like a fall-back, it counts against the
+        # paper only after a controlled release
+        partly = [r for r in sub if r["start"] in decisive | {"c2b2"} and r["converged"]
+                  and r["state"] not in ORDERED and r["state"] != "unpolarized"]
+        stalled = [r["start"] for r in fell + partly if not r["release controlled"]]
         # a decisive start that ended neither converged nor back in the unpolarized state: its final state is
         # unknown, so it can neither count for the paper nor against it
         unsettled = [r["start"] for r in sub if r["start"] in decisive | {"c2b2"} and not r["converged"]
@@ -566,6 +571,8 @@ def verdicts(rows: list, gain_meV: float) -> list:
                     f"states; " + note)
         if fell:
             note += f"; fell back to the unpolarized state: {', '.join(r['start'] for r in fell)}"
+        if partly:
+            note += f"; ended ordered on one W only: {', '.join(r['start'] for r in partly)}"
         if stalled:
             note += (f" (release not controlled, a step short of convergence or the bias dropped from above "
                      f"{RELEASE_LAST_MAX:g} eV: {', '.join(stalled)})")
@@ -809,22 +816,29 @@ def survival_line(rows: list) -> str:
     rows = [r for r in rows if not r.get("convergence check") and r["start"] in ORDERED_STARTS and released(r)]
     if not rows:
         return ""
-    alive = [r for r in rows if r["converged"] and r["state"] != "unpolarized" and r["b + c in filled orbitals"] > 0.5]
+    alive = [r for r in rows if r["converged"] and r["state"] in ORDERED and r["b + c in filled orbitals"] > 0.5]
+    # converged with one W ordered and the other not: not the paper's W4+ orbital order on every W, said apart
+    partly = [r for r in rows if r["converged"] and r["state"] not in ORDERED and r["state"] != "unpolarized"]
     unknown = [r for r in rows if not r["converged"] and r["state"] != "unpolarized"]
+    said_partly = ("" if not partly else " Ended converged but ordered on one W only, not the paper's order on every W "
+                   "(its natural occupations per W, n1 and n2, and d counts): "
+                   + "; ".join(f"{r['start']} at {r['U (eV)']:g} eV ({r['protocol']}; W1 {r['W1 n1, n2']}, W2 {r['W2 n1, n2']}; "
+                               f"d counts {r['d counts']}; release {'' if r.get('release controlled') else 'not '}controlled)"
+                               for r in partly) + ".")
     scope = lambda rs: (f"$U_\\mathrm{{eff}}$ {', '.join(f'{U:g}' for U in sorted({r['U (eV)'] for r in rs}))} eV, "   # noqa: E731
                         f"{' and '.join(sorted({r['spin'] for r in rs}))}, "
                         f"{' and '.join(sorted({r['reading'] for r in rs}))} reading{'s' if len({r['reading'] for r in rs}) > 1 else ''}")
     if alive:
         return (f"- Ordered states after the release: {len(alive)} of {len(rows)} releases of b/c starts end in a converged "
-                "state polarized toward $b$ or $c$ (" + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV, {r['spin']}" for r in alive}))
-                + ").")
-    settled = [r for r in rows if r["converged"] and r.get("release controlled")]
+                "state polarized toward $b$ or $c$ on every W (" + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV, {r['spin']}" for r in alive}))
+                + ")." + said_partly)
+    settled = [r for r in rows if r["converged"] and r.get("release controlled") and r not in partly]
     if not settled:
         return ("- No release of a b/c start settled under control"
                 + (": ended unconverged and still ordered, final state unknown: "
                    + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV" for r in unknown})) if unknown else "")
-                + ".")
-    loose = [r for r in rows if r not in settled and r not in unknown]
+                + "." + said_partly)
+    loose = [r for r in rows if r not in settled and r not in unknown and r not in partly]
     line = (f"- **No ordered state survives the release**: none of the {len(settled)} controlled releases of the b/c starts "
             f"({scope(settled)}) ends polarized toward $b$ or $c$; each falls into the unpolarized state, so the ordered "
             "states the paper ranks are not found as DFT+U states there.")
@@ -833,7 +847,7 @@ def survival_line(rows: list) -> str:
     if unknown:
         line += (" Ended unconverged and still ordered, their final state unknown: "
                  + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV ({r['protocol']})" for r in unknown})) + ".")
-    return line
+    return line + said_partly
 
 
 def plot_states(ax, rows: list, gain_meV: float | None = None, title: str = "") -> None:
