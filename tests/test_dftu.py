@@ -867,3 +867,20 @@ def test_every_reason_the_verdicts_give_for_an_undecided_protocol_has_a_kind():
     assert all(": " in g and g.split(": ")[0] in dftu.REASON_KINDS for g in groups), said
     assert said.startswith("the reading: in this reading") or "the solver: every decisive start" in said
     assert "the computed states: only FO states survive the release, no ordered state survives the release" in said
+
+
+def test_a_state_ordered_in_a_is_the_reference_the_gain_is_measured_from():
+    """The claim compares b^2 with a^2: where a converged state ordered in a exists (the a2a2 control released at
+    8 eV, with the unbiased SCF stalled), energies are measured from it, and it gives the verdict the converged
+    reference it otherwise lacks; an FO of b 0.2 eV per cell below a stalled SCF but 0.1 above a^2 is no gain."""
+    a, b = Q[:, 0], Q[:, 1]
+    stalled = _result(_flat(), _flat(), -10.0)
+    stalled["steps"][0]["converged"] = False
+    rows = dftu.state_table(_jobs({"unbiased": stalled, "a2a2": _result(_site(a), _site(a), -10.3),
+                                   "b2b2": _result(_site(b), _site(b), -10.2)}), [0, 1], Q, 2)
+    by = {r["start"]: r for r in rows}
+    assert by["a2a2"]["state"] == "FO" and dftu._a_ordered(by["a2a2"]) and not dftu._a_ordered(by["b2b2"])
+    assert by["a2a2"]["ΔE (meV/f.u.)"] == pytest.approx(0.0) and by["b2b2"]["ΔE (meV/f.u.)"] == pytest.approx(50.0)
+    v = {x["claim"]: x for x in dftu.verdicts(rows, 100.0)}
+    assert "no converged reference" not in v["polarization gain"]["evidence"]
+    assert v["polarization gain"]["outcome"] != "reproduced"
