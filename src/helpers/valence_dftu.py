@@ -634,7 +634,8 @@ def orbital_order_1t(page: dict) -> list:
     """The AFO page's two energy claims on the fictitious 1T layer, where b and c are the degenerate e_pi pair: per
     U_eff, among converged spin-restricted released states that still hold their order (part (c): one t2g orbital
     doubly occupied on both W), the lowest of each of ORDER_STARTS (any of its check branches), and
-    'FO − a²', 'AFO − FO' (meV/f.u.) where both are ordered. [{'U (eV)', 'FO − a²', 'AFO − FO'}], U decreasing."""
+    'FO − a²', 'AFO − FO' (meV/f.u.) where both are ordered, and the lowest of them (eV per cell).
+    [{'U (eV)', 'FO − a²', 'AFO − FO', 'lowest E (eV)'}], U decreasing."""
     from . import valence
     c_ = valence.VALENCE_PARTS[2]
     of = {b["start"]: b.get("check_of", b["start"]) for b in page.get("branches", [])}
@@ -649,7 +650,7 @@ def orbital_order_1t(page: dict) -> list:
                 E[k] = min(es)
         d = lambda x, y: 1000 * (E[x] - E[y]) / n_fu if x in E and y in E else None   # noqa: E731
         if len(E) >= 2:
-            out.append({"U (eV)": U, "FO − a²": d("FO", "a²"), "AFO − FO": d("AFO", "FO")})
+            out.append({"U (eV)": U, "FO − a²": d("FO", "a²"), "AFO − FO": d("AFO", "FO"), "lowest E (eV)": min(E.values())})
     return out
 
 
@@ -695,18 +696,12 @@ def order_1t_line(page: dict, gain_meV: float) -> str:
 def spin_gap_1t(page: dict) -> list:
     """Per U_eff of orbital_order_1t: the lowest ordered spin-restricted state of ORDER_STARTS above the lowest
     converged spin-polarized state (meV/f.u.), where both exist."""
-    from . import valence
-    c_ = valence.VALENCE_PARTS[2]
-    of = {b["start"]: b.get("check_of", b["start"]) for b in page.get("branches", [])}
     n_fu = sum(s in ("W", "Mo") for s in page["one_t"].get_chemical_symbols())
     out = []
     for x in orbital_order_1t(page):
-        at = [r for r in page["rows"] if r["U (eV)"] == x["U (eV)"] and r["converged"]]
-        ordered_ = [r["E_eV"] for r in at if r["spin"] == "restricted" and r[c_]
-                    and of.get(r["start"], r["start"]) in ORDER_STARTS.values()]
-        pol = [r["E_eV"] for r in at if r["spin"] == "polarized"]
-        if ordered_ and pol:
-            out.append(1000 * (min(ordered_) - min(pol)) / n_fu)
+        pol = [r["E_eV"] for r in page["rows"] if r["U (eV)"] == x["U (eV)"] and r["converged"] and r["spin"] == "polarized"]
+        if pol:
+            out.append(1000 * (x["lowest E (eV)"] - min(pol)) / n_fu)
     return out
 
 
