@@ -708,7 +708,7 @@ def spin_gap_1t(page: dict) -> list:
 def max_spin_orbital(branch: dict, metals: list, U: float) -> float | None:
     """The largest eigenvalue of a W's d occupation matrix per spin (electrons in one spin-orbital) at the
     branch's unbiased step at U_eff `U`, over the metals and spins; None without that step."""
-    st = next((x for x in (branch.get("result") or {}).get("steps", []) if x["U_eV"] == U and x["lambda_eV"] == 0), None)
+    st = _step(branch, U)
     if st is None:
         return None
     return max(float(np.linalg.eigvalsh(np.asarray(n, float))[-1]) for a in metals for n in st["occupations"][str(a)])
@@ -751,10 +751,9 @@ def projector_findings(page: dict) -> list:
             said += (f" (the same start with the default projectors: {d(af0, nm0):+.0f} meV/f.u., {m(b_af0):.2f} μB, "
                      f"{max_spin_orbital(b_af0, metals, U):.2f})")
         # where the default projectors come as close: the AFM seed's runs below the read window
-        near = [(r["U (eV)"], d(r, n)) for r in page["rows"] if r["start"].startswith("unbiased, AFM seed")
-                and r["converged"] and r["U (eV)"] < U
-                for n in [min((x for x in page["rows"] if x["U (eV)"] == r["U (eV)"] and x["spin"] == "restricted"
-                               and x["converged"]), key=lambda x: x["E_eV"], default=None)] if n is not None]
+        spin0 = lowest_by_U([r for r in page["rows"] if r["spin"] == "restricted"], converged_only=True)
+        near = [(r["U (eV)"], r["ΔE (meV/f.u.)"] - spin0[r["U (eV)"]]) for r in page["rows"]
+                if r["start"].startswith("unbiased, AFM seed") and r["converged"] and r["U (eV)"] < U and r["U (eV)"] in spin0]
         if near:
             said += ("; the default projectors give such a margin only at smaller U_eff ("
                      + ", ".join(f"{dE:+.0f} at {u:g} eV" for u, dE in sorted(set(near), reverse=True)) + " meV/f.u.)")
@@ -763,9 +762,9 @@ def projector_findings(page: dict) -> list:
     return out
 
 
-def _step(branch: dict, U: float) -> dict:
-    """The unbiased step of a branch at U_eff `U`."""
-    return next(x for x in branch["result"]["steps"] if x["U_eV"] == U and x["lambda_eV"] == 0)
+def _step(branch: dict, U: float) -> dict | None:
+    """The unbiased step of a branch at U_eff `U`; None without one."""
+    return next((x for x in (branch.get("result") or {}).get("steps", []) if x["U_eV"] == U and x["lambda_eV"] == 0), None)
 
 
 def _silent(y: dict | None, part: str) -> bool:
