@@ -572,10 +572,11 @@ def test_a_jump_across_an_unconverged_step_is_seen_from_its_converged_neighbours
     assert vd.continuity(vd.step_rows([b], one_t, n_fu=2), 15.0) == "unchecked"
 
 
-def test_the_other_projectors_are_a_sensitivity_check_that_does_not_decide_spin(one_t):
+def test_the_other_projectors_decide_spin_only_at_their_calibrated_U(one_t):
     """With GPAW's unscaled d projectors the states are another functional: their energies are compared among
-    themselves (projector_findings), never with the default ones, and since that projector's U_eff scale is not
-    calibrated the line is a sensitivity check: part (b) is judged on the default projectors alone."""
+    themselves, never with the default ones. At the nominal 3 eV (not calibrated) the line is a sensitivity check;
+    at their own calibrated window ('projector read_at') part (b) is read again: a magnet below spin 0 beyond k_BT at
+    every U_eff keeps (b) failing, one within k_BT makes (b) undetermined (two starts cannot show spin 0 holds)."""
     closed, magnet = (_occ(1.9, 0.3), _occ(1.9, 0.3)), (_occ(1.9, 0.3, 1.0), _occ(1.9, 0.3, -1.0))
 
     def with_moments(b, m):
@@ -586,27 +587,49 @@ def test_the_other_projectors_are_a_sensitivity_check_that_does_not_decide_spin(
             with_moments(_branch("unbiased, AFM seed", "polarized", {3.0: (-10.5, *magnet)}), 1.3)]
     b_ = valence.VALENCE_PARTS[1]
 
-    def page(E_nm, E_af):
+    def page(E_nm, E_af, E_af6=None):
         other = [dict(_branch("unbiased, 3 eV, unscaled projectors", "restricted", {3.0: (E_nm, *closed)}),
                       projector_scale=False),
                  dict(with_moments(_branch("unbiased, AFM seed, 3 eV, unscaled projectors", "polarized",
                                            {3.0: (E_af, *magnet)}), 0.5), projector_scale=False)]
+        if E_af6 is not None:
+            other += [dict(_branch("unbiased, 6 eV, unscaled projectors", "restricted", {6.0: (-30.0, *closed)}),
+                           projector_scale=False),
+                      dict(with_moments(_branch("unbiased, AFM seed, 6 eV, unscaled projectors", "polarized",
+                                                {6.0: (E_af6, *magnet)}), 0.9), projector_scale=False)]
         rows = vd.step_rows(main, one_t, n_fu=2)
         return {"rows": rows, "lowest": vd.lowest_states(rows), "lowest restricted": [], "read_at": [3.0],
                 "U_last": 3.0, "missing": [], "branches": main, "one_t": one_t, "complete": True,
-                "projector rows": vd.step_rows(other, one_t, n_fu=2), "projector branches": other}
-    # unscaled: spin 0 lowest by 100 meV/f.u. (an energy 30 eV below the default ones changes nothing: apart)
+                "projector rows": vd.step_rows(other, one_t, n_fu=2), "projector branches": other,
+                "projector read_at": [6.0] if E_af6 is not None else []}
+    # unscaled at the nominal 3 eV: spin 0 lowest by 100 meV/f.u. (an energy 30 eV below the default ones changes
+    # nothing: apart); no calibrated window planned, so the default projectors' antiferromagnet decides
     p = page(-40.0, -39.8)
-    assert vd.judge_parts(p)[0][b_] is False          # the default projectors' antiferromagnet decides
+    assert vd.judge_parts(p)[0][b_] is False
     line, = vd.projector_findings(p)
     assert "+100 meV/f.u. from the spin-0 state, GPAW's local moment 0.50 μB" in line
     assert "(the same start with the default projectors: -250 meV/f.u., 1.30 μB" in line and "does not decide part (b)" in line
-    # not computed yet: said so
+    assert vd.projector_line(p) == ""
+    # at the calibrated 6 eV the magnet lies 200 meV/f.u. below spin 0: (b) still fails, said so
+    p = page(-40.0, -39.8, E_af6=-30.4)
+    assert vd.projector_reading(p)[0] is False and vd.judge_parts(p)[0][b_] is False
+    assert "-200 meV/f.u. at 6 eV (|m| 1.00 μB)" in vd.projector_line(p) and "does not depend on the projector" in vd.projector_line(p)
+    assert len(vd.projector_findings(p)) == 1            # the nominal 3 eV line only, not one for the window
+    # within k_BT (-10 meV/f.u.): this reading leaves (b) open, so the verdict on (b) is undetermined, and says why
+    p = page(-40.0, -39.8, E_af6=-30.02)
+    assert vd.projector_reading(p)[0] is None and vd.judge_parts(p)[0][b_] is None
+    assert any("with GPAW's unscaled d projectors: the AFM-seeded state from the spin-0 state: -10 meV/f.u. at 6 eV" in c
+               for c in vd.open_causes(p, b_))
+    # not computed: named
+    p = page(-40.0, -39.8, E_af6=-30.4)
+    p["projector rows"] = [r for r in p["projector rows"] if r["U (eV)"] != 6.0]
+    assert "not computed yet at 6 eV" in vd.projector_line(p) and vd.judge_parts(p)[0][b_] is None
     p["projector rows"] = []
     assert vd.projector_findings(p)[0].startswith("- Not computed yet: the spin-0 and AFM-seeded states")
-    # the jobs: the other projectors only where the profile plans them, and named so
+    # the jobs: the other projectors only where the profile plans them, one branch per start and grid, named so
     js = {j["start"]: j for j in vd.jobs("paper", one_t)}
     assert js["unbiased, AFM seed, 3 eV, unscaled projectors"]["projector_scale"] is False
+    assert js["unbiased, AFM seed, 12 eV, unscaled projectors"]["U_grid"] == vd.SETTINGS["paper"]["projector"]["read_at"]
     assert all(j.get("projector_scale", True) for j in vd.jobs("smoke", one_t))
 
 

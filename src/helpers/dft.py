@@ -126,17 +126,23 @@ def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.
 
 
 def optional_job_parts(hubbard_U: dict | None = None, jellium: dict | None = None,
-                       dipole_correction: bool = False) -> dict:
+                       dipole_correction: bool = False, hubbard_scale: bool = True) -> dict:
     """The optional entries of a job (absent when unused, so earlier cache keys stay valid):
-    `hubbard_U` {symbol: U_eff eV} (GPAW's Dudarev DFT+U on the d shell), `jellium` {charge (e),
-    z1, z2 (Angstrom)} (a positive background slab, see helpers.gpaw_job.optional_parameters),
-    and the dipole layer."""
+    `hubbard_U` {symbol: U_eff eV} (GPAW's Dudarev DFT+U on the d shell), `hubbard_scale` False for
+    GPAW's unscaled d projectors (':d,U,0'; see dftu_branch), `jellium` {charge (e), z1, z2 (Angstrom)}
+    (a positive background slab, see helpers.gpaw_job.optional_parameters), and the dipole layer."""
     out = {}
+    if not isinstance(hubbard_scale, bool):
+        raise ValueError(f"hubbard_scale={hubbard_scale!r}: must be True (GPAW's scaled d projectors) or False")
     if hubbard_U:
         for sym, U in hubbard_U.items():
             if not (isinstance(U, (int, float)) and 0 <= U <= 20):
                 raise ValueError(f"hubbard_U[{sym!r}]={U!r}: must be a number of eV in [0, 20]")
         out["hubbard_U"] = {k: float(v) for k, v in sorted(hubbard_U.items())}
+        if not hubbard_scale:
+            out["hubbard_scale"] = False
+    elif not hubbard_scale:
+        raise ValueError("hubbard_scale=False: needs hubbard_U (the projectors of the DFT+U term)")
     if jellium:
         if set(jellium) != {"charge", "z1", "z2"} or not jellium["z1"] < jellium["z2"]:
             raise ValueError(f"jellium={jellium!r}: needs charge (e), z1 < z2 (Angstrom)")
@@ -148,10 +154,11 @@ def optional_job_parts(hubbard_U: dict | None = None, jellium: dict | None = Non
 
 def lcao(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", charge: float = 0.0,
          path: str = "GXSYG", npath: int = 60, hubbard_U: dict | None = None, magmoms=None,
-         moments: bool = False, force: bool = False) -> dict:
+         moments: bool = False, force: bool = False, hubbard_scale: bool = True) -> dict:
     """LCAO (PBE, `basis`) eigenvalues and projections onto first-zeta orbitals on the full k grid
     of the profile's density, and bands along `path`; cached (lcao.npz in the cache entry).
-    `hubbard_U` ({'W': 3.0}, eV) adds GPAW's DFT+U (Dudarev) on the d shell of those elements;
+    `hubbard_U` ({'W': 3.0}, eV) adds GPAW's DFT+U (Dudarev) on the d shell of those elements, with
+    GPAW's unscaled d projectors where `hubbard_scale` is False;
     `magmoms` (initial moments per atom, muB) makes the run spin-polarized, starting from them;
     `moments` also stores the z matrix of the Bloch states, <psi_nk|z|psi_mk> (Angstrom, PAW
     corrections included; helpers.gpaw_job.z_matrices), for the dipoles of Wannier orbitals."""
@@ -160,7 +167,7 @@ def lcao(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", charge: f
         job.pop(k)
     if magmoms is None:
         job.pop("spinpol"), job.pop("magmoms")
-    job.update(basis=basis, path=path, npath=int(npath), **optional_job_parts(hubbard_U))
+    job.update(basis=basis, path=path, npath=int(npath), **optional_job_parts(hubbard_U, hubbard_scale=hubbard_scale))
     if moments:
         job["moments"] = True
 

@@ -32,12 +32,13 @@ def say(msg: str) -> None:
 
 def optional_parameters(job: dict) -> dict:
     """GPAW keywords for the optional parts of a job: DFT+U (Dudarev, `hubbard_U` = {symbol: U_eff
-    in eV} on the d shell), a jellium slab (`jellium` = {charge, z1, z2}: a positive background of
+    in eV} on the d shell; unscaled projectors where `hubbard_scale` is False), a jellium slab (`jellium` = {charge, z1, z2}: a positive background of
     `charge` e between heights z1 and z2 in Angstrom, so that the extra electrons of a charged
     layer are compensated inside the layer and not in the vacuum) and the dipole layer."""
     out = {}
     if job.get("hubbard_U"):
-        out["setups"] = {sym: f":d,{U}" for sym, U in job["hubbard_U"].items()}
+        unscaled = "" if job.get("hubbard_scale", True) else ",0"
+        out["setups"] = {sym: f":d,{U}{unscaled}" for sym, U in job["hubbard_U"].items()}
     if job.get("jellium"):
         from gpaw.jellium import JelliumSlab
         out["background_charge"] = JelliumSlab(**job["jellium"])

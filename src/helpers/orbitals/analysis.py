@@ -335,14 +335,17 @@ def bond_summary_rows(bond: dict) -> list:
     return out
 
 
-def dftu_occupations(material: str, settings: dict, basis: str, m: dict, U_eff: float, grid) -> dict:
+def dftu_occupations(material: str, settings: dict, basis: str, m: dict, U_eff: float, grid,
+                     projector_scale: bool = True) -> dict:
     """W-5d occupation matrices of the relaxed d2 layer: PBE, Hartree-Fock (Dudarev U_eff eV) on the
-    PBE p-d model, and the p-d model of GPAW's own DFT+U bands (cached LCAO run)."""
+    PBE p-d model, and the p-d model of GPAW's own DFT+U bands (cached LCAO run; with GPAW's unscaled
+    d projectors where `projector_scale` is False)."""
     from .. import dft, hartree_fock as hf, wannier as W
     lc = dft.lcao(m["atoms"], settings, f"{material}-relaxed-d2", basis=basis)
     model = oo.pd_model(lc)
     n_el = oo.pd_electrons(lc)
-    lc_u = dft.lcao(m["atoms"], settings, f"{material}-relaxed-d2-U{U_eff:g}", basis=basis, hubbard_U={"W": U_eff})
+    lc_u = dft.lcao(m["atoms"], settings, f"{material}-relaxed-d2-U{U_eff:g}" + ("" if projector_scale else "-unscaled"),
+                    basis=basis, hubbard_U={"W": U_eff}, hubbard_scale=projector_scale)
     model_u = oo.pd_model(lc_u)
     hk = model.hk(W.kgrid_points(grid))
     start = oo.d_occupations(model, n_el, grid)
