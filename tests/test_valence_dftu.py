@@ -694,3 +694,20 @@ def test_a_finer_grid_check_adds_no_lowest_state_of_its_own(one_t):
     assert sorted({r["U (eV)"] for r in rows}) == [7.0, 7.5, 8.0]
     assert sorted({r["U (eV)"] for r in vd.on_grid(rows)}) == [7.0, 8.0]
     assert [x["U (eV)"] for x in vd.lowest_states(vd.on_grid(rows))] == [8.0, 7.0]
+
+
+def test_the_read_windows_are_where_the_measured_U_scale_puts_the_papers_U():
+    """The U_eff the valence verdict is read at, for GPAW's default d projectors ('read_at') and for its unscaled
+    ones (the projector plan's 'read_at'), against orbital_order.u_scale on the committed LCAO DFT+U runs of the
+    relaxed layer (the AFO page's measurement): the default window covers the whole measured range of the paper's
+    3 eV, the unscaled one runs from below the range's lower end to above its central estimate."""
+    from helpers import orbital_order as oo, params
+    from helpers.orbitals import analysis as an
+    settings = params.settings("paper")
+    grid = tuple(oo.HF_GRID["paper"])
+    m = an.layer_models("WTe2", settings, "dzp", grid, -1.5, 0.5, [-8.0, 6.0], moments=True)["relaxed d2"]
+    S = vd.SETTINGS["paper"]
+    for scale, read in ((True, S["read_at"]), (False, S["projector"]["read_at"])):
+        u = oo.u_scale(an.dftu_occupations("WTe2", settings, "dzp", m, 3.0, grid, projector_scale=scale), 3.0)
+        lo, hi = u["GPAW U_eff equivalent range (eV)"]
+        assert min(read) <= lo and max(read) >= (hi if scale else u["GPAW U_eff equivalent (eV)"]), (scale, lo, hi, read)

@@ -178,6 +178,26 @@ def u_scale(occupations: dict, U_eff: float) -> dict:
             "ratio by measure": ratios, "ratio range": (lo, hi), "GPAW U_eff equivalent range (eV)": (U_eff / hi, U_eff / lo)}
 
 
+def u_scale_text(scale: dict, U_eff: float, unscaled: dict | None = None) -> str:
+    """Markdown: what u_scale measured (`scale`, GPAW's default projectors; `unscaled`, the same with its unscaled
+    d projectors, ':d,U,0') for the model's (and the paper's Wannier-orbital) U_eff `U_eff` (eV)."""
+    lo, hi = scale["GPAW U_eff equivalent range (eV)"]
+    out = (f"Measured by the drop of Tr n(1 − n) from PBE in the model's d orbitals, GPAW's $U_\\mathrm{{eff}}$ = {U_eff:g} eV "
+           f"acts {scale['ratio']:.2f} times as strongly as the same $U$ in Hartree–Fock on the model: the model's (and the "
+           f"paper's Wannier-orbital) {U_eff:g} eV corresponds to about {scale['GPAW U_eff equivalent (eV)']:.1f} eV of GPAW's, "
+           "a linear-response estimate in the unpolarized state. The measure is ours: from the spread $n_1 - n_5$ and from "
+           f"each natural occupation the model moves by at least {U_SCALE_MIN_RESPONSE:g} the ratio lies between "
+           f"{scale['ratio range'][0]:.2f} and {scale['ratio range'][1]:.2f}, so the paper's {U_eff:g} eV corresponds to "
+           f"{lo:.1f}–{hi:.1f} eV of GPAW's.")
+    if unscaled is not None:
+        lo0, hi0 = unscaled["GPAW U_eff equivalent range (eV)"]
+        out += (f" With GPAW's unscaled $d$ projectors (':d,U,0', whose occupation matrix counts only the part of the $d$ "
+                f"orbitals inside the PAW sphere) the same {U_eff:g} eV acts {unscaled['ratio']:.2f} times as strongly: the "
+                f"paper's {U_eff:g} eV is about {unscaled['GPAW U_eff equivalent (eV)']:.1f} eV of that $U_\\mathrm{{eff}}$ "
+                f"({lo0:.1f}–{hi0:.1f} eV over the same measures).")
+    return out
+
+
 def occupation_summary(occ: list) -> dict:
     """Natural occupations (per spin, descending) of the first W and its Tr[n(1 - n)] (both spins),
     the quantity Dudarev's U penalizes (0 for integer occupations)."""
