@@ -310,12 +310,12 @@ def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undec
         "undetermined (flips: reproduced for restricted, energy order reading: released at U_eff 6 eV, carried by "
         "continuation to 5 eV; not reproduced for restricted, energy order reading: at U_eff 3 eV by continuation only)")
     agree = [r(6.0, "not reproduced"), r(3.0, "not reproduced", cont=True), r(4.0, "not reproduced", "polarized", "annealed from 4 eV"),
-             r(3.0, "undetermined", protocol=dftu.PROTOCOL_DIRECT, why="not every b/c pattern computed (lowest: FO)"),
+             r(3.0, "undetermined", protocol=dftu.PROTOCOL_DIRECT, why="not every b/c pattern started (lowest: FO)"),
              r(6.0, "undetermined", protocol="local", why="no a² state", reading="local octahedral frame")]
     assert dftu.claim_verdict(agree, "polarization gain") == (
         "not reproduced (restricted, energy order reading: released at U_eff 6 eV, carried by continuation to 3 eV; "
         "polarized, energy order reading: released at U_eff 4 eV; 2 more protocols undecided: "
-        "still to compute: not every b/c pattern computed; no a² state; decided in the energy order reading only)")
+        "the protocol's starts: not every b/c pattern started; no a² state; decided in the energy order reading only)")
     # rows continued from a U where every start had already fallen back carry nothing ordered: said so, not
     # "carried"; a spin-polarized protocol against a non-magnetic reference repeats the restricted result
     empty = [dict(x, **{"carried ordered": False}) if x["by continuation"] else x for x in agree[:2]]
@@ -857,11 +857,11 @@ def test_every_reason_the_verdicts_give_for_an_undecided_protocol_has_a_kind():
     whys = ["in this reading the unpolarized reference already fills b and c (b + c = 0.93 in its filled orbital): x",
             "every decisive start computed, but a release was not controlled or a start ended unconverged: x",
             "FO state from b2b2 at -150 meV/f.u., but against no converged reference that fills neither b nor c",
-            "not every b/c pattern computed (lowest so far: FO from b2b2, +300 meV/f.u.)",
+            "not every b/c pattern started (lowest so far: FO from b2b2, +300 meV/f.u.)",
             "a release was not controlled or a start ended unconverged: the states to rank are not all known",
             "only FO states survive the release: nothing to rank them against",
             "no ordered state survives the release: nothing to compare",
-            "FO and AFO patterns not all computed"]
+            "FO and AFO patterns not all started"]
     said = dftu.open_reasons([{"evidence": f"{w}; starts tried: b2b2"} for w in whys])
     groups = said.split("; ")
     assert all(": " in g and g.split(": ")[0] in dftu.REASON_KINDS for g in groups), said

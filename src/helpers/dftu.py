@@ -607,7 +607,7 @@ def verdicts(rows: list, gain_meV: float) -> list:
             gain = ("undetermined", f"{best['state']} state from {best['start']} at {best['ΔE (meV/f.u.)']:+.0f} meV/f.u., "
                     "but against no converged reference that fills neither b nor c")
         else:
-            gain = ("undetermined", "not every b/c pattern computed"
+            gain = ("undetermined", "not every b/c pattern started"
                     + (f" (lowest so far: {best['state']} from {best['start']}, {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.)" if best else ""))
         kinds = {r["state"] for r in ordered_}
         if all_tried and not controlled:
@@ -622,7 +622,7 @@ def verdicts(rows: list, gain_meV: float) -> list:
         elif best_ord is None and all_tried:
             afo = ("undetermined", "no ordered state survives the release: nothing to compare")
         else:
-            afo = ("undetermined", "FO and AFO patterns not all computed")
+            afo = ("undetermined", "FO and AFO patterns not all started")
         # continued from a larger U: whether anything ordered was left to carry (else these rows repeat the reference)
         carried = None
         if U0 and U < float(U0.group(1)):
@@ -717,10 +717,11 @@ def claim_verdict(verdict_rows: list, claim: str) -> str:
 
 
 #: An undecided protocol's reason (the first clause of its evidence) by kind, the first whose phrase it contains: what
-#: the solver left open, a reading without the paper's a^2, what is still to compute, what the computed states say.
+#: the solver left open, a reading without the paper's a^2, a protocol that does not start every pattern (by its plan, or
+#: because a planned start is not computed yet: the page lists those apart), what the computed states say.
 REASON_KINDS = {"the solver": ("a release was not controlled", "no converged reference"),
                 "the reading": ("in this reading the unpolarized reference",),
-                "still to compute": ("not every b/c pattern computed", "not all computed"),
+                "the protocol's starts": ("not every b/c pattern started", "not all started"),
                 "the computed states": ("survive",)}
 
 
