@@ -55,3 +55,28 @@ def test_the_polar_afo_of_a_reading_whose_b_and_c_the_mirror_exchanges_is_labell
     page["annealed"][1] = _branch("b2c2", -0.0136, local, "local octahedral frame")
     text = dd.findings(dd.dipole_rows(page))
     assert "Check failed" in text and "forced by symmetry" not in text
+
+
+def _path(pz, states, converged=None):
+    lams = [1.0, 0.5, 0.25, 0.1, 0.0][:len(pz)]
+    converged = converged or [True] * len(pz)
+    return [{"start": "b2c2", "protocol": "annealed from 8 eV", "reading": "energy order", "U (eV)": 8.0, "λ (eV)": lam,
+             "state": s, "p_z (e·Å)": p, "converged": c} for lam, p, s, c in zip(lams, pz, states, converged)]
+
+
+def test_a_release_path_names_a_sign_change_only_beyond_the_noise_and_the_paper_is_compared_only_with_a_state():
+    """Along a release p_z of a biased density can reverse: said where two values beyond SYMMETRY_ZERO_EA differ in
+    sign (values below it read as zero); the paper's AFO dipole is set beside released converged AFO states only."""
+    ref = {"orbital_1": 0.188, "orbital_2": 0.085}
+    rows = _path([-0.0150, -0.0069, +0.0012, +0.0081, +0.0088], ["AFO"] * 5, [True, True, False, False, False])
+    line, = dd.release_paths(rows)
+    assert "the sign changes at λ = 0.1 eV" in line and "+0.0088 (AFO, not converged)" in line
+    assert "none of them is compared with it" in dd.paper_line(ref, rows)
+    # noise around zero is not a reversal
+    quiet = _path([-0.0151, -0.0035, +0.0011, -0.0001], ["AFO", "mixed", "unpolarized", "unpolarized"])
+    assert "sign changes" not in dd.release_paths(quiet)[0]
+    # a released, converged AFO state: the paper's number is set beside it
+    held = _path([-0.0150, -0.0140, -0.0130], ["AFO"] * 3)
+    held[-1]["λ (eV)"] = 0.0
+    assert "the released AFO states above are the ones to compare with it" in dd.paper_line(ref, held)
+    assert dd.release_paths(held[:2]) == []          # fewer than three steps: no path

@@ -100,11 +100,46 @@ def findings(rows: list, per_fu=None) -> str:
         lines.append("- After the release, at the same U_eff: " + "; ".join(
             f"{r['start']} ({r['protocol']}) {unit(r['p_z (e·Å)'])}, {r['state']}"
             + ("" if r["converged"] else ", not converged: not the dipole of a state") for r in end) + ".")
+    lines += release_paths(rows)
     chk = inversion_check(rows)
     if chk is not None:
         lines.append(f"- b2c2 and c2b2 at full bias: |p_z(b2c2) + p_z(c2b2)| = {chk:.4f} e·Å (zero by the inversion "
                      "that exchanges the two W: a check of the code, not of the paper).")
     return "\n".join(lines)
+
+
+def release_paths(rows: list) -> list:
+    """Markdown lines: p_z (e*Angstrom) of each polar AFO start along its release (at least three steps), and where it
+    changes sign between values beyond SYMMETRY_ZERO_EA (smaller ones are read as zero): the dipole of a biased
+    density is not a number of the state it releases into."""
+    out, lam = [], "λ (eV)"
+    for key in dict.fromkeys((r["start"], r["protocol"]) for r in rows if r["start"] in ("b2c2", "c2b2") and not mirror_forced(r)):
+        path = sorted((r for r in rows if (r["start"], r["protocol"]) == key), key=lambda r: -r[lam])
+        if len(path) < 3:
+            continue
+        big = [r for r in path if abs(r["p_z (e·Å)"]) > SYMMETRY_ZERO_EA]
+        flips = [b[lam] for a, b in zip(big, big[1:]) if a["p_z (e·Å)"] * b["p_z (e·Å)"] < 0]
+        out.append(f"- {key[0]} ({key[1]}) along its release: p_z = "
+                   + ", ".join(f"{r['p_z (e·Å)']:+.4f} ({r['state']}" + ("" if r["converged"] else ", not converged") + ")"
+                               for r in path)
+                   + f" e·Å at λ = {', '.join(f'{r[lam]:g}' for r in path)} eV"
+                   + (f"; the sign changes at λ = {', '.join(f'{x:g}' for x in flips)} eV" if flips else "") + ".")
+    return out
+
+
+def paper_line(ref: dict, rows: list) -> str:
+    """One Markdown line on the paper's FE dipole (`ref`, the reference entry: its two orbital dipoles in microC/cm2)
+    beside these densities: set beside them only where a polar AFO state survives its release converged."""
+    paper = ref["orbital_1"] + ref["orbital_2"]
+    states = [r for r in rows if r["λ (eV)"] == 0 and r["converged"] and r["state"] == "AFO" and not mirror_forced(r)]
+    if states:
+        return (f"- The paper's two orbital dipoles, {ref['orbital_1']} and {ref['orbital_2']} μC/cm² of opposite sign, would "
+                f"give an AFO of {paper:.3f} μC/cm² (its normalization is not stated; section 2); the released AFO states "
+                "above are the ones to compare with it.")
+    return (f"- The paper's AFO dipole ({paper:.3f} μC/cm², from its two orbital dipoles {ref['orbital_1']} and "
+            f"{ref['orbital_2']} μC/cm²) is a property of an ordered state. No polar AFO state survives its release converged "
+            "here, and the dipoles of the biased densities change with the bias and its sign along a release, so none "
+            "of them is compared with it.")
 
 
 def plot(ax, rows: list) -> bool:
