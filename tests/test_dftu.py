@@ -83,7 +83,7 @@ def test_afo_lowest_needs_both_kinds_and_a_reading_whose_reference_fills_b_and_c
     only_afo = {"unbiased": _result(_flat(), _flat(), -10.0), "b2c2": _result(_site(b), _site(c), -10.3),
                 "b2b2": fell, "c2c2": fell}
     v = {x["claim"]: x for x in dftu.verdicts(dftu.state_table(_jobs(only_afo), [0, 1], Q, 2), 100.0)}
-    assert v["AFO lowest"]["outcome"] == "undetermined" and "only AFO states survive" in v["AFO lowest"]["evidence"]
+    assert v["AFO lowest"]["outcome"] == "undetermined" and "only AFO states of b or c survive" in v["AFO lowest"]["evidence"]
     assert v["polarization gain"]["outcome"] == "reproduced"
     # another reading, in which the reference's filled orbital (Q's a) is an equal mix of b' and c'
     P = Q.copy()
@@ -98,7 +98,7 @@ def test_afo_lowest_needs_both_kinds_and_a_reading_whose_reference_fills_b_and_c
     assert min(r["b + c in filled orbitals"] for r in rows if r["reading"] != "energy order") > 0.9
     v = {x["claim"]: x for x in dftu.verdicts(rows, 100.0)}
     assert v["polarization gain"]["outcome"] == "undetermined" and "no a² state" in v["polarization gain"]["evidence"]
-    assert "no ordered state survives the release" in v["AFO lowest"]["evidence"]     # b2c2 and b2b2 suffice here
+    assert "no ordered state of b or c survives the release" in v["AFO lowest"]["evidence"]     # b2c2 and b2b2 suffice here
 
 
 def test_targets_and_bad_input():
@@ -323,9 +323,9 @@ def test_the_dftu_verdict_is_undetermined_where_it_flips_and_names_what_is_undec
     assert dftu.claim_verdict(empty, "polarization gain") == (
         "not reproduced (restricted, energy order reading: released at U_eff 6 eV, nothing ordered left to carry to 3 eV; "
         "polarized, energy order reading: released at U_eff 4 eV (non-magnetic there: a repeat of the restricted result))")
-    none = [r(3.0, "undetermined", why="no ordered state survives the release: nothing to compare")]
+    none = [r(3.0, "undetermined", why="no ordered state of b or c survives the release: nothing to compare")]
     assert dftu.claim_verdict(none, "polarization gain").startswith(
-        "undetermined (the computed states: no ordered state survives the release; restricted, energy order reading: "
+        "undetermined (the computed states: no ordered state of b or c survives the release; restricted, energy order reading: "
         "released at U_eff 3 eV")
     assert dftu.claim_verdict(none, "AFO lowest") == "not computed here"
     lines = dftu.verdict_lines(agree).splitlines()
@@ -859,14 +859,14 @@ def test_every_reason_the_verdicts_give_for_an_undecided_protocol_has_a_kind():
             "FO state from b2b2 at -150 meV/f.u., but against no converged reference that fills neither b nor c",
             "not every b/c pattern started (lowest so far: FO from b2b2, +300 meV/f.u.)",
             "a release was not controlled or a start ended unconverged: the states to rank are not all known",
-            "only FO states survive the release: nothing to rank them against",
-            "no ordered state survives the release: nothing to compare",
+            "only FO states of b or c survive the release: nothing to rank them against",
+            "no ordered state of b or c survives the release: nothing to compare",
             "FO and AFO patterns not all started"]
     said = dftu.open_reasons([{"evidence": f"{w}; starts tried: b2b2"} for w in whys])
     groups = said.split("; ")
     assert all(": " in g and g.split(": ")[0] in dftu.REASON_KINDS for g in groups), said
     assert said.startswith("the reading: in this reading") or "the solver: every decisive start" in said
-    assert "the computed states: only FO states survive the release, no ordered state survives the release" in said
+    assert "the computed states: only FO states of b or c survive the release, no ordered state of b or c survives the release" in said
 
 
 def test_a_state_ordered_in_a_is_the_reference_the_gain_is_measured_from():

@@ -76,13 +76,13 @@ def test_chapter_box_shows_the_dftu_verdict_first():
     its own colour and with its own reasons; a row without one shows a single badge."""
     df = pd.DataFrame([
         row("AFO order (sub-eV)", "AFO lowest", "AFO", "x", "c", False, energy=True, dftu="...",
-            dftu_ok="undetermined (no ordered state survives the release)"),
+            dftu_ok="undetermined (no ordered state of b or c survives the release)"),
         row("AFO order (sub-eV)", "b, c degenerate", "yes", "x", "c", True)])
     box = vb.chapter_html(df, "paper")
     first = box.split("</li>")[0]
     assert first.index("DFT+U: undetermined") < first.index(">not reproduced<")
     assert vb.COLOURS["undetermined"][0] in first and vb.COLOURS["not reproduced"][0] in first
-    assert "no ordered state survives the release" in first
+    assert "no ordered state of b or c survives the release" in first
     assert "DFT+U" not in box.split("</li>")[1]
     assert "the two methods disagree" not in box                      # one of them undecided
     differ = pd.DataFrame([row("AFO order (sub-eV)", "gain", ">100", "x", "c", True, energy=True, dftu="...",

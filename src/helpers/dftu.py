@@ -618,9 +618,9 @@ def verdicts(rows: list, gain_meV: float) -> list:
                    f"lowest ordered state: {best_ord['state']} from {best_ord['start']} "
                    f"({best_ord['ΔE (meV/f.u.)']:+.0f} meV/f.u. from the unpolarized state)")
         elif best_ord is not None and all_tried:
-            afo = ("undetermined", f"only {best_ord['state']} states survive the release: nothing to rank them against")
+            afo = ("undetermined", f"only {best_ord['state']} states of b or c survive the release: nothing to rank them against")
         elif best_ord is None and all_tried:
-            afo = ("undetermined", "no ordered state survives the release: nothing to compare")
+            afo = ("undetermined", "no ordered state of b or c survives the release: nothing to compare")
         else:
             afo = ("undetermined", "FO and AFO patterns not all started")
         # continued from a larger U: whether anything ordered was left to carry (else these rows repeat the reference)
