@@ -676,6 +676,12 @@ def test_the_1t_layer_ranks_the_ordered_configurations_only_while_they_hold_thei
     assert "by less than" in vd.order_1t_line(page, 200.0)
     # read at 8 eV: the AFO lies above the FO there, so the two orderings do not both hold where the verdict is read
     assert "At none of the U_eff the valence verdict is read at (8 eV) do both" in vd.order_1t_line(dict(page, read_at=[8.0]), 100.0)
+    # with the AFO below the FO (-10.5 eV per cell): both hold at 8 eV; beating a 130 meV/f.u. gain by 20 is marginal
+    low_afo = [dict(b) for b in bs]
+    low_afo[2] = _branch("d2 eπ+² / eπ−² (spin 0)", "restricted", {8.0: (-10.5, *closed), 4.0: (-20.0, *metal)})
+    p2 = {"rows": vd.step_rows(low_afo, one_t, n_fu=2), "branches": low_afo, "one_t": one_t, "read_at": [8.0]}
+    assert "only at 8 eV, and only marginally: the FO beats the gain there by 20 meV/f.u. at 8 eV" in vd.order_1t_line(p2, 130.0)
+    assert "only at 8 eV." in vd.order_1t_line(p2, 100.0)          # by 50, beyond k_BT: not marginal
     # a spin-polarized state 250 meV/f.u. below: the restricted states' distance from it is said
     mag = _branch("unbiased, AFM seed", "polarized", {8.0: (-10.8, _occ(1.9, 0.3, 1.0), _occ(1.9, 0.3, -1.0))})
     rows = vd.step_rows(bs + [mag], one_t, n_fu=2)

@@ -686,9 +686,15 @@ def order_1t_line(page: dict, gain_meV: float) -> str:
     read = page.get("read_at") or []
     both = [x["U (eV)"] for x in xs if x["U (eV)"] in read and x["FO − a²"] is not None and x["AFO − FO"] is not None
             and x["FO − a²"] <= -gain_meV and x["AFO − FO"] < 0]
+    # by how much FO - a^2 beats the gain where both orderings hold: within k_BT of it is a marginal hold
+    from . import valence
+    thin = [f"{-x['FO − a²'] - gain_meV:.0f} meV/f.u. at {x['U (eV)']:g} eV" for x in xs if x["U (eV)"] in both
+            and -x["FO − a²"] - gain_meV < valence.DEGENERATE_MEV_PER_FU]
     if read:
         said += (f" Both orderings the paper claims hold at the U_eff the valence verdict is read at "
-                 f"({', '.join(f'{U:g}' for U in read)} eV) only at {', '.join(f'{U:g}' for U in both)} eV." if both else
+                 f"({', '.join(f'{U:g}' for U in read)} eV) only at {', '.join(f'{U:g}' for U in both)} eV"
+                 + (f", and only marginally: the FO beats the gain there by {', '.join(thin)}, within k_BT." if thin else ".")
+                 if both else
                  f" At none of the U_eff the valence verdict is read at ({', '.join(f'{U:g}' for U in read)} eV) do both "
                  "orderings the paper claims hold.")
     lead = [(x["U (eV)"], x["AFO − FO"]) for x in xs if x["AFO − FO"] is not None]
