@@ -197,7 +197,8 @@ def test_the_survival_line_says_whether_any_ordered_state_outlives_its_release()
     loose = [dict(r, **{"release controlled": False}, start="b2b2") for r in fell if r["start"] == "b2c2"]
     assert "1 releases that were not controlled ended unpolarized too" in dftu.survival_line(fell + loose)
     stuck = [dict(r, converged=False) if r["start"] == "b2c2" and r["U (eV)"] == 6.0 else r for r in rows]
-    assert dftu.survival_line(stuck + fell).endswith("their final state unknown: b2c2 at 6 eV (annealed from 6 eV).")
+    assert dftu.survival_line(stuck + fell).endswith("their final state unknown (where they stopped, from the reference): "
+                                                     "b2c2 at 6 eV (annealed from 6 eV; -150 meV/f.u.).")
     # nothing settled (a smoke run, every step at its cap): said so, not a scope over nothing
     assert dftu.survival_line([r for r in stuck if r["start"] == "b2c2" and r["U (eV)"] == 6.0]) == (
         "- No release of a b/c start settled under control: ended unconverged and still ordered, final state unknown: "

@@ -854,8 +854,9 @@ def survival_line(rows: list) -> str:
     if loose:
         line += f" {len(loose)} releases that were not controlled ended unpolarized too; they are not counted."
     if unknown:
-        line += (" Ended unconverged and still ordered, their final state unknown: "
-                 + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV ({r['protocol']})" for r in unknown})) + ".")
+        line += (" Ended unconverged and still ordered, their final state unknown (where they stopped, from the reference): "
+                 + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV ({r['protocol']}; {r['ΔE (meV/f.u.)']:+.0f} meV/f.u.)"
+                                     for r in unknown})) + ".")
     return line + said_partly
 
 
