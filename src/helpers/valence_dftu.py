@@ -822,7 +822,9 @@ def projector_line(page: dict) -> str:
     return (f"- **Part (b) with GPAW's other d projectors** (unscaled, ':d,U,0'), read at U_eff = {where} eV, the window "
             "that corresponds to the paper's 3 eV for these projectors, measured like the default's on the "
             f"antiferro-orbital page: {projector_said(per_U)}. "
-            + ("A magnet lies below spin 0 at every one, so the verdict on (b) does not depend on the projector."
+            + ("A magnet lies below spin 0 at every one, so the verdict on (b) does not depend on the projector: DFT+U at "
+               "these U_eff (Dudarev's, without a J of its own) does not give the spin-0 W$^{4+}$ the paper reads from "
+               "WTe$_2$'s diamagnetism, a disagreement of the method with the material, not a magnetic WTe$_2$."
                if v is False else "Not a magnet below spin 0 beyond k_BT at every one, so this reading leaves (b) "
                "undetermined."))
 
