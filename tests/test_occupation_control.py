@@ -407,3 +407,19 @@ def test_unscaled_projectors_give_the_plain_sphere_occupations_and_the_bias_foll
     e2 = ext.update_non_local_hamiltonian(D[None] + 1e-6 * X, setup, 0, np.zeros_like(dH))
     assert (e2 - e) / 1e-6 == pytest.approx((dH * X).sum(), rel=1e-5)
     assert [n.tolist() for n in oc.site_occupations(D[None], setup, scale=False)] == [(0.5 * Nu).tolist()] * 2
+
+
+def test_a_page_read_from_the_cache_never_starts_gpaw_whatever_the_environment(tmp_path, monkeypatch):
+    """dft.dftu_branch_or_none(only_cached=True) names a branch missing from the cache (None) without computing it,
+    also where COMPENDIUM_REQUIRE_CACHE is not set; without only_cached the same call would start GPAW."""
+    from ase import Atoms
+    from helpers import dft, params
+    monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
+    monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "0")
+    started = []
+    monkeypatch.setattr(dft, "_launch", lambda *a, **k: started.append(1) or pytest.fail("GPAW started"))
+    atoms = Atoms("W2Te4", positions=np.random.default_rng(0).normal(size=(6, 3)), cell=[3, 6, 15], pbc=[1, 1, 0])
+    s = params.settings("smoke")
+    assert dft.dftu_branch_or_none(True, atoms, s, "missing", [3.0]) is None and not started
+    with pytest.raises(pytest.fail.Exception, match="GPAW started"):
+        dft.dftu_branch_or_none(False, atoms, s, "missing", [3.0])

@@ -396,13 +396,15 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
 
 
 def dftu_branch_or_none(only_cached: bool, *args, **kwargs) -> dict | None:
-    """dftu_branch(*args, **kwargs); with `only_cached`, None instead of a CacheMiss for a branch not in
-    the cache (a page built from the cache names it as planned)."""
-    from .cache import CacheMiss
-    try:
+    """dftu_branch(*args, **kwargs); with `only_cached`, read from the cache only (never computed, whatever
+    COMPENDIUM_REQUIRE_CACHE says), and None for a branch not in the cache (a page built from the cache names it
+    as planned)."""
+    from .cache import CacheMiss, cache_only
+    if not only_cached:
         return dftu_branch(*args, **kwargs)
+    try:
+        with cache_only():
+            return dftu_branch(*args, **kwargs)
     except CacheMiss:
-        if not only_cached:
-            raise
         return None
 
