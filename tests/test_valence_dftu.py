@@ -613,23 +613,47 @@ def test_the_other_projectors_decide_spin_only_at_their_calibrated_U(one_t):
     # at the calibrated 6 eV the magnet lies 200 meV/f.u. below spin 0: (b) still fails, said so
     p = page(-40.0, -39.8, E_af6=-30.4)
     assert vd.projector_reading(p)[0] is False and vd.judge_parts(p)[0][b_] is False
-    assert "-200 meV/f.u. at 6 eV (|m| 1.00 μB)" in vd.projector_line(p) and "does not depend on the projector" in vd.projector_line(p)
+    assert "-200 meV/f.u. at 6 eV (|m| 1.00 μB from the d occupations)" in vd.projector_line(p)
+    assert "the two projectors agree on (b)" in vd.projector_line(p)
     assert len(vd.projector_findings(p)) == 1            # the nominal 3 eV line only, not one for the window
     # within k_BT (-10 meV/f.u.): this reading leaves (b) open, so the verdict on (b) is undetermined, and says why
     p = page(-40.0, -39.8, E_af6=-30.02)
     assert vd.projector_reading(p)[0] is None and vd.judge_parts(p)[0][b_] is None
-    assert any("with GPAW's unscaled d projectors: the AFM-seeded state from the spin-0 state: -10 meV/f.u. at 6 eV" in c
-               for c in vd.open_causes(p, b_))
+    assert any("with GPAW's unscaled d projectors: the lowest magnetic state from the lowest spin-0 state (unbiased and "
+               "ordered spin-0 starts): -10 meV/f.u. at 6 eV" in c for c in vd.open_causes(p, b_))
+    # no converged spin-0 state at 6 eV (missing, or its SCF unconverged): a magnet alone fails nothing
+    p = page(-40.0, -39.8, E_af6=-30.4)
+    p["projector rows"] = [r for r in p["projector rows"] if not (r["U (eV)"] == 6.0 and r["spin"] == "restricted")]
+    assert vd.projector_reading(p)[0] is None and "not both spin treatments converged at 6 eV" in vd.projector_line(p)
+    p = page(-40.0, -39.8, E_af6=-30.4)
+    for r in p["projector rows"]:
+        r["converged"] = r["converged"] and not (r["U (eV)"] == 6.0 and r["spin"] == "restricted")
+    assert vd.projector_reading(p)[0] is None
+    # an ordered spin-0 state 300 meV/f.u. below the unbiased one: the magnet is measured from it, and lies above
+    p = page(-40.0, -39.8, E_af6=-30.4)
+    fo = dict(_branch("d2 eπ+² (spin 0), 6 eV, unscaled projectors", "restricted", {6.0: (-31.0, *closed)}),
+              projector_scale=False, U_grid=[6.0])
+    p["projector branches"] = p["projector branches"] + [fo]
+    p["projector rows"] = vd.step_rows(p["projector branches"], one_t, n_fu=2)
+    reading, (x,) = vd.projector_reading(p)
+    assert reading is None and x["dE"] == pytest.approx(300.0)
+    # a planned ordered start not computed yet: named, and nothing decided at that U_eff
+    p["projector branches"][-1] = dict(fo, result=None)
+    reading, (x,) = vd.projector_reading(p)
+    assert reading is None and x["missing"] == ["d2 eπ+² (spin 0), 6 eV, unscaled projectors"]
+    assert "not computed yet at 6 eV (d2 eπ+² (spin 0), 6 eV, unscaled projectors)" in vd.projector_line(p)
     # not computed: named
     p = page(-40.0, -39.8, E_af6=-30.4)
     p["projector rows"] = [r for r in p["projector rows"] if r["U (eV)"] != 6.0]
-    assert "not computed yet at 6 eV" in vd.projector_line(p) and vd.judge_parts(p)[0][b_] is None
+    assert "not both spin treatments converged at 6 eV" in vd.projector_line(p) and vd.judge_parts(p)[0][b_] is None
     p["projector rows"] = []
     assert vd.projector_findings(p)[0].startswith("- Not computed yet: the spin-0 and AFM-seeded states")
     # the jobs: the other projectors only where the profile plans them, one branch per start and grid, named so
     js = {j["start"]: j for j in vd.jobs("paper", one_t)}
     assert js["unbiased, AFM seed, 3 eV, unscaled projectors"]["projector_scale"] is False
     assert js["unbiased, AFM seed, 12 eV, unscaled projectors"]["U_grid"] == vd.SETTINGS["paper"]["projector"]["read_at"]
+    fo = js["d2 eπ+² (spin 0), 12 eV, unscaled projectors"]
+    assert fo["targets"] is not None and fo["release"][0] > 0 and fo["projector_scale"] is False
     assert all(j.get("projector_scale", True) for j in vd.jobs("smoke", one_t))
 
 
