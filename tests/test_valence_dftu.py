@@ -474,7 +474,7 @@ def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agr
     assert vd.open_causes(early, b_) == []
     # the verdict line and the scorecard carry the same provisional reading while starts are missing
     assert vd.status(early, b_).endswith("so far fails in the lowest computed state at every U_eff read")
-    assert vd.status(early, c_).endswith("so far undetermined (the lowest computed states differ on it)")
+    assert vd.status(early, c_).endswith("so far undetermined (the readings computed so far differ on it or leave it open)")
     assert vd.scorecard_line(early).endswith("so far (a) undetermined; (b) fails; (c) undetermined")
     rows, _ = valence.valence_verdict_rows({}, {}, dftu_status={p: vd.status(early, p) for p in valence.VALENCE_PARTS})
     assert [r["DFT+U"].split("; ")[-1].split(" ")[2] for r in rows] == ["undetermined", "fails", "undetermined"]
@@ -641,7 +641,7 @@ def test_the_other_projectors_decide_spin_only_at_their_calibrated_U(one_t):
     p["projector branches"][-1] = dict(fo, result=None)
     reading, (x,) = vd.projector_reading(p)
     assert reading is None and x["missing"] == ["d2 eπ+² (spin 0), 6 eV, unscaled projectors"]
-    assert "not computed yet at 6 eV (d2 eπ+² (spin 0), 6 eV, unscaled projectors)" in vd.projector_line(p)
+    assert "not computed yet, so nothing is decided where they run: d2 eπ+² (spin 0), 6 eV, unscaled projectors" in vd.projector_line(p)
     # not computed: named
     p = page(-40.0, -39.8, E_af6=-30.4)
     p["projector rows"] = [r for r in p["projector rows"] if r["U (eV)"] != 6.0]

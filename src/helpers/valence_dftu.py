@@ -821,14 +821,14 @@ def projector_reading(page: dict) -> tuple[bool | None, list]:
 def projector_said(per_U: list) -> str:
     """projector_reading's per-U_eff list in words: the AFM-seeded state from the spin-0 state and its moment."""
     def one(x):
-        if x["missing"]:
-            return f"not computed yet at {x['U']:g} eV ({', '.join(x['missing'])})"
         if x["dE"] is None:
             return f"not both spin treatments converged at {x['U']:g} eV"
         return (f"{x['dE']:+.0f} meV/f.u. at {x['U']:g} eV (|m| {x['|m|']:.2f} μB from the d occupations"
-                + ("" if x["fails"] else ", not a magnet below spin 0 beyond k_BT") + ")")
+                + ("" if x["fails"] or x["missing"] else ", not a magnet below spin 0 beyond k_BT") + ")")
+    missing = list(dict.fromkeys(m for x in per_U for m in x["missing"]))
     return ("the lowest magnetic state from the lowest spin-0 state (unbiased and ordered spin-0 starts): "
-            + "; ".join(one(x) for x in per_U))
+            + "; ".join(one(x) for x in per_U)
+            + (f"; not computed yet, so nothing is decided where they run: {', '.join(missing)}" if missing else ""))
 
 
 def projector_line(page: dict) -> str:
@@ -1239,7 +1239,7 @@ def status(page: dict, part: str | None = None) -> str:
     if done < len(page.get("all branches", page["branches"])) or not page["branches"]:
         out = f"not decided: {done} of {len(page.get('all branches', page['branches']))} branches computed, starts and checks together"
         now = so_far(page, part) if part is not None and page["branches"] else None
-        return out + ("" if not now else "; so far undetermined (the lowest computed states differ on it)"
+        return out + ("" if not now else "; so far undetermined (the readings computed so far differ on it or leave it open)"
                       if now == "undetermined" else f"; so far {now} in the lowest computed state at every U_eff read")
     return f"not decided: no converged state at U_eff = {page['U_last']:g} eV"
 
