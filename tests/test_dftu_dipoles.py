@@ -67,7 +67,7 @@ def _path(pz, states, converged=None):
 def test_a_release_path_names_a_sign_change_only_beyond_the_noise_and_the_paper_is_compared_only_with_a_state():
     """Along a release p_z of a biased density can reverse: said where two values beyond SYMMETRY_ZERO_EA differ in
     sign (values below it read as zero); the paper's AFO dipole is set beside released converged AFO states only."""
-    ref = {"orbital_1": 0.188, "orbital_2": 0.085}
+    ref = {"orbital_1": 0.5, "orbital_2": 0.25}          # made-up orbital dipoles (microC/cm2)
     rows = _path([-0.0150, -0.0069, +0.0012, +0.0081, +0.0088], ["AFO"] * 5, [True, True, False, False, False])
     line, = dd.release_paths(rows)
     assert "the sign changes at λ = 0.1 eV" in line and "+0.0088 (AFO, not converged)" in line
