@@ -642,6 +642,7 @@ def test_the_other_projectors_decide_spin_only_at_their_calibrated_U(one_t):
     reading, (x,) = vd.projector_reading(p)
     assert reading is None and x["missing"] == ["d2 eπ+² (spin 0), 6 eV, unscaled projectors"]
     assert "not computed yet, so nothing is decided where they run: d2 eπ+² (spin 0), 6 eV, unscaled projectors" in vd.projector_line(p)
+    assert vd.projector_line(p).endswith("Until they are computed this reading leaves (b) open.")
     # not computed: named
     p = page(-40.0, -39.8, E_af6=-30.4)
     p["projector rows"] = [r for r in p["projector rows"] if r["U (eV)"] != 6.0]

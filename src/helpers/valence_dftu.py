@@ -845,8 +845,9 @@ def projector_line(page: dict) -> str:
             + ("A magnet lies below spin 0 at every one, so the two projectors agree on (b): DFT+U at "
                "these U_eff (Dudarev's, without a J of its own) does not give the spin-0 W$^{4+}$ the paper reads from "
                "WTe$_2$'s diamagnetism, a disagreement of the method with the material, not a magnetic WTe$_2$."
-               if v is False else "Not a magnet below spin 0 beyond k_BT at every one, so this reading leaves (b) "
-               "undetermined (this reading can confirm a failure of (b), not that it holds)."))
+               if v is False else ("Until they are computed this reading leaves (b) open." if any(x["missing"] for x in per_U)
+                                   else "Not a magnet below spin 0 beyond k_BT at every one, so this reading leaves (b) "
+                                   "undetermined (this reading can confirm a failure of (b), not that it holds).")))
 
 
 def _metals(page: dict) -> list:
