@@ -751,7 +751,7 @@ def projector_findings(page: dict) -> list:
     if not rows:
         return [f"- Not computed yet: the spin-0 and AFM-seeded states with GPAW's unscaled d projectors "
                 f"({', '.join(b['start'] for b in page['projector branches'])})."]
-    metals = [i for i, s in enumerate(page["one_t"].get_chemical_symbols()) if s in ("W", "Mo")]
+    metals = _metals(page)
     n_fu = len(metals)
     out = []
     for U in sorted({r["U (eV)"] for r in rows} - set(page.get("projector read_at", [])), reverse=True):
