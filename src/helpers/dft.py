@@ -388,11 +388,23 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
     if not spinpol:
         job.pop("spinpol"), job.pop("magmoms")
     job.update(basis=basis, metal=metal, U_grid=U_grid, release=release, mixer=mixer, maxiter=maxiter,
-               targets={str(a): {s: np.round(v.T, 8).tolist() for s, v in t.items()} for a, t in checked.items()},
+               targets={str(a): {s: np.round(v.T if s == "subspace" else signed(v).T, 8).tolist() for s, v in t.items()}
+                        for a, t in checked.items()},
                dipole_correction=bool(dipole_correction))
     if not projector_scale:               # only when set: the keys of the scaled branches stay as they were
         job["hubbard_scale"] = False
     return _submit(job, label, settings["profile"], force)
+
+
+def signed(orbitals: np.ndarray) -> np.ndarray:
+    """The target orbitals `orbitals` (5 x n, columns) each with its largest component positive. An orbital's sign
+    is not physics (the bias acts through v v^T), but an eigensolver may return either, and a job's targets key its
+    cache entry: without a fixed sign the same start would be a new entry on another machine."""
+    V = np.array(orbitals, float)
+    for j in range(V.shape[1]):
+        if V[np.argmax(np.abs(V[:, j])), j] < 0:
+            V[:, j] *= -1
+    return V
 
 
 def dftu_branch_or_none(only_cached: bool, *args, **kwargs) -> dict | None:
