@@ -240,6 +240,9 @@ def _compute_entry(root: Path, name: str, kind: str, profile: str, inputs: dict,
     work = root / ".work" / name
     work.mkdir(parents=True, exist_ok=True)
     (work / "inputs.json").write_text(canonical(inputs))
+    from .checkpoints import restore
+    if restore(name, work):               # a committed checkpoint of this very entry (helpers.checkpoints)
+        print(f"{name}: resuming from its committed checkpoint", flush=True)
     t0 = time.time()
     result = compute(work)
     result = {

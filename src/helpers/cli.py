@@ -15,6 +15,8 @@
     verify     check every cache entry against its manifest (exit 1 on any bad entry)
     migrate    bring the cache to the current schema (normalized keys); only entries whose files
                verify against their recorded manifest; idempotent
+    checkpoint copy unfinished DFT+U work (the steps done and the state to resume from) into
+               data/checkpoints, to be committed; a later run from any clone resumes from it
     code-versions  the recorded fingerprint and version of the code behind each DFT task
                (--record TASK after a change that keeps its results, --bump TASK otherwise)
     bench      time the main commands and write data/benchmark.json (long: see README)
@@ -368,6 +370,7 @@ def main(argv=None) -> None:
     sub.add_parser("status")
     sub.add_parser("verify")
     sub.add_parser("migrate")
+    sub.add_parser("checkpoint", help="commit-ready copies of unfinished DFT+U work (helpers.checkpoints)")
     cv = sub.add_parser("code-versions", help="the recorded fingerprints of the code behind each DFT task")
     cv.add_argument("--record", nargs="+", metavar="TASK",
                     help="record the current source of TASK (a change that does not alter its results)")
@@ -431,6 +434,10 @@ def _dispatch(args) -> None:
             print(line)
         if any(line.startswith(("REFUSED", "SKIPPED")) for line in lines):
             sys.exit(1)
+    elif args.cmd == "checkpoint":
+        from .checkpoints import save
+        for line in save() or ["checkpoint: no resumable work directory"]:
+            print(line)
     elif args.cmd == "code-versions":
         from . import codeversions
         for line in codeversions.command(record=args.record or [], bump=args.bump or []):
