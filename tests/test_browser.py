@@ -328,3 +328,11 @@ def test_methods_page_gives_the_dftu_wall_times(pages):
     assert rows, "no committed DFT+U branch"
     for row in rows:
         assert row["what"] in text, f"methods page: no cost row {row['what']!r}"
+
+
+def test_every_committed_paper_entry_is_read_by_a_page(site):
+    """Each committed `paper` result is read by some page of the book just built (helpers.cli.unread_entries): a
+    result whose key the pages no longer reproduce (an input changed, an eigensolver returned an orbital with the
+    other sign) would otherwise drop silently out of its page, which then shows fewer states than were computed."""
+    from helpers import cli
+    assert cli.unread_entries("paper") == []

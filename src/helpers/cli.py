@@ -99,6 +99,14 @@ def read_state(out: Path, nb: Path) -> dict | None:
         return None
 
 
+def unread_entries(profile: str = "paper", out: Path = EXECUTED) -> list[str]:
+    """The cache entries of `profile` that no page executed into `out` read at its last run (their read logs in
+    the state files): a committed result no page shows, most often one whose key the pages no longer reproduce
+    (a changed input, an eigenvector returned with the other sign), so the page silently lacks it."""
+    read = {r["entry"] for nb in notebooks(None) for r in (read_state(out, nb) or {}).get("reads", [])}
+    return sorted(p.parent.name for p in cache_dir().glob(f"*-{profile}-*/result.json") if p.parent.name not in read)
+
+
 def _reads(log: Path) -> list[dict]:
     """The distinct entries of a read log (last record of each), in first-read order."""
     recs: dict[str, dict] = {}
