@@ -66,6 +66,36 @@ def test_keys_are_normalized():
     assert cache.key({"a": 0.1}) != cache.key({"a": 0.1000001})
 
 
+def test_a_dftu_job_written_with_other_orbital_signs_reads_the_same_entry(tmp_cache, monkeypatch):
+    """Target orbitals are fixed by an eigensolver only up to sign, and a degenerate pair of the subspace up to a
+    rotation; the bias sees their projectors, so such a job is the committed entry (helpers.dft.same_dftu_job),
+    while a job with another target is not."""
+    import numpy as np
+    from helpers import dft
+    c, s = np.cos(0.3), np.sin(0.3)
+    e = np.eye(5)
+    sub = [e[0], e[1], e[2]]
+    job = {"task": "dftu_branch", "U_grid": [8, 3], "targets": {"0": {"both": [e[1].tolist()], "subspace": [v.tolist() for v in sub]}}}
+    calls = []
+
+    def compute(work):
+        calls.append(1)
+        return {"converged": True}
+
+    first = cache.cached("dftu_branch-toy", "paper", job, compute, same=dft.same_dftu_job)
+    rotated = [e[0], c * e[1] + s * e[2], -s * e[1] + c * e[2]]
+    other = {**job, "targets": {"0": {"both": [(-e[1]).tolist()], "subspace": [v.tolist() for v in rotated]}}}
+    assert cache.entry_name("dftu_branch-toy", "paper", other) != first["key"]
+    monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "1")
+    assert cache.cached("dftu_branch-toy", "paper", other, compute, same=dft.same_dftu_job)["key"] == first["key"]
+    assert len(calls) == 1
+    moved = {**job, "targets": {"0": {"both": [e[2].tolist()], "subspace": [v.tolist() for v in sub]}}}
+    assert not dft.same_dftu_job(cache.normalize(job), cache.normalize(moved))
+    with pytest.raises(cache.CacheMiss):
+        cache.cached("dftu_branch-toy", "paper", moved, compute, same=dft.same_dftu_job)
+    assert not dft.same_dftu_job(cache.normalize(job), cache.normalize({**job, "U_grid": [8, 4]}))
+
+
 def test_migration_rekeys_a_schema1_entry_with_minus_zero(tmp_path):
     root = tmp_path / "cache"
     inputs = {"charge": -0.0, "positions": [[-0.0, 1.0]], "task": "scf"}

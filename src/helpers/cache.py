@@ -287,15 +287,35 @@ def cache_only():
     return environ("COMPENDIUM_REQUIRE_CACHE", "1")
 
 
+def equivalent_entry(kind: str, profile: str, inputs: dict, same: Callable[[dict, dict], bool]) -> str | None:
+    """The name of an entry of `kind` and `profile` whose stored inputs describe the same calculation as
+    `inputs` by `same(stored, inputs)` (both normalized), though written differently, so its key differs;
+    None if there is none. For inputs whose numbers an eigensolver fixes only up to a sign or a rotation
+    within a degenerate pair (helpers.dft.same_dftu_job)."""
+    ours = normalize(inputs)
+    for path in sorted(cache_dir().glob(f"{kind}-{profile}-*/result.json")):
+        try:
+            stored = json.loads(path.read_text()).get("inputs")
+        except ValueError:
+            continue
+        if isinstance(stored, dict) and same(stored, ours):
+            return path.parent.name
+    return None
+
+
 def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict],
-           force: bool = False) -> dict:
+           force: bool = False, same: Callable[[dict, dict], bool] | None = None) -> dict:
     """Return the result of `compute` for `inputs`, computing it only on a cache miss.
 
     `compute(workdir)` runs in a persistent work directory (restart files kept there) and
     returns a JSON-serialisable dict; files it leaves in workdir are kept with the entry.
+    `same`: on a miss, an entry whose stored inputs `same` calls the same calculation is read instead
+    (equivalent_entry).
     """
     name = entry_name(kind, profile, inputs)
     root = cache_dir()
+    if not force and same is not None and not (root / name).exists():
+        name = equivalent_entry(kind, profile, inputs, same) or name
     final = root / name
     if not force:
         hit = load(name)

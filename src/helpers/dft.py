@@ -111,7 +111,27 @@ def _submit(job: dict, label: str, profile: str, force: bool) -> dict:
         _launch(workdir, label)
         return json.loads((workdir / "job_result.json").read_text())
 
-    return cache.cached(f"{job['task']}-{label}", profile, job, compute, force=force)
+    same = same_dftu_job if job["task"] == "dftu_branch" else None
+    return cache.cached(f"{job['task']}-{label}", profile, job, compute, force=force, same=same)
+
+
+def same_dftu_job(a: dict, b: dict, tol: float = 1e-6) -> bool:
+    """Whether two DFT+U branch jobs (normalized inputs, helpers.cache.normalize) are one calculation: equal in
+    everything but how their target orbitals are written. Per atom and spin the bias sees only the projector
+    onto the targets (sum of v v^T) and onto their subspace (helpers.occupation_control), so vectors that differ
+    in sign, or a subspace basis rotated within a degenerate pair, give the same run; projectors are compared
+    within `tol`."""
+    if {k: v for k, v in a.items() if k != "targets"} != {k: v for k, v in b.items() if k != "targets"}:
+        return False
+    ta, tb = a.get("targets") or {}, b.get("targets") or {}
+    if ta.keys() != tb.keys() or any(ta[x].keys() != tb[x].keys() for x in ta):
+        return False
+    for x in ta:
+        for s in ta[x]:
+            A, B = np.array(ta[x][s], float).reshape(-1, 5), np.array(tb[x][s], float).reshape(-1, 5)
+            if A.shape != B.shape or not np.allclose(A.T @ A, B.T @ B, atol=tol):
+                return False
+    return True
 
 
 def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.0,
