@@ -94,6 +94,21 @@ def test_a_dftu_job_written_with_other_orbital_signs_reads_the_same_entry(tmp_ca
     with pytest.raises(cache.CacheMiss):
         cache.cached("dftu_branch-toy", "paper", moved, compute, same=dft.same_dftu_job)
     assert not dft.same_dftu_job(cache.normalize(job), cache.normalize({**job, "U_grid": [8, 4]}))
+    n = cache.normalize
+    spin = {**job, "targets": {"0": {"up": [e[1].tolist()], "dn": []}}}
+    swapped = {**job, "targets": {"0": {"up": [], "dn": [e[1].tolist()]}}}
+    assert not dft.same_dftu_job(n(spin), n(swapped))                            # which spin is biased matters
+    assert not dft.same_dftu_job(n(job), n(spin))                                # restricted is not polarized
+    bare = {**job, "targets": {"0": {"both": [e[1].tolist()]}}}
+    assert not dft.same_dftu_job(n(job), n(bare))                                # a subspace on one side only
+    two = {**job, "targets": {"0": {"both": [e[1].tolist(), e[2].tolist()], "subspace": [v.tolist() for v in sub]}}}
+    assert not dft.same_dftu_job(n(job), n(two))                                 # another count of targets
+    # an entry whose stored inputs no longer give its name (another cache schema, a renamed directory) is no twin
+    entry = cache.cache_dir() / first["key"]
+    data = json.loads((entry / "result.json").read_text())
+    data["inputs"]["U_grid"] = [8, 3.5]
+    (entry / "result.json").write_text(json.dumps(data))
+    assert cache.equivalent_entry("dftu_branch-toy", "paper", other, dft.same_dftu_job) is None
 
 
 def test_migration_rekeys_a_schema1_entry_with_minus_zero(tmp_path):

@@ -234,14 +234,14 @@ def missing_message(name: str, profile: str, root: Path) -> str:
 
 
 def _compute_entry(root: Path, name: str, kind: str, profile: str, inputs: dict,
-                   compute: Callable[[Path], dict]) -> dict:
+                   compute: Callable[[Path], dict], same=None) -> dict:
     """Run `compute` in the entry's work directory and move the finished entry into place."""
     final = root / name
     work = root / ".work" / name
     work.mkdir(parents=True, exist_ok=True)
     (work / "inputs.json").write_text(canonical(inputs))
     from .checkpoints import restore
-    if restore(name, work):               # a committed checkpoint of this very entry (helpers.checkpoints)
+    if restore(name, work, same=same):    # a committed checkpoint of this calculation (helpers.checkpoints)
         print(f"{name}: resuming from its committed checkpoint", flush=True)
     t0 = time.time()
     result = compute(work)
@@ -298,9 +298,23 @@ def equivalent_entry(kind: str, profile: str, inputs: dict, same: Callable[[dict
             stored = json.loads(path.read_text()).get("inputs")
         except ValueError:
             continue
-        if isinstance(stored, dict) and same(stored, ours):
+        # the stored inputs must still give the entry's own name (same schema, not renamed), then be the same job
+        if (isinstance(stored, dict) and entry_name(kind, profile, stored) == path.parent.name
+                and same(stored, ours)):
             return path.parent.name
     return None
+
+
+def _load_or_twin(name: str, kind: str, profile: str, inputs: dict, same) -> dict | None:
+    """Entry `name`, else (with `same`) an equivalent entry (equivalent_entry), loaded, verified and logged as
+    read; None if neither is there. A twin is only read: a computation goes to the job's own name."""
+    hit = load(name)
+    if hit is None and same is not None and (twin := equivalent_entry(kind, profile, inputs, same)) is not None:
+        name, hit = twin, load(twin)
+    if hit is not None:
+        hit["cache_entry"] = str(cache_dir() / name)
+        _log_read(name, hit)
+    return hit
 
 
 def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict],
@@ -314,14 +328,10 @@ def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict
     """
     name = entry_name(kind, profile, inputs)
     root = cache_dir()
-    if not force and same is not None and not (root / name).exists():
-        name = equivalent_entry(kind, profile, inputs, same) or name
     final = root / name
     if not force:
-        hit = load(name)
+        hit = _load_or_twin(name, kind, profile, inputs, same)
         if hit is not None:
-            hit["cache_entry"] = str(final)
-            _log_read(name, hit)
             return hit
         if os.environ.get("COMPENDIUM_REQUIRE_CACHE") == "1":
             # logged too: a notebook that skipped a missing result is re-executed once it exists
@@ -332,11 +342,9 @@ def cached(kind: str, profile: str, inputs: dict, compute: Callable[[Path], dict
         # one process computes an entry at a time; another asking for it waits, then reads it
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            if not force and (hit := load(name)) is not None:
-                hit["cache_entry"] = str(final)
-                _log_read(name, hit)
+            if not force and (hit := _load_or_twin(name, kind, profile, inputs, same)) is not None:
                 return hit
-            result = _compute_entry(root, name, kind, profile, inputs, compute)
+            result = _compute_entry(root, name, kind, profile, inputs, compute, same)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     result["cache_entry"] = str(final)

@@ -44,7 +44,7 @@ TASKS = {
                   "dft": ["_job", "wannier90", "layer_at_origin"]},
     "sliding_path": {"gpaw_job": ["main", "sliding_path", "optional_parameters"],
                      "dft": ["_job", "_submit", "sliding_path", "optional_job_parts"]},
-    "dftu_branch": {"gpaw_job": ["main", "dftu_branch", "_dftu_steps", "gpaw_mixer", "restart_mixer", "restart_step", "resume_point", "_cut_log", "_resumed_calc", "set_hubbard_U", "final_state_path", "step_maxiter"], "dft": ["_job", "_submit", "dftu_branch", "check_mixer"],
+    "dftu_branch": {"gpaw_job": ["main", "dftu_branch", "_dftu_steps", "gpaw_mixer", "restart_mixer", "restart_step", "resume_point", "_cut_log", "_resumed_calc", "set_hubbard_U", "final_state_path", "step_maxiter"], "dft": ["_job", "_submit", "dftu_branch", "check_mixer", "signed", "same_dftu_job"],
                     "occupation_control": ["check_targets", "check_schedule", "occupation_matrix", "_blocks",
                                            "site_occupations", "OccupationBias"]},
 }
