@@ -418,9 +418,9 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
 
 def signed(orbitals: np.ndarray) -> np.ndarray:
     """The target orbitals `orbitals` (5 x n, columns) each with its largest component positive (of components equal
-    within 1e-6, the first). An orbital's sign
-    is not physics (the bias acts through v v^T), but an eigensolver may return either, and a job's targets key its
-    cache entry: without a fixed sign the same start would be a new entry on another machine."""
+    within 1e-6, the first). An orbital's sign is not physics (the bias acts through v v^T), but an eigensolver may
+    return either, and a job's targets key its cache entry: without a fixed sign the same start would be a new
+    entry on another machine."""
     V = np.array(orbitals, float)
     for j in range(V.shape[1]):
         a = np.abs(V[:, j])
