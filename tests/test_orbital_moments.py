@@ -90,7 +90,8 @@ def test_robust_verdict_flips_to_undetermined():
     assert an.robust_verdict({"a": False, "b": False})["verdict"] == "not reproduced"
     v = an.robust_verdict({"a": True, "b": False})
     assert v["verdict"] == "undetermined" and v["holds in"] == ["a"] and v["fails in"] == ["b"]
-    assert an.robust_verdict({"a": None})["verdict"] == "not computed here"
+    assert an.robust_verdict({"a": None})["verdict"] == "undetermined"          # computed, but no variant decides
+    assert an.robust_verdict({})["verdict"] == "not computed here"
 
 
 def test_an_unbounded_window_lets_a_bad_1T_model_through_and_the_check_stops_it():

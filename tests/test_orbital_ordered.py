@@ -308,3 +308,18 @@ def test_merged_runs_decide_the_lowest_state_among_every_run():
     r2["inputs"]["J"] = 0.8
     with pytest.raises(ValueError, match="results"):
         od.merged_runs({"one": r1, "two": r2})
+
+
+def test_mean_field_afo_ranking_needs_both_ordered_states_like_dftu():
+    """'AFO lowest' ranks ordered states: where FO and AFO do not both survive to U, the mean field leaves it
+    undecided (as DFT+U does), while an unpolarized lowest state still fails the polarization claim."""
+    from helpers.orbitals.analysis import _mean_field_outcome
+    gone = {od.CLAIM_I: None, "(ii) AFO below FO": None, "lowest state": "unpolarized",
+            "lowest state b/c polarized": False, "lowest state kind": "unpolarized"}
+    assert _mean_field_outcome(gone, "(ii) AFO below FO", "AFO lowest (mean field)") is None
+    assert _mean_field_outcome(gone, od.CLAIM_I, "polarization gain") is False
+    polarized = dict(gone, **{"lowest state b/c polarized": True, "lowest state kind": "AFO"})
+    assert _mean_field_outcome(polarized, "(ii) AFO below FO", "AFO lowest (mean field)") is None
+    assert _mean_field_outcome(polarized, od.CLAIM_I, "polarization gain") is None
+    ranked = dict(gone, **{"(ii) AFO below FO": False})
+    assert _mean_field_outcome(ranked, "(ii) AFO below FO", "AFO lowest (mean field)") is False

@@ -60,15 +60,19 @@ def valence_rows(material: str, profile: str, **kw) -> list[dict]:
     val = valence.page_results(material, profile, U_max=o["valence_U_max"], J=o["valence_J"])
     vpage = valence_dftu.page_results(material, params.settings(profile))
     dftu_line, dftu_v = valence_dftu.scorecard_line(vpage), valence_dftu.variant(vpage)
-    content = {name: valence.ground_state_content(r, val["probes"].get(name)) for name, r in val["runs"].items()}
-    ok = {name: valence.paper_reading_holds(c)["all"] for name, c in content.items()}
-    g = content[val["main"]]
-    inconclusive = not all(c["reaches_U_min"] for c in content.values())   # a run with no branch at U_min decides nothing
-    mf = "undetermined" if inconclusive else True if all(ok.values()) else (False if not any(ok.values()) else "undetermined")
+    g = valence.ground_state_content(val["runs"][val["main"]], val["probes"].get(val["main"]))
+    # the page's three parts, each over every interaction (and, for spin 0, the p-d run): the claim is their conjunction
+    parts, _ = valence.valence_verdict_rows(val["runs"], val["probes"], val["pd"])
+    said = {p["part"].split(")")[0] + ")": p["verdict"] for p in parts}
+    words = set(said.values())
+    mf = False if "not reproduced" in words else True if words == {"reproduced"} else "undetermined"
     dftu_line += sc.methods_note(valence_dftu.overall(dftu_v), mf)
-    return [row("valence (Rydberg)", "effective W4+: d2, spin 0 (mean field, effective W-5d basis)",
-                "W4+ (d2, S = 0)", f"{g['branch']} (|m| {max(g['moments']):.2f} μB); reading holds for {sum(ok.values())} of {len(ok)} interactions",
-                "lowest state at U_min (also against perturbed states) has d ≈ 2 on each W and |m| < 0.1 μB, for every interaction tried",
+    return [row("valence (Rydberg)", "effective W4+: d2, spin 0, one orbital doubly occupied (mean field)",
+                "W4+ (d2, S = 0)", f"{g['branch']} (|m| {max(g['moments']):.2f} μB); "
+                + "; ".join(f"{k} {v}" for k, v in said.items()),
+                "the valence page's three parts on the lowest state at U_min (also against perturbed states): no "
+                "disproportionation, closed-shell spin 0, one orbital doubly occupied, each over every interaction tried; "
+                "the claim holds if all three do",
                 mf, energy=True, dftu=dftu_line, dftu_ok=valence_dftu.claim_verdict(vpage))]
 
 

@@ -94,12 +94,16 @@ def findings(rows: list, per_fu=None) -> str:
                          "the targets or the density break a symmetry they should keep.")
     fo = [r for r in fb if r["start"] in ("b2b2", "c2c2", "a2a2")]
     if fo:
-        lines.append(f"- Ferro-orbital densities at full bias: |p_z| ≤ {max(abs(r['p_z (e·Å)']) for r in fo):.4f} e·Å.")
+        lines.append(f"- Ferro-orbital densities at full bias: |p_z| ≤ {max(abs(r['p_z (e·Å)']) for r in fo):.4f} e·Å, zero "
+                     "because the same orbital on both W keeps the inversion that exchanges them, which reverses p_z: "
+                     "forced by symmetry, a check of the code, not evidence that FO compensates.")
     end = [r for r in rows if r["λ (eV)"] == 0 and r["start"] in ("b2c2", "c2b2")]
     if end:
         lines.append("- After the release, at the same U_eff: " + "; ".join(
             f"{r['start']} ({r['protocol']}) {unit(r['p_z (e·Å)'])}, {r['state']}"
-            + ("" if r["converged"] else ", not converged: not the dipole of a state") for r in end) + ".")
+            + ("" if r["converged"] else ", not converged: not the dipole of a state") for r in end) + "."
+            + (" An unpolarized density keeps the inversion of the layer, so its p_z is zero by symmetry (a check of the "
+               "code)." if any(r["state"] == "unpolarized" for r in end) else ""))
     lines += release_paths(rows)
     chk = inversion_check(rows)
     if chk is not None:

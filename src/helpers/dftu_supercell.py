@@ -138,8 +138,8 @@ def state_rows(jobs_: list, metals: list, orbitals: np.ndarray) -> list:
     """One row per computed start at its final, unbiased step: the pattern read (read_pattern), per W the
     largest natural occupation and d count, ΔE from the unbiased state of the cell (meV per f.u., one W),
     the constrained energy at full bias (E - E_bias, same reference), whether the SCF converged and the
-    release was controlled (every step before converged, the bias dropped to zero from at most
-    helpers.dftu.RELEASE_LAST_MAX), and p_z (e·Å per cell)."""
+    release was controlled (helpers.dftu.release_controlled: every step before converged, the bias dropped to
+    zero from at most RELEASE_LAST_MAX, order not lost only when the bias went), and p_z (e·Å per cell)."""
     per_cell = len(metals) // int(np.prod(jobs_[0]["cell"])) if jobs_ else 2
     rows = []
     for j in jobs_:
@@ -150,7 +150,6 @@ def state_rows(jobs_: list, metals: list, orbitals: np.ndarray) -> list:
         pattern, sites = read_pattern(st, metals, orbitals, per_cell)
         res = dftu.step_residuals(r)
         res = res + [None] * (len(r["steps"]) - len(res))
-        lams = [x.get("lambda_eV", 0.0) for x in r["steps"]]
         rows.append({"start": j["state"], "release": j.get("schedule") or "profile's", "U (eV)": st["U_eV"], "state read": pattern,
                      "largest natural occupation per W": ", ".join(f"{s['occupations'][0]:.2f}" for s in sites),
                      "d counts": ", ".join(f"{s['d_count']:.2f}" for s in sites),
@@ -158,8 +157,8 @@ def state_rows(jobs_: list, metals: list, orbitals: np.ndarray) -> list:
                      "_E_constrained": (first["energy_eV"] - first.get("bias_energy_eV", 0.0)
                                         if first.get("lambda_eV", 0) > 0 else None),
                      "converged": dftu.step_converged(st, res[-1]),
-                     "release controlled": (all(dftu.step_converged(x, q) for x, q in zip(r["steps"][:-1], res))
-                                            and min((l for l in lams if l > 0), default=0.0) <= dftu.RELEASE_LAST_MAX),
+                     "release controlled": dftu.release_controlled(
+                         r, res, lambda x: read_pattern(x, metals, orbitals, per_cell)[0] != "unpolarized")[0],
                      "p_z (e·Å)": st["dipole_eA"][2]})
     ref = [x["E_eV"] for x in rows if x["start"] == "unbiased" and x["converged"]]   # a stalled SCF is no reference
     n_fu = len(metals)

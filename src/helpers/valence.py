@@ -637,9 +637,9 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
     (helpers.orbitals.analysis.robust_verdict: reproduced / not reproduced / undetermined, with the
     range). (a) and (c) over the effective-basis runs `robust` {interaction: result} (the paper's d2
     is a statement in that basis; the W-5d functions of the p-d model hold about five electrons);
-    (b) over those, the p-d run (`pd_run`, probed by probes['pd']) and the lowest branch of GPAW's
+    (b) over those and the p-d run (`pd_run`, probed by probes['pd']); the lowest branch of GPAW's
     spin-polarized DFT+U (`gpaw_rows`, gpaw_branch_summary: spin 0 where both W moments of the lowest
-    branch are below M_TOL). The DFT+U interaction annealing, the paper's method, is judged apart, first:
+    branch are below M_TOL) is listed among the variants but not counted. The DFT+U interaction annealing, the paper's method, is judged apart, first:
     each row's 'DFT+U' is 'reproduced' or 'not reproduced' from `dftu_variant` (helpers.valence_dftu.variant,
     its lowest state at the last U_eff), or `dftu_status` (one string, or one per part) while it is not decided; 'methods' says whether
     the two methods agree where both decide. Returns (verdict rows, per-variant rows with the DFT+U variant last)."""
@@ -665,9 +665,10 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
                     VALENCE_PARTS[0]: None, VALENCE_PARTS[1]: all(abs(x) < M_TOL for x in mom), VALENCE_PARTS[2]: None})
     verdicts = []
     for part in VALENCE_PARTS:
-        # (a) and (c) are statements about the effective basis: the p-d model and the plain DFT+U check
-        # do not enter them
-        out = {r["variant"]: r[part] for r in per if part == VALENCE_PARTS[1] or r["variant"].startswith("effective")}
+        # (a) and (c) are statements about the effective basis: the p-d model does not enter them; the plain
+        # GPAW DFT+U check is shown but not counted (DFT+U is the other method: the mean field's verdict is its own)
+        out = {r["variant"]: r[part] for r in per if not r["variant"].startswith("GPAW")
+               and (part == VALENCE_PARTS[1] or r["variant"].startswith("effective"))}
         v = robust_verdict(out)
         dftu = (dftu_status.get(part, "not computed") if isinstance(dftu_status, dict) else dftu_status) if dftu_variant is None else {True: "reproduced", False: "not reproduced"}.get(
             dftu_variant[part], "undetermined")
@@ -686,23 +687,6 @@ def verdict_line(v: dict, detail: str = "") -> str:
     return (f"- **{v['part']}** — DFT+U, the paper's method: **{v['DFT+U']}**; mean field: **{v['verdict']}** "
             f"({v['range']})" + ("; **the two methods disagree**" if v["methods"] == "disagree" else "")
             + (f"; {detail}" if detail else "") + ".")
-
-
-def paper_reading_holds(content: dict, d_tol: float = 0.25, m_tol: float = 0.1) -> dict:
-    """The paper's valence claim (effective W4+: d2, spin 0), read as a statement about the mean-field
-    ground state at the realistic U: a state reaches U_min, the lowest state found there (among every
-    branch, the states branches fell into, and their perturbed copies) has a d count within `d_tol`
-    of 2 on each W and moments below `m_tol` muB. Whether that state is continuously connected to a
-    d2(x^2) start depends on how finely U is stepped (helpers.manybody.anneal's continuity test), so
-    it is reported beside the verdict, not folded into it. Returns each part and the conjunction."""
-    parts = {"a state reaches U_min": content["reaches_U_min"],
-             "it is the lowest state at U_min, also against perturbed (magnetic, disproportionated) states":
-                 content.get("stable") is not False,
-             f"d count within {d_tol} of 2 on each W (no disproportionation)":
-                 all(abs(d - 2) <= d_tol for d in content["d_counts"]),
-             f"|moment| < {m_tol} μB (diamagnetic)": all(m < m_tol for m in content["moments"])}
-    parts["all"] = all(parts.values())
-    return parts
 
 
 # --- grids, settings and the notebook's tables and figures -----------------------------------------

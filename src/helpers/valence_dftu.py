@@ -1072,18 +1072,29 @@ def provisional_findings(page: dict) -> list:
     if not read or any(x is None for x in read):
         return []
     spins = " and among spin-restricted states alone" if read_r else ""
+    prow = page.get("projector rows") or []
+    no_count_unscaled = bool(prow) and all(n is None for r in prow for n in r["filled t2g spin-orbitals"])
     out = []
     for p in valence.VALENCE_PARTS:
         at = f"U_eff read ({', '.join(f'{U:g}' for U in page['read_at'])} eV{spins if p != valence.VALENCE_PARTS[1] else ''})"
         if judged[p] is not None:
             spin = (" (a test only where spins may polarize: the restricted treatment imposes spin 0)"
-                    if p == valence.VALENCE_PARTS[1] else "")
+                    if p == valence.VALENCE_PARTS[1] else
+                    # the count of filled t2g spin-orbitals is read in GPAW's d projectors, whose occupations carry
+                    # covalent W-Te weight (d counts near 4.6 per W): bound to the projector, not a measured valence
+                    " (a count of filled t2g spin-orbitals in GPAW's d projectors, which carry covalent W–Te weight: "
+                    "bound to the projector" + ("; in the unscaled projectors no state computed has an integer count)"
+                                                if no_count_unscaled else ")")
+                    if p == valence.VALENCE_PARTS[0] else "")
             out.append(f"- So far, part {p.split(')')[0]}) {word(judged[p])} in the lowest computed state at every {at}{spin}; "
                        "a missing start that reaches a lower state could still change it, and the threshold of a filled "
                        "t2g spin-orbital is varied only with the verdict, so this is not yet the verdict.")
         else:
+            bound = (" (counts of filled t2g spin-orbitals in GPAW's d projectors, which carry covalent W–Te weight: bound "
+                     "to the projector" + ("; in the unscaled projectors no state computed has an integer count)"
+                                           if no_count_unscaled else ")")) if p == valence.VALENCE_PARTS[0] else ""
             out.append(f"- So far, part {p.split(')')[0]}) is undetermined in the lowest computed states at the {at}: "
-                       f"{'; '.join(open_causes(page, p))}.")
+                       f"{'; '.join(open_causes(page, p))}{bound}.")
     return out
 
 
@@ -1267,8 +1278,19 @@ def scorecard_line(page: dict) -> str:
     """One line for the scorecard's DFT+U column of the valence row."""
     from . import valence
     v = variant(page)
+    # the unscaled projectors confirm (b) at their own window only: the U_eff calibration behind it is an assumption
+    assumed = ""
+    if page.get("projector read_at") and projector_reading(page)[0] is False:
+        assumed = (f" ((b) with the unscaled projectors read at U_eff {_U_span(page['projector read_at'])}, their window by "
+                   "the calibration on the unpolarized distorted layer, assumed to carry over to the 1T layer's magnets)")
     if v is None:
         now = {p: so_far(page, p) for p in valence.VALENCE_PARTS} if page["missing"] else {}
         return status(page) + ("; so far " + "; ".join(f"{p.split(')')[0]}) {w}" for p, w in now.items())
-                               if now and None not in now.values() else "")
-    return f"{v['variant']}: " + "; ".join(f"{p.split(')')[0]}) {word(v[p])}" for p in valence.VALENCE_PARTS)
+                               if now and None not in now.values() else "") + assumed
+    return f"{v['variant']}: " + "; ".join(f"{p.split(')')[0]}) {word(v[p])}" for p in valence.VALENCE_PARTS) + assumed
+
+
+def _U_span(values) -> str:
+    """U_eff values (eV) as '5–12 eV' (or '3 eV' for one)."""
+    v = sorted(float(x) for x in values)
+    return f"{v[0]:g} eV" if len(v) == 1 else f"{v[0]:g}–{v[-1]:g} eV"

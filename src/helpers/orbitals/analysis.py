@@ -138,13 +138,14 @@ def orbital_dipole_rows(m: dict, volume_A3: float, readings_: dict | None = None
 def robust_verdict(outcomes: dict) -> dict:
     """Verdict on a claim from its outcome under every variant {variant: True/False/None}:
     'reproduced' if it holds in every variant that decides, 'not reproduced' if it fails in every
-    one, 'undetermined' if it flips (with the variants on each side); None outcomes (the variant
-    cannot decide, e.g. a state does not survive) are listed apart."""
+    one, 'undetermined' if it flips (with the variants on each side) or if no variant decides; None
+    outcomes (the variant cannot decide, e.g. a state does not survive) are listed apart; 'not
+    computed here' without variants."""
     yes = [k for k, v in outcomes.items() if v is True]
     no = [k for k, v in outcomes.items() if v is False]
     none = [k for k, v in outcomes.items() if v is None]
-    verdict = ("not computed here" if not (yes or no) else "reproduced" if not no else
-               "not reproduced" if not yes else "undetermined")
+    verdict = ("not computed here" if not outcomes else "undetermined" if not (yes or no) else
+               "reproduced" if not no else "not reproduced" if not yes else "undetermined")
     return {"verdict": verdict, "holds in": yes, "fails in": no, "undecided in": none,
             "range": f"holds in {len(yes)} of {len(yes) + len(no)} variants that decide"
                      + (f" ({len(none)} undecided)" if none else "")}
@@ -358,24 +359,15 @@ def _mean_field_outcome(x: dict, col: str, key: str):
     """Outcome of a mean-field claim in one run (ordered.paper_comparison row `x`). Where the states
     the comparison needs do not survive to U, the lowest state at U decides what it can: a lowest
     state without b/c polarization (helpers.orbitals.ordered.POLARIZED_MIN) shows the polarization
-    claim fails, a polarized one cannot measure the gain without a surviving a2a2 (undecided); for
-    'AFO lowest', a run in which an AFO start ended unconverged is undecided (a solver failure is not
-    physics), otherwise the claim holds only if the lowest state is a polarized AFO state (by its
-    natural orbitals, helpers.orbitals.natural, whatever orbitals it fills)."""
+    claim fails, a polarized one cannot measure the gain without a surviving a2a2 (undecided).
+    'AFO lowest' is a ranking of the ordered states, read as in DFT+U (helpers.dftu.verdicts): it needs
+    an FO and an AFO state at U, so a run in which they do not both survive is undecided (its lowest
+    state being unpolarized is the polarization claim's failure, not counted twice)."""
     if x[col] is not None:
         return x[col]
-    if x["lowest state"] is None:
+    if x["lowest state"] is None or key.startswith("AFO"):
         return None
-    polarized = bool(x.get("lowest state b/c polarized"))
-    if key.startswith("AFO"):
-        if x.get("an AFO start ended unconverged"):
-            return None
-        if "lowest state kind" in x:          # by natural orbitals: every W polarized, dominant orbitals orthogonal
-            return bool(polarized and x["lowest state kind"] == "AFO")
-        now = str(x.get("lowest state's pattern now") or "")
-        from .ordered import AFO
-        return bool(polarized and now in AFO)
-    return None if polarized else False
+    return None if x.get("lowest state b/c polarized") else False
 
 
 CLAIMS = {
