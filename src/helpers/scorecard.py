@@ -3,8 +3,8 @@ criterion used to judge (fixed in data/reference/paper_values.json under `scorec
 comparison), and the verdict. Numbers come from the same helpers and cached results as the other pages;
 the paper's from data/reference/paper_values.json.
 
-Fair counting: rows computed from one calculation share a `group` and count once in the tally (their
-common verdict when they agree, 'undetermined' when they do not); a claim whose verdict depends on the
+Fair counting: rows computed from one calculation share a `group` and count once in the tally (the
+common verdict of the rows that decide, 'undetermined' when those disagree); a claim whose verdict depends on the
 reading of a, b, c is shown per reading (`readings_table`) and counts once, through whether one reading
 makes the claims hold together (`joint_reading_row`). Each row has a column per method: the model or
 plain-DFT number ('ours') and a 'DFT+U' column (METHODS) that energy claims fill when DFT+U results exist.
@@ -129,13 +129,17 @@ def criteria_rows() -> list:
 
 
 def group_verdict(verdicts) -> str:
-    """The one verdict a group of rows (one calculation) counts with: the common verdict when they agree
-    (a 'closer to experiment' row supports, as 'reproduced'), 'undetermined' when they do not."""
+    """The one verdict a group of rows (one calculation, several claims) counts with: the common verdict of
+    the rows that decide (a 'closer to experiment' row supports, as 'reproduced'); 'undetermined' when they
+    disagree; without a deciding row, the common verdict of the others ('undetermined' if they differ). A
+    claim left undetermined does not weaken another claim the same calculation decides."""
     base = {"reproduced" if v.startswith(SUPPORTS) else next(x for x in VERDICTS if v.startswith(x))
             for v in verdicts if not v.startswith(NOT_COUNTED)}
     if not base:
         raise ValueError("verdicts: every row of the group is not counted")
-    return base.pop() if len(base) == 1 else "undetermined"
+    decided = base & {"reproduced", "not reproduced"}
+    pick = decided or base
+    return pick.pop() if len(pick) == 1 else "undetermined"
 
 
 def counted(card):
