@@ -291,6 +291,24 @@ def test_boxes_and_scorecard_agree(pages):
     assert intro and intro == card, f"introduction {intro} against the scorecard {card}"
 
 
+#: The verdicts the committed `paper` results give (the scorecard's tally and the DFT+U verdicts of the sub-eV
+#: energy claims). A change of code that moves one fails here; a change of results or criteria that moves one on
+#: purpose updates these with the reason in its commit.
+COMMITTED_TALLY = {"reproduced": 2, "not reproduced": 3, "undetermined": 3, "not computed here": 1}
+COMMITTED_DFTU = {"polarization gain": "not reproduced", "AFO lowest": "undetermined"}
+
+
+def test_committed_results_give_the_recorded_verdicts(pages):
+    """The scorecard's tally of the committed results and the AFO page's DFT+U verdicts are the recorded ones."""
+    score = html.unescape(re.sub(r"<[^>]+>", "", pages["book/scorecard.html"]["wide"]))
+    line = score.split("Tally of the claims", 1)[1].split("\n", 1)[0]
+    card = dict((v.strip(), int(n)) for n, v in re.findall(r"(\d+)\s+(reproduced|not reproduced|undetermined|not computed here)", line))
+    assert card == COMMITTED_TALLY, f"tally {card}, recorded {COMMITTED_TALLY}"
+    box = html.unescape(re.sub(r"<[^>]+>", " ", pages["book/orbitals.html"]["wide"].split('class="verdict-box"', 1)[1]))
+    found = re.findall(r"DFT\+U:\s+(not reproduced|reproduced|undetermined|not computed here)", box)
+    assert found[:2] == [COMMITTED_DFTU["polarization gain"], COMMITTED_DFTU["AFO lowest"]], found
+
+
 def test_navigation_reaches_every_chapter(pages, site):
     """Following the links of the pages (sidebar and next/previous) from the root page reaches
     every chapter of _toc.yml."""
