@@ -12,10 +12,29 @@ def test_profiles_validate():
 
 
 @pytest.mark.parametrize("name,value", [("ecut", 10.0), ("kpt_density", -1), ("fmax", 0.0),
-                                        ("max_steps", 2.5), ("relax_cell", "yes"), ("vacuum", 1)])
+                                        ("max_steps", 2.5), ("relax_cell", "yes"), ("vacuum", 1),
+                                        ("grid_spacing", 0.5)])
 def test_bad_settings_name_the_parameter(name, value):
     with pytest.raises(ValueError, match=name):
         params.settings("smoke", **{name: value})
+
+
+def test_lcao_grid_spacing_reaches_gpaw_and_leaves_default_keys_alone(monkeypatch, tmp_path):
+    """The profile's LCAO grid spacing is GPAW's `h` in every LCAO job (lcao, wannier90, dftu_branch); at GPAW's
+    default 0.2 A it is absent from the job, so the results computed before it was a setting keep their keys."""
+    from helpers import dft, gpaw_job, structures
+    jobs = []
+    monkeypatch.setattr(dft, "_submit", lambda job, *a, **k: jobs.append(job))
+    monkeypatch.setattr(dft.cache, "cached", lambda name, profile, job, *a, **k: jobs.append(job))
+    atoms = structures.monolayer_1Tprime("WTe2", vacuum=8.0)
+    for profile in ("paper", "smoke"):
+        s = params.settings(profile)
+        dft.lcao(atoms, s, "t")
+        dft.wannier90(atoms, s, "t")
+        dft.dftu_branch(atoms, s, "t", [3.0])
+    assert [j.get("h") for j in jobs] == [None] * 3 + [0.3] * 3
+    assert gpaw_job.lcao_calc({**jobs[3], "smearing": 0.1}, tmp_path / "t.txt").parameters.h == 0.3
+    assert gpaw_job.lcao_calc({**jobs[0], "smearing": 0.1}, tmp_path / "t.txt").parameters.h is None
 
 
 def test_unknown_profile_and_setting():

@@ -145,6 +145,17 @@ def _run(task: str, atoms: Atoms, settings: dict, label: str, charge: float = 0.
     return _submit(job, label, settings["profile"], force)
 
 
+#: GPAW's real-space grid spacing (Angstrom) when none is given.
+GPAW_GRID_SPACING = 0.2
+
+
+def lcao_grid(settings: dict) -> dict:
+    """The LCAO job's real-space grid, {'h': spacing in Angstrom}, from the profile's `grid_spacing`; empty
+    at GPAW's default, so that results computed before the spacing was a setting keep their keys."""
+    h = float(settings.get("grid_spacing", GPAW_GRID_SPACING))
+    return {} if h == GPAW_GRID_SPACING else {"h": h}
+
+
 def optional_job_parts(hubbard_U: dict | None = None, jellium: dict | None = None,
                        dipole_correction: bool = False, hubbard_scale: bool = True) -> dict:
     """The optional entries of a job (absent when unused, so earlier cache keys stay valid):
@@ -187,7 +198,8 @@ def lcao(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", charge: f
         job.pop(k)
     if magmoms is None:
         job.pop("spinpol"), job.pop("magmoms")
-    job.update(basis=basis, path=path, npath=int(npath), **optional_job_parts(hubbard_U, hubbard_scale=hubbard_scale))
+    job.update(basis=basis, path=path, npath=int(npath), **optional_job_parts(hubbard_U, hubbard_scale=hubbard_scale),
+               **lcao_grid(settings))
     if moments:
         job["moments"] = True
 
@@ -313,7 +325,7 @@ def wannier90(atoms: Atoms, settings: dict, label: str, basis: str = "dzp", proj
     job.update(basis=basis, projections={k: int(v) for k, v in sorted(projections.items())},
                nbands=nbands, exclude_bands=exclude_bands, num_bands=num_bands,
                froz_max_eV=float(froz_max_eV), dis_num_iter=dis_num_iter, num_iter=num_iter,
-               wannier90="wannier90.x 3")
+               wannier90="wannier90.x 3", **lcao_grid(settings))
 
     def compute(workdir: Path) -> dict:
         if shutil.which("wannier90.x") is None:
@@ -410,7 +422,7 @@ def dftu_branch(atoms: Atoms, settings: dict, label: str, U_grid, targets: dict 
     job.update(basis=basis, metal=metal, U_grid=U_grid, release=release, mixer=mixer, maxiter=maxiter,
                targets={str(a): {s: np.round(v.T if s == "subspace" else signed(v).T, 8).tolist() for s, v in t.items()}
                         for a, t in checked.items()},
-               dipole_correction=bool(dipole_correction))
+               dipole_correction=bool(dipole_correction), **lcao_grid(settings))
     if not projector_scale:               # only when set: the keys of the scaled branches stay as they were
         job["hubbard_scale"] = False
     return _submit(job, label, settings["profile"], force)

@@ -47,6 +47,11 @@ def optional_parameters(job: dict) -> dict:
     return out
 
 
+def grid_parameters(job: dict) -> dict:
+    """GPAW's `h` (real-space grid spacing, Angstrom) of an LCAO job that sets one; GPAW's default otherwise."""
+    return {"h": job["h"]} if "h" in job else {}
+
+
 def make_calc(job: dict, txt: Path) -> GPAW:
     """GPAW plane-wave PBE calculator from the settings in `job`."""
     return GPAW(
@@ -70,7 +75,7 @@ def lcao_calc(job: dict, txt: Path, **extra) -> GPAW:
                 symmetry={"point_group": False, "time_reversal": False},
                 occupations={"name": "fermi-dirac", "width": job["smearing"]},
                 charge=job.get("charge", 0), convergence={"energy": 1e-5, "density": 1e-5},
-                txt=str(txt), **extra)
+                txt=str(txt), **grid_parameters(job), **extra)
 
 
 def z_matrices(calc) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -416,7 +421,7 @@ def dftu_branch(atoms, job: dict, wd: Path) -> dict:
                 convergence={"energy": 1e-5, "density": 1e-5, "minimum iterations": 3},
                 mixer=gpaw_mixer(job["mixer"]), maxiter=job["maxiter"][0],
                 poissonsolver={"dipolelayer": "xy"} if job.get("dipole_correction") else None,
-                extensions=[bias] if bias else [], txt=str(wd / "gpaw.txt"))
+                extensions=[bias] if bias else [], txt=str(wd / "gpaw.txt"), **grid_parameters(job))
     atoms.calc = calc
     return _dftu_steps(atoms, calc, bias, job, wd, schedule, [])
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 PROFILES = {
     "smoke": dict(
-        ecut=250.0,          # plane-wave cutoff, eV
+        ecut=200.0,          # plane-wave cutoff, eV
         kpt_density=1.0,     # Monkhorst-Pack points per reciprocal Angstrom (ASE convention)
         smearing=0.1,        # Fermi-Dirac width, eV
         fmax=0.5,            # force tolerance of relaxations, eV/Angstrom
         max_steps=3,         # relaxation steps at most
         relax_cell=True,     # relax the in-plane lattice too
-        vacuum=10.0,         # vacuum between periodic images, Angstrom
+        vacuum=8.0,          # vacuum between periodic images, Angstrom
+        grid_spacing=0.3,    # real-space grid of the LCAO calculations, Angstrom
     ),
     "paper": dict(
         ecut=400.0,
@@ -25,12 +26,13 @@ PROFILES = {
         max_steps=150,
         relax_cell=True,
         vacuum=15.0,
+        grid_spacing=0.2,    # GPAW's default
     ),
 }
 
 #: Cutoffs (eV) and k-point densities (1/Angstrom) of each profile's convergence check.
 CONVERGENCE = {
-    "smoke": {"ecuts": [250.0, 300.0], "kpt_densities": [1.5]},
+    "smoke": {"ecuts": [200.0, 250.0], "kpt_densities": [1.5]},
     "paper": {"ecuts": [300.0, 400.0, 500.0], "kpt_densities": [3.0, 5.0]},
 }
 
@@ -43,6 +45,7 @@ RULES = {
     "max_steps": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1000, "an integer in [1, 1000]"),
     "relax_cell": (lambda v: isinstance(v, bool), "True or False"),
     "vacuum": (lambda v: isinstance(v, (int, float)) and 5 <= v <= 40, "Angstrom in [5, 40]"),
+    "grid_spacing": (lambda v: isinstance(v, (int, float)) and 0.1 <= v <= 0.35, "Angstrom in [0.1, 0.35]"),
 }
 
 

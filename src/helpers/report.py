@@ -9,7 +9,7 @@ import pandas as pd
 SETTING_TEXT = {"ecut": "plane-wave cutoff {:g} eV", "kpt_density": "k-point density {:g} per Å⁻¹",
                 "smearing": "Fermi–Dirac smearing {:g} eV", "fmax": "force tolerance {:g} eV/Å",
                 "max_steps": "at most {} relaxation steps", "relax_cell": "in-plane cell relaxed: {}",
-                "vacuum": "vacuum {:g} Å"}
+                "vacuum": "vacuum {:g} Å", "grid_spacing": "LCAO grid spacing {:g} Å"}
 
 
 def setting_text(name: str, value) -> str:
