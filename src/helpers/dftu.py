@@ -96,6 +96,10 @@ SETTINGS = {
                             "spin": "polarized", "starts": ["unbiased", "b2c2", "b2b2", "c2c2", "high-spin AFM", "a2a2"],
                             "maxiter": [80, 200], "per_start": {"c2c2": FINE_RELEASE},
                             "schedule_checks": {"c2c2": COARSE_RELEASE}},
+                           # spin-restricted inside that window too: released at 5 eV (the restricted releases above start
+                           # at 6 and 8 eV, outside it) with the fine schedule, and annealed to 4 eV
+                           {"U_grid": [5.0, 4.0], **FINE_RELEASE, "subspace": True,
+                            "starts": ["unbiased", "b2b2", "c2c2", "b2c2"]},
                            # the other reading with b and c nearly degenerate (the local octahedral frame, where the site
                            # mirror exchanges them): its polar AFO and its FO (c2c2 is b2b2's mirror image), judged in
                            # its own a, b, c
