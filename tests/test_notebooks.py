@@ -1,6 +1,6 @@
 """Notebooks: committed without outputs, parameterized, and executed for real at `smoke`.
 
-The smoke run uses an empty temporary cache, so it performs real GPAW calculations (a few
+The smoke run uses an empty temporary cache, so it performs real GPAW calculations (20 to 40
 minutes on two cores). The `paper` profile is executed by nbmake from the committed cache.
 """
 import json
