@@ -53,7 +53,8 @@ FINER_RELEASE = {"release": [1.0, 0.5, 0.35, 0.25, 0.175, 0.1, 0.05, 0.025, 0.01
 #: own U, the release schedule (eV), SCF caps, and the annealed protocols (a list; see annealed_jobs).
 SETTINGS = {
     # smoke: every step stops at its cap (8 iterations, 12 at the last step), far from convergence; it
-    # exercises the code path (1.4 min on the valence page, 1.2 on the AFO page in a clean-clone test run)
+    # exercises the code path (53 s on the valence page, 47 s on the AFO page with the smoke LCAO grid, on shared
+    # cores; 1.4 and 1.2 min in a clean-clone test run before it)
     "smoke": {"U_restricted": [3.0], "U_polarized": [], "release": [1.0, 0.0], "patterns": ["b2c2"],
               "readings": ["energy order"], "conv_kpt_densities": [], "conv_smearings": [],
               "maxiter": [8, 12], "annealed": None},

@@ -46,7 +46,8 @@ TRIGONAL = ("a1g", "epi+", "epi-", "esig+", "esig-")
 #: Per profile: U_eff grid (eV, decreasing), release schedule (eV), SCF caps (helpers.gpaw_job.step_maxiter), starts.
 SETTINGS = {
     # smoke: every step stops at its cap (8 iterations, 12 at the last step), far from convergence; it
-    # exercises the code path (1.4 min on the valence page, 1.2 on the AFO page in a clean-clone test run)
+    # exercises the code path (53 s on the valence page, 47 s on the AFO page with the smoke LCAO grid, on shared
+    # cores; 1.4 and 1.2 min in a clean-clone test run before it)
     "smoke": {"U_grid": [4.0, 3.0], "release": [1.0, 0.0], "maxiter": [8, 12], "starts": ["d2 a1g² (spin 0)"],
               "read_at": [3.0]},
     # maxiter [release, annealing, last]: at U_eff = 8 eV a release step of the 1T layer that does not
