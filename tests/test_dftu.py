@@ -647,6 +647,31 @@ def test_the_control_compares_constrained_energies_at_equal_occupation():
     assert dftu.control_findings(far)[0].endswith("no common occupation ($n_1$ 1.75–2.05 against 1.40–1.50).")
 
 
+def test_the_verdict_box_line_gives_the_range_of_the_control_margins_and_whether_any_reaches_the_gain():
+    """The summary of the equal-occupation comparisons: the range over starts and protocols of the main reading, the
+    comparisons at or below the paper's gain named (the line could say either), the other readings left out."""
+    P, Q4 = "annealed from 6 eV, bias on a, b, c", "annealed from 4 eV, bias on a, b, c, spin-polarized"
+    def rel(start, lam, n1, E, protocol=P, reading="energy order"):
+        return {"start": start, "protocol": protocol, "lambda (eV)": lam, "largest natural occupations": [n1, n1],
+                "E - E_bias - E_ref (meV/f.u.)": E, "converged": True, "state": "FO", "reading": reading}
+    release = [rel("a2a2", 1.0, 2.0, 400.0), rel("a2a2", 0.5, 1.8, 200.0),
+               rel("b2b2", 1.0, 2.0, 700.0), rel("b2b2", 0.5, 1.8, 450.0),
+               rel("a2a2", 1.0, 1.7, 300.0, Q4), rel("a2a2", 0.5, 1.5, 100.0, Q4),
+               rel("c2c2", 1.0, 1.7, 350.0, Q4), rel("c2c2", 0.5, 1.5, 150.0, Q4),
+               rel("b2c2", 1.0, 1.2, 90.0, Q4), rel("b2c2", 0.5, 1.1, 50.0, Q4),
+               rel("b2c2", 1.0, 2.0, -900.0, P + ", local octahedral frame reading", "local octahedral frame"),
+               rel("b2c2", 0.5, 1.8, -900.0, P + ", local octahedral frame reading", "local octahedral frame")]
+    line = dftu.control_line(release + [rel("high-spin AFM", 1.0, 1.6, -50.0, Q4), rel("high-spin AFM", 0.5, 1.5, -50.0, Q4)],
+                             100.0)
+    assert "changes the energy by +50 to +300 meV/f.u. over 2 starts in 2 protocols" in line and "AFM" not in line
+    assert "the paper's gain needs -100 or lower: reached by none" in line and "-900" not in line
+    assert line.endswith(f"No common occupation with the control: b2c2 ({Q4}).")
+    low = [dict(r, **{"E - E_bias - E_ref (meV/f.u.)": r["E - E_bias - E_ref (meV/f.u.)"] - 500})
+           if r["start"] == "c2c2" else r for r in release]
+    assert f"reached by c2c2 ({Q4}, -450)" in dftu.control_line(low, 100.0)
+    assert dftu.control_line([r for r in release if r["start"] != "a2a2"], 100.0) == ""
+
+
 def test_biased_orders_are_ranked_at_equal_occupation_and_another_reading_takes_the_main_readings_control():
     """FO and AFO configurations are ranked where both hold the same occupation; against the mean of b2b2 and
     c2c2 the b-c level splitting cancels, and that comparison decides which order is lower; a start of another

@@ -1145,12 +1145,13 @@ def _span(curve) -> str:
     return f"{n[0]:.2f}–{n[-1]:.2f}" if len(n) > 1 else (f"{n[0]:.2f} only" if len(n) else "none")
 
 
-def control_findings(release: list, control: str = "a2a2") -> list:
-    """Markdown lines comparing each biased start's constrained energy with the control's (`control`, the
-    bias toward the reference's own leading orbital) at equal occupation (at_equal_occupation), in the same
-    spin treatment, first U_eff and numerics: a bias costs energy whatever its target, so the polarized
-    configurations are measured against an a^2 configuration held as strongly (meV/f.u.) rather than against
-    the unbiased state."""
+def control_margins(release: list, control: str = "a2a2") -> list:
+    """Each biased start's constrained energy against the control's (`control`, the bias toward the reference's own
+    leading orbital) at equal occupation (at_equal_occupation), in the same spin treatment, first U_eff and numerics:
+    [{'start', 'protocol', 'reading', 'margins' {n1: E_start - E_control (meV/f.u.)}, 'spans' (n1 ranges of both
+    curves, for a pair without a common occupation)}], for the starts whose protocol has a control curve. A bias
+    costs energy whatever its target, so the polarized configurations are measured against an a^2 configuration
+    held as strongly rather than against the unbiased state."""
     out = []
     for start, protocol in dict.fromkeys((r["start"], r["protocol"]) for r in release if r["start"] != control):
         mine = [r for r in release if (r["start"], r["protocol"]) == (start, protocol)]
@@ -1163,12 +1164,48 @@ def control_findings(release: list, control: str = "a2a2") -> list:
         if not len(curves[control][0]):
             continue
         grid = at_equal_occupation(curves)
-        head = f"- Start {start} ({protocol}) against the {control} control at equal occupation, while both hold their order: "
-        if grid:
-            out.append(head + ", ".join(f"{v[start] - v[control]:+.0f} at $n_1$ = {x:g}" for x, v in grid.items()) + " meV/f.u.")
-        else:
-            out.append(head + f"no common occupation ($n_1$ {_span(curves[start])} against {_span(curves[control])}).")
+        out.append({"start": start, "protocol": protocol, "reading": mine[0].get("reading", MAIN_READING),
+                    "margins": {x: v[start] - v[control] for x, v in grid.items()},
+                    "spans": (_span(curves[start]), _span(curves[control]))})
     return out
+
+
+def control_findings(release: list, control: str = "a2a2") -> list:
+    """Markdown lines of control_margins: per biased start, its constrained energy less the control's at each
+    common occupation n1 (meV/f.u.), or the occupations each covers where they share none."""
+    out = []
+    for c in control_margins(release, control):
+        head = (f"- Start {c['start']} ({c['protocol']}) against the {control} control at equal occupation, while both "
+                "hold their order: ")
+        if c["margins"]:
+            out.append(head + ", ".join(f"{v:+.0f} at $n_1$ = {x:g}" for x, v in c["margins"].items()) + " meV/f.u.")
+        else:
+            out.append(head + f"no common occupation ($n_1$ {c['spans'][0]} against {c['spans'][1]}).")
+    return out
+
+
+def control_line(release: list, gain_meV: float, control: str = "a2a2") -> str:
+    """One Markdown line for the verdict box: in the main reading, the range of control_margins over every start
+    biased toward b or c (ORDERED_STARTS) and protocol with a common occupation (meV/f.u.), the comparisons that reach
+    the paper's gain (`gain_meV`, its size: a margin of -|gain_meV| or lower) if any, and the starts that share no
+    occupation with the control; '' without any."""
+    cs = [c for c in control_margins(release, control) if c["reading"] == MAIN_READING and c["start"] in ORDERED_STARTS]
+    if not cs:
+        return ""
+    with_grid = [c for c in cs if c["margins"]]
+    if not with_grid:
+        return ""
+    vals = [v for c in with_grid for v in c["margins"].values()]
+    beats = [f"{c['start']} ({c['protocol']}, {min(c['margins'].values()):+.0f})" for c in with_grid
+             if min(c["margins"].values()) <= -abs(gain_meV)]
+    protocols = list(dict.fromkeys(c["protocol"] for c in with_grid))
+    none = [f"{c['start']} ({c['protocol']})" for c in cs if not c["margins"]]
+    return (f"- **Constrained configurations at equal occupation** (while the bias holds them, against the {control} "
+            f"control held as strongly): filling b or c instead of a changes the energy by {min(vals):+.0f} to "
+            f"{max(vals):+.0f} meV/f.u. over {len(with_grid)} starts in {len(protocols)} protocols "
+            f"({'; '.join(protocols)}); the paper's gain needs {-abs(gain_meV):+.0f} or lower: "
+            + (f"reached by {', '.join(beats)}" if beats else "reached by none")
+            + (f". No common occupation with the control: {', '.join(none)}" if none else "") + ".")
 
 
 def plane_findings(release: list, control: str = "a2a2") -> list:
