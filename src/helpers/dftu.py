@@ -1201,7 +1201,7 @@ def control_line(release: list, gain_meV: float, control: str = "a2a2") -> str:
     protocols = list(dict.fromkeys(c["protocol"] for c in with_grid))
     none = [f"{c['start']} ({c['protocol']})" for c in cs if not c["margins"]]
     return (f"- **Constrained configurations at equal occupation** (while the bias holds them, against the {control} "
-            f"control held as strongly): filling b or c instead of a changes the energy by {min(vals):+.0f} to "
+            f"control held as strongly): filling b, c or a b–c combination instead of a changes the energy by {min(vals):+.0f} to "
             f"{max(vals):+.0f} meV/f.u. over {len(with_grid)} starts in {len(protocols)} protocols "
             f"({'; '.join(protocols)}); the paper's gain needs {-abs(gain_meV):+.0f} or lower: "
             + (f"reached by {', '.join(beats)}" if beats else "reached by none")
