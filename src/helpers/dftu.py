@@ -1190,8 +1190,6 @@ def control_line(release: list, gain_meV: float, control: str = "a2a2") -> str:
     the paper's gain (`gain_meV`, its size: a margin of -|gain_meV| or lower) if any, and the starts that share no
     occupation with the control; '' without any."""
     cs = [c for c in control_margins(release, control) if c["reading"] == MAIN_READING and c["start"] in ORDERED_STARTS]
-    if not cs:
-        return ""
     with_grid = [c for c in cs if c["margins"]]
     if not with_grid:
         return ""
