@@ -200,3 +200,22 @@ def test_probed_state_is_named_as_a_perturbed_copy():
     assert valence.probed_label("d2(a^2)/d2(a^2) + disproportionation") == \
         "d2(a^2)/d2(a^2), reconverged after a disproportionation perturbation"
     assert valence.probed_label("d2(a^2)/d2(a^2)") == "d2(a^2)/d2(a^2)"
+
+
+def test_smoke_solver_is_cheaper_and_the_paper_solver_is_the_committed_one():
+    """The committed paper mean-field entries (kinds anneal, ordered, bias) were computed with the
+    solver and retries of solver_for('paper'): a change there would orphan them. Smoke stops a step
+    after SMOKE_MAX_ITER iterations without retries."""
+    import json
+    from pathlib import Path
+    solver, retries = valence.solver_for("paper")
+    entries = [p for kind in ("anneal", "ordered", "bias")
+               for p in (Path(__file__).parents[1] / "data" / "cache").glob(f"{kind}-*-paper-*/inputs.json")]
+    assert entries
+    for p in entries:
+        inputs = json.loads(p.read_text())
+        inputs = inputs.get("inputs", inputs)
+        assert inputs["solver"] == solver, p.parent.name
+        assert inputs["retries"] == [dict(r) for r in retries], p.parent.name
+    smoke, none = valence.solver_for("smoke")
+    assert none == () and smoke["max_iter"] == valence.SMOKE_MAX_ITER < solver["max_iter"]

@@ -46,6 +46,17 @@ IDENTITY = {"effective": "start", "pd": "first"}
 #: Convergence of every UHF step: |dF| < 1e-7 eV per cell and max |dn| < 1e-5 (occupation
 #: matrices), at most 300 iterations before the driver's retries (helpers.manybody.anneal.RETRIES).
 SOLVER = {"n_tol": 1e-5, "e_tol": 1e-7, "max_iter": 300}
+#: At `smoke` (numbers not meaningful) a step stops after SMOKE_MAX_ITER iterations and is not retried:
+#: an unconverged step then costs one solve, not four (most of the smoke profile's mean-field time).
+SMOKE_MAX_ITER = 150
+
+
+def solver_for(profile: str) -> tuple:
+    """(solver settings, retries) of the mean field at `profile`: SOLVER and
+    helpers.manybody.anneal.RETRIES, except at smoke (SMOKE_MAX_ITER, no retries)."""
+    if profile == "smoke":
+        return {**SOLVER, "max_iter": SMOKE_MAX_ITER}, ()
+    return SOLVER, mb_anneal.RETRIES
 #: Continuity of the annealing (helpers.manybody.anneal): a step whose occupations move by more than
 #: jump_tol is halved `refine` times before the branch is declared to have no continuous continuation.
 CONTINUITY = {"jump_tol": 0.2, "refine": 1}
@@ -189,10 +200,11 @@ def anneal_layer(label: str, profile: str, models: dict, basis: str, starts: dic
         raise ValueError(f"J={J!r}: must be a number of eV in [0, min(U_grid)]")
     model, shells, n_el = models[basis]
     inters = interactions_at(interaction, J, dc, f4_over_f2, len(shells))
+    solver, retries = solver_for(profile)
     inputs = {"model": model_fingerprint(model), "basis": basis, "n_electrons": float(n_el),
               "grid": list(grid), "U_grid": U_grid, "interaction": interaction, "J": float(J), "dc": dc,
-              "f4_over_f2": float(f4_over_f2), "width": float(width), "solver": SOLVER,
-              "retries": list(mb_anneal.RETRIES), "identity_from": IDENTITY[basis], "continuity": CONTINUITY,
+              "f4_over_f2": float(f4_over_f2), "width": float(width), "solver": solver,
+              "retries": list(retries), "identity_from": IDENTITY[basis], "continuity": CONTINUITY,
               "starts": {k: [[np.round(np.real(x), 8).tolist() for x in site] for site in v]
                          for k, v in sorted(starts.items())}}
     if extra_inputs:
@@ -200,8 +212,8 @@ def anneal_layer(label: str, profile: str, models: dict, basis: str, starts: dic
     hk = model.hk(W.kgrid_points(grid))
 
     def compute(workdir):
-        return mb_anneal.anneal(hk, shells, inters, n_el, starts, U_grid, width=width, solver_kw=SOLVER,
-                                identity_from=IDENTITY[basis], observe=observe, **CONTINUITY)
+        return mb_anneal.anneal(hk, shells, inters, n_el, starts, U_grid, width=width, solver_kw=solver,
+                                retries=retries, identity_from=IDENTITY[basis], observe=observe, **CONTINUITY)
 
     return cache.cached(f"{kind}-{label}-{basis}", profile, inputs, compute, force=force)
 
@@ -410,7 +422,7 @@ def probe_survivors(label: str, profile: str, models: dict, basis: str, result: 
                     eye = np.eye(len(nu)) * PROBE_SIZE
                     ms, qs = (m1, m2)[i], q * (1 if i == 0 else -1)
                     start.append((nu + eye * (ms + qs) / 2, nd + eye * (-ms + qs) / 2))
-                r = mb_anneal.solve_with_retries(hk, shells, inters, n_el, start, width, SOLVER)
+                r = mb_anneal.solve_with_retries(hk, shells, inters, n_el, start, width, *solver_for(profile))
                 states.append({"name": f"{name} + {pname}", "F": r.free_energy, "converged": r.converged,
                                "sites": r.sites(), "occupations": r.to_dict()["occupations"]})
         ok = [x for x in states if x["converged"]]
@@ -460,9 +472,11 @@ def bias_release_layer(label: str, profile: str, models: dict, basis: str, start
         raise ValueError(f"lambdas={lambdas!r}: need at least three bias strengths (two biased and 0)")
     model, shells, n_el = models[basis]
     inters = interactions_at(interaction, J, dc, f4_over_f2, len(shells))(float(U))
+    solver, retries = solver_for(profile)
+    check_solver = {**SOLVER, "max_iter": 1000 if profile != "smoke" else SMOKE_MAX_ITER}
     inputs = {"model": model_fingerprint(model), "basis": basis, "n_electrons": float(n_el), "grid": list(grid),
               "U": float(U), "interaction": interaction, "J": float(J), "dc": dc, "f4_over_f2": float(f4_over_f2),
-              "width": float(width), "solver": SOLVER, "retries": list(mb_anneal.RETRIES), "lambdas": lam,
+              "width": float(width), "solver": solver, "retries": list(retries), "lambdas": lam,
               "check_mixers": list(CHECK_MIXERS),
               "starts": {k: [[np.round(np.real(x), 8).tolist() for x in site] for site in v]
                          for k, v in sorted(starts.items())}}
@@ -471,12 +485,12 @@ def bias_release_layer(label: str, profile: str, models: dict, basis: str, start
         hk = model.hk(W.kgrid_points(grid))
         out = {}
         for name, st in starts.items():
-            r = mb_bias.release(hk, shells, inters, n_el, st, lam, width, SOLVER, keep_states=True)
+            r = mb_bias.release(hk, shells, inters, n_el, st, lam, width, solver, retries=retries, keep_states=True)
             prev = dict(zip(lam, r.pop("states")))
             checks = {"biased": mb_bias.mixer_check(hk, shells, inters, n_el, prev[lam[-3]], lam[-2], width,
-                                                    list(CHECK_MIXERS), {**SOLVER, "max_iter": 1000}, targets=st),
+                                                    list(CHECK_MIXERS), check_solver, targets=st),
                       "unbiased": mb_bias.mixer_check(hk, shells, inters, n_el, prev[lam[-2]], 0.0, width,
-                                                      list(CHECK_MIXERS), {**SOLVER, "max_iter": 1000}, targets=st)}
+                                                      list(CHECK_MIXERS), check_solver, targets=st)}
             out[name] = {**r, "mixers": checks}
         return {"U": float(U), "lambdas": lam, "branches": out}
 
