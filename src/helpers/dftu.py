@@ -338,7 +338,7 @@ def numerics_label(protocol: dict) -> str:
     return ", ".join(f"{names[k][0]} {protocol[k]:g} {names[k][1]}" for k in NUMERICS if protocol.get(k) is not None)
 
 
-def annealed_jobs(profile: str, orbitals: np.ndarray, metals: list) -> list:
+def annealed_jobs(profile: str, orbitals: np.ndarray, metals: list, protocols: list | None = None) -> list:
     """The U-annealed branches of a profile (SETTINGS[profile]['annealed'], a list of protocols;
     spin-restricted, main reading): per start, the bias toward its pattern (on the whole d shell or,
     with 'subspace', within a, b, c) at the largest U_eff, released there, then U_eff lowered through
@@ -347,21 +347,31 @@ def annealed_jobs(profile: str, orbitals: np.ndarray, metals: list) -> list:
     caps (numerical choices: it keeps the protocol's label, so its state is compared with the others').
     A protocol may set 'spin' ('restricted', the default, or 'polarized': targets in both spins, W moments
     seeded at +-0.5 muB) and numerics of NUMERICS (its label then names them; 'numerics', 'overrides').
+    `protocols` replaces the profile's list (helpers.dftu_structure: the same protocols on another layer, which
+    a protocol names as 'layer', a key of LAYERS; its label then names the layer too).
     """
-    return _annealed_jobs(profile, orbitals, metals, "per_start")
+    return _annealed_jobs(profile, orbitals, metals, "per_start", protocols)
 
 
-def schedule_check_jobs(profile: str, orbitals: np.ndarray, metals: list) -> list:
+def schedule_check_jobs(profile: str, orbitals: np.ndarray, metals: list, protocols: list | None = None) -> list:
     """The same annealed starts run again with another release schedule (a protocol's 'schedule_checks',
     start -> {'release', 'maxiter'}): the jobs of annealed_jobs for those starts, with the other schedule."""
-    return _annealed_jobs(profile, orbitals, metals, "schedule_checks")
+    return _annealed_jobs(profile, orbitals, metals, "schedule_checks", protocols)
 
 
-def _annealed_jobs(profile: str, orbitals, metals: list, variant: str) -> list:
+#: The layers a protocol may run on (its 'layer'; helpers.orbitals.analysis.layer_structures names them), with
+#: the words its label and the part of its cache label that name it. Without 'layer': the relaxed d2 layer.
+LAYERS = {"relaxed d2": ("", "relaxed-d2"), "experiment": ("experimental layer", "experiment")}
+
+
+def _annealed_jobs(profile: str, orbitals, metals: list, variant: str, protocols: list | None = None) -> list:
     # `orbitals`: the main reading's 5x5 matrix, or {reading: matrix} (a protocol may name its 'reading')
     by_reading = orbitals if isinstance(orbitals, dict) else {MAIN_READING: orbitals}
     out = []
-    for P in SETTINGS[profile].get("annealed") or []:
+    for P in (SETTINGS[profile].get("annealed") or []) if protocols is None else protocols:
+        layer = P.get("layer", "relaxed d2")
+        if layer not in LAYERS:
+            raise ValueError(f"layer={layer!r} in an annealed protocol of {profile!r}: choose from {list(LAYERS)}")
         starts = P["starts"] if variant == "per_start" else [st for st in P["starts"] if st in P.get(variant, {})]
         for st in starts:
             A = {k: v for k, v in P.items() if k not in ("per_start", "schedule_checks")} | P.get(variant, {}).get(st, {})
@@ -391,11 +401,12 @@ def _annealed_jobs(profile: str, orbitals, metals: list, variant: str) -> list:
             def label(reading_):
                 # the label names the spin treatment too: rows grouped by protocol alone stay apart
                 return annealed_protocol(A["U_grid"][0], A["subspace"], st,
-                                         ", ".join(x for x in ("spin-polarized" if pol else "", numerics,
+                                         ", ".join(x for x in ("spin-polarized" if pol else "", numerics, LAYERS[layer][0],
                                                                "" if reading_ == MAIN_READING or st == "unbiased"
                                                                else f"{reading_} reading") if x),
                                          annealed=len(A["U_grid"]) > 1)
             out.append({"spin": spin, "U_grid": list(A["U_grid"]), "reading": reading, "orbitals": orbitals, "state": st,
+                        "layer": layer,
                         "targets": targets, "moment_seed": seed, "numerics": numerics,
                         "overrides": {k: A[k] for k in NUMERICS if A.get(k) is not None},
                         "protocol": label(reading),
@@ -406,20 +417,23 @@ def _annealed_jobs(profile: str, orbitals, metals: list, variant: str) -> list:
 
 
 def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, only_cached: bool = False,
-                 checks: bool = False, select=None) -> list:
+                 checks: bool = False, select=None, protocols: list | None = None, layer: str = "relaxed d2") -> list:
     """Every branch of annealed_jobs (with `checks`, of schedule_check_jobs; with `select`, a function
     of a job, only those it accepts) through helpers.dft.dftu_branch with the Pulay mixer or the protocol's (cached;
-    `only_cached`: skip those not in the cache). Returns the jobs with their 'result' (None where
-    skipped)."""
+    `only_cached`: skip those not in the cache). `atoms` is the layer `layer` (a key of LAYERS) and `protocols`
+    (default the profile's) must all run on it. Returns the jobs with their 'result' (None where skipped)."""
     from . import dft, params
     symbols = atoms.get_chemical_symbols()
     metals = [i for i, s in enumerate(symbols) if s in ("W", "Mo", "Re")]
-    jobs = (schedule_check_jobs if checks else annealed_jobs)(settings["profile"], orbitals, metals)
+    jobs = (schedule_check_jobs if checks else annealed_jobs)(settings["profile"], orbitals, metals, protocols)
+    wrong = sorted({j["layer"] for j in jobs} - {layer})
+    if wrong:
+        raise ValueError(f"layer={layer!r}: the atoms given are that layer, but protocols name {wrong}")
     jobs = [j for j in jobs if select is None or select(j)]
     for j in jobs:
         A = j["settings"]
         pol = j["spin"] == "polarized"
-        label = f"{material}-relaxed-d2-anneal{j['U_grid'][0]:g}-{'SP' if pol else 'NM'}"
+        label = f"{material}-{LAYERS[layer][1]}-anneal{j['U_grid'][0]:g}-{'SP' if pol else 'NM'}"
         s_j = params.settings(settings["profile"], **({k: v for k, v in settings.items() if k != "profile"} | j["overrides"]))
         magmoms = None
         if pol:

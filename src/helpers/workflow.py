@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 from distributed import Client, LocalCluster, as_completed
 
-from . import afe, dft, dftu, dftu_supercell, generalization, params, sliding, valence_dftu
+from . import afe, dft, dftu, dftu_structure, dftu_supercell, generalization, params, sliding, valence_dftu
 from . import orbital_order as oo
 from .orbitals import analysis as an
 from .paths import ROOT
@@ -102,13 +102,24 @@ def job_key(j: dict) -> str:
     return f"{j['spin']} U{j['U_eV']:g} {j['reading']} / {j['state']}"
 
 
+#: The kinds of DFT+U job of the AFO page (afo_dftu).
+AFO_KINDS = ("branch", "annealed", "check", "supercell", "structure")
+
+
 def afo_dftu(profile: str, material: str, kind: str, key: str) -> None:
     """One DFT+U job of the AFO page: kind 'branch' (released at its U_eff), 'annealed', 'check'
-    (a second release schedule) or 'supercell' (the cell doubled along the chains), named by job_key."""
-    if kind not in ("branch", "annealed", "check", "supercell"):
-        raise ValueError(f"kind={kind!r}: choose from 'branch', 'annealed', 'check', 'supercell'")
-    m, readings = afo_models(profile, material)
+    (a second release schedule), 'supercell' (the cell doubled along the chains) or 'structure' (on the
+    experimental layer, helpers.dftu_structure), named by job_key."""
+    if kind not in AFO_KINDS:
+        raise ValueError(f"kind={kind!r}: choose from {', '.join(map(repr, AFO_KINDS))}")
     s = params.settings(profile)
+    if kind == "structure":
+        layer = an.layer_models(material, s, "dzp", tuple(oo.HF_GRID[profile]), -1.5, 0.5, [-8.0, 6.0], moments=True,
+                                names=(dftu_structure.LAYER,))[dftu_structure.LAYER]
+        every = {r: np.asarray(x["orbitals"]) for r, x in an.readings(layer).items()}
+        _one(dftu_structure.run(layer["atoms"], s, material, every, select=lambda j: job_key(j) == key), key)
+        return
+    m, readings = afo_models(profile, material)
     if kind == "branch":
         orbs = {r: np.asarray(readings[r]["orbitals"]) for r in dftu.SETTINGS[profile]["readings"]}
         done = dftu.run_branches(m["atoms"], s, material, orbs, select=lambda j: job_key(j) == key)
@@ -119,8 +130,6 @@ def afo_dftu(profile: str, material: str, kind: str, key: str) -> None:
     elif kind == "supercell":
         done = dftu_supercell.run(m["atoms"], s, material, np.asarray(readings["energy order"]["orbitals"]),
                                   select=lambda j: j["name"] == key)
-    else:
-        raise ValueError(f"kind={kind!r}: choose from 'branch', 'annealed', 'check', 'supercell'")
     _one(done, key)
 
 
@@ -161,6 +170,7 @@ def _afo_jobs(profile: str) -> list[tuple[str, str]]:
     out += [("annealed", job_key(j)) for j in dftu.annealed_jobs(profile, every, metals)]
     out += [("check", job_key(j)) for j in dftu.schedule_check_jobs(profile, every, metals)]
     out += [("supercell", j["name"]) for j in dftu_supercell.jobs(profile, eye, [0, 1, 6, 7])]
+    out += [("structure", job_key(j)) for j in dftu_structure.jobs(profile, every, metals)]
     return out
 
 
