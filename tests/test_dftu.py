@@ -941,3 +941,25 @@ def test_a_fall_back_counts_as_released_only_when_the_bias_itself_let_the_order_
     stalled = {"steps": [step(6, 1.0, True), step(6, 0.1, False, conv=False), step(6, 0.0, False)]}
     assert dftu.release_controlled(stalled, [], ordered)[0] is False
     assert dftu.release_controlled({"steps": [step(6, 0.0, False)]}, [], ordered) == (None, False)
+
+
+def test_fo_and_afo_are_ranked_in_a_reading_without_a_reference_that_fills_neither_b_nor_c():
+    """In a reading where every state fills b and c (no a^2 reference, and here the unbiased SCF did not
+    converge either) the gain is undetermined, but a converged FO and a converged AFO of that reading can still
+    be ranked: the lower one decides 'AFO lowest'."""
+    P = Q.copy()
+    P[:, 0], P[:, 1], P[:, 2] = Q[:, 1], (Q[:, 2] - Q[:, 0]) / 2**0.5, (Q[:, 2] + Q[:, 0]) / 2**0.5
+    b, c = P[:, 1], P[:, 2]
+    stalled = _result(_flat(), _flat(), -10.0)
+    stalled["steps"][-1]["converged"] = False
+    for E_afo, outcome in ((-10.3, "reproduced"), (-10.1, "not reproduced")):
+        jobs = [{"spin": "restricted", "U_eV": 3.0, "reading": "energy order", "state": "unbiased", "protocol": "p",
+                 "result": stalled}]
+        jobs += [{"spin": "restricted", "U_eV": 3.0, "reading": "local octahedral frame", "orbitals": P, "state": st,
+                  "protocol": "p", "result": _released(w1, w2, E)}
+                 for st, w1, w2, E in (("b2c2", _site(b), _site(c), E_afo), ("b2b2", _site(b), _site(b), -10.2))]
+        rows = dftu.state_table(jobs, [0, 1], Q, 2)
+        assert {r["start"]: r["state"] for r in rows} == {"unbiased": "unpolarized", "b2c2": "AFO", "b2b2": "FO"}
+        v = {x["claim"]: x for x in dftu.verdicts(rows, 100.0)}
+        assert v["AFO lowest"]["outcome"] == outcome, v["AFO lowest"]["evidence"]
+        assert v["polarization gain"]["outcome"] == "undetermined"

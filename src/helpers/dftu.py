@@ -87,6 +87,13 @@ SETTINGS = {
                             # with MSR1, each step a fresh SCF from the current density (which converges every step of
                             # the 1T layer's restricted release at 8 eV)
                             "per_start": {s: {"mixer": MSR1_FRESH} for s in ("b2b2", "c2c2", "a2a2")}},
+                           # the local octahedral frame at 8 eV: there the c2c2 start of the protocol above ends, converged and
+                           # unbiased, with b of that frame filled on W1 and c on W2 (0.92 each; W1-W2 overlap 0.42), 6 meV/f.u.
+                           # below the a2a2 state (11 at 7 eV): that reading's AFO, released from its own bias, against its FO
+                           # (c2c2 is b2b2's mirror image), and the unbiased SCF with MSR1 (with Pulay it stalled at 8 eV)
+                           {"U_grid": [8.0, 7.0, 6.0], "release": [1.0, 0.5, 0.25, 0.1, 0.0], "subspace": True,
+                            "reading": "local octahedral frame", "starts": ["unbiased", "b2c2", "b2b2"], "maxiter": [80, 200],
+                            "mixer": MSR1_FRESH, "label": "MSR1"},
                            # spin-polarized: the ordered starts with both spins biased alike and the W moments seeded at
                            # +-0.5 muB, and the high-spin d2 antiferromagnet, released at 4 eV and annealed to 3 eV
                            # (the only release inside the U window the projectors' calibration allows): c2c2's step at
@@ -346,7 +353,9 @@ def annealed_jobs(profile: str, orbitals: np.ndarray, metals: list, protocols: l
     A start listed under the protocol's 'per_start' runs with its own release schedule and iteration
     caps (numerical choices: it keeps the protocol's label, so its state is compared with the others').
     A protocol may set 'spin' ('restricted', the default, or 'polarized': targets in both spins, W moments
-    seeded at +-0.5 muB) and numerics of NUMERICS (its label then names them; 'numerics', 'overrides').
+    seeded at +-0.5 muB) and numerics of NUMERICS (its label then names them; 'numerics', 'overrides'), and a
+    'label' its protocol label ends with (a protocol that differs from another only by a numerical choice,
+    e.g. the mixer, whose unbiased start would otherwise share that one's name).
     `protocols` replaces the profile's list (helpers.dftu_structure: the same protocols on another layer, which
     a protocol names as 'layer', a key of LAYERS; its label then names the layer too).
     """
@@ -402,6 +411,7 @@ def _annealed_jobs(profile: str, orbitals, metals: list, variant: str, protocols
                 # the label names the spin treatment too: rows grouped by protocol alone stay apart
                 return annealed_protocol(A["U_grid"][0], A["subspace"], st,
                                          ", ".join(x for x in ("spin-polarized" if pol else "", numerics, LAYERS[layer][0],
+                                                               A.get("label", ""),
                                                                "" if reading_ == MAIN_READING or st == "unbiased"
                                                                else f"{reading_} reading") if x),
                                          annealed=len(A["U_grid"]) > 1)
@@ -654,16 +664,19 @@ def verdicts(rows: list, gain_meV: float) -> list:
             gain = ("undetermined", "not every b/c pattern started"
                     + (f" (lowest so far: {best['state']} from {best['start']}, {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.)" if best else ""))
         kinds = {r["state"] for r in ordered_}
-        if all_tried and not controlled:
+        # the ranking of the ordered states needs every pattern, not a reference that fills neither b nor c (in a
+        # reading where every state fills b and c there is none, and FO and AFO can still be ranked)
+        ranked = decisive <= tried
+        if ranked and not controlled:
             afo = ("undetermined", "a release was not controlled or a start ended unconverged: the states to rank are "
                    "not all known")
-        elif best_ord is not None and all_tried and kinds == {"FO", "AFO"}:
+        elif best_ord is not None and ranked and kinds == {"FO", "AFO"}:
             afo = ("reproduced" if best_ord["state"] == "AFO" else "not reproduced",
                    f"lowest ordered state: {best_ord['state']} from {best_ord['start']} "
                    f"({best_ord['ΔE (meV/f.u.)']:+.0f} meV/f.u. from the unpolarized state)")
-        elif best_ord is not None and all_tried:
+        elif best_ord is not None and ranked:
             afo = ("undetermined", f"only {best_ord['state']} states of b or c survive the release: nothing to rank them against")
-        elif best_ord is None and all_tried:
+        elif best_ord is None and ranked:
             afo = ("undetermined", "no ordered state of b or c survives the release: nothing to compare")
         else:
             afo = ("undetermined", "FO and AFO patterns not all started")
