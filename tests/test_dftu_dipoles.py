@@ -79,4 +79,6 @@ def test_a_release_path_names_a_sign_change_only_beyond_the_noise_and_the_paper_
     held = _path([-0.0150, -0.0140, -0.0130], ["AFO"] * 3)
     held[-1]["λ (eV)"] = 0.0
     assert "the released AFO states above are the ones to compare with it" in dd.paper_line(ref, held)
+    # one W in each orbital: per f.u. volume the mean of the two, their sum only if they add over one f.u. volume
+    assert "0.375 μC/cm² per f.u. volume (the mean" in dd.paper_line(ref, held) and "or 0.750 μC/cm²" in dd.paper_line(ref, rows)
     assert dd.release_paths(held[:2]) == []          # fewer than three steps: no path

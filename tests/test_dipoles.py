@@ -79,3 +79,16 @@ def test_bilayer_vacuum_convergence_is_judged_on_the_two_largest_vacua():
     tiny = sliding.vacuum_convergence([row(15, 0.0009), row(20, 0.0003), row(25, -0.0002)])
     assert tiny.startswith("converged") and "sign changes" in tiny and "zero within the resolution" in tiny
     assert sliding.EXTRA_VACUUM_A["smoke"] == []          # the test suite computes one vacuum only
+
+
+def test_a_cell_dipole_is_a_density_over_the_whole_cell():
+    """A two-W cell whose dipole is 2p holds p per formula unit: its density per f.u. volume equals that of a
+    dipole p per W, i.e. p_cell over the cell's volume, not over one f.u.'s."""
+    from ase import Atoms
+    from helpers.dipoles import dipole_density_uC_cm2
+    from helpers.orbitals import analysis as an
+    at = Atoms("W2Te4", positions=np.zeros((6, 3)), cell=[3.5, 6.3, 20.0], pbc=[1, 1, 0])
+    cell = an.cell_dipole_normalizations(0.02, at, 7.0)
+    assert cell["per f.u. volume (μC/cm²)"] == pytest.approx(an.normalizations(0.01, at, 7.0)["per f.u. volume (μC/cm²)"])
+    assert cell["per f.u. volume (μC/cm²)"] == pytest.approx(dipole_density_uC_cm2(0.02, 3.5 * 6.3 * 7.0))
+    assert cell["per area per W, 2D (pC/m)"] == pytest.approx(0.02 / (3.5 * 6.3) * 1.602176634e-9 * 1e12)   # e/Å = 1.602e-9 C/m

@@ -133,14 +133,17 @@ def release_paths(rows: list) -> list:
 
 def paper_line(ref: dict, rows: list) -> str:
     """One Markdown line on the paper's FE dipole (`ref`, the reference entry: its two orbital dipoles in microC/cm2)
-    beside these densities: set beside them only where a polar AFO state survives its release converged."""
-    paper = ref["orbital_1"] + ref["orbital_2"]
+    beside these densities: set beside them only where a polar AFO state survives its release converged. An AFO
+    puts one W in each orbital, so per f.u. volume its density is the mean of the two (if each is one orbital's
+    dipole per f.u. volume, our reading) and their sum only per two f.u.: both are given."""
+    total = ref["orbital_1"] + ref["orbital_2"]
+    both = (f"{total / 2:.3f} μC/cm² per f.u. volume (the mean: one W in each orbital) or {total:.3f} μC/cm² if the two "
+            "add over one f.u. volume (its normalization is not stated; section 2)")
     states = [r for r in rows if r["λ (eV)"] == 0 and r["converged"] and r["state"] == "AFO" and not mirror_forced(r)]
     if states:
         return (f"- The paper's two orbital dipoles, {ref['orbital_1']} and {ref['orbital_2']} μC/cm² of opposite sign, would "
-                f"give an AFO of {paper:.3f} μC/cm² (its normalization is not stated; section 2); the released AFO states "
-                "above are the ones to compare with it.")
-    return (f"- The paper's AFO dipole ({paper:.3f} μC/cm², from its two orbital dipoles {ref['orbital_1']} and "
+                f"give an AFO of {both}; the released AFO states above are the ones to compare with it.")
+    return (f"- The paper's AFO dipole ({both}; from its two orbital dipoles {ref['orbital_1']} and "
             f"{ref['orbital_2']} μC/cm²) is a property of an ordered state. No polar AFO state survives its release converged "
             "here, and the dipoles of the biased densities change with the bias and its sign along a release, so none "
             "of them is compared with it.")

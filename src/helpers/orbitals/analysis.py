@@ -466,6 +466,14 @@ def normalizations(p_eA: float, atoms, spacing_A: float) -> dict:
             "per area per W, 2D (pC/m)": float(p_eA / (area / n_w) * e_per_A * 1e12)}
 
 
+def cell_dipole_normalizations(p_cell_eA: float, atoms, spacing_A: float) -> dict:
+    """The dipole of a whole cell (e*Angstrom, e.g. a DFT density's) as a density: per f.u. volume, p_cell over
+    the cell's volume (n_W f.u. volumes, microC/cm^2), and the 2D polarization per area (pC/m), the keys of
+    normalizations that hold for it (those apply to a dipole per W: here p_cell / n_W)."""
+    per_w = normalizations(p_cell_eA / len(metal_indices(atoms)), atoms, spacing_A)
+    return {k: per_w[k] for k in ("per f.u. volume (μC/cm²)", "per area per W, 2D (pC/m)")}
+
+
 def dipole_robustness(material: str, settings: dict, basis: str, grid, width: float, e_lows, layers=("relaxed d2", "experiment"),
                       window=oo.PD_WINDOW) -> list:
     """p_z of a, b, c of W1 (e*Angstrom, z matrices) under every reading and both orbital definitions
