@@ -46,17 +46,19 @@ IDENTITY = {"effective": "start", "pd": "first"}
 #: Convergence of every UHF step: |dF| < 1e-7 eV per cell and max |dn| < 1e-5 (occupation
 #: matrices), at most 300 iterations before the driver's retries (helpers.manybody.anneal.RETRIES).
 SOLVER = {"n_tol": 1e-5, "e_tol": 1e-7, "max_iter": 300}
-#: At `smoke` (numbers not meaningful) a step stops after SMOKE_MAX_ITER iterations and is not retried:
-#: an unconverged step then costs one solve, not four (most of the smoke profile's mean-field time).
-SMOKE_MAX_ITER = 150
+#: At `smoke` (numbers not meaningful) a step that does not converge within SOLVER's cap is not retried: it then costs
+#: one solve, not four (most of the smoke profile's mean-field time went to such steps).
+SMOKE_RETRIES = ()
 
 
 def solver_for(profile: str) -> tuple:
-    """(solver settings, retries) of the mean field at `profile`: SOLVER and
-    helpers.manybody.anneal.RETRIES, except at smoke (SMOKE_MAX_ITER, no retries)."""
+    """(solver settings, retries) of the mean field at `profile`: SOLVER and helpers.manybody.anneal.RETRIES,
+    except at smoke (SMOKE_RETRIES)."""
     if profile == "smoke":
-        return {**SOLVER, "max_iter": SMOKE_MAX_ITER}, ()
+        return SOLVER, SMOKE_RETRIES
     return SOLVER, mb_anneal.RETRIES
+
+
 #: Continuity of the annealing (helpers.manybody.anneal): a step whose occupations move by more than
 #: jump_tol is halved `refine` times before the branch is declared to have no continuous continuation.
 CONTINUITY = {"jump_tol": 0.2, "refine": 1}
@@ -473,7 +475,7 @@ def bias_release_layer(label: str, profile: str, models: dict, basis: str, start
     model, shells, n_el = models[basis]
     inters = interactions_at(interaction, J, dc, f4_over_f2, len(shells))(float(U))
     solver, retries = solver_for(profile)
-    check_solver = {**SOLVER, "max_iter": 1000 if profile != "smoke" else SMOKE_MAX_ITER}
+    check_solver = {**SOLVER, "max_iter": 1000 if profile != "smoke" else SOLVER["max_iter"]}
     inputs = {"model": model_fingerprint(model), "basis": basis, "n_electrons": float(n_el), "grid": list(grid),
               "U": float(U), "interaction": interaction, "J": float(J), "dc": dc, "f4_over_f2": float(f4_over_f2),
               "width": float(width), "solver": solver, "retries": list(retries), "lambdas": lam,
