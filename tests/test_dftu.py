@@ -963,3 +963,42 @@ def test_fo_and_afo_are_ranked_in_a_reading_without_a_reference_that_fills_neith
         v = {x["claim"]: x for x in dftu.verdicts(rows, 100.0)}
         assert v["AFO lowest"]["outcome"] == outcome, v["AFO lowest"]["evidence"]
         assert v["polarization gain"]["outcome"] == "undetermined"
+
+
+def test_a_mixed_state_is_named_by_the_reading_in_which_it_is_a_clean_order():
+    """Filled orbitals b' + 0.23 c' on W1 and c' + 0.23 b' on W2 of a reading P (as the 8 eV state: 0.95 of one
+    letter each) overlap by 0.44, above AFO_MAX: 'mixed' whatever the reading; in P each W is one letter (b', c'):
+    that reading's AFO. A state clean in no reading says so."""
+    P = Q.copy()
+    P[:, 0], P[:, 1], P[:, 2] = Q[:, 1], (Q[:, 2] - Q[:, 0]) / 2**0.5, (Q[:, 2] + Q[:, 0]) / 2**0.5
+    v1 = P[:, 1] + 0.23 * P[:, 2]
+    v2 = P[:, 2] + 0.23 * P[:, 1]
+    v1, v2 = v1 / np.linalg.norm(v1), v2 / np.linalg.norm(v2)
+    rec = {"state": "c2c2", "protocol": "p", "result": _result(_site(v1), _site(v2), -10.3)}
+    assert dftu.step_state(rec["result"]["steps"][-1], [0, 1])["kind"] == "mixed"
+    found = dftu.reading_identities([rec], [0, 1], {"energy order": Q, "local octahedral frame": P})
+    assert list(found[0]["readings"]) == ["local octahedral frame"]
+    assert found[0]["readings"]["local octahedral frame"][0::2] == ("b", "c")
+    ctrl = {"start": "a2a2", "protocol": "p", "U (eV)": 3.0, "converged": True, "E_eV": -10.2, "state": "FO"}
+    line, = dftu.identity_lines(found, [ctrl], 2)
+    assert "local octahedral frame reading W1 fills b" in line and "that reading's AFO" in line
+    assert "-50.0 meV/f.u. from the a2a2 start's FO state" in line
+    w = (Q[:, 0] + Q[:, 1] + Q[:, 3]) / 3**0.5
+    rec2 = {"state": "b2b2", "protocol": "p", "result": _result(_site(w), _site(v1), -10.0)}
+    found2 = dftu.reading_identities([rec2], [0, 1], {"energy order": Q})
+    assert found2 == [] or "in no reading" in dftu.identity_lines(found2, [], 2)[0]
+
+
+def test_a_verdict_that_changes_with_the_afo_overlap_threshold_is_undetermined():
+    b, c = Q[:, 1], Q[:, 2]
+    every = {"unbiased": _result(_flat(), _flat(), -10.0), "b2c2": _result(_site(b), _site(c), -10.1),
+             "c2b2": _result(_site(c), _site(b), -10.1), "b2b2": _result(_site(b), _site(b), -10.4),
+             "c2c2": _released(_flat(), _flat(), -10.0)}
+    v = dftu.verdicts(dftu.state_table(_jobs(every), [0, 1], Q, 2), 100.0)
+    assert dftu.robust_claim_verdict(v, "AFO lowest").startswith("not reproduced")
+    same = {a: {"AFO lowest": "not reproduced (x)", "polarization gain": "reproduced (y)"} for a in dftu.AFO_CHECKS}
+    assert dftu.robust_claim_verdict(v, "AFO lowest", overlap_checks=same).startswith("not reproduced")
+    flip = {**same, dftu.AFO_CHECKS[-1]: {"AFO lowest": "reproduced (z)", "polarization gain": "reproduced (y)"}}
+    out = dftu.robust_claim_verdict(v, "AFO lowest", overlap_checks=flip)
+    assert out.startswith("undetermined (flips with the largest W1–W2 overlap read as AFO") and "reproduced at overlap ≤ 0.5" in out
+    assert "the verdict changes for: AFO lowest" in dftu.threshold_findings(v, {}, None, [], flip)

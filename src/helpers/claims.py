@@ -172,8 +172,9 @@ def sub_ev(material: str, profile: str, **kw) -> dict:
     dftu_col = {"polarization gain": dftu.claim_summary(dftu_v, "polarization gain"),
                 "AFO lowest (mean field)": dftu.claim_summary(dftu_v, "AFO lowest")}
     dftu_res = dftu_page["residual checks"]
-    dftu_ok = {"polarization gain": dftu.robust_claim_verdict(dftu_v, "polarization gain", dftu_thr, dftu_res),
-               "AFO lowest (mean field)": dftu.robust_claim_verdict(dftu_v, "AFO lowest", dftu_thr, dftu_res)}
+    dftu_ovl = dftu_page["overlap checks"]
+    dftu_ok = {"polarization gain": dftu.robust_claim_verdict(dftu_v, "polarization gain", dftu_thr, dftu_res, dftu_ovl),
+               "AFO lowest (mean field)": dftu.robust_claim_verdict(dftu_v, "AFO lowest", dftu_thr, dftu_res, dftu_ovl)}
     rows = []
     # the mean-field claims come from one set of annealed runs: they count once; they fail or hold whatever the reading
     for key in ("polarization gain", "AFO lowest (mean field)"):

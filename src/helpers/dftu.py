@@ -170,13 +170,14 @@ def high_spin_targets(orbitals: np.ndarray, metals: list, antiferro: bool) -> tu
     return out, moments
 
 
-def step_state(step: dict, metals: list, orbitals: np.ndarray | None = None, gap_min: float | None = None) -> dict:
+def step_state(step: dict, metals: list, orbitals: np.ndarray | None = None, gap_min: float | None = None,
+               afo_max: float | None = None) -> dict:
     """What the state of one recorded step is: natural orbitals of each metal, the classification
     (helpers.orbitals.natural.classify with its polarization threshold `gap_min`, default natural.GAP_MIN;
     W1-W2 pair mapped through inversion: identity on d functions), and, with `orbitals`, the weight of
     a, b, c in each metal's filled orbital."""
     sites = [nat.natural_orbitals(*[np.asarray(n) for n in step["occupations"][str(a)]]) for a in metals]
-    out = nat.classify(sites, gap_min=nat.GAP_MIN if gap_min is None else gap_min)
+    out = nat.classify(sites, gap_min=nat.GAP_MIN if gap_min is None else gap_min, afo_max=afo_max)
     out["natural_occupations"] = [s["occupations"].tolist() for s in sites]
     if orbitals is not None:
         out["abc_weights"] = [nat.filled_orbital_overlaps(s, np.asarray(orbitals)[:, :3]).tolist() for s in sites]
@@ -494,22 +495,22 @@ def _numerics_detail(inputs: dict | None) -> str:
 
 
 def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipole_norm=None,
-                gap_min: float | None = None) -> list:
+                gap_min: float | None = None, afo_max: float | None = None) -> list:
     """One row per computed branch at its final, unbiased step: spin treatment, U_eff (eV), start,
     energy relative to the lowest unpolarized state of the same spin treatment and U (meV/f.u.),
     what the state is (kind; per W the two largest natural occupations; the overlap of W1's and
     W2's filled orbitals; the weights of a, b, c in each), d counts, |moments| (muB), the
     out-of-plane dipole (e*Angstrom per cell; with `dipole_norm`, a function of it returning the value
     per f.u. volume in microC/cm2 or a dict {normalization: value}, also in those, each a column
-    'p_z <normalization>'), and whether the start's pattern survived the release. `gap_min`: the
-    polarization threshold of the classification (step_state)."""
+    'p_z <normalization>'), and whether the start's pattern survived the release. `gap_min`, `afo_max`: the
+    polarization and AFO-overlap thresholds of the classification (step_state)."""
     rows = []
     for j in jobs:
         r = j.get("result")
         if r is None:
             continue
         st = r["steps"][-1]
-        s = step_state(st, metals, orbitals if j.get("orbitals") is None else j["orbitals"], gap_min)   # a, b, c of its reading
+        s = step_state(st, metals, orbitals if j.get("orbitals") is None else j["orbitals"], gap_min, afo_max)   # a, b, c of its reading
         nat_occ = s["natural_occupations"]
         row = {"spin": j["spin"], "U (eV)": j["U_eV"], "protocol": j.get("protocol", PROTOCOL_DIRECT),
                "numerics": j.get("numerics") or PROFILE_NUMERICS,
@@ -801,12 +802,16 @@ CLAIM_WORDS = {"polarization gain": "doubly occupying $b$ or $c$ instead of $a$ 
 #: Polarization thresholds (natural.GAP_MIN is the main one: n1 - n2 of a W's natural occupations) at which the
 #: DFT+U verdicts are read again: at U_eff = 6 eV the unpolarized reference has n1 - n2 = 0.27-0.30, near 0.3.
 GAP_CHECKS = (0.2, 0.4)
+#: The largest W1-W2 overlap of the filled natural orbitals that reads AFO (natural.AFO_MAX, 0.4) is a choice too: the
+#: verdicts are read again at these. At 8 eV the c2c2 start ends at 0.42 (the local frame's b on W1, c on W2).
+AFO_CHECKS = (0.3, 0.5)
 
 
 def robust_claim_verdict(verdict_rows: list, claim: str, threshold_checks: dict | None = None,
-                         residual_checks: dict | None = None) -> str:
+                         residual_checks: dict | None = None, overlap_checks: dict | None = None) -> str:
     """claim_verdict, made undetermined where the outcome (its first words) changes with the polarization
-    threshold (`threshold_checks`: {gap_min: {claim: claim_verdict}}, page_results' 'threshold checks') or with
+    threshold (`threshold_checks`: {gap_min: {claim: claim_verdict}}, page_results' 'threshold checks'), with the
+    largest W1-W2 overlap that reads AFO (`overlap_checks`, {afo_max: ...}, 'overlap checks') or with
     the density residual a step stopped at its cap may end with and still count (`residual_checks`:
     {log10 residual: {claim: claim_verdict}}, page_results' 'residual checks')."""
     from .scorecard import robust_to_threshold
@@ -815,12 +820,16 @@ def robust_claim_verdict(verdict_rows: list, claim: str, threshold_checks: dict 
                             "the polarization threshold of the natural occupations", "n1 − n2 ≥ ")
     if v.startswith("undetermined (flips with"):
         return v
+    v = robust_to_threshold(v, nat.AFO_MAX, {a: x[claim] for a, x in (overlap_checks or {}).items()},
+                            "the largest W1–W2 overlap read as AFO", "overlap ≤ ")
+    if v.startswith("undetermined (flips with"):
+        return v
     return robust_to_threshold(v, RESIDUAL_OK_LOG10, {q: x[claim] for q, x in (residual_checks or {}).items()},
                                "the density residual a capped step may end with", "log10 residual ≤ ")
 
 
 def threshold_findings(verdict_rows: list, threshold_checks: dict, residual_checks: dict | None = None,
-                       rows: list | None = None) -> str:
+                       rows: list | None = None, overlap_checks: dict | None = None) -> str:
     """Markdown lines: whether the DFT+U verdicts hold with the polarization threshold at GAP_CHECKS, and with
     only GPAW's own convergence flag (RESIDUAL_STRICT_LOG10) instead of RESIDUAL_OK_LOG10. With the state table
     `rows`: how many b/c rows end in the unbiased state itself, which no threshold reads as ordered, so that
@@ -837,6 +846,16 @@ def threshold_findings(verdict_rows: list, threshold_checks: dict, residual_chec
         lines.append(f"- With the polarization threshold of the natural occupations (n1 − n2, {nat.GAP_MIN:g}) at {gaps} "
                      + (f"instead, the verdict changes for: {', '.join(flips)}; it is undetermined." if flips else
                         "instead, each claim's verdict is the same.").rstrip(".") + scope + ".")
+    if overlap_checks:
+        flips = [c for c in CLAIM_WORDS if robust_claim_verdict(verdict_rows, c, None, None, overlap_checks).startswith(
+            "undetermined (flips with the largest")]
+        near = [f"{r['start']} at {r['U (eV)']:g} eV ({r['protocol']}; {r['overlap W1-W2']:.2f})" for r in rows or []
+                if r["state"] in ORDERED and min(overlap_checks) < r["overlap W1-W2"] <= max(overlap_checks)]
+        lines.append(f"- With the largest W1–W2 overlap of the filled natural orbitals read as AFO ({nat.AFO_MAX:g}) at "
+                     f"{', '.join(f'{a:g}' for a in sorted(overlap_checks))} instead, "
+                     + (f"the verdict changes for: {', '.join(flips)}; it is undetermined" if flips else
+                        "each claim's verdict is the same")
+                     + (f" (states whose reading it changes: {'; '.join(near)})" if near else "") + ".")
     if residual_checks:
         flips = [c for c in CLAIM_WORDS if robust_claim_verdict(verdict_rows, c, None, residual_checks).startswith(
             "undetermined (flips with the density")]
@@ -853,13 +872,13 @@ def threshold_findings(verdict_rows: list, threshold_checks: dict, residual_chec
 
 
 def verdict_lines(verdict_rows: list, threshold_checks: dict | None = None, rows: list | None = None,
-                  residual_checks: dict | None = None, extra: list | None = None) -> str:
+                  residual_checks: dict | None = None, extra: list | None = None, overlap_checks: dict | None = None) -> str:
     """MyST Markdown: the DFT+U verdict on each of the paper's two energy claims (robust_claim_verdict), one
     line each, for the opening of the page's DFT+U section; with the state table `rows`, a last line on
     whether any ordered state exists after the release at all (survival_line), the premise of both claims."""
     lines = []
     for c, words in CLAIM_WORDS.items():
-        key, _, why = robust_claim_verdict(verdict_rows, c, threshold_checks, residual_checks).partition(" (")
+        key, _, why = robust_claim_verdict(verdict_rows, c, threshold_checks, residual_checks, overlap_checks).partition(" (")
         why = why.removesuffix(")").replace("U_eff", "$U_\\mathrm{eff}$") or (
             "no DFT+U state computed at this profile" if key == "not computed here" else "every protocol decides alike")
         lines.append(f"- **{key}**: {words} — {why}.")
@@ -1389,6 +1408,60 @@ def ranking_findings(release: list) -> list:
     return out
 
 
+#: A W's filled natural orbital "is" one of a, b, c of a reading when its weight there is at least this.
+CLEAN_WEIGHT = 0.85
+
+
+def reading_identities(records: list, metals: list, orbitals_by_reading: dict) -> list:
+    """Each converged unbiased state ordered on every W but neither FO nor AFO ('mixed': filled orbitals that
+    overlap between W1 and W2 by more than natural.AFO_MAX and less than FO_MIN), read in every reading of a, b, c:
+    the readings in which each W's filled orbital is one of a, b, c by at least CLEAN_WEIGHT, and which letters.
+    An order of rotated orbitals looks mixed in one frame and clean in another. Returns [{start, protocol, U (eV),
+    overlap, E (eV, per cell), readings: {reading: (letter W1, weight, letter W2, weight)}}]."""
+    out = []
+    for rec in records:
+        r = rec.get("result")
+        if r is None or not r["steps"] or r["steps"][-1].get("lambda_eV", 0) != 0:
+            continue
+        st, res = r["steps"][-1], rec.get("residuals") or []
+        if not step_converged(st, res[len(r["steps"]) - 1] if len(res) >= len(r["steps"]) else None):
+            continue
+        kind = step_state(st, metals)
+        if kind["kind"] != "mixed":
+            continue
+        clean = {}
+        for reading, O in orbitals_by_reading.items():
+            w = step_state(st, metals, np.asarray(O))["abc_weights"]
+            (i1, i2) = (int(np.argmax(w[0])), int(np.argmax(w[1])))
+            if w[0][i1] >= CLEAN_WEIGHT and w[1][i2] >= CLEAN_WEIGHT:
+                clean[reading] = ("abc"[i1], float(w[0][i1]), "abc"[i2], float(w[1][i2]))
+        out.append({"start": rec["state"], "protocol": rec.get("protocol", PROTOCOL_DIRECT), "U (eV)": st["U_eV"],
+                    "overlap": float(kind["overlaps"][0]), "E (eV)": st["energy_eV"], "readings": clean})
+    return out
+
+
+def identity_lines(found: list, rows: list, n_fu: int, control: str = "a2a2") -> list:
+    """Markdown lines of reading_identities: per mixed state, the readings in which it is a clean order (AFO where
+    the two W fill different letters, FO where the same), and its energy against the `control` start's state of the
+    same protocol and U_eff (meV/f.u.) where that one is converged."""
+    lines = []
+    for f in found:
+        ctrl = [r for r in rows if r["start"] == control and r["protocol"] == f["protocol"] and r["U (eV)"] == f["U (eV)"]
+                and r["converged"]]
+        versus = (f", {1000 * (f['E (eV)'] - ctrl[0]['E_eV']) / n_fu:+.1f} meV/f.u. from the {control} start's "
+                  f"{ctrl[0]['state']} state" if ctrl else "")
+        if f["readings"]:
+            said = "; ".join(f"in the {rd} reading W1 fills {l1} ({w1:.2f}) and W2 {l2} ({w2:.2f}): "
+                             f"{'that reading' + chr(39) + 's AFO' if l1 != l2 else 'an FO'}"
+                             for rd, (l1, w1, l2, w2) in f["readings"].items())
+        else:
+            said = f"in no reading is each W's filled orbital one of a, b, c by {CLEAN_WEIGHT:g} or more"
+        lines.append(f"- The mixed state of {f['start']} at {f['U (eV)']:g} eV ({f['protocol']}; W1–W2 overlap of the filled "
+                     f"orbitals {f['overlap']:.2f}, between the AFO and FO thresholds {nat.AFO_MAX:g} and {nat.FO_MIN:g}): "
+                     f"{said}{versus}.")
+    return lines
+
+
 def findings(page: dict) -> str:
     """Markdown lines of what the DFT+U states say beyond the verdict table, from page_results: where
     each annealed ordered state ceases to be polarized, and the agreement of the unpolarized reference
@@ -1407,6 +1480,7 @@ def findings(page: dict) -> str:
                 "never a converged orbitally polarized state after the release"
                 if any(k != "unpolarized" for k in s["states"].values()) else "never orbitally polarized after the release")
         lines.append(f"- Start {s['start']}, {s['protocol']}: {seq}; {tail}.")
+    lines += identity_lines(page.get("identities") or [], page["rows"], page.get("n_fu", 2))
     lines += reference_findings(page["rows"], page.get("n_fu", 2))
     for a in reference_agreement(page["rows"]):
         lines.append(f"- The unpolarized state at {a['U (eV)']:g} eV ({a['spin']}) is the same by every protocol "
@@ -1447,7 +1521,7 @@ def findings(page: dict) -> str:
                      + (f"; the biased minimum ends between λ = {ends.replace(' | ', ' eV with the one and ')} eV with the "
                         "other (where a fall-back happens, not only where it leads)." if ends else "."))
     thr = threshold_findings(page.get("verdicts", []), page.get("threshold checks") or {}, page.get("residual checks"),
-                             page.get("rows"))
+                             page.get("rows"), page.get("overlap checks"))
     if thr:
         lines.append(thr)
     return "\n".join(lines)
@@ -1674,6 +1748,11 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
         v = verdicts(state_table(records, metals, orbs["energy order"], len(metals), gap_min=g),
                      gain_meV)
         thresholds[g] = {c: claim_verdict(v, c) for c in CLAIM_WORDS}
+    # a state that is neither FO nor AFO in the main reading may be a clean order in another
+    identities = reading_identities(records, metals, every)
+    # and the overlap below which a pair of filled orbitals reads AFO
+    overlaps = {a: {c: claim_verdict(verdicts(state_table(records, metals, orbs["energy order"], len(metals), afo_max=a),
+                                              gain_meV), c) for c in CLAIM_WORDS} for a in AFO_CHECKS}
     # so is the residual a step stopped at its cap may end with: the verdicts again with GPAW's own flag alone
     strict = verdicts(state_table([dict(r, residuals=[]) for r in records], metals, orbs["energy order"], len(metals)),
                       gain_meV)
@@ -1684,7 +1763,7 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     levels = {r: [float(e) for e in readings_[r]["energies_eV"]] for r in readings_ if r in used and "energies_eV" in readings_[r]}
     return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
             "relabelled": relabellings(readings_) if MAIN_READING in readings_ else {},
-            "threshold checks": thresholds, "residual checks": residual_checks, "levels (eV)": levels,
+            "threshold checks": thresholds, "residual checks": residual_checks, "overlap checks": overlaps, "identities": identities, "levels (eV)": levels,
             "numerics": numerics, "numerics U (eV)": U_check, "n_fu": len(metals),
             "gain_meV": gain_meV, "schedule checks": schedule_agreement(annealed, checks, len(metals)),
             "results": [j["result"] for j in jobs + annealed + checks if j.get("result") is not None]}

@@ -82,7 +82,7 @@ def dominant_overlap(site1: dict, site2: dict, rotation=None) -> float:
 
 
 def classify(sites: list, pairs: list | None = None, rotations: list | None = None,
-             polarized_min: float = POLARIZED_MIN, gap_min: float | None = None) -> dict:
+             polarized_min: float = POLARIZED_MIN, gap_min: float | None = None, afo_max: float | None = None) -> dict:
     """What a state is, from per-site natural orbitals (`natural_orbitals` of each metal site).
 
     `pairs`: the site pairs (i, j) related by the operation whose d representation is the matching
@@ -93,7 +93,7 @@ def classify(sites: list, pairs: list | None = None, rotations: list | None = No
     when its two largest natural occupations differ by at least gap_min instead (for PAW projector
     occupations, whose d counts include the covalent d weight of the ligand bands, so that a doubly
     occupied orbital does not reach 2). `kind`: 'unpolarized' (no site polarized),
-    'FO' or 'AFO' (every site polarized, every pair overlap above FO_MIN or below AFO_MAX),
+    'FO' or 'AFO' (every site polarized, every pair overlap above FO_MIN or below AFO_MAX, or `afo_max`),
     'mixed' (polarized sites that are neither), or 'partly polarized'."""
     n = len(sites)
     if n == 0:
@@ -115,7 +115,7 @@ def classify(sites: list, pairs: list | None = None, rotations: list | None = No
         kind = "partly polarized"
     elif overlaps and all(o >= FO_MIN for o in overlaps):
         kind = "FO"
-    elif overlaps and all(o <= AFO_MAX for o in overlaps):
+    elif overlaps and all(o <= (AFO_MAX if afo_max is None else afo_max) for o in overlaps):
         kind = "AFO"
     else:
         kind = "mixed"
