@@ -473,7 +473,7 @@ def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agr
     assert "fails at 3 eV" in cause and "holds at 3 eV (restricted)" in cause
     assert vd.open_causes(early, b_) == []
     # the verdict line and the scorecard carry the same provisional reading while starts are missing
-    assert vd.status(early, b_).endswith("so far fails in the lowest computed state at every U_eff read")
+    assert "so far fails in the lowest computed state at every U_eff read (a magnet lies lowest in spin-polarized DFT+U" in vd.status(early, b_)
     assert vd.status(early, c_).endswith("so far undetermined (the readings computed so far differ on it or leave it open)")
     assert vd.scorecard_line(early).endswith("so far (a) undetermined; (b) fails; (c) undetermined")
     rows, _ = valence.valence_verdict_rows({}, {}, dftu_status={p: vd.status(early, p) for p in valence.VALENCE_PARTS})

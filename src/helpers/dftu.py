@@ -1138,7 +1138,9 @@ def reference_findings(rows: list, n_fu: int) -> list:
                 line += (f"but the {low['start']} start ends magnetic (|m| {low['|m| (μB)']:.2f} μB; orbitally "
                          f"{low['state']}) {1000 * (r['E_eV'] - low['E_eV']) / n_fu:.1f} meV/f.u. below it: the "
                          "spin-polarized energies there are measured from that magnetic state"
-                         + (f", and {', '.join(fell)} fall into the non-magnetic one above it." if fell else "."))
+                         + (f", and {', '.join(fell)} fall into the non-magnetic one above it" if fell else "")
+                         + ". WTe₂ is non-magnetic (diamagnetic): at this $U_\\mathrm{eff}$ the functional already disagrees "
+                         "with the material, a bound from above on the interactions at which its energies are read as WTe₂'s.")
             else:
                 line += "the spin-polarized verdicts there repeat the restricted ones unless a magnetic start ends lower."
             out.append(line)

@@ -1252,8 +1252,12 @@ def status(page: dict, part: str | None = None) -> str:
     if done < len(page.get("all branches", page["branches"])) or not page["branches"]:
         out = f"not decided: {done} of {len(page.get('all branches', page['branches']))} branches computed, starts and checks together"
         now = so_far(page, part) if part is not None and page["branches"] else None
+        from . import valence
+        # (b) failing here is a statement about the method: spin-polarized PBE with Dudarev's U_eff (no J of its own)
+        method = (" (a magnet lies lowest in spin-polarized DFT+U with Dudarev's U_eff: the method's disagreement with "
+                  "diamagnetic WTe₂, not a magnetic WTe₂)" if part == valence.VALENCE_PARTS[1] and now == "fails" else "")
         return out + ("" if not now else "; so far undetermined (the readings computed so far differ on it or leave it open)"
-                      if now == "undetermined" else f"; so far {now} in the lowest computed state at every U_eff read")
+                      if now == "undetermined" else f"; so far {now} in the lowest computed state at every U_eff read{method}")
     return f"not decided: no converged state at U_eff = {page['U_last']:g} eV"
 
 
