@@ -82,3 +82,10 @@ def test_a_release_path_names_a_sign_change_only_beyond_the_noise_and_the_paper_
     # one W in each orbital: per f.u. volume the mean of the two, their sum only if they add over one f.u. volume
     assert "0.375 μC/cm² per f.u. volume (the mean" in dd.paper_line(ref, held) and "or 0.750 μC/cm²" in dd.paper_line(ref, rows)
     assert dd.release_paths(held[:2]) == []          # fewer than three steps: no path
+
+
+def test_the_frozen_orbital_dipole_is_set_beside_the_self_consistent_densities():
+    held = _path([-0.0150, -0.0140], ["AFO", "AFO"])
+    line = dd.frozen_line(-0.15, held)
+    assert "carry -0.0150 to -0.0150 e·Å per cell, 10 to 10 times less than these frozen orbitals" in line
+    assert dd.frozen_line(-0.15, []) == ""

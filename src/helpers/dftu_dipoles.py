@@ -149,6 +149,21 @@ def paper_line(ref: dict, rows: list) -> str:
             "of them is compared with it.")
 
 
+def frozen_line(p_frozen_eA: float, rows: list) -> str:
+    """One Markdown line: the frozen-orbital p_z of b2c2 (e*Angstrom per cell) against the dipoles of the self-consistent
+    b2c2 densities held by the bias at full strength (dipole_rows; polar readings only), and how many times smaller
+    those are; '' without such a density."""
+    held = [r["p_z (e·Å)"] for r in full_bias(rows) if r["start"] == "b2c2" and not mirror_forced(r)]
+    if not held or p_frozen_eA == 0:
+        return ""
+    lo, hi = min(held, key=abs), max(held, key=abs)
+    ratios = sorted(abs(p_frozen_eA) / abs(x) for x in (lo, hi) if x != 0)
+    return (f"The self-consistent DFT+U densities held in b²c² by the bias at full strength carry {lo:+.4f} to {hi:+.4f} e·Å per "
+            f"cell, {ratios[0]:.0f} to {ratios[-1]:.0f} times less than these frozen orbitals ({p_frozen_eA:+.4f} e·Å): the "
+            "frozen-orbital dipole is that of the two filled orbitals alone, without the response of the rest of the density, "
+            "and a field splits the partners of those densities that many times less.")
+
+
 def plot(ax, rows: list) -> bool:
     """p_z (e*Angstrom per cell) against the bias strength for each biased branch, polar starts in colour,
     open markers where the step did not converge. False, with nothing drawn, without rows."""
