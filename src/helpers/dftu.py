@@ -386,6 +386,9 @@ def _annealed_jobs(profile: str, orbitals, metals: list, variant: str, protocols
         for st in starts:
             A = {k: v for k, v in P.items() if k not in ("per_start", "schedule_checks")} | P.get(variant, {}).get(st, {})
             reading = A.get("reading", MAIN_READING)
+            if st == "unbiased" and MAIN_READING in by_reading:
+                # no target: the unbiased state is read like every other protocol's reference, in the main reading
+                reading = MAIN_READING
             if reading not in by_reading:
                 raise ValueError(f"reading={reading!r} in an annealed protocol of {profile!r}: orbitals given for "
                                  f"{sorted(by_reading)}")
