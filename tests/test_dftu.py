@@ -1002,3 +1002,17 @@ def test_a_verdict_that_changes_with_the_afo_overlap_threshold_is_undetermined()
     out = dftu.robust_claim_verdict(v, "AFO lowest", overlap_checks=flip)
     assert out.startswith("undetermined (flips with the largest W1–W2 overlap read as AFO") and "reproduced at overlap ≤ 0.5" in out
     assert "the verdict changes for: AFO lowest" in dftu.threshold_findings(v, {}, None, [], flip)
+
+
+def test_the_gain_is_not_judged_in_a_reading_whose_a_is_not_the_lowest_level():
+    """Where a lies above b or c (the local octahedral frame), filling b instead of a is that reading's crystal-field
+    order: the gain there is undetermined whatever the energies, and the main reading is judged as before."""
+    b, c = Q[:, 1], Q[:, 2]
+    every = {"unbiased": _result(_flat(), _flat(), -10.0), "b2c2": _result(_site(b), _site(c), -10.3),
+             "b2b2": _released(_flat(), _flat(), -10.0), "c2c2": _released(_flat(), _flat(), -10.0)}
+    rows = dftu.state_table(_jobs(every), [0, 1], Q, 2)
+    gain = lambda v: next(x for x in v if x["claim"] == "polarization gain")   # noqa: E731
+    assert gain(dftu.verdicts(rows, 100.0))["outcome"] == "reproduced"
+    assert gain(dftu.verdicts(rows, 100.0, {"energy order": True}))["outcome"] == "reproduced"
+    other = gain(dftu.verdicts(rows, 100.0, {"energy order": False}))
+    assert other["outcome"] == "undetermined" and "a is not the lowest on-site level" in other["evidence"]

@@ -578,7 +578,7 @@ def _a_ordered(row: dict) -> bool:
     return row["converged"] and row["state"] in ORDERED and row["b + c in filled orbitals"] <= 0.5
 
 
-def verdicts(rows: list, gain_meV: float) -> list:
+def verdicts(rows: list, gain_meV: float, a_lowest: dict | None = None) -> list:
     """The paper's sub-eV energy claims judged on the DFT+U states, per (spin treatment, U):
     per protocol (biased at that U, or annealed from a larger U):
     (i) 'polarization gain': a state ordered on every W (ORDERED: FO, AFO or mixed, not one W alone) filling b or
@@ -594,6 +594,8 @@ def verdicts(rows: list, gain_meV: float) -> list:
     reproduced against a reference that did not converge. The decisive starts are b2b2, c2c2
     and b2c2 (c2b2 is b2c2's inversion image, a check of the code, not a further test), less the
     mirror images of the reading (MIRROR_IMAGES).
+    `a_lowest` ({reading: whether a is its lowest on-site level}): in a reading where a is not, the gain is
+    undetermined too (the a^2 -> b^2 comparison is that reading's crystal-field order, not a gain).
     Rows {spin, U, protocol, reading, claim, outcome, by continuation, evidence}."""
     out = []
     rows = [r for r in rows if not r.get("convergence check")]       # numerics checks: numerics_convergence
@@ -653,6 +655,9 @@ def verdicts(rows: list, gain_meV: float) -> list:
         if ref_bc and min(ref_bc) > 0.5:
             gain = ("undetermined", f"in this reading the unpolarized reference already fills b and c (b + c = {min(ref_bc):.2f} "
                     "in its filled orbital): there is no a² state to measure the gain from")
+        elif a_lowest is not None and a_lowest.get(reading) is False:
+            gain = ("undetermined", f"in this reading a is not the lowest on-site level: filling b or c instead of a is its "
+                    "crystal-field order, not the paper's gain")
         elif best is not None and -best["ΔE (meV/f.u.)"] >= gain_meV and ref_ok:
             gain = ("reproduced", f"{best['state']} state from {best['start']} at {best['ΔE (meV/f.u.)']:+.0f} meV/f.u.")
         elif all_tried and controlled:
@@ -781,7 +786,7 @@ def claim_verdict(verdict_rows: list, claim: str) -> str:
 #: the solver left open, a reading without the paper's a^2, a protocol that does not start every pattern (by its plan, or
 #: because a planned start is not computed yet: the page lists those apart), what the computed states say.
 REASON_KINDS = {"the solver": ("a release was not controlled", "no converged reference"),
-                "the reading": ("in this reading the unpolarized reference",),
+                "the reading": ("in this reading the unpolarized reference", "in this reading a is not the lowest"),
                 "the protocol's starts": ("not every b/c pattern started", "not all started"),
                 "the computed states": ("survive",)}
 
@@ -1747,26 +1752,28 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     missing += [f"{j['state']} ({j['protocol']})" for j in annealed if j.get("result") is None]
     numerics = [c for st, rd in CONVERGENCE_STARTS for c in numerics_convergence(annealed, rows, len(metals), st, rd)]
     U_check = next((j["U_grid"][0] for j in annealed if j.get("convergence")), None)
+    # whether a is each reading's lowest on-site level (the gain's premise; helpers.orbitals.identity.reading)
+    a_low = {r: bool(x["a lowest"]) for r, x in readings_.items() if "a lowest" in x}
     # the polarization threshold of the natural occupations is a choice of ours: the verdicts again at GAP_CHECKS
     thresholds = {}
     for g in GAP_CHECKS:
         v = verdicts(state_table(records, metals, orbs["energy order"], len(metals), gap_min=g),
-                     gain_meV)
+                     gain_meV, a_low)
         thresholds[g] = {c: claim_verdict(v, c) for c in CLAIM_WORDS}
     # a state that is neither FO nor AFO in the main reading may be a clean order in another
     identities = reading_identities(records, metals, every)
     # and the overlap below which a pair of filled orbitals reads AFO
     overlaps = {a: {c: claim_verdict(verdicts(state_table(records, metals, orbs["energy order"], len(metals), afo_max=a),
-                                              gain_meV), c) for c in CLAIM_WORDS} for a in AFO_CHECKS}
+                                              gain_meV, a_low), c) for c in CLAIM_WORDS} for a in AFO_CHECKS}
     # so is the residual a step stopped at its cap may end with: the verdicts again with GPAW's own flag alone
     strict = verdicts(state_table([dict(r, residuals=[]) for r in records], metals, orbs["energy order"], len(metals)),
-                      gain_meV)
+                      gain_meV, a_low)
     residual_checks = {RESIDUAL_STRICT_LOG10: {c: claim_verdict(strict, c) for c in CLAIM_WORDS}}
     # the on-site levels (eV) of a, b, c in each reading a protocol uses: where a is not the lowest, the paper's a^2
     # reference is not the reading's ground configuration to begin with
     used = {j["reading"] for j in jobs + annealed}
     levels = {r: [float(e) for e in readings_[r]["energies_eV"]] for r in readings_ if r in used and "energies_eV" in readings_[r]}
-    return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV), "missing": missing,
+    return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV, a_low), "missing": missing,
             "relabelled": relabellings(readings_) if MAIN_READING in readings_ else {},
             "threshold checks": thresholds, "residual checks": residual_checks, "overlap checks": overlaps, "identities": identities, "levels (eV)": levels,
             "numerics": numerics, "numerics U (eV)": U_check, "n_fu": len(metals),
