@@ -1016,3 +1016,15 @@ def test_the_gain_is_not_judged_in_a_reading_whose_a_is_not_the_lowest_level():
     assert gain(dftu.verdicts(rows, 100.0, {"energy order": True}))["outcome"] == "reproduced"
     other = gain(dftu.verdicts(rows, 100.0, {"energy order": False}))
     assert other["outcome"] == "undetermined" and "a is not the lowest on-site level" in other["evidence"]
+
+
+def test_an_unbiased_start_is_read_in_the_main_reading_whatever_its_protocols_reading():
+    """The unbiased SCF has no target: its state is the reference of every protocol at its spin treatment and U, so it
+    is read in the main reading (read in another, its b + c weight would make it a b/c-polarized state for the others)."""
+    P = np.roll(Q, 1, axis=1)
+    jobs = dftu.annealed_jobs("paper", {"energy order": Q, "local octahedral frame": P,
+                                        "continuity from 1T": Q}, [0, 1])
+    msr1 = [j for j in jobs if j["protocol"].startswith("annealed from 8 eV") and "MSR1" in j["protocol"]]
+    assert {j["state"]: j["reading"] for j in msr1} == {"unbiased": "energy order", "b2c2": "local octahedral frame",
+                                                       "b2b2": "local octahedral frame"}
+    assert np.allclose(next(j for j in msr1 if j["state"] == "unbiased")["orbitals"], Q)
