@@ -88,11 +88,17 @@ def afo_models(profile: str, material: str) -> tuple:
     layer's readings: (models, readings)."""
     s = params.settings(profile)
     grid = tuple(oo.HF_GRID[profile])
-    layers = an.layer_models(material, s, "dzp", grid, -1.5, 0.5, [-8.0, 6.0], moments=True)
+    layers = afo_layers(profile, material)
     path = an.path_models(material, s, "dzp", grid, -1.5, 0.5, an.scan_defaults(profile)["path_lambdas"], [-8.0, 6.0])
     _, names_from_1T = an.path_levels(path)
     m = layers["relaxed d2"]
     return m, an.readings(m, names_from_1T)
+
+
+def afo_layers(profile: str, material: str, names=("1T", "relaxed d2", "experiment")) -> dict:
+    """The AFO page's layer models `names` at its default parameters (helpers.orbitals.analysis.layer_models)."""
+    return an.layer_models(material, params.settings(profile), "dzp", tuple(oo.HF_GRID[profile]), -1.5, 0.5,
+                           [-8.0, 6.0], moments=True, names=names)
 
 
 def job_key(j: dict) -> str:
@@ -114,8 +120,7 @@ def afo_dftu(profile: str, material: str, kind: str, key: str) -> None:
         raise ValueError(f"kind={kind!r}: choose from {', '.join(map(repr, AFO_KINDS))}")
     s = params.settings(profile)
     if kind == "structure":
-        layer = an.layer_models(material, s, "dzp", tuple(oo.HF_GRID[profile]), -1.5, 0.5, [-8.0, 6.0], moments=True,
-                                names=(dftu_structure.LAYER,))[dftu_structure.LAYER]
+        layer = afo_layers(profile, material, (dftu_structure.LAYER,))[dftu_structure.LAYER]
         every = {r: np.asarray(x["orbitals"]) for r, x in an.readings(layer).items()}
         _one(dftu_structure.run(layer["atoms"], s, material, every, select=lambda j: job_key(j) == key), key)
         return
