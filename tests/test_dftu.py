@@ -101,6 +101,35 @@ def test_afo_lowest_needs_both_kinds_and_a_reading_whose_reference_fills_b_and_c
     assert "no ordered state of b or c survives the release" in v["AFO lowest"]["evidence"]     # b2c2 and b2b2 suffice here
 
 
+def test_a_protocol_in_a_rotated_frame_ranks_against_the_reference_read_in_that_frame():
+    """The a^2 FO of the main reading is, in a frame where a = (c' - b')/sqrt(2), an FO of that frame's b' and c':
+    a protocol in that frame ranks its AFO against it (reference_rereads). A main-reading protocol does not count
+    the re-read state as polarized, and the page's rows show each state once."""
+    P = Q.copy()
+    P[:, 0], P[:, 1], P[:, 2] = Q[:, 1], (Q[:, 2] - Q[:, 0]) / 2**0.5, (Q[:, 2] + Q[:, 0]) / 2**0.5
+    a2 = (_site(Q[:, 0]), _site(Q[:, 0]))
+    fell = _released(*a2, -10.0)
+    rec = lambda st, r, proto, reading="energy order", O=None: {   # noqa: E731
+        "spin": "restricted", "U_eV": 3.0, "reading": reading, "orbitals": O, "state": st, "protocol": proto, "result": r}
+    records = [rec("unbiased", _result(*a2, -10.0), "q")]
+    records += [rec(st, fell, "q, bias") for st in ("b2c2", "b2b2", "c2c2")]
+    records += [rec("b2c2", _released(_site(P[:, 1]), _site(P[:, 2]), -10.05), "p", "local octahedral frame", P),
+                rec("b2b2", fell, "p", "local octahedral frame", P)]
+    plain = dftu.state_table(records, [0, 1], Q, 2)
+    v = {(x["protocol"], x["claim"]): x for x in dftu.verdicts(plain, 100.0)}
+    assert "only AFO states" in v["p", "AFO lowest"]["evidence"]
+    rereads = dftu.reference_rereads(records)
+    assert [(r["state"], r["reading"]) for r in rereads] == [("unbiased", "local octahedral frame")]
+    rows = dftu.state_table(records + rereads, [0, 1], Q, 2)
+    again = next(r for r in rows if r.get("re-read"))
+    assert again["state"] == "FO" and again["b + c in filled orbitals"] > 0.99 and again["ΔE (meV/f.u.)"] == pytest.approx(0)
+    v = {(x["protocol"], x["claim"]): x for x in dftu.verdicts(rows, 100.0)}
+    assert v["p", "AFO lowest"]["outcome"] == "reproduced" and "AFO from b2c2 (-25" in v["p", "AFO lowest"]["evidence"]
+    assert v["q, bias", "AFO lowest"]["outcome"] == "undetermined"
+    assert "no ordered state of b or c survives" in v["q, bias", "AFO lowest"]["evidence"]
+    assert v["q, bias", "polarization gain"]["outcome"] == "not reproduced"
+
+
 def test_targets_and_bad_input():
     t = dftu.pattern_targets("b2c2", Q, [0, 1])
     assert np.allclose(t[0]["both"][0], Q[:, 1]) and np.allclose(t[1]["both"][0], Q[:, 2])

@@ -545,12 +545,16 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         row["release controlled"], row["order held to the last bias"] = release_controlled(
             r, res, lambda x: step_state(x, metals, None, gap_min)["kind"] in ORDERED)
         row["_N"] = [np.add(*np.asarray(st["occupations"][str(a)])) for a in metals]
+        if j.get("re-read"):
+            row["re-read"] = True
         rows.append(row)
     # a start that ends in an unbiased state's density (same spin treatment and U, by any protocol) is that
     # state, whatever a threshold says
-    ref_rows = [x for x in rows if x["start"] == "unbiased"]
+    # (a re-read reference, reference_rereads, is compared with the others, not with the record it re-reads)
+    ref_rows = [x for x in rows if x["start"] == "unbiased" and not x.get("re-read")]
     for row in rows:
-        same = [x for x in ref_rows if comparable_key(x) == comparable_key(row) and x is not row]
+        same = [x for x in ref_rows if comparable_key(x) == comparable_key(row) and x is not row
+                and not (row.get("re-read") and x["protocol"] == row["protocol"])]
         row["= unbiased state"] = bool(same) and all(
             max(np.abs(a - b).max() for a, b in zip(row["_N"], x["_N"])) < 0.02 and abs(row["E_eV"] - x["E_eV"]) < 1e-3
             for x in same)
@@ -560,8 +564,8 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         row.pop("_N")
     for row in rows:
         # the reference: the unpolarized states and the unbiased one, whatever its label (an a-leaning unbiased
-        # state near the polarization threshold is the paper's a^2 reference all the same), and a converged state
-        # ordered in a (the paper's a^2 itself, where it is a state of its own: the a2a2 control released at 8 eV)
+        # state near the polarization threshold is the paper's a^2 reference all the same), and a converged FO
+        # of a (the paper's a^2 itself, where it is a state of its own: the a2a2 control released at 8 eV)
         cand = [x for x in rows if (x["state"] == "unpolarized" or x["start"] == "unbiased" or _a_ordered(x))
                 and comparable_key(x) == comparable_key(row)]
         # a converged reference where one exists (an SCF stopped at its cap has an energy off by its residual)
@@ -572,10 +576,29 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
     return rows
 
 
+def reference_rereads(records: list) -> list:
+    """The unbiased records read again in each other reading of a, b, c that a protocol uses at the same spin
+    treatment, U_eff and numerics (its biased starts' reading), marked 're-read': a state that is the a^2 reference
+    in the main reading may be an order of b and c in a rotated frame (the local octahedral frame's FO of
+    (b + c)/sqrt(2)), and that protocol's verdicts rank its states against it there. The natural orbitals, and so
+    the kind of state, do not depend on the reading; the weights of a, b, c do."""
+    key = lambda rec: (rec["spin"], rec["U_eV"], rec.get("numerics") or PROFILE_NUMERICS)   # noqa: E731
+    uses = {}
+    for rec in records:
+        if rec.get("result") is not None and rec["state"] != "unbiased" and rec["reading"] != MAIN_READING \
+                and rec.get("orbitals") is not None:
+            uses.setdefault(rec["reading"], (rec["orbitals"], set()))[1].add(key(rec))
+    return [dict(rec, reading=reading, orbitals=orbitals, **{"re-read": True})
+            for reading, (orbitals, keys) in uses.items() for rec in records
+            if rec["state"] == "unbiased" and rec.get("result") is not None and rec["reading"] != reading
+            and not rec.get("re-read") and key(rec) in keys]
+
+
 def _a_ordered(row: dict) -> bool:
-    """Whether a state-table row is a converged state ordered on every W (ORDERED) in a: b + c at most 0.5 in its
-    filled orbitals, the paper's a^2 as a state of its own."""
-    return row["converged"] and row["state"] in ORDERED and row["b + c in filled orbitals"] <= 0.5
+    """Whether a state-table row is a converged FO state of a (b + c at most 0.5 in its filled orbitals): the paper's
+    a^2 as a state of its own. Not a mixed or AFO state leaning to a, whose two W fill different orbitals (the local
+    octahedral frame's AFO reads 0.71 a in the energy order)."""
+    return row["converged"] and row["state"] == "FO" and row["b + c in filled orbitals"] <= 0.5
 
 
 def verdicts(rows: list, gain_meV: float, a_lowest: dict | None = None) -> list:
@@ -603,12 +626,15 @@ def verdicts(rows: list, gain_meV: float, a_lowest: dict | None = None) -> list:
     groups = {comparable_key(r) + (proto(r),) for r in rows
               if r["start"] != "unbiased" or proto(r) == PROTOCOL_DIRECT}
     for spin, U, numerics, protocol in sorted(groups, key=lambda k: (k[0], -k[1], k[3])):
-        # the protocol's own branches, and the unbiased reference at this spin treatment, U and numerics by any protocol
-        sub = [r for r in rows if comparable_key(r) == (spin, U, numerics)
-               and (proto(r) == protocol or (r["start"] == "unbiased" and protocol != PROTOCOL_DIRECT))]
         # the group's reading: its biased starts' (an annealed protocol has one; the direct one, the main reading)
+        reading = next((r["reading"] for r in rows if comparable_key(r) == (spin, U, numerics) and proto(r) == protocol
+                        and r["start"] != "unbiased" and protocol != PROTOCOL_DIRECT), MAIN_READING)
+        # the protocol's own branches, and the unbiased reference at this spin treatment, U and numerics by any protocol
+        # (also as read in the group's reading, reference_rereads: there it may be an order of that reading's b and c)
+        sub = [r for r in rows if comparable_key(r) == (spin, U, numerics)
+               and (proto(r) == protocol or (r["start"] == "unbiased" and protocol != PROTOCOL_DIRECT))
+               and (not r.get("re-read") or r["reading"] == reading)]
         tried = {r["start"] for r in sub if r["reading"] == MAIN_READING or protocol != PROTOCOL_DIRECT}
-        reading = next((r["reading"] for r in sub if r["start"] != "unbiased" and protocol != PROTOCOL_DIRECT), MAIN_READING)
         decisive = {"b2b2", "c2c2", "b2c2"} - set(MIRROR_IMAGES.get(reading, {}))
         # the reference read in this reading's a, b, c (a start of the reading that fell back into it): where its
         # filled orbital is already mostly b and c, the paper's a^2 -> b^2 comparison has no a^2 state to start from
@@ -684,7 +710,12 @@ def verdicts(rows: list, gain_meV: float, a_lowest: dict | None = None) -> list:
                    f"lowest ordered state: {best_ord['state']} from {best_ord['start']} "
                    f"({best_ord['ΔE (meV/f.u.)']:+.0f} meV/f.u. from the unpolarized state)")
         elif best_ord is not None and ranked:
-            afo = ("undetermined", f"only {best_ord['state']} states of b or c survive the release: nothing to rank them against")
+            mixed = [r for r in polarized if r["state"] == "mixed"]
+            afo = ("undetermined", f"only {best_ord['state']} states of b or c survive the release: nothing to rank them against"
+                   + (f" (besides mixed states, W1–W2 overlap {min(r['overlap W1-W2'] for r in mixed):.2f}, from "
+                      f"{', '.join(r['start'] for r in mixed)}, at {min(r['ΔE (meV/f.u.)'] for r in mixed):+.1f} meV/f.u. "
+                      f"against the {best_ord['state']}'s {best_ord['ΔE (meV/f.u.)']:+.1f}: another AFO threshold may rank them)"
+                      if mixed else ""))
         elif best_ord is None and ranked:
             afo = ("undetermined", "no ordered state of b or c survives the release: nothing to compare")
         else:
@@ -1472,6 +1503,20 @@ def identity_lines(found: list, rows: list, n_fu: int, control: str = "a2a2") ->
     return lines
 
 
+def reread_lines(rereads: list) -> list:
+    """Markdown lines for the references re-read in another reading (reference_rereads) that are ordered there: per
+    reading, the U_eff at which the unbiased state, an FO of a in the main reading, fills b and c of that reading."""
+    lines = []
+    ordered = [r for r in rereads if r["converged"] and r["state"] in ORDERED and r["b + c in filled orbitals"] > 0.5]
+    for reading in dict.fromkeys(r["reading"] for r in ordered):
+        sub = [r for r in ordered if r["reading"] == reading]
+        lines.append(f"- Read in the {reading}, the converged unbiased state at {_U_range(r['U (eV)'] for r in sub)} ({sub[0]['state']} in the energy order, "
+                     f"with a filled) fills b + c = {min(r['b + c in filled orbitals'] for r in sub):.2f} or more on both W: "
+                     f"there it is the {sub[0]['state']} of a combination of b and c, and that reading's protocols rank their "
+                     "states against it.")
+    return lines
+
+
 def findings(page: dict) -> str:
     """Markdown lines of what the DFT+U states say beyond the verdict table, from page_results: where
     each annealed ordered state ceases to be polarized, and the agreement of the unpolarized reference
@@ -1485,12 +1530,13 @@ def findings(page: dict) -> str:
     for s in annealed_survival(page["rows"]):
         seq = ", ".join(f"{U:g} eV: {k}" for U, k in s["states"].items())
         tail = (f"orbitally polarized down to {s['lowest polarized U (eV)']:g} eV "
-                f"({s['ΔE there (meV/f.u.)']:+.0f} meV/f.u. from the reference there, the lowest unpolarized or a-ordered state)"
+                f"({s['ΔE there (meV/f.u.)']:+.0f} meV/f.u. from the reference there, the lowest unpolarized or a² FO state)"
                 if s["lowest polarized U (eV)"] is not None else
                 "never a converged orbitally polarized state after the release"
                 if any(k != "unpolarized" for k in s["states"].values()) else "never orbitally polarized after the release")
         lines.append(f"- Start {s['start']}, {s['protocol']}: {seq}; {tail}.")
     lines += identity_lines(page.get("identities") or [], page["rows"], page.get("n_fu", 2))
+    lines += reread_lines(page.get("rereads") or [])
     lines += reference_findings(page["rows"], page.get("n_fu", 2))
     for a in reference_agreement(page["rows"]):
         lines.append(f"- The unpolarized state at {a['U (eV)']:g} eV ({a['spin']}) is the same by every protocol "
@@ -1747,7 +1793,11 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     checks = run_annealed(atoms, settings, material, every, only_cached=True, checks=True)
     # every branch as state-table records, the annealed ones cut per U_eff (their GPAW logs read once)
     records = [dict(j, residuals=step_residuals(j["result"])) if j.get("result") else j for j in jobs] + annealed_steps(annealed)
-    rows = state_table(records, metals, orbs["energy order"], len(metals), dipole_norm)
+    # and the unbiased states read again in each other reading a protocol uses: the verdicts rank in those readings
+    # against them; the page's state table shows each state once, in its own reading
+    records += reference_rereads(records)
+    every_row = state_table(records, metals, orbs["energy order"], len(metals), dipole_norm)
+    rows = [r for r in every_row if not r.get("re-read")]
     missing = [f"{j['state']} ({j['spin']}, U = {j['U_eV']:g} eV, {j['reading']})" for j in jobs if j.get("result") is None]
     missing += [f"{j['state']} ({j['protocol']})" for j in annealed if j.get("result") is None]
     numerics = [c for st, rd in CONVERGENCE_STARTS for c in numerics_convergence(annealed, rows, len(metals), st, rd)]
@@ -1761,7 +1811,7 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
                      gain_meV, a_low)
         thresholds[g] = {c: claim_verdict(v, c) for c in CLAIM_WORDS}
     # a state that is neither FO nor AFO in the main reading may be a clean order in another
-    identities = reading_identities(records, metals, every)
+    identities = reading_identities([r for r in records if not r.get("re-read")], metals, every)
     # and the overlap below which a pair of filled orbitals reads AFO
     overlaps = {a: {c: claim_verdict(verdicts(state_table(records, metals, orbs["energy order"], len(metals), afo_max=a),
                                               gain_meV, a_low), c) for c in CLAIM_WORDS} for a in AFO_CHECKS}
@@ -1773,7 +1823,8 @@ def page_results(material: str, settings: dict, m: dict, readings_: dict, gain_m
     # reference is not the reading's ground configuration to begin with
     used = {j["reading"] for j in jobs + annealed}
     levels = {r: [float(e) for e in readings_[r]["energies_eV"]] for r in readings_ if r in used and "energies_eV" in readings_[r]}
-    return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(rows, gain_meV, a_low), "missing": missing,
+    return {"jobs": jobs, "annealed": annealed, "rows": rows, "verdicts": verdicts(every_row, gain_meV, a_low),
+            "rereads": [r for r in every_row if r.get("re-read")], "missing": missing,
             "relabelled": relabellings(readings_) if MAIN_READING in readings_ else {},
             "threshold checks": thresholds, "residual checks": residual_checks, "overlap checks": overlaps, "identities": identities, "levels (eV)": levels,
             "numerics": numerics, "numerics U (eV)": U_check, "n_fu": len(metals),
