@@ -117,7 +117,8 @@ def test_a_protocol_in_a_rotated_frame_ranks_against_the_reference_read_in_that_
                 rec("b2b2", fell, "p", "local octahedral frame", P)]
     plain = dftu.state_table(records, [0, 1], Q, 2)
     v = {(x["protocol"], x["claim"]): x for x in dftu.verdicts(plain, 100.0)}
-    assert "only AFO states" in v["p", "AFO lowest"]["evidence"]
+    assert "only AFO states" in v["p", "AFO lowest"]["evidence"]     # b2b2 fell back into a^2: counted through a^2's row
+    assert "fell back to the unbiased state, ordered itself: b2b2 (FO)" in v["p", "AFO lowest"]["evidence"]
     rereads = dftu.reference_rereads(records)
     assert [(r["state"], r["reading"]) for r in rereads] == [("unbiased", "local octahedral frame")]
     rows = dftu.state_table(records + rereads, [0, 1], Q, 2)
@@ -125,9 +126,23 @@ def test_a_protocol_in_a_rotated_frame_ranks_against_the_reference_read_in_that_
     assert again["state"] == "FO" and again["b + c in filled orbitals"] > 0.99 and again["ΔE (meV/f.u.)"] == pytest.approx(0)
     v = {(x["protocol"], x["claim"]): x for x in dftu.verdicts(rows, 100.0)}
     assert v["p", "AFO lowest"]["outcome"] == "reproduced" and "AFO from b2c2 (-25" in v["p", "AFO lowest"]["evidence"]
+    assert "non-polar: not the paper's ferroelectric AFO" in v["p", "AFO lowest"]["evidence"]    # p_z = 0 here
     assert v["q, bias", "AFO lowest"]["outcome"] == "undetermined"
     assert "no ordered state of b or c survives" in v["q, bias", "AFO lowest"]["evidence"]
     assert v["q, bias", "polarization gain"]["outcome"] == "not reproduced"
+    # the same a^2 state converged by a second SCF (another protocol's unbiased start) leaves it what it is: an unbiased
+    # state is read by itself, not relabelled by another's
+    twice = records + [rec("unbiased", _result(*a2, -10.0), "r")]
+    rows = dftu.state_table(twice + dftu.reference_rereads(twice), [0, 1], Q, 2)
+    assert {r["state"] for r in rows if r["start"] == "unbiased"} == {"FO"}
+    assert {(x["protocol"], x["claim"]): x["outcome"] for x in dftu.verdicts(rows, 100.0)}["p", "AFO lowest"] == "reproduced"
+    # an AFO reached by a release that was not controlled decides nothing: the state it stepped over is not known
+    loose = records[:-2] + [rec("b2c2", _released(_site(P[:, 1]), _site(P[:, 2]), -10.05, stalled=True), "p",
+                                "local octahedral frame", P), records[-1]]
+    v = {(x["protocol"], x["claim"]): x for x in dftu.verdicts(dftu.state_table(loose + dftu.reference_rereads(loose),
+                                                                                [0, 1], Q, 2), 100.0)}
+    assert v["p", "AFO lowest"]["outcome"] == "undetermined"
+    assert "ended ordered after a release that was not controlled: b2c2" in v["p", "AFO lowest"]["evidence"]
 
 
 def test_targets_and_bad_input():
@@ -217,8 +232,10 @@ def test_the_survival_line_says_whether_any_ordered_state_outlives_its_release()
     continuation, the a2a2 control and uncontrolled releases are not counted; a start that ended unconverged and
     still ordered is named as unknown."""
     rows = dftu.state_table(dftu.annealed_steps(_afo_at_6_eV()), [0, 1], Q, 2)
-    assert dftu.survival_line(rows) == ("- Ordered states after the release: 1 of 1 releases of b/c starts end in a "
-                                        "converged state polarized toward $b$ or $c$ on every W (b2c2 at 6 eV, restricted).")
+    assert dftu.survival_line(rows) == ("- Ordered states after the release: 1 of 1 releases of b/c starts end in 1 "
+                                        "converged state polarized toward $b$ or $c$ on every W, each in its own reading of "
+                                        "a, b, c: b2c2 at 6 eV (restricted, energy order reading; AFO, -150.0 meV/f.u.; "
+                                        "release b2c2 not controlled).")
     # ordered on one W only (the other W unlike it): not the paper's order, said apart and not counted as surviving
     half = [dict(r, state="partly polarized") if r["start"] == "b2c2" and r["U (eV)"] == 6.0 else r for r in rows]
     line = dftu.survival_line(half)

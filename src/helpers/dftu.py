@@ -548,18 +548,17 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
         if j.get("re-read"):
             row["re-read"] = True
         rows.append(row)
-    # a start that ends in an unbiased state's density (same spin treatment and U, by any protocol) is that
-    # state, whatever a threshold says
-    # (a re-read reference, reference_rereads, is compared with the others, not with the record it re-reads)
-    ref_rows = [x for x in rows if x["start"] == "unbiased" and not x.get("re-read")]
+    # a start that ends in a converged unbiased state's density (same spin treatment and U, by any protocol) is that
+    # state, read as that state is, whatever a threshold says of the start's own numbers; an unbiased state is read
+    # by what it is, never relabelled by another SCF's (an unconverged one is no state to compare with)
+    ref_rows = [x for x in rows if x["start"] == "unbiased" and not x.get("re-read") and x["converged"]]
     for row in rows:
         same = [x for x in ref_rows if comparable_key(x) == comparable_key(row) and x is not row
-                and not (row.get("re-read") and x["protocol"] == row["protocol"])]
-        row["= unbiased state"] = bool(same) and all(
-            max(np.abs(a - b).max() for a, b in zip(row["_N"], x["_N"])) < 0.02 and abs(row["E_eV"] - x["E_eV"]) < 1e-3
-            for x in same)
-        if row["= unbiased state"]:
-            row["state"] = "unpolarized"
+                and not (row.get("re-read") and x["protocol"] == row["protocol"])
+                and max(np.abs(a - b).max() for a, b in zip(row["_N"], x["_N"])) < 0.02 and abs(row["E_eV"] - x["E_eV"]) < 1e-3]
+        row["= unbiased state"] = bool(same)
+        if same and row["start"] != "unbiased":
+            row["state"] = same[0]["state"]
     for row in rows:
         row.pop("_N")
     for row in rows:
@@ -576,8 +575,17 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
     return rows
 
 
+#: |p_z| (e*Angstrom per cell) below which an AFO state is called non-polar in the verdicts' evidence: the unpolarized
+#: state's own dipole on this grid is about 0.0003 e*Angstrom, the polar biased AFO's 0.008-0.015.
+NON_POLAR_EA = 0.002
+
+#: The starts whose states reference_rereads reads again in another reading: the unbiased state and the a2a2 control
+#: (the paper's a^2 where it is a state of its own; the same state by another SCF where both converge).
+REREAD_STARTS = ("unbiased", "a2a2")
+
+
 def reference_rereads(records: list) -> list:
-    """The unbiased records read again in each other reading of a, b, c that a protocol uses at the same spin
+    """The unbiased and a2a2 records (REREAD_STARTS) read again in each other reading of a, b, c that a protocol uses at the same spin
     treatment, U_eff and numerics (its biased starts' reading), marked 're-read': a state that is the a^2 reference
     in the main reading may be an order of b and c in a rotated frame (the local octahedral frame's FO of
     (b + c)/sqrt(2)), and that protocol's verdicts rank its states against it there. The natural orbitals, and so
@@ -590,7 +598,7 @@ def reference_rereads(records: list) -> list:
             uses.setdefault(rec["reading"], (rec["orbitals"], set()))[1].add(key(rec))
     return [dict(rec, reading=reading, orbitals=orbitals, **{"re-read": True})
             for reading, (orbitals, keys) in uses.items() for rec in records
-            if rec["state"] == "unbiased" and rec.get("result") is not None and rec["reading"] != reading
+            if rec["state"] in REREAD_STARTS and rec.get("result") is not None and rec["reading"] != reading
             and not rec.get("re-read") and key(rec) in keys]
 
 
@@ -632,7 +640,7 @@ def verdicts(rows: list, gain_meV: float, a_lowest: dict | None = None) -> list:
         # the protocol's own branches, and the unbiased reference at this spin treatment, U and numerics by any protocol
         # (also as read in the group's reading, reference_rereads: there it may be an order of that reading's b and c)
         sub = [r for r in rows if comparable_key(r) == (spin, U, numerics)
-               and (proto(r) == protocol or (r["start"] == "unbiased" and protocol != PROTOCOL_DIRECT))
+               and (proto(r) == protocol or ((r["start"] == "unbiased" or r.get("re-read")) and protocol != PROTOCOL_DIRECT))
                and (not r.get("re-read") or r["reading"] == reading)]
         tried = {r["start"] for r in sub if r["reading"] == MAIN_READING or protocol != PROTOCOL_DIRECT}
         decisive = {"b2b2", "c2c2", "b2c2"} - set(MIRROR_IMAGES.get(reading, {}))
@@ -642,18 +650,25 @@ def verdicts(rows: list, gain_meV: float, a_lowest: dict | None = None) -> list:
                   and r.get("= unbiased state") and r["converged"]]
         # states that count: converged and polarized toward b or c on every W (ORDERED; an ordered state of a is not the
         # paper's, nor one that orders a single W, the other W unlike it)
-        polarized = [r for r in sub if r["state"] in ORDERED and r["converged"] and r["b + c in filled orbitals"] > 0.5]
+        # (a start that fell back into an unbiased state counts through that state's own row, once)
+        polarized = [r for r in sub if r["state"] in ORDERED and r["converged"] and r["b + c in filled orbitals"] > 0.5
+                     and (r["start"] == "unbiased" or r.get("re-read") or not r["= unbiased state"])]
         ordered_ = [r for r in polarized if r["state"] in ("FO", "AFO")]
         # a converged reference that fills neither b nor c: the unbiased state, or an ordered start that fell back
         # into the unpolarized state (where the unbiased SCF itself stalls)
         ref_ok = any((r["start"] == "unbiased" or r["state"] == "unpolarized" or _a_ordered(r)) and r["converged"]
                      and r["b + c in filled orbitals"] <= 0.5 for r in sub)
-        fell = [r for r in sub if r["start"] in decisive | {"c2b2"} and r["state"] == "unpolarized"]
+        fell = [r for r in sub if r["start"] in decisive | {"c2b2"} and not r.get("re-read")
+                and (r["state"] == "unpolarized" or r["= unbiased state"])]
         # ended converged but ordered on one W only: not the paper's state; like a fall-back, it counts against the
         # paper only after a controlled release
-        partly = [r for r in sub if r["start"] in decisive | {"c2b2"} and r["converged"]
+        partly = [r for r in sub if r["start"] in decisive | {"c2b2"} and r["converged"] and r not in fell
                   and r["state"] not in ORDERED and r["state"] != "unpolarized"]
         stalled = [r["start"] for r in fell + partly if not r["release controlled"]]
+        # ended ordered after a release that was not controlled: what it ended in may be the solver's path, and the
+        # state it stepped over (an FO that turned AFO as the bias weakened) is not known to be unstable
+        loose = [r["start"] for r in sub if r["start"] in decisive | {"c2b2"} and r["converged"] and r not in fell
+                 and r["state"] in ORDERED and r["release controlled"] is False]
         # a decisive start that ended neither converged nor back in the unpolarized state: its final state is
         # unknown, so it can neither count for the paper nor against it
         unsettled = [r["start"] for r in sub if r["start"] in decisive | {"c2b2"} and not r["converged"]
@@ -663,23 +678,28 @@ def verdicts(rows: list, gain_meV: float, a_lowest: dict | None = None) -> list:
         if U0 and U < float(U0.group(1)):
             note = (f"biased and released at {float(U0.group(1)):g} eV only, here by continuation of the released "
                     f"states; " + note)
-        if fell:
-            note += f"; fell back to the unpolarized state: {', '.join(r['start'] for r in fell)}"
+        if [r for r in fell if r["state"] == "unpolarized"]:
+            note += f"; fell back to the unpolarized state: {', '.join(r['start'] for r in fell if r['state'] == 'unpolarized')}"
+        if [r for r in fell if r["state"] != "unpolarized"]:
+            note += ("; fell back to the unbiased state, ordered itself: "
+                     + ", ".join(f"{r['start']} ({r['state']})" for r in fell if r["state"] != "unpolarized"))
         if partly:
             note += f"; ended ordered on one W only: {', '.join(r['start'] for r in partly)}"
         if stalled:
             note += (f" (release not controlled, a step short of convergence, the bias dropped from above "
                      f"{RELEASE_LAST_MAX:g} eV, or the order held until the last bias was removed: {', '.join(stalled)})")
+        if loose:
+            note += f"; ended ordered after a release that was not controlled: {', '.join(loose)}"
         if unsettled:
             note += f"; ended unconverged and still ordered: {', '.join(unsettled)}"
         if not ref_ok:
             note += "; no converged reference that fills neither b nor c"
         best = min(polarized, key=lambda r: r["ΔE (meV/f.u.)"]) if polarized else None
         best_ord = min(ordered_, key=lambda r: r["ΔE (meV/f.u.)"]) if ordered_ else None
-        controlled = not decisive & set(stalled) and not decisive & set(unsettled)
+        controlled = not decisive & set(stalled + loose) and not decisive & set(unsettled)
         all_tried = decisive <= tried and ref_ok
         if ref_bc and min(ref_bc) > 0.5:
-            gain = ("undetermined", f"in this reading the unpolarized reference already fills b and c (b + c = {min(ref_bc):.2f} "
+            gain = ("undetermined", f"in this reading the unbiased reference already fills b and c (b + c = {min(ref_bc):.2f} "
                     "in its filled orbital): there is no a² state to measure the gain from")
         elif a_lowest is not None and a_lowest.get(reading) is False:
             gain = ("undetermined", f"in this reading a is not the lowest on-site level: filling b or c instead of a is its "
@@ -708,7 +728,9 @@ def verdicts(rows: list, gain_meV: float, a_lowest: dict | None = None) -> list:
         elif best_ord is not None and ranked and kinds == {"FO", "AFO"}:
             afo = ("reproduced" if best_ord["state"] == "AFO" else "not reproduced",
                    f"lowest ordered state: {best_ord['state']} from {best_ord['start']} "
-                   f"({best_ord['ΔE (meV/f.u.)']:+.0f} meV/f.u. from the unpolarized state)")
+                   f"({best_ord['ΔE (meV/f.u.)']:+.0f} meV/f.u. from the unpolarized state; p_z {best_ord['p_z (e·Å)']:+.4f} e·Å"
+                   + (", non-polar: not the paper's ferroelectric AFO" if best_ord["state"] == "AFO"
+                      and abs(best_ord["p_z (e·Å)"]) < NON_POLAR_EA else "") + ")")
         elif best_ord is not None and ranked:
             mixed = [r for r in polarized if r["state"] == "mixed"]
             afo = ("undetermined", f"only {best_ord['state']} states of b or c survive the release: nothing to rank them against"
@@ -854,17 +876,20 @@ def robust_claim_verdict(verdict_rows: list, claim: str, threshold_checks: dict 
     the density residual a step stopped at its cap may end with and still count (`residual_checks`:
     {log10 residual: {claim: claim_verdict}}, page_results' 'residual checks')."""
     from .scorecard import robust_to_threshold
-    v = robust_to_threshold(claim_verdict(verdict_rows, claim), nat.GAP_MIN,
-                            {g: x[claim] for g, x in (threshold_checks or {}).items()},
+    base = claim_verdict(verdict_rows, claim)
+    # a flip keeps what the verdict at the page's own thresholds rests on
+    kept = lambda v: f"{v[:-1]}; at the page's thresholds: {base})" if base.partition(" (")[2] else v   # noqa: E731
+    v = robust_to_threshold(base, nat.GAP_MIN, {g: x[claim] for g, x in (threshold_checks or {}).items()},
                             "the polarization threshold of the natural occupations", "n1 − n2 ≥ ")
     if v.startswith("undetermined (flips with"):
-        return v
+        return kept(v)
     v = robust_to_threshold(v, nat.AFO_MAX, {a: x[claim] for a, x in (overlap_checks or {}).items()},
                             "the largest W1–W2 overlap read as AFO", "overlap ≤ ")
     if v.startswith("undetermined (flips with"):
-        return v
-    return robust_to_threshold(v, RESIDUAL_OK_LOG10, {q: x[claim] for q, x in (residual_checks or {}).items()},
-                               "the density residual a capped step may end with", "log10 residual ≤ ")
+        return kept(v)
+    v = robust_to_threshold(v, RESIDUAL_OK_LOG10, {q: x[claim] for q, x in (residual_checks or {}).items()},
+                            "the density residual a capped step may end with", "log10 residual ≤ ")
+    return kept(v) if v.startswith("undetermined (flips with") else v
 
 
 def threshold_findings(verdict_rows: list, threshold_checks: dict, residual_checks: dict | None = None,
@@ -953,9 +978,18 @@ def survival_line(rows: list) -> str:
                         f"{' and '.join(sorted({r['spin'] for r in rs}))}, "
                         f"{' and '.join(sorted({r['reading'] for r in rs}))} reading{'s' if len({r['reading'] for r in rs}) > 1 else ''}")
     if alive:
-        return (f"- Ordered states after the release: {len(alive)} of {len(rows)} releases of b/c starts end in a converged "
-                "state polarized toward $b$ or $c$ on every W (" + ", ".join(sorted({f"{r['start']} at {r['U (eV)']:g} eV, {r['spin']}" for r in alive}))
-                + ")." + said_partly)
+        # starts that end in one state (same spin treatment, U, numerics and energy to 1 meV per cell) are said once
+        same = {}
+        for r in alive:
+            same.setdefault(comparable_key(r) + (round(r["E_eV"], 3),), []).append(r)
+        said = "; ".join(
+            f"{' and '.join(r['start'] for r in g)} at {g[0]['U (eV)']:g} eV ({g[0]['spin']}, "
+            f"{' and '.join(sorted({r['reading'] for r in g}))} reading; {g[0]['state']}, {g[0]['ΔE (meV/f.u.)']:+.1f} meV/f.u.; "
+            "release " + ", ".join(f"{r['start']} {'controlled' if r.get('release controlled') else 'not controlled'}" for r in g) + ")"
+            for g in same.values())
+        return (f"- Ordered states after the release: {len(alive)} of {len(rows)} releases of b/c starts end in "
+                f"{len(same)} converged state{'s' if len(same) > 1 else ''} polarized toward $b$ or $c$ on every W, each in "
+                f"its own reading of a, b, c: {said}." + said_partly)
     settled = [r for r in rows if r["converged"] and r.get("release controlled") and r not in partly]
     if not settled:
         return ("- No release of a b/c start settled under control"
