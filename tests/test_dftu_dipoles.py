@@ -47,6 +47,10 @@ def test_the_polar_afo_of_a_reading_whose_b_and_c_the_mirror_exchanges_is_labell
     page = {"jobs": [], "annealed": [_branch("b2c2", -0.0136), _branch("b2c2", -0.0002, local, "local octahedral frame")]}
     rows = dd.dipole_rows(page)
     assert [dd.mirror_forced(r) for r in dd.full_bias(rows)] == [False, True]
+    # by the state, not the start's name: the local frame's b2b2 that ends in that frame's AFO is forced too; its FO is not
+    assert dd.mirror_forced({"start": "b2b2", "reading": "local octahedral frame", "state": "AFO"})
+    assert not dd.mirror_forced({"start": "b2b2", "reading": "local octahedral frame", "state": "FO"})
+    assert not dd.mirror_forced({"start": "b2b2", "reading": "energy order", "state": "AFO"})
     text = dd.findings(rows)
     polar = next(line for line in text.splitlines() if line.startswith("- The polar AFO"))
     assert "-0.0136" in polar and "local octahedral" not in polar and "change with the bias strength" in polar

@@ -79,7 +79,7 @@ def test_incompatible_readings_are_reported_once():
     assert t.loc["deg", "local"] == "holds (forced by symmetry)" and t.loc["opp", "local"] == "fails (forced by symmetry)"
     r = scorecard.joint_reading_row(t, "sub-eV", "all in one reading", "all hold")
     assert r["verdict"] == "not reproduced" and "incompatible readings" in r["ours"]
-    assert "deg: local" in r["ours"] and "opp: energy" in r["ours"]
+    assert "deg: local (forced by symmetry)" in r["ours"] and "opp: energy" in r["ours"]   # a check, named as such
     t2 = _readings({("D", "local"): "reproduced", ("O", "local"): "reproduced (x)", ("D", "energy"): "not reproduced",
                     ("O", "energy"): "reproduced"})
     assert scorecard.joint_reading_row(t2, "sub-eV", "c", "p")["verdict"] == "reproduced"

@@ -62,9 +62,11 @@ SYMMETRY_ZERO_EA = 2e-3
 
 
 def mirror_forced(row: dict) -> bool:
-    """Whether a row's p_z is zero by symmetry: a b2c2 or c2b2 start in a reading whose b and c the site
-    mirror exchanges (helpers.dftu.MIRROR_IMAGES), so that mirror and inversion together reverse p_z."""
-    return row["start"] in ("b2c2", "c2b2") and row.get("reading") in dftu.MIRROR_IMAGES
+    """Whether a row's p_z is zero by symmetry: a state of b on one W and c on the other (a b2c2 or c2b2 start, or
+    any start whose state reads AFO or mixed) in a reading whose b and c the site mirror exchanges
+    (helpers.dftu.MIRROR_IMAGES), so that mirror and inversion together reverse p_z."""
+    return row.get("reading") in dftu.MIRROR_IMAGES and (row["start"] in ("b2c2", "c2b2")
+                                                         or row.get("state") in ("AFO", "mixed"))
 
 
 def findings(rows: list, per_fu=None) -> str:

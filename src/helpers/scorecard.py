@@ -202,9 +202,11 @@ def _holds(cell) -> bool:
 def joint_reading_row(table, rung: str, claim: str, paper: str, group: str | None = None) -> dict:
     """The counted row of a readings_table: whether one reading makes every claim hold ('reproduced',
     or held by symmetry, in every cell of that reading's column). Reports once that the claims need
-    incompatible readings, naming the readings each claim holds in."""
+    incompatible readings, naming the readings each claim holds in (those where symmetry forces it, so marked)."""
     holds = {r: all(_holds(c) for c in table[r]) for r in table.columns}
-    where = {c: [r for r in table.columns if _holds(table.loc[c, r])] for c in table.index}
+    # a cell held by the site symmetry is a consistency check, not evidence: named as such
+    where = {c: [r + (" (forced by symmetry)" if "forced by symmetry" in table.loc[c, r] else "")
+                 for r in table.columns if _holds(table.loc[c, r])] for c in table.index}
     ours = "; ".join(f"{c}: {', '.join(w) if w else 'no reading'}" for c, w in where.items())
     ok = any(holds.values())
     return row(rung, claim, paper, ("they hold together in " + ", ".join(r for r, h in holds.items() if h)) if ok
