@@ -1048,6 +1048,13 @@ def test_a_verdict_that_changes_with_the_afo_overlap_threshold_is_undetermined()
     out = dftu.robust_claim_verdict(v, "AFO lowest", overlap_checks=flip)
     assert out.startswith("undetermined (flips with the largest W1–W2 overlap read as AFO") and "reproduced at overlap ≤ 0.5" in out
     assert "the verdict changes for: AFO lowest" in dftu.threshold_findings(v, {}, None, [], flip)
+    # the flip keeps what the verdict rests on at the page's thresholds
+    assert "; at the page's thresholds: not reproduced (" in out
+    # the FO threshold: the room the ordered states' overlaps leave for it, or its absence, is said
+    rows = [{"start": "b2b2", "U (eV)": 3.0, "protocol": "p", "state": s_, "overlap W1-W2": o}
+            for s_, o in (("mixed", 0.55), ("FO", 0.97), ("AFO", 0.1))]
+    assert "at most 0.55 (mixed) or at least 0.97 (FO)" in dftu.threshold_findings(v, {}, None, rows, same)
+    assert "The FO threshold" not in dftu.threshold_findings(v, {}, None, rows[1:], same)
 
 
 def test_the_gain_is_not_judged_in_a_reading_whose_a_is_not_the_lowest_level():

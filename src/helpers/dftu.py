@@ -920,6 +920,13 @@ def threshold_findings(verdict_rows: list, threshold_checks: dict, residual_chec
                      + (f"the verdict changes for: {', '.join(flips)}; it is undetermined" if flips else
                         "each claim's verdict is the same")
                      + (f" (states whose reading it changes: {'; '.join(near)})" if near else "") + ".")
+        # the FO side of the same classification: where the ordered states' overlaps leave room for its threshold
+        up = [r["overlap W1-W2"] for r in rows or [] if r["state"] in ORDERED and r["overlap W1-W2"] > nat.AFO_MAX]
+        lo, hi = [o for o in up if o < nat.FO_MIN], [o for o in up if o >= nat.FO_MIN]
+        if lo and hi:
+            lines.append(f"- The FO threshold (overlap ≥ {nat.FO_MIN:g}): the ordered states above the AFO threshold overlap by "
+                         f"at most {max(lo):.2f} (mixed) or at least {min(hi):.2f} (FO), so every FO threshold between the two "
+                         "reads each state alike.")
     if residual_checks:
         flips = [c for c in CLAIM_WORDS if robust_claim_verdict(verdict_rows, c, None, residual_checks).startswith(
             "undetermined (flips with the density")]
