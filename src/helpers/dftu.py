@@ -575,9 +575,10 @@ def state_table(jobs: list, metals: list, orbitals: np.ndarray, n_fu: int, dipol
     return rows
 
 
-#: |p_z| (e*Angstrom per cell) below which an AFO state is called non-polar in the verdicts' evidence: the unpolarized
-#: state's own dipole on this grid is about 0.0003 e*Angstrom, the polar biased AFO's 0.008-0.015.
-NON_POLAR_EA = 0.002
+#: |p_z| (e*Angstrom per cell) below which a dipole counts as zero (an AFO state non-polar in the verdicts' evidence; a
+#: dipole symmetry forces to zero, helpers.dftu_dipoles): the unbiased states' |p_z| is at most about 10^-4 e*Angstrom,
+#: the polar biased AFO's 0.008-0.015.
+NON_POLAR_EA = 2e-3
 
 #: The starts whose states reference_rereads reads again in another reading: the unbiased state and the a2a2 control
 #: (the paper's a^2 where it is a state of its own; the same state by another SCF where both converge).
@@ -1548,7 +1549,8 @@ def reread_lines(rereads: list) -> list:
     """Markdown lines for the references re-read in another reading (reference_rereads) that are ordered there: per
     reading, the U_eff at which the unbiased state, an FO of a in the main reading, fills b and c of that reading."""
     lines = []
-    ordered = [r for r in rereads if r["converged"] and r["state"] in ORDERED and r["b + c in filled orbitals"] > 0.5]
+    ordered = [r for r in rereads if r["start"] == "unbiased" and r["converged"] and r["state"] in ORDERED
+               and r["b + c in filled orbitals"] > 0.5]
     for reading in dict.fromkeys(r["reading"] for r in ordered):
         sub = [r for r in ordered if r["reading"] == reading]
         lines.append(f"- Read in the {reading}, the converged unbiased state at {_U_range(r['U (eV)'] for r in sub)} ({sub[0]['state']} in the energy order, "

@@ -56,9 +56,9 @@ def inversion_check(rows: list) -> float | None:
     return max(sums) if sums else None
 
 
-#: |p_z| (e*Angstrom per cell) below which a dipole that symmetry forces to zero counts as zero: the largest
-#: ferro-orbital |p_z| at full bias is about 10^-4 e*Angstrom, the polar AFO's about 10^-2.
-SYMMETRY_ZERO_EA = 2e-3
+#: |p_z| (e*Angstrom per cell) below which a dipole that symmetry forces to zero counts as zero (helpers.dftu's): the
+#: largest ferro-orbital |p_z| at full bias is about 10^-4 e*Angstrom, the polar AFO's about 10^-2.
+SYMMETRY_ZERO_EA = dftu.NON_POLAR_EA
 
 
 def mirror_forced(row: dict) -> bool:
