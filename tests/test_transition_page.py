@@ -131,6 +131,11 @@ def test_dftu_couplings_only_from_converged_ordered_states():
     assert g[3.0]["ordered"] == [] and np.isnan(g[3.0]["E_FO - E_AFO (meV/f.u.)"])
     assert g[3.0]["controlled"] == ["b2c2"] and g[3.0]["not controlled"] == ["c2c2"] and d["U_max (eV)"] == 6.0
     assert "+15 meV/f.u." in ordering.dftu_findings(d)
+    # a converged mixed state (an order of rotated orbitals) is named beside the FO and AFO, not fitted
+    mixed = dict(_dftu_row("c2c2", "mixed", 6.0, -6.4), **{"overlap W1-W2": 0.42})
+    d = ordering.dftu_coupling_groups(rows + [mixed, dict(mixed, start="b2b2")])
+    assert "+15 meV/f.u." in ordering.dftu_findings(d)
+    assert "(c2c2, b2b2 at W1–W2 overlap 0.42, -6.4 meV/f.u. from the reference)" in ordering.dftu_findings(d)
 
 
 def test_dftu_without_ordered_states_supplies_no_couplings_in_its_range_only():

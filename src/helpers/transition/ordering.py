@@ -119,9 +119,13 @@ def dftu_coupling_groups(rows: list) -> dict:
         best = {k: min((r["ΔE (meV/f.u.)"] for r in ordered_ if r["state"] == k), default=np.nan) for k in ("FO", "AFO")}
         starts = [r for r in sub if r["start"] in dftu.PATTERNS]
         loose = [r for r in sub if r["state"] != "unpolarized" and not r["converged"] and r["start"] in dftu.PATTERNS]
+        # converged states ordered on every W whose filled orbitals are neither FO nor AFO at the overlap thresholds
+        # (an order of rotated orbitals, helpers.dftu.reading_identities): named, not fitted
+        mixed = [r for r in sub if r["state"] == "mixed" and r["converged"]]
         groups.append({"spin": key[0], "U (eV)": key[1], "numerics": key[2], "starts": sorted({r["start"] for r in sub}),
                        "ordered": [(r["start"], r["state"]) for r in ordered_],
                        "unconverged ordered": [(r["start"], r["state"]) for r in loose],
+                       "mixed": [(r["start"], r["overlap W1-W2"], r["ΔE (meV/f.u.)"]) for r in mixed],
                        "controlled": sorted({r["start"] for r in starts if r.get("release controlled", True)}),
                        "not controlled": sorted({r["start"] for r in starts if not r.get("release controlled", True)}
                                                 - {r["start"] for r in starts if r.get("release controlled", True)}),
@@ -172,9 +176,20 @@ def dftu_findings(d: dict, ordered_U: tuple = ()) -> str:
         states = ", ".join(f"{k} from {s}" for s, k in g["ordered"])
         parts.append(f"{g['spin']}, U = {g['U (eV)']:g} eV: {states}"
                      + (f" (E_FO − E_AFO = {d_:+.0f} meV/f.u., the one combination of couplings the primitive cell fixes)"
-                        if np.isfinite(d_) else ""))
+                        if np.isfinite(d_) else "")
+                     + (" and mixed states, neither FO nor AFO at the overlap thresholds (" + "; ".join(
+                         f"{', '.join(st)} at W1–W2 overlap {o:.2f}, {dE:+.1f} meV/f.u. from the reference"
+                         for (o, dE), st in _by_state(g["mixed"]).items()) + "), not fitted" if g.get("mixed") else ""))
     return ("- DFT+U with occupation control, the paper's own method (AFO page), has orbitally ordered states at "
             + "; ".join(parts) + "." + beyond)
+
+
+def _by_state(mixed: list) -> dict:
+    """{(overlap, ΔE meV/f.u.): [starts]} of (start, overlap, ΔE) triples: the starts that end in one state, together."""
+    out = {}
+    for start, o, dE in mixed:
+        out.setdefault((round(o, 2), round(dE, 1)), []).append(start)
+    return out
 
 
 def dftu_scorecard_line(d: dict) -> str:
