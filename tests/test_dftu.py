@@ -1081,3 +1081,19 @@ def test_an_unbiased_start_is_read_in_the_main_reading_whatever_its_protocols_re
     assert {j["state"]: j["reading"] for j in msr1} == {"unbiased": "energy order", "b2c2": "local octahedral frame",
                                                        "b2b2": "local octahedral frame"}
     assert np.allclose(next(j for j in msr1 if j["state"] == "unbiased")["orbitals"], Q)
+
+
+def test_the_window_line_sorts_decided_releases_by_the_calibrated_window():
+    """Only verdicts decided where the bias was released count; each is placed inside or outside the U_eff window
+    GPAW's U corresponds to; nothing decided or no window: no line."""
+    v = [{"claim": "polarization gain", "outcome": "not reproduced", "spin": "polarized", "U (eV)": 4.0},
+         {"claim": "polarization gain", "outcome": "not reproduced", "spin": "restricted", "U (eV)": 6.0},
+         {"claim": "polarization gain", "outcome": "not reproduced", "spin": "restricted", "U (eV)": 6.0},
+         {"claim": "polarization gain", "outcome": "not reproduced", "spin": "restricted", "U (eV)": 3.0,
+          "by continuation": True},
+         {"claim": "AFO lowest", "outcome": "undetermined", "spin": "restricted", "U (eV)": 5.0}]
+    line = dftu.window_line(v, (3.3, 5.8), 3.0)
+    assert "inside that window: polarization gain: polarized at 4 eV (not reproduced); outside it: polarization gain: " \
+           "restricted at 6 eV (not reproduced)." in line
+    assert "at 3 eV" not in line                      # a continuation carries a release's verdict, it decides nothing
+    assert dftu.window_line(v, None, 3.0) == "" and dftu.window_line(v[-1:], (3.3, 5.8), 3.0) == ""

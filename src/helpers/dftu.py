@@ -961,6 +961,26 @@ def verdict_lines(verdict_rows: list, threshold_checks: dict | None = None, rows
     return "\n".join(lines)
 
 
+def window_line(verdict_rows: list, window_eV: tuple | None, U_paper: float) -> str:
+    """One Markdown line: which decided verdicts (released at their U_eff, not carried by continuation) rest on a
+    release inside `window_eV` (lo, hi), GPAW's U_eff equivalent of the paper's `U_paper` (eV) measured on the AFO
+    page (helpers.orbital_order.u_scale), and which outside it; '' without a window or a decided verdict."""
+    if not window_eV:
+        return ""
+    lo, hi = window_eV
+    decided = [r for r in verdict_rows if r["outcome"] in ("reproduced", "not reproduced") and not r.get("by continuation")]
+    if not decided:
+        return ""
+    said = lambda rs: "; ".join(f"{c}: " + ", ".join(dict.fromkeys(f"{r['spin']} at {r['U (eV)']:g} eV ({r['outcome']})"  # noqa: E731
+                                                                   for r in rs if r["claim"] == c))
+                                 for c in CLAIM_WORDS if any(r["claim"] == c for r in rs))
+    inside = [r for r in decided if lo <= r["U (eV)"] <= hi]
+    outside = [r for r in decided if not lo <= r["U (eV)"] <= hi]
+    return (f"- **Scope in $U_\\mathrm{{eff}}$**: the paper's {U_paper:g} eV corresponds to {lo:.1f}–{hi:.1f} eV of GPAW's "
+            "$U_\\mathrm{eff}$ (the U scale measured below, a linear-response estimate). Decided inside that window: "
+            + (said(inside) if inside else "nothing") + "; outside it: " + (said(outside) if outside else "nothing") + ".")
+
+
 def survival_line(rows: list) -> str:
     """One Markdown line: whether any b/c start (ORDERED_STARTS) of the state table ends, where its bias was
     released, in a converged state polarized toward b or c. Counted are the releases themselves (not the lower
