@@ -742,3 +742,59 @@ def test_the_read_windows_are_where_the_measured_U_scale_puts_the_papers_U():
         u = oo.u_scale(an.dftu_occupations("WTe2", settings, "dzp", m, 3.0, grid, projector_scale=scale), 3.0)
         lo, hi = u["GPAW U_eff equivalent range (eV)"]
         assert min(read) <= lo and max(read) >= (hi if scale else u["GPAW U_eff equivalent (eV)"]), (scale, lo, hi, read)
+
+
+def test_spin_zero_is_read_again_on_a_denser_k_grid_and_a_narrower_smearing(one_t):
+    """The k grid and the smearing are choices of ours: part (b) fails only if the magnet stays below the spin-0
+    state beyond k_BT on every variant of the 'numerics' plan, each measured among its own two states (another
+    discretization: never against the profile's energies); a variant where spin 0 comes out lower, or one not
+    computed or not converged, leaves (b) undetermined and says which."""
+    closed, magnet = (_occ(1.9, 0.3), _occ(1.9, 0.3)), (_occ(1.9, 0.3, 1.0), _occ(1.9, 0.3, -1.0))
+    main = [_branch("unbiased, from 3 eV", "restricted", {3.0: (-10.0, *closed)}),
+            _branch("unbiased, AFM seed, from 3 eV", "polarized", {3.0: (-10.6, *magnet)})]
+    b_ = valence.VALENCE_PARTS[1]
+
+    def page(E_k, E_s):
+        other = []
+        for label, over, (E_nm, E_af) in (("k density 6 /Å", {"kpt_density": 6.0}, E_k), ("smearing 0.02 eV", {"smearing": 0.02}, E_s)):
+            for start, spin, occ, E in (("unbiased", "restricted", closed, E_nm), ("unbiased, AFM seed", "polarized", magnet, E_af)):
+                b = dict(_branch(f"{start}, 3 eV, {label}", spin, {3.0: (E, *occ)}), overrides=over, numerics_of=start,
+                         U_grid=[3.0])
+                other.append(dict(b, result=None) if E is None else b)
+        rows = vd.step_rows(main, one_t, n_fu=2)
+        return {"rows": rows, "lowest": vd.lowest_states(rows), "lowest restricted": [], "read_at": [3.0],
+                "U_last": 3.0, "missing": [], "branches": main, "one_t": one_t, "complete": True,
+                "numerics branches": other}
+    # the magnet 300 meV/f.u. below spin 0 at the profile's numerics, 250 and 150 below on the variants (energies 40 eV
+    # apart from the profile's: never compared with them): (b) fails, the line gives each
+    p = page((-50.0, -50.5), (-30.0, -30.3))
+    v, per = vd.numerics_reading(p)
+    assert v is False and [x["numerics"] for x in per] == ["profile", "k density 6 /Å", "smearing 0.02 eV"]
+    assert [round(x["dE"]) for x in per] == [-300, -250, -150]
+    assert vd.judge_parts(p)[0][b_] is False
+    assert "k density 6 /Å: -250 meV/f.u." in vd.numerics_line(p) and "fails whatever these choices" in vd.numerics_line(p)
+    # on the denser grid spin 0 comes out lower: (b) undetermined, the cause named
+    p = page((-50.0, -49.9), (-30.0, -30.3))
+    assert vd.numerics_reading(p)[0] is None and vd.judge_parts(p)[0][b_] is None
+    assert any("with another k grid or smearing: k density 6 /Å at 3 eV +50 meV/f.u." in c for c in vd.open_causes(p, b_))
+    # within k_BT (-10 meV/f.u.): not a magnet below spin 0 beyond the margin, so nothing confirmed
+    p = page((-50.0, -50.02), (-30.0, -30.3))
+    assert vd.numerics_reading(p)[0] is None
+    # a variant not computed yet, or its magnet not converged: open, said so
+    p = page((-50.0, None), (-30.0, -30.3))
+    assert vd.numerics_reading(p)[0] is None and "k density 6 /Å: not computed yet" in vd.numerics_line(p)
+    p = page((-50.0, -50.5), (-30.0, -30.3))
+    p["numerics branches"][3]["result"]["steps"][0]["converged"] = False
+    p["numerics branches"][3]["result"]["steps"][0]["density_residual"] = 1e-2
+    assert vd.numerics_reading(p)[0] is None and "smearing 0.02 eV: not both states converged" in vd.numerics_line(p)
+    # the plan: unbiased starts only, each with the setting it changes (and nothing else) and its own start's name
+    js = {j["start"]: j for j in vd.jobs("paper", one_t)}
+    assert js["unbiased, AFM seed, 3 eV, k density 6 /Å"]["overrides"] == {"kpt_density": 6.0}
+    assert js["unbiased, 3 eV, smearing 0.02 eV"]["targets"] is None and js["unbiased, 3 eV, smearing 0.02 eV"]["spin"] == "restricted"
+    assert not any(j.get("overrides") for j in vd.jobs("smoke", one_t))
+    bad = dict(vd.SETTINGS["paper"], numerics={"U_grid": [3.0], "maxiter": [100, 150, 200], "starts": ["unbiased"],
+                                              "variants": [{"ecut": 500.0}]})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(vd.SETTINGS, "paper", bad)
+        with pytest.raises(ValueError, match="may change only kpt_density, smearing, not ecut"):
+            vd.jobs("paper", one_t)

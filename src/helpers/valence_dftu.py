@@ -107,7 +107,12 @@ SETTINGS = {
               # acts on spin and orbital alike through it); at 3 eV the AFM's lead is within k_BT
               "projector": {"scale": False, "U_grids": [[3.0], [12.0, 10.0, 8.0, 6.0, 5.0]], "maxiter": [100, 150, 200],
                             "starts": ["unbiased", "unbiased, AFM seed"], "read_at": [12.0, 10.0, 8.0, 6.0, 5.0],
-                            "ordered": ["d2 eπ+² / eπ−² (spin 0)", "d2 eπ+² (spin 0)", "d2 a1g² (spin 0)"]}},
+                            "ordered": ["d2 eπ+² / eπ−² (spin 0)", "d2 eπ+² (spin 0)", "d2 a1g² (spin 0)"]},
+              # k grid and smearing (choices of ours): the unbiased spin-0 and AFM-seeded states at 3 eV, the U_eff read
+              # where the magnet's lead over spin 0 is smallest, started there with a denser k grid (profile: 4 /Å) and
+              # with a narrower Fermi-Dirac width (profile: 0.05 eV); part (b) is read again on each (numerics_reading)
+              "numerics": {"U_grid": [3.0], "maxiter": [100, 150, 200], "starts": ["unbiased", "unbiased, AFM seed"],
+                           "variants": [{"kpt_density": 6.0}, {"smearing": 0.02}]}},
 }
 #: Density mixer per spin treatment. Restricted starts: GPAW's Pulay mixer (helpers.dft.PULAY_MIXER; their
 #: steps converge by GPAW's flag, except where the table says not). Spin-polarized starts: GPAW 26's MSR1
@@ -180,7 +185,8 @@ def jobs(profile: str, atoms) -> list:
     'grid_checks' annealed on another U_eff grid ('<start>, U_eff steps of <dU> eV, mixer <NAME>'),
     each with 'check_of' naming its start, then the unbiased runs of the profile's 'below' plan, started at its first U_eff
     and continued down its grid (named '<start>, from <U> eV'), those of its 'projector' plan (GPAW's other d
-    projectors, one branch per start and U grid: '<start>, <U> eV, unscaled projectors'), and those of its 'above' plan, followed up its grid
+    projectors, one branch per start and U grid: '<start>, <U> eV, unscaled projectors'), those of its 'numerics' plan (another k
+    grid or smearing, 'overrides' of the settings: '<start>, <U> eV, k density 6 /Å'), and those of its 'above' plan, followed up its grid
     ('<start>, from <U> eV up', 'upward'). A profile without a plan (SETTINGS) has none."""
     S = SETTINGS.get(profile)
     if S is None:
@@ -230,6 +236,16 @@ def jobs(profile: str, atoms) -> list:
             raise ValueError(f"projector ordered start {name!r}: only biased spin-0 starts are the spin-0 side of its reading")
         out.append(dict(job(name, P["read_at"], S["release"], S["maxiter"]), projector_scale=bool(P["scale"]), check_of=name,
                         start=f"{name}, {P['read_at'][0]:g} eV, {'scaled' if P['scale'] else 'unscaled'} projectors"))
+    N = S.get("numerics")
+    for over in (N["variants"] if N else []):
+        bad = sorted(set(over) - set(NUMERICS))
+        if bad:
+            raise ValueError(f"numerics variant {over!r}: may change only {', '.join(NUMERICS)}, not {', '.join(bad)}")
+        for name in N["starts"]:
+            if STARTS[name][1] is not None:
+                raise ValueError(f"numerics start {name!r}: only unbiased starts are run with other numerics")
+            out.append(dict(job(name, N["U_grid"], [0.0], N["maxiter"]), overrides=dict(over), numerics_of=name,
+                            start=f"{name}, {N['U_grid'][0]:g} eV, {numerics_label(over)}"))
     A = S.get("above")
     for name in (A["starts"] if A else []):
         if STARTS[name][1] is not None:
@@ -237,6 +253,15 @@ def jobs(profile: str, atoms) -> list:
         out.append(dict(job(name, A["U_grid"], [0.0], A["maxiter"]), upward=True,
                         start=f"{name}, from {A['U_grid'][0]:g} eV up"))
     return out
+
+
+#: The settings a numerics check may change (helpers.params names), with how a label names them.
+NUMERICS = {"kpt_density": ("k density", "/Å"), "smearing": ("smearing", "eV")}
+
+
+def numerics_label(over: dict) -> str:
+    """What a numerics check changes, in words: 'k density 6 /Å' (points per reciprocal Angstrom), 'smearing 0.02 eV'."""
+    return ", ".join(f"{NUMERICS[k][0]} {v:g} {NUMERICS[k][1]}" for k, v in over.items())
 
 
 def mixer(spin: str) -> dict:
@@ -249,14 +274,16 @@ def mixer(spin: str) -> dict:
 
 def run(atoms, settings: dict, material: str, only_cached: bool = False, select=None) -> list:
     """Every branch of `jobs` (with `select`, a function of a job, those it accepts) through
-    helpers.dft.dftu_branch with the job's mixer (MIXERS; cached; `only_cached`: those not in the cache are
-    skipped). Returns the jobs with 'result' (None where skipped)."""
-    from . import dft
+    helpers.dft.dftu_branch with the job's mixer (MIXERS) and its 'overrides' of `settings` (cached; `only_cached`:
+    those not in the cache are skipped). Returns the jobs with 'result' (None where skipped)."""
+    from . import dft, params
     out = [j for j in jobs(settings["profile"], atoms) if select is None or select(j)]
     metal = next(s for s in atoms.get_chemical_symbols() if s in ("W", "Mo"))
     for j in out:
         label = f"{material}-1T-anneal{j['U_grid'][0]:g}-{'SP' if j['spin'] == 'polarized' else 'NM'}"
-        j["result"] = dft.dftu_branch_or_none(only_cached, atoms, settings, label, j["U_grid"], targets=j["targets"],
+        s_j = (params.settings(settings["profile"], **({k: v for k, v in settings.items() if k != "profile"} | j["overrides"]))
+               if j.get("overrides") else settings)
+        j["result"] = dft.dftu_branch_or_none(only_cached, atoms, s_j, label, j["U_grid"], targets=j["targets"],
                                               release=j["release"], magmoms=j["magmoms"], metal=metal,
                                               maxiter=j["maxiter"], mixer=j["mixer"], upward=j.get("upward", False),
                                               projector_scale=j.get("projector_scale", True))
@@ -539,8 +566,9 @@ def page_results(material: str, settings: dict, only_cached: bool | None = None)
     n_fu = sum(s in ("W", "Mo") for s in one_t.get_chemical_symbols())
     missing = [b["start"] for b in branches if b.get("result") is None]
 
-    # branches with GPAW's other d projectors are another functional: read apart ('projector rows')
-    main = [b for b in branches if b.get("projector_scale", True)]
+    # branches with GPAW's other d projectors are another functional, those with other numerics (k grid, smearing)
+    # another discretization: each read apart ('projector rows', numerics_reading)
+    main = [b for b in branches if b.get("projector_scale", True) and not b.get("overrides")]
 
     def read(filled_min=None) -> dict:
         rows = step_rows(main, one_t, n_fu, filled_min)
@@ -554,6 +582,7 @@ def page_results(material: str, settings: dict, only_cached: bool | None = None)
     page = {"one_t": one_t, "branches": main, "all branches": branches, **read(), "missing": missing,
             "projector rows": step_rows([b for b in branches if not b.get("projector_scale", True)], one_t, n_fu),
             "projector branches": [b for b in branches if not b.get("projector_scale", True)],
+            "numerics branches": [b for b in branches if b.get("overrides")],
             "read_at": SETTINGS.get(settings["profile"], {}).get("read_at", []),
             "projector read_at": SETTINGS.get(settings["profile"], {}).get("projector", {}).get("read_at", []),
             "complete": bool(branches) and not missing, "U_last": main[0]["U_grid"][-1] if main else None,
@@ -641,6 +670,8 @@ def judge_parts(page: dict) -> tuple[dict, list, list]:
         vals |= {o[p] for o, _ in origins.values() if p in o}
         if p == valence.VALENCE_PARTS[1] and page.get("projector read_at"):
             vals.add(projector_reading(page)[0])
+        if p == valence.VALENCE_PARTS[1] and page.get("numerics branches"):
+            vals.add(numerics_reading(page)[0])
         judged[p] = vals.pop() if len(vals) == 1 else None
     return judged, read, read_r
 
@@ -832,6 +863,61 @@ def projector_said(per_U: list) -> str:
             + (f"; not computed yet, so nothing is decided where they run: {', '.join(missing)}" if missing else ""))
 
 
+def numerics_reading(page: dict) -> tuple[bool | None, list]:
+    """Part (b), spin 0, read again with other numerics (the profile's 'numerics' plan: the unbiased spin-0 and
+    AFM-seeded states at one U_eff, with a denser k grid or a narrower smearing), each variant among its own two
+    states: False where in every variant the AFM-seeded state is a magnet (part (b) fails on it) lying below the
+    spin-0 state by at least the k_BT margin; else None. Like projector_reading it can confirm a failure of (b),
+    not that (b) holds. Returns (False or None, per variant {'numerics', 'U', 'dE' (the magnet from the spin-0
+    state, meV/f.u.; None unless both converged), '|m|' (largest moment from the d occupations, muB), 'fails',
+    'missing' (its branches not computed)}), with the profile's own numerics first ('numerics': 'profile')."""
+    from . import valence
+    b_ = valence.VALENCE_PARTS[1]
+    branches = page.get("numerics branches") or []
+    n_fu = len(_metals(page))
+    groups = {}
+    for b in branches:
+        groups.setdefault(numerics_label(b["overrides"]), []).append(b)
+    U_values = sorted({U for b in branches for U in b["U_grid"]})
+    per = []
+    for U in U_values:
+        # the same starts on the profile's numerics: the 'below' plan's runs begun at this U_eff
+        own = [r for r in page["rows"] if r["U (eV)"] == U and r["start"] in {f"{b['numerics_of']}, from {U:g} eV" for b in branches}]
+        for label, rows, missing in [("profile", own, [])] + [
+                (k, step_rows(v, page["one_t"], n_fu), [b["start"] for b in v if b.get("result") is None])
+                for k, v in groups.items()]:
+            conv = [r for r in rows if r["U (eV)"] == U and r["converged"]]
+            nm = min((r for r in conv if r["spin"] == "restricted"), key=lambda r: r["E_eV"], default=None)
+            af = min((r for r in conv if r["spin"] == "polarized"), key=lambda r: r["E_eV"], default=None)
+            dE = 1000 * (af["E_eV"] - nm["E_eV"]) / n_fu if nm is not None and af is not None else None
+            fails = (not missing and dE is not None and dE <= -valence.DEGENERATE_MEV_PER_FU and af[b_] is False)
+            per.append({"numerics": label, "U": U, "dE": dE, "|m|": None if af is None else max(af["|m| (μB)"]),
+                        "fails": fails, "missing": missing})
+    checks = [x for x in per if x["numerics"] != "profile"]
+    return (False if checks and all(x["fails"] for x in checks) else None), per
+
+
+def numerics_line(page: dict) -> str:
+    """One Markdown line: part (b) read again with a denser k grid and a narrower smearing (numerics_reading); ''
+    without that plan."""
+    if not page.get("numerics branches"):
+        return ""
+    v, per = numerics_reading(page)
+
+    def one(x):
+        if x["missing"]:
+            return f"{x['numerics']}: not computed yet"
+        if x["dE"] is None:
+            return f"{x['numerics']}: not both states converged"
+        return f"{x['numerics']}: {x['dE']:+.0f} meV/f.u. (|m| {x['|m|']:.2f} μB)"
+    U = ", ".join(dict.fromkeys(f"{x['U']:g}" for x in per))
+    return (f"- **Part (b) with other numerics** (the $k$ grid and the smearing are choices of ours): the AFM-seeded state "
+            f"from the spin-0 state at U_eff = {U} eV, each started there unbiased: " + "; ".join(one(x) for x in per) + ". "
+            + ("The magnet stays below spin 0 beyond k_BT in every variant: (b) fails whatever these choices."
+               if v is False else "Until every variant is computed and shows a magnet below spin 0 beyond k_BT, this "
+               "leaves (b) open."))
+
+
 def projector_line(page: dict) -> str:
     """One Markdown line: part (b) read with GPAW's unscaled d projectors at their calibrated window; '' without
     that plan."""
@@ -921,6 +1007,15 @@ def open_causes(page: dict, part: str) -> list:
             out.append(f"with GPAW's unscaled d projectors: {projector_said(per_U)}")
         else:
             decided.setdefault(v, []).append("with GPAW's unscaled d projectors")
+    if part == valence.VALENCE_PARTS[1] and page.get("numerics branches"):
+        v, per = numerics_reading(page)
+        if v is None:
+            out.append("with another k grid or smearing: " + "; ".join(
+                f"{x['numerics']} at {x['U']:g} eV " + ("not computed" if x["missing"] else "not both converged"
+                                                         if x["dE"] is None else f"{x['dE']:+.0f} meV/f.u.")
+                for x in per if x["numerics"] != "profile" and not x["fails"]))
+        else:
+            decided.setdefault(v, []).append("with another k grid and smearing")
     if len(decided) > 1 or (decided and out):
         out.append("; ".join(f"{word(v)} {', '.join(w)}" for v, w in decided.items()))
     if silent and not decided:
@@ -1048,6 +1143,8 @@ def findings(page: dict) -> str:
     lines += projector_findings(page)
     if projector_line(page):
         lines.append(projector_line(page))
+    if numerics_line(page):
+        lines.append(numerics_line(page))
     for c in protocol_checks(page):
         same = "the same state" if c["same state"] else "not the same state (filled t2g spin-orbitals differ)"
         lines.append(f"- {c['check']}: at U_eff = {', '.join(f'{U:g}' for U in c['U (eV)'])} eV against {c['of']}, "
