@@ -82,7 +82,7 @@ def test_the_lowest_state_decides_each_part_at_each_U(one_t):
             "lowest restricted": vd.lowest_states([r for r in rows if r["spin"] == "restricted"]),
             "U_last": 3.0, "read_at": [8.0, 3.0], "one_t": one_t}
     line = next(l for l in vd.findings(page).splitlines() if "spin-restricted states alone" in l)
-    assert "at 8 eV d2 a1g² (spin 0)" in line and "(a) holds, (b) holds, (c) holds" in line
+    assert "at 8 eV d2 a1g² (spin 0)" in line and "(a) holds, (b) imposed, (c) holds" in line
     # an unconverged step is not a candidate for the lowest state
     branches[0]["result"]["steps"][1]["converged"] = False
     low = {x["U (eV)"]: x for x in vd.lowest_states(vd.step_rows(branches, one_t, n_fu=2))}
@@ -227,7 +227,8 @@ def test_a_part_is_undetermined_within_the_margin_between_read_points_and_under_
     assert judge(-19.98)[c] is None                                 # 10 meV/f.u. above: within k_B T at 300 K
     assert judge(-19.98)[a] is None                                 # the open shell has no integer t2g count
     assert judge(-19.0, read_at=(4.0, 3.0))[c] is None              # fails at 4 eV, holds at 3 eV
-    assert judge(-21.0, converged=False)[c] is None                 # an unconverged state lies lower
+    assert judge(-21.0, converged=False)[c] is None                 # an unconverged state lies lower, (c) fails on it
+    assert judge(-21.0, converged=False)[b] is True                 # ... but it is spin 0 too: (b) stays decided
     assert vd.overall(judge(-19.0)) is True and vd.overall(judge(-19.98)) is None
 
 
@@ -461,7 +462,19 @@ def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agr
     v = vd.variant(page)
     # the antiferromagnet's t2g count is fractional: (a) undetermined among all states, though it holds among restricted
     assert v[c_] is None and v[b_] is False and v[a_] is None and "spin-restricted states alone" in v["variant"]
-    assert vd.claim_verdict(page) == "not reproduced"
+    # the claim fails spin-polarized and holds spin-restricted ((b) imposed there): no verdict, each treatment's given
+    said = vd.claim_verdict(page)
+    assert said.startswith("undetermined (flips with the spin treatment: spin-polarized DFT+U")
+    assert "Dudarev's U_eff): not reproduced ((a) undetermined, (b) fails, (c) fails)" in said
+    assert "the paper labels its configurations): reproduced ((a) holds, (b) imposed, (c) holds)" in said
+    assert "by spin treatment: spin-polarized" in vd.scorecard_line(page)
+    # a spin-restricted lowest state without a doubly occupied orbital fails (c) there too: then not reproduced
+    opened = (_occ(1.0, 0.75), _occ(1.0, 0.75))
+    b2 = [_branch("unbiased", "restricted", {3.0: (-20.0, *opened)}), b[1]]
+    rows2 = vd.step_rows(b2, one_t, n_fu=2)
+    page2 = dict(page, branches=b2, rows=rows2, lowest=vd.lowest_states(rows2),
+                 **{"lowest restricted": vd.lowest_states([r for r in rows2 if r["spin"] == "restricted"])})
+    assert vd.claim_verdict(page2) == "not reproduced"
     # while starts are missing, the provisional lines read the parts exactly as the verdict will: (c) is not
     # said to fail while the restricted states disagree
     early = dict(page, missing=["d3/d3 (high spin, AFM)"], complete=False)
@@ -798,3 +811,14 @@ def test_spin_zero_is_read_again_on_a_denser_k_grid_and_a_narrower_smearing(one_
         mp.setitem(vd.SETTINGS, "paper", bad)
         with pytest.raises(ValueError, match="may change only kpt_density, smearing, not ecut"):
             vd.jobs("paper", one_t)
+
+
+def test_the_reward_of_occupations_above_one_is_dudarevs_term_on_those_eigenvalues_only():
+    """Dudarev's U_eff Tr[n - n n]/2 is negative for a spin-orbital holding more than one electron (GPAW's scaled
+    projectors allow it): overfilled_eV keeps exactly that part, in any basis (a rotated matrix gives the same)."""
+    n = np.diag([1.1, 0.9, 0.2, 0.0, 1.0])
+    R = np.linalg.qr(np.random.default_rng(1).normal(size=(5, 5)))[0]
+    step = {"U_eV": 4.0, "occupations": {"0": [n.tolist(), (R @ n @ R.T).tolist()], "3": [np.zeros((5, 5)).tolist()] * 2}}
+    assert vd.overfilled_eV(step, [0, 3]) == pytest.approx(2 * 0.5 * 4.0 * 1.1 * (1 - 1.1))
+    step["occupations"]["0"] = [np.diag([0.99, 0.5, 0, 0, 0]).tolist()] * 2
+    assert vd.overfilled_eV(step, [0, 3]) == 0.0

@@ -100,8 +100,9 @@ SETTINGS = {
               # projectors (projector_findings), and part (b) read again from the window's lower end to above its
               # central estimate ('read_at'; projector_reading), where the AFM's lead only grows with U_eff if at all.
               # The spin-0 side of that reading includes the ordered closed shells ('ordered': biased and released at
-              # the window's top like the main starts, then annealed down it): with the default projectors they lie up
-              # to 0.5 eV/f.u. below the unbiased spin-0 state, more than the AFM's lead at the window's low end.
+              # the window's top like the main starts, then annealed down it): with the default projectors they lie 0.2,
+              # 0.5, 1.0 and 1.5 eV/f.u. below the unbiased spin-0 state at 5-8 eV, more than the AFM's lead at the window's
+              # low end.
               # The window assumes that the scale measured in the charge response of the unpolarized distorted layer
               # carries over to the 1T layer's magnetic states (the normalization is the atom's, and Dudarev's term
               # acts on spin and orbital alike through it); at 3 eV the AFM's lead is within k_BT
@@ -414,8 +415,8 @@ def lowest_states(rows: list, margin_meV: float | None = None) -> list:
     """Per U_eff (decreasing): the lowest converged state and what it holds, and each part of the
     valence claim (parts) judged on every converged state within `margin_meV` per f.u. of it (default
     helpers.valence.DEGENERATE_MEV_PER_FU, k_B T at 300 K): True or False where they agree, None
-    (undetermined) where they differ or where a step that did not converge lies below the lowest
-    converged state."""
+    (undetermined) where they differ, or where a step that did not converge lies below the lowest
+    converged state and reads the part otherwise."""
     from . import valence
     margin = valence.DEGENERATE_MEV_PER_FU if margin_meV is None else margin_meV
     out = []
@@ -429,8 +430,11 @@ def lowest_states(rows: list, margin_meV: float | None = None) -> list:
         # subset (the spin-restricted states alone)
         second = sorted(r["ΔE (meV/f.u.)"] - low["ΔE (meV/f.u.)"] for r in conv if r is not low)
         near = [r for r in conv if r["ΔE (meV/f.u.)"] - low["ΔE (meV/f.u.)"] <= margin]
-        below = [r["start"] for r in at if not r["converged"] and r["E_eV"] < low["E_eV"]]
-        judged = {p: (None if below or len({r[p] for r in near}) > 1 else low[p]) for p in valence.VALENCE_PARTS}
+        below_rows = [r for r in at if not r["converged"] and r["E_eV"] < low["E_eV"]]
+        below = [r["start"] for r in below_rows]
+        # an unconverged step below the lowest opens a part only where it reads that part otherwise (or not at all): an
+        # unconverged magnet below a converged one cannot undo a failure of spin 0
+        judged = {p: (None if len({r[p] for r in near + below_rows}) > 1 else low[p]) for p in valence.VALENCE_PARTS}
         out.append({"U (eV)": U, "lowest": low["start"], "next state above (meV/f.u.)": second[0] if second else None,
                     "within the margin": [r["start"] for r in near if r is not low], "unconverged below": below,
                     "lowest alone": {p: low[p] for p in valence.VALENCE_PARTS},
@@ -676,6 +680,63 @@ def judge_parts(page: dict) -> tuple[dict, list, list]:
     return judged, read, read_r
 
 
+def treatment_parts(page: dict) -> dict:
+    """The valence parts judged in each spin treatment apart, where spin-polarized states exist and the page reads the
+    spin-restricted ones: 'spin-polarized' (every state: the lowest states at each U_eff read, part (a) also in the
+    annealing's own reading, part (b) also with the other projectors and numerics, as judge_parts reads (b)) and
+    'spin-restricted' (every state spin 0, as the paper labels its configurations: parts (a) and (c) on the lowest
+    spin-restricted states and (a) in the annealing's own reading among them; (b) None, imposed and not tested).
+    {treatment: {part: True, False or None}}; {} with one treatment."""
+    from . import valence
+    _, read, read_r = judge_parts(page)
+    if not read_r:
+        return {}
+    origins = origin_readings(page)
+    b_ = valence.VALENCE_PARTS[1]
+    out = {}
+    for tag, rows, o_tag in (("spin-polarized", read, ""), ("spin-restricted", read_r, " (restricted)")):
+        parts_ = {}
+        for p in valence.VALENCE_PARTS:
+            if tag == "spin-restricted" and p == b_:
+                parts_[p] = None
+                continue
+            vals = {None if y is None else y[p] for y in rows if not _silent(y, p)}
+            o = origins.get(o_tag, ({}, ""))[0]
+            if p in o:
+                vals.add(o[p])
+            if p == b_ and page.get("projector read_at"):
+                vals.add(projector_reading(page)[0])
+            if p == b_ and page.get("numerics branches"):
+                vals.add(numerics_reading(page)[0])
+            parts_[p] = vals.pop() if len(vals) == 1 else None
+        out[tag] = parts_
+    return out
+
+
+def treatment_overall(treatment: str, parts_: dict) -> bool | None:
+    """The whole valence claim in one spin treatment (treatment_parts): False when a part it tests fails, True when
+    every part it tests holds, else None; the spin-restricted treatment does not test (b)."""
+    from . import valence
+    tested = [p for p in valence.VALENCE_PARTS if not (treatment == "spin-restricted" and p == valence.VALENCE_PARTS[1])]
+    vals = [parts_[p] for p in tested]
+    return False if False in vals else (True if all(v is True for v in vals) else None)
+
+
+def treatment_said(page: dict) -> str:
+    """treatment_parts in words: per treatment its verdict and its parts."""
+    from . import valence
+    out = []
+    for tag, parts_ in treatment_parts(page).items():
+        ok = treatment_overall(tag, parts_)
+        words = {True: "reproduced", False: "not reproduced"}.get(ok, "undetermined")
+        said = ", ".join(f"{p.split(')')[0]}) " + ("imposed" if tag == "spin-restricted" and p == valence.VALENCE_PARTS[1]
+                                                   else word(parts_[p])) for p in valence.VALENCE_PARTS)
+        label = ("spin-polarized DFT+U (PBE's spin exchange with Dudarev's U_eff)" if tag == "spin-polarized" else
+                 "spin-restricted DFT+U (spin 0 imposed, as the paper labels its configurations)")
+        out.append(f"{label}: {words} ({said})")
+    return "; ".join(out)
+
+
 #: The spin-restricted starts of the 1T layer that are the AFO page's configurations with b, c the degenerate e_pi
 #: pair: a^2 (a1g on both W), the FO b^2 (e_pi+ on both W) and the AFO (e_pi+ / e_pi-); a check branch of a start
 #: ('check_of') counts as that start.
@@ -861,6 +922,42 @@ def projector_said(per_U: list) -> str:
     return ("the lowest magnetic state from the lowest spin-0 state (unbiased and ordered spin-0 starts): "
             + "; ".join(one(x) for x in per_U)
             + (f"; not computed yet, so nothing is decided where they run: {', '.join(missing)}" if missing else ""))
+
+
+def overfilled_eV(step: dict, metals: list) -> float:
+    """The part of Dudarev's energy U_eff Tr[n - n n]/2 (eV, whole cell) from spin-orbitals holding more than one
+    electron: U_eff/2 sum of lambda (1 - lambda) over the eigenvalues lambda > 1 of each metal's d occupation matrix
+    per spin (GPAW's scaled projectors allow them); negative, a reward no occupation below one can earn."""
+    out = 0.0
+    for a in metals:
+        for n in step["occupations"][str(a)]:
+            lam = np.linalg.eigvalsh(np.asarray(n, float))
+            out += 0.5 * step["U_eV"] * float(np.sum([x * (1 - x) for x in lam if x > 1]))
+    return out
+
+
+def overfill_line(page: dict) -> str:
+    """One Markdown line: at each U_eff read, the lowest magnet's lead over the lowest spin-0 state (meV/f.u.) and the
+    same with each state's overfilled_eV taken out (not re-minimized: an estimate of how much of the lead the
+    occupations above one carry); '' where no U_eff read has both."""
+    from . import valence
+    n_fu = len(_metals(page))
+    by_start = {b["start"]: b for b in page["branches"]}
+    said = []
+    for U in page["read_at"]:
+        conv = [r for r in page["rows"] if r["U (eV)"] == U and r["converged"]]
+        mag = min((r for r in conv if r[valence.VALENCE_PARTS[1]] is False), key=lambda r: r["E_eV"], default=None)
+        nm = min((r for r in conv if r["spin"] == "restricted"), key=lambda r: r["E_eV"], default=None)
+        if mag is None or nm is None:
+            continue
+        over = [overfilled_eV(_step(by_start[r["start"]], U), _metals(page)) for r in (mag, nm)]
+        lead = 1000 * (mag["E_eV"] - nm["E_eV"]) / n_fu
+        said.append(f"{lead:+.0f} → {lead - 1000 * (over[0] - over[1]) / n_fu:+.0f} at {U:g} eV")
+    if not said:
+        return ""
+    return ("- **Occupations above one** (GPAW's scaled projectors; Dudarev's term rewards a spin-orbital holding more "
+            "than one electron): the lowest magnet's lead over the lowest spin-0 state, and the same without that reward "
+            "in either state (not re-minimized, an estimate), meV/f.u.: " + "; ".join(said) + ".")
 
 
 def numerics_reading(page: dict) -> tuple[bool | None, list]:
@@ -1097,7 +1194,8 @@ def findings(page: dict) -> str:
         lines.append("- Among the spin-restricted states alone (every state spin 0, as the paper labels its configurations): "
                      + "; ".join(f"at {x['U (eV)']:g} eV {x['lowest']} (largest t2g natural occupations "
                                  f"{', '.join(f'{a:.2f}' for a, _ in x['n1, n2'])}: "
-                                 + ", ".join(f"{p.split(')')[0]}) {word(x[p])}" for p in valence.VALENCE_PARTS) + ")"
+                                 + ", ".join(f"{p.split(')')[0]}) " + ("imposed" if p == valence.VALENCE_PARTS[1] else word(x[p]))
+                                             for p in valence.VALENCE_PARTS) + ")"
                                  for x in restricted) + ".")
     for tag, (_, why) in origin_readings(page).items():
         rows_ = page["rows"] if not tag else [r for r in page["rows"] if r["spin"] == "restricted"]
@@ -1145,11 +1243,16 @@ def findings(page: dict) -> str:
         lines.append(projector_line(page))
     if numerics_line(page):
         lines.append(numerics_line(page))
+    if overfill_line(page):
+        lines.append(overfill_line(page))
     for c in protocol_checks(page):
         same = "the same state" if c["same state"] else "not the same state (filled t2g spin-orbitals differ)"
         lines.append(f"- {c['check']}: at U_eff = {', '.join(f'{U:g}' for U in c['U (eV)'])} eV against {c['of']}, "
                      f"energies apart by at most {c['max |ΔE| (meV/f.u.)']:.2f} meV/f.u., {same}"
                      + (f"; {c['unconverged']} step(s) not converged, not compared" if c["unconverged"] else "") + ".")
+    if treatment_parts(page):
+        lines.append(f"- Each spin treatment read apart (a choice of ours; a claim that fails in one and not in the other "
+                     f"is undetermined): {treatment_said(page)}.")
     if page["missing"]:
         lines.append(f"- Not computed yet, so no verdict from this method: {'; '.join(page['missing'])}.")
         lines += provisional_findings(page)
@@ -1361,7 +1464,8 @@ def status(page: dict, part: str | None = None) -> str:
 def claim_verdict(page: dict) -> str:
     """The DFT+U verdict on the valence claim as a scorecard verdict string: 'reproduced' or 'not
     reproduced' when every part is decided (overall(variant)), 'undetermined (…)' with the parts left
-    open, or with why nothing is decided yet (status)."""
+    open, with why nothing is decided yet (status), or where the claim fails in the spin-polarized treatment
+    but not in the spin-restricted one (treatment_parts), with each treatment's verdict."""
     from . import valence
     v = variant(page)
     if v is None:
@@ -1371,6 +1475,11 @@ def claim_verdict(page: dict) -> str:
         open_ = [f"{p.split(')')[0]}): {'; '.join(open_causes(page, p))}" for p in valence.VALENCE_PARTS if v[p] is None]
         return f"undetermined ({' / '.join(open_)})"
     from .scorecard import robust_to_threshold
+    tp = treatment_parts(page)
+    if ok is False and tp and treatment_overall("spin-restricted", tp["spin-restricted"]) is not False:
+        # the spin treatment is a choice of ours (the paper's labels read as spin-restricted): a failure in one
+        # treatment alone is no verdict
+        return f"undetermined (flips with the spin treatment: {treatment_said(page)})"
     # the threshold of a filled t2g spin-orbital is a choice of ours: an outcome that changes with it is undetermined
     return robust_to_threshold("reproduced" if ok else "not reproduced", FILLED_MIN, page.get("threshold checks"),
                                "the threshold of a filled t2g spin-orbital")
@@ -1389,7 +1498,9 @@ def scorecard_line(page: dict) -> str:
         now = {p: so_far(page, p) for p in valence.VALENCE_PARTS} if page["missing"] else {}
         return status(page) + ("; so far " + "; ".join(f"{p.split(')')[0]}) {w}" for p, w in now.items())
                                if now and None not in now.values() else "") + assumed
-    return f"{v['variant']}: " + "; ".join(f"{p.split(')')[0]}) {word(v[p])}" for p in valence.VALENCE_PARTS) + assumed
+    by_spin = f"; by spin treatment: {treatment_said(page)}" if treatment_parts(page) else ""
+    return (f"{v['variant']}: " + "; ".join(f"{p.split(')')[0]}) {word(v[p])}" for p in valence.VALENCE_PARTS) + by_spin
+            + assumed)
 
 
 def _U_span(values) -> str:
