@@ -59,21 +59,21 @@ def valence_rows(material: str, profile: str, **kw) -> list[dict]:
     o = _opts(kw)
     val = valence.page_results(material, profile, U_max=o["valence_U_max"], J=o["valence_J"])
     vpage = valence_dftu.page_results(material, params.settings(profile))
-    dftu_line, dftu_v = valence_dftu.scorecard_line(vpage), valence_dftu.variant(vpage)
+    dftu_line, dftu_ok = valence_dftu.scorecard_line(vpage), valence_dftu.claim_verdict(vpage)
     g = valence.ground_state_content(val["runs"][val["main"]], val["probes"].get(val["main"]))
     # the page's three parts, each over every interaction (and, for spin 0, the p-d run): the claim is their conjunction
     parts, _ = valence.valence_verdict_rows(val["runs"], val["probes"], val["pd"])
     said = {p["part"].split(")")[0] + ")": p["verdict"] for p in parts}
     words = set(said.values())
     mf = False if "not reproduced" in words else True if words == {"reproduced"} else "undetermined"
-    dftu_line += sc.methods_note(valence_dftu.overall(dftu_v), mf)
+    dftu_line += sc.methods_note(dftu_ok, mf)
     return [row("valence (Rydberg)", "effective W4+: d2, spin 0, one orbital doubly occupied (mean field)",
                 "W4+ (d2, S = 0)", f"{g['branch']} (|m| {max(g['moments']):.2f} μB); "
                 + "; ".join(f"{k} {v}" for k, v in said.items()),
                 "the valence page's three parts on the lowest state at U_min (also against perturbed states): no "
                 "disproportionation, closed-shell spin 0, one orbital doubly occupied, each over every interaction tried; "
                 "the claim holds if all three do",
-                mf, energy=True, dftu=dftu_line, dftu_ok=valence_dftu.claim_verdict(vpage))]
+                mf, energy=True, dftu=dftu_line, dftu_ok=dftu_ok)]
 
 
 def afe_rows(material: str, profile: str, **kw) -> list[dict]:
