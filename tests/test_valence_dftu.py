@@ -822,3 +822,19 @@ def test_the_reward_of_occupations_above_one_is_dudarevs_term_on_those_eigenvalu
     assert vd.overfilled_eV(step, [0, 3]) == pytest.approx(2 * 0.5 * 4.0 * 1.1 * (1 - 1.1))
     step["occupations"]["0"] = [np.diag([0.99, 0.5, 0, 0, 0]).tolist()] * 2
     assert vd.overfilled_eV(step, [0, 3]) == 0.0
+
+
+def test_one_state_reached_from_several_starts_is_named_once_and_the_next_state_is_another(one_t):
+    """Starts that end in the lowest state itself (same t2g filling and occupations, within 1 meV/f.u.) are that
+    state reached again, not states within the margin; the next state above is the first that differs."""
+    magnet = (_occ(1.0, 0.75, 1.5), _occ(1.0, 0.75, -1.5))
+    closed = (_occ(1.9, 0.3), _occ(1.9, 0.3))
+    b = [_branch("unbiased, AFM seed", "polarized", {3.0: (-20.0, *magnet)}),
+         _branch("d2 high spin, AFM", "polarized", {3.0: (-20.0005, *magnet)}),
+         _branch("d2 a1g² (spin 0)", "restricted", {3.0: (-19.97, *closed)}),
+         _branch("unbiased", "restricted", {3.0: (-19.0, *closed)})]
+    rows = vd.step_rows(b, one_t, n_fu=2)
+    (low,) = vd.lowest_states(rows)
+    assert low["lowest"] == "d2 high spin, AFM" and low["next state above (meV/f.u.)"] == pytest.approx(0.25)
+    assert vd.margin_said(rows, low) == "; the same state also from unbiased, AFM seed; other states within the margin: d2 a1g² (spin 0)"
+    assert vd.next_other_state(rows, low) == pytest.approx(15.25)

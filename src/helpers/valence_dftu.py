@@ -1181,8 +1181,8 @@ def findings(page: dict) -> str:
                      "decided only where that agrees.")
     for x in page["lowest"]:
         parts = "; ".join(f"{p.split(')')[0]}) {word(x[p])}" for p in valence.VALENCE_PARTS)
-        nxt = x["next state above (meV/f.u.)"]
-        extra = (f"; within the margin: {', '.join(x['within the margin'])}" if x["within the margin"] else "")
+        nxt = next_other_state(page["rows"], x)
+        extra = margin_said(page["rows"], x)
         extra += (f"; not converged and lower: {', '.join(x['unconverged below'])}" if x["unconverged below"] else "")
         lines.append(f"- U_eff = {x['U (eV)']:g} eV: {lowest}, {x['lowest']} (d counts "
                      f"{', '.join(f'{d:.2f}' for d in x['d counts'])}, |m| {max(x['|m| (μB)']):.2f} μB, largest t2g natural "
@@ -1309,6 +1309,40 @@ def _same_state(a: dict, b: dict) -> bool:
     occupations within SAME_T2G_OCC)."""
     return (a["filled t2g spin-orbitals"] == b["filled t2g spin-orbitals"]
             and all(abs(x - y) <= SAME_T2G_OCC for p, q in zip(a["n1, n2"], b["n1, n2"]) for x, y in zip(p, q)))
+
+
+#: Two rows of one U_eff that are the same state (_same_state) and this close in energy (meV/f.u.) are one state reached
+#: from two starts.
+SAME_STATE_MEV_PER_FU = 1.0
+
+
+def margin_said(rows: list, low: dict) -> str:
+    """The states within the margin of a lowest state (a record of lowest_states) in words: the starts that reach
+    the lowest state itself (_same_state, within SAME_STATE_MEV_PER_FU) named as such, the other states by name; ''
+    when none."""
+    at = {r["start"]: r for r in rows if r["U (eV)"] == low["U (eV)"]}
+    first = at[low["lowest"]]
+    same = [s for s in low["within the margin"] if _same_state(at[s], first)
+            and abs(at[s]["E_eV"] - first["E_eV"]) * 1000 / _n_fu_of(first) <= SAME_STATE_MEV_PER_FU]
+    other = [s for s in low["within the margin"] if s not in same]
+    return ((f"; the same state also from {', '.join(same)}" if same else "")
+            + (f"; other states within the margin: {', '.join(other)}" if other else ""))
+
+
+def next_other_state(rows: list, low: dict) -> float | None:
+    """meV/f.u. from a lowest state (a record of lowest_states) to the lowest converged state at its U_eff that is not
+    the same state (margin_said's rule); None without one."""
+    at = [r for r in rows if r["U (eV)"] == low["U (eV)"] and r["converged"]]
+    first = next(r for r in at if r["start"] == low["lowest"])
+    n_fu = _n_fu_of(first)
+    gaps = [1000 * (r["E_eV"] - first["E_eV"]) / n_fu for r in at if r is not first]
+    return min((g for r, g in zip([r for r in at if r is not first], gaps)
+                if not (_same_state(r, first) and g <= SAME_STATE_MEV_PER_FU)), default=None)
+
+
+def _n_fu_of(row: dict) -> int:
+    """Formula units of a row's cell: one per metal (one d count per W)."""
+    return len(row["d counts"])
 
 
 def protocol_checks(page: dict) -> list:
