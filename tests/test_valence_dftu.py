@@ -475,6 +475,14 @@ def test_the_dftu_valence_verdict_is_decided_only_where_both_spin_treatments_agr
     page2 = dict(page, branches=b2, rows=rows2, lowest=vd.lowest_states(rows2),
                  **{"lowest restricted": vd.lowest_states([r for r in rows2 if r["spin"] == "restricted"])})
     assert vd.claim_verdict(page2) == "not reproduced"
+    # no converged spin-restricted state: nothing flips, that treatment decides nothing, and the verdict says so
+    b3 = [dict(b[0], result={"steps": [dict(b[0]["result"]["steps"][0], converged=False, density_residual=1e-2)]}), b[1]]
+    rows3 = vd.step_rows(b3, one_t, n_fu=2)
+    page3 = dict(page, branches=b3, rows=rows3, lowest=vd.lowest_states(rows3),
+                 **{"lowest restricted": vd.lowest_states([r for r in rows3 if r["spin"] == "restricted"])})
+    said3 = vd.claim_verdict(page3)
+    assert said3.startswith("undetermined (the spin-restricted treatment has no converged state at the U_eff read")
+    assert "(a) no converged state read, (b) imposed, (c) no converged state read" in said3
     # while starts are missing, the provisional lines read the parts exactly as the verdict will: (c) is not
     # said to fail while the restricted states disagree
     early = dict(page, missing=["d3/d3 (high spin, AFM)"], complete=False)

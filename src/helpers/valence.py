@@ -689,9 +689,12 @@ def valence_verdict_rows(robust: dict, probes: dict, pd_run: dict | None = None,
         dftu = (dftu_status.get(part, "not computed") if isinstance(dftu_status, dict) else dftu_status) if dftu_variant is None else {True: "reproduced", False: "not reproduced"}.get(
             dftu_variant[part], "undetermined")
         decided = {dftu, v["verdict"]} <= {"reproduced", "not reproduced"}
+        methods = ("agree" if dftu == v["verdict"] else "disagree") if decided else "—"
+        if dftu_variant is not None and dftu_variant.get("by spin treatment"):      # what each spin treatment says
+            dftu += f" ({dftu_variant['by spin treatment'][part]})"
         verdicts.append({"part": part, "DFT+U": dftu, "verdict": v["verdict"], "range": v["range"],
                          "holds in": "; ".join(v["holds in"]) or "—", "fails in": "; ".join(v["fails in"]) or "—",
-                         "methods": ("agree" if dftu == v["verdict"] else "disagree") if decided else "—"})
+                         "methods": methods})
     if dftu_variant is not None:
         per.append(dict(dftu_variant))
     return verdicts, per

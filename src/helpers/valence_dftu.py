@@ -686,11 +686,13 @@ def treatment_parts(page: dict) -> dict:
     annealing's own reading, part (b) also with the other projectors and numerics, as judge_parts reads (b)) and
     'spin-restricted' (every state spin 0, as the paper labels its configurations: parts (a) and (c) on the lowest
     spin-restricted states and (a) in the annealing's own reading among them; (b) None, imposed and not tested).
-    {treatment: {part: True, False or None}}; {} with one treatment."""
+    {treatment: {part: True, False or None}}; {} without spin-polarized states."""
     from . import valence
     _, read, read_r = judge_parts(page)
-    if not read_r:
+    if not any(r["spin"] == "polarized" for r in page.get("rows", [])):
         return {}
+    # no spin-restricted state read (none converged): that treatment decides nothing
+    read_r = read_r or [None] * len(page["read_at"])
     origins = origin_readings(page)
     b_ = valence.VALENCE_PARTS[1]
     out = {}
@@ -725,12 +727,29 @@ def treatment_overall(treatment: str, parts_: dict) -> bool | None:
 def treatment_said(page: dict) -> str:
     """treatment_parts in words: per treatment its verdict and its parts."""
     from . import valence
+    _, read, read_r = judge_parts(page)
+    read_r = read_r or [None] * len(page["read_at"])
     out = []
     for tag, parts_ in treatment_parts(page).items():
         ok = treatment_overall(tag, parts_)
         words = {True: "reproduced", False: "not reproduced"}.get(ok, "undetermined")
-        said = ", ".join(f"{p.split(')')[0]}) " + ("imposed" if tag == "spin-restricted" and p == valence.VALENCE_PARTS[1]
-                                                   else word(parts_[p])) for p in valence.VALENCE_PARTS)
+        rows = read if tag == "spin-polarized" else read_r
+
+        def one(p):
+            if tag == "spin-restricted" and p == valence.VALENCE_PARTS[1]:
+                return "imposed"
+            if all(y is None for y in rows):
+                return "no converged state read"
+            by = {}
+            for U, y in zip(page["read_at"], rows):
+                if y is not None and not _silent(y, p) and y[p] is not None:
+                    by.setdefault(word(y[p]), []).append(f"{U:g}")
+            if parts_[p] is None and len(by) > 1:       # the range over the U_eff read
+                return "undetermined: " + ", ".join(f"{w} at {', '.join(u)} eV" for w, u in by.items())
+            if parts_[p] is not None and not by:        # from the annealing's own reading alone
+                return f"{word(parts_[p])} (in the annealing's own reading only: no lowest state has an integer t2g count)"
+            return word(parts_[p])
+        said = ", ".join(f"{p.split(')')[0]}) {one(p)}" for p in valence.VALENCE_PARTS)
         label = ("spin-polarized DFT+U (PBE's spin exchange with Dudarev's U_eff)" if tag == "spin-polarized" else
                  "spin-restricted DFT+U (spin 0 imposed, as the paper labels its configurations)")
         out.append(f"{label}: {words} ({said})")
@@ -1140,6 +1159,9 @@ def variant(page: dict) -> dict | None:
             "state": x["lowest"], "d counts": x["d counts"], "|m| (μB)": x["|m| (μB)"],
             "largest natural occ.": [a for a, _ in x["n1, n2"]], "up–down overlap": None,
             "by U_eff": {U: (None if y is None else {p: y[p] for p in valence.VALENCE_PARTS}) for U, y in zip(page["read_at"], read)},
+            "by spin treatment": {p: "; ".join(f"{t}: " + ("imposed" if t == "spin-restricted" and p == valence.VALENCE_PARTS[1]
+                                                           else word(x[p])) for t, x in treatment_parts(page).items())
+                                  for p in valence.VALENCE_PARTS} if treatment_parts(page) else {},
             **judged}
 
 
@@ -1513,7 +1535,10 @@ def claim_verdict(page: dict) -> str:
     if ok is False and tp and treatment_overall("spin-restricted", tp["spin-restricted"]) is not False:
         # the spin treatment is a choice of ours (the paper's labels read as spin-restricted): a failure in one
         # treatment alone is no verdict
-        return f"undetermined (flips with the spin treatment: {treatment_said(page)})"
+        read_r = judge_parts(page)[2]
+        why = ("flips with the spin treatment" if read_r and any(y is not None for y in read_r)
+               else "the spin-restricted treatment has no converged state at the U_eff read")
+        return f"undetermined ({why}: {treatment_said(page)})"
     # the threshold of a filled t2g spin-orbital is a choice of ours: an outcome that changes with it is undetermined
     return robust_to_threshold("reproduced" if ok else "not reproduced", FILLED_MIN, page.get("threshold checks"),
                                "the threshold of a filled t2g spin-orbital")
@@ -1533,7 +1558,8 @@ def scorecard_line(page: dict) -> str:
         return status(page) + ("; so far " + "; ".join(f"{p.split(')')[0]}) {w}" for p, w in now.items())
                                if now and None not in now.values() else "") + assumed
     by_spin = f"; by spin treatment: {treatment_said(page)}" if treatment_parts(page) else ""
-    return (f"{v['variant']}: " + "; ".join(f"{p.split(')')[0]}) {word(v[p])}" for p in valence.VALENCE_PARTS) + by_spin
+    over = "over both spin treatments, " if by_spin else ""
+    return (f"{v['variant']}: {over}" + "; ".join(f"{p.split(')')[0]}) {word(v[p])}" for p in valence.VALENCE_PARTS) + by_spin
             + assumed)
 
 
