@@ -1153,6 +1153,7 @@ def variant(page: dict) -> dict | None:
         return None
     x = low[page["U_last"]]
     judged, read, read_r = judge_parts(page)
+    tp = treatment_parts(page)
     where = ", ".join(f"{U:g}" for U in page["read_at"])
     spins = " and among spin-restricted states alone" if read_r else ""
     return {"variant": f"DFT+U annealed, read at U_eff = {where} eV{spins} (lowest at {x['U (eV)']:g} eV: {x['lowest']})",
@@ -1160,8 +1161,8 @@ def variant(page: dict) -> dict | None:
             "largest natural occ.": [a for a, _ in x["n1, n2"]], "up–down overlap": None,
             "by U_eff": {U: (None if y is None else {p: y[p] for p in valence.VALENCE_PARTS}) for U, y in zip(page["read_at"], read)},
             "by spin treatment": {p: "; ".join(f"{t}: " + ("imposed" if t == "spin-restricted" and p == valence.VALENCE_PARTS[1]
-                                                           else word(x[p])) for t, x in treatment_parts(page).items())
-                                  for p in valence.VALENCE_PARTS} if treatment_parts(page) else {},
+                                                           else word(x[p])) for t, x in tp.items())
+                                  for p in valence.VALENCE_PARTS} if tp else {},
             **judged}
 
 
@@ -1557,7 +1558,7 @@ def scorecard_line(page: dict) -> str:
         now = {p: so_far(page, p) for p in valence.VALENCE_PARTS} if page["missing"] else {}
         return status(page) + ("; so far " + "; ".join(f"{p.split(')')[0]}) {w}" for p, w in now.items())
                                if now and None not in now.values() else "") + assumed
-    by_spin = f"; by spin treatment: {treatment_said(page)}" if treatment_parts(page) else ""
+    by_spin = f"; by spin treatment: {treatment_said(page)}" if v.get("by spin treatment") else ""
     over = "over both spin treatments, " if by_spin else ""
     return (f"{v['variant']}: {over}" + "; ".join(f"{p.split(')')[0]}) {word(v[p])}" for p in valence.VALENCE_PARTS) + by_spin
             + assumed)
