@@ -448,7 +448,7 @@ def run_annealed(atoms, settings: dict, material: str, orbitals: np.ndarray, onl
         A = j["settings"]
         pol = j["spin"] == "polarized"
         label = f"{material}-{LAYERS[layer][1]}-anneal{j['U_grid'][0]:g}-{'SP' if pol else 'NM'}"
-        s_j = params.settings(settings["profile"], **({k: v for k, v in settings.items() if k != "profile"} | j["overrides"]))
+        s_j = params.overridden(settings, j["overrides"])
         magmoms = None
         if pol:
             magmoms = [0.0] * len(atoms)

@@ -72,6 +72,11 @@ def settings(profile: str, **overrides) -> dict:
     return out
 
 
+def overridden(base: dict, overrides: dict) -> dict:
+    """`base` (a profile's settings, possibly already overridden) with `overrides` applied on top, validated (settings)."""
+    return settings(base["profile"], **({k: v for k, v in base.items() if k != "profile"} | overrides))
+
+
 def check_choice(name: str, value, allowed) -> None:
     """Raise ValueError unless `value` is one of `allowed` (for string-valued parameters)."""
     if value not in allowed:

@@ -237,6 +237,7 @@ def jobs(profile: str, atoms) -> list:
             raise ValueError(f"projector ordered start {name!r}: only biased spin-0 starts are the spin-0 side of its reading")
         out.append(dict(job(name, P["read_at"], S["release"], S["maxiter"]), projector_scale=bool(P["scale"]), check_of=name,
                         start=f"{name}, {P['read_at'][0]:g} eV, {'scaled' if P['scale'] else 'unscaled'} projectors"))
+    from .dftu import NUMERICS, numerics_label
     N = S.get("numerics")
     for over in (N["variants"] if N else []):
         bad = sorted(set(over) - set(NUMERICS))
@@ -256,15 +257,6 @@ def jobs(profile: str, atoms) -> list:
     return out
 
 
-#: The settings a numerics check may change (helpers.params names), with how a label names them.
-NUMERICS = {"kpt_density": ("k density", "/Å"), "smearing": ("smearing", "eV")}
-
-
-def numerics_label(over: dict) -> str:
-    """What a numerics check changes, in words: 'k density 6 /Å' (points per reciprocal Angstrom), 'smearing 0.02 eV'."""
-    return ", ".join(f"{NUMERICS[k][0]} {v:g} {NUMERICS[k][1]}" for k, v in over.items())
-
-
 def mixer(spin: str) -> dict:
     """The density mixer of a start of spin treatment `spin` ('restricted' or 'polarized'; MIXERS)."""
     from . import dft
@@ -282,8 +274,7 @@ def run(atoms, settings: dict, material: str, only_cached: bool = False, select=
     metal = next(s for s in atoms.get_chemical_symbols() if s in ("W", "Mo"))
     for j in out:
         label = f"{material}-1T-anneal{j['U_grid'][0]:g}-{'SP' if j['spin'] == 'polarized' else 'NM'}"
-        s_j = (params.settings(settings["profile"], **({k: v for k, v in settings.items() if k != "profile"} | j["overrides"]))
-               if j.get("overrides") else settings)
+        s_j = params.overridden(settings, j["overrides"]) if j.get("overrides") else settings
         j["result"] = dft.dftu_branch_or_none(only_cached, atoms, s_j, label, j["U_grid"], targets=j["targets"],
                                               release=j["release"], magmoms=j["magmoms"], metal=metal,
                                               maxiter=j["maxiter"], mixer=j["mixer"], upward=j.get("upward", False),
@@ -988,6 +979,7 @@ def numerics_reading(page: dict) -> tuple[bool | None, list]:
     state, meV/f.u.; None unless both converged), '|m|' (largest moment from the d occupations, muB), 'fails',
     'missing' (its branches not computed)}), with the profile's own numerics first ('numerics': 'profile')."""
     from . import valence
+    from .dftu import numerics_label
     b_ = valence.VALENCE_PARTS[1]
     branches = page.get("numerics branches") or []
     n_fu = len(_metals(page))
