@@ -1,11 +1,12 @@
-"""UHF solver: invariances, the Dudarev limit against helpers.hartree_fock, mixing, supercells, input checks."""
+"""UHF solver: exact two-site and doublet results, invariances, the Dudarev limit against an independent
+spin-restricted loop, the U = 0 band filling, mixing, supercells, input checks."""
 import json
 
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from helpers import hartree_fock as hf
+from helpers import orbital_order as oo
 from helpers import wannier as W
 from helpers.manybody import configurations as C, interaction as I, toy, uhf
 
@@ -95,18 +96,101 @@ def test_so3_rotation_of_the_model_leaves_slater_energies_unchanged():
     assert rot.energy == pytest.approx(ref.energy, abs=1e-7)
 
 
+def _restricted_dudarev(hk, shells, n_electrons, U_eff, n_init, width, tol=1e-10, max_iter=2000, mixing=0.3):
+    """Independent spin-restricted Hartree-Fock with Dudarev's U_eff (eV): V = U_eff (1/2 - n) on each shell,
+    E = band - 2 sum Tr(V n) + U_eff sum Tr[n (1 - n)] (both spins); the reference of the Dudarev limit."""
+    weight = 1.0 / len(hk)
+
+    def density(V):
+        h = hk.copy()
+        for idx, v in zip(shells, V):
+            h[:, idx[:, None], idx[None, :]] += v
+        e, c = np.linalg.eigh(h)
+        lo, hi = e.min() - 1, e.max() + 1
+        for _ in range(200):
+            mu = 0.5 * (lo + hi)
+            lo, hi = (lo, mu) if 2 * weight * (1 / (np.exp(np.clip((e - mu) / width, -60, 60)) + 1)).sum() > n_electrons \
+                else (mu, hi)
+        f = 1 / (np.exp(np.clip((e - mu) / width, -60, 60)) + 1)
+        occ = [np.einsum("kin,kn,kjn->ij", c[:, i, :], f, c[:, i, :].conj()).real * weight for i in shells]
+        return occ, 2 * weight * (f * e).sum()
+
+    n = [np.array(x, float) for x in n_init]
+    for _ in range(max_iter):
+        V = [U_eff * (0.5 * np.eye(len(x)) - x) for x in n]
+        out, band = density(V)
+        diff = max(float(np.abs(a - b).max()) for a, b in zip(out, n))
+        n = [(1 - mixing) * a + mixing * b for a, b in zip(n, out)]
+        if diff < tol:
+            n = out
+            break
+    V = [U_eff * (0.5 * np.eye(len(x)) - x) for x in n]
+    out, band = density(V)
+    e_u = sum(U_eff * np.trace(x @ (np.eye(len(x)) - x)) for x in out)
+    return band - 2 * sum(np.trace(v @ x) for v, x in zip(V, out)) + e_u, out
+
+
 def test_dudarev_spin_symmetric_reproduces_restricted_hartree_fock():
     hk = two_d_shell_model(complex_hop=False).real
     n0 = [np.diag([0.6, 0.3, 0.2, 0.1, 0.2]), np.diag([0.2, 0.5, 0.1, 0.3, 0.1])]
     U, J = 2.0, 0.4
-    ref = hf.solve(hk, D5, 8.0, U, J, n_init=n0, width=0.05, tol=1e-10, max_iter=2000)
+    ref_energy, ref_occ = _restricted_dudarev(hk, D5, 8.0, U - J, n0, width=0.05)
     new = uhf.solve(hk, D5, [I.dudarev(U, J)] * 2, 8.0, [(n, n) for n in n0], width=0.05, n_tol=1e-10)
-    assert ref.converged and new.converged
-    assert new.energy == pytest.approx(ref.energy, abs=1e-8)
+    assert new.converged
+    assert new.energy == pytest.approx(ref_energy, abs=1e-8)
     assert new.total_moment == pytest.approx(0.0, abs=1e-10)
-    for (u, d), n in zip(new.occupations, ref.occupations):
+    for (u, d), n in zip(new.occupations, ref_occ):
         assert u == pytest.approx(n, abs=1e-8)
         assert d == pytest.approx(n, abs=1e-8)
+
+
+def two_site_hk(t=1.0):
+    """Two one-orbital sites (a molecule): H = -t (c1^+ c2 + h.c.), as a one-k model (eV)."""
+    return np.array([[[0.0, -t], [-t, 0.0]]])
+
+
+@pytest.mark.parametrize("U", [0.0, 1.0, 3.0])
+def test_two_site_hubbard_spin_symmetric_energy(U):
+    """Spin-symmetric mean field of the two-site Hubbard model at half filling: E = -2t + U/2, n = 1/2."""
+    r = uhf.solve(two_site_hk(1.0), [np.array([0]), np.array([1])], [I.dudarev(U)] * 2, 2.0,
+                  [(0.5 * np.eye(1), 0.5 * np.eye(1))] * 2, width=1e-3)
+    assert r.converged
+    assert r.energy == pytest.approx(-2.0 + U / 2, abs=1e-4)
+    for up, dn in r.occupations:
+        assert up[0, 0].real == pytest.approx(0.5, abs=1e-6) and dn[0, 0].real == pytest.approx(0.5, abs=1e-6)
+
+
+def test_degenerate_doublet_doubly_occupies_one_orbital():
+    """An isolated site with two degenerate orbitals and two electrons: with U_eff = U - J > 0 the mean field
+    doubly occupies one orbital (E = 0) rather than spreading over both (E = (U - J)/2)."""
+    hk = np.zeros((1, 2, 2))
+    shell = [np.array([0, 1])]
+    U, J = 3.0, 0.5
+    spread = uhf.solve(hk, shell, [I.dudarev(U, J)], 2.0, [(0.5 * np.eye(2), 0.5 * np.eye(2))], max_iter=1,
+                       width=1e-3)
+    assert spread.energy == pytest.approx((U - J) / 2, abs=1e-6)
+    n = np.diag([0.6, 0.4])
+    pol = uhf.solve(hk, shell, [I.dudarev(U, J)], 2.0, [(n, n)], width=1e-3)
+    assert pol.converged and pol.energy == pytest.approx(0.0, abs=1e-5)
+    up = np.real(pol.occupations[0][0])
+    assert np.sort(np.linalg.eigvalsh(up))[::-1] == pytest.approx([1.0, 0.0], abs=1e-4)
+    assert up[0, 0] == pytest.approx(1.0, abs=1e-4)          # the orbital the start favoured
+
+
+def test_dudarev_refuses_J_above_U():
+    with pytest.raises(ValueError, match="J"):
+        I.dudarev(1.0, 2.0)
+
+
+def test_band_filling_is_the_U0_mean_field_and_counts_the_electrons():
+    """models' U = 0 band filling equals one UHF map at U = 0 and, with shells covering every orbital, holds
+    the electrons it was given (both spins)."""
+    hk = two_d_shell_model(complex_hop=False).real
+    occ = oo.band_occupations(hk, D5, 8.0, width=0.05)
+    zero = uhf.solve(hk, D5, [I.dudarev(0.0)] * 2, 8.0, [(n, n) for n in occ], width=0.05, max_iter=1)
+    for n, (up, dn) in zip(occ, zero.occupations):
+        assert n == pytest.approx(np.real(up), abs=1e-10) and n == pytest.approx(np.real(dn), abs=1e-10)
+    assert 2 * sum(np.trace(n) for n in occ) == pytest.approx(8.0, abs=1e-9)
 
 
 def test_slater_with_J0_and_FLL_equals_dudarev_with_Ueff_U():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import hartree_fock as hf
 from . import wannier as W
 
 from .materials import SEMICORE as N_SEMICORE, pd_projections   # semicore electrons per setup
@@ -138,7 +137,28 @@ def d_occupations(model: W.TBModel, n_electrons: float, grid, width: float = 0.0
     """Occupation matrices (per spin) of each W-5d shell of a model at its own filling, without
     interaction: the measure shared by the PBE, Hartree-Fock and DFT+U comparisons."""
     hk = model.hk(W.kgrid_points(grid))
-    return hf.solve(hk, d_shells(model), n_electrons, 0.0, width=width, max_iter=1).occupations
+    return band_occupations(hk, d_shells(model), n_electrons, width)
+
+
+def _fermi(e, mu, width):
+    x = np.clip((e - mu) / width, -60, 60)
+    return 1.0 / (np.exp(x) + 1.0)
+
+
+def band_occupations(hk: np.ndarray, shells: list, n_electrons: float, width: float = 0.02) -> list:
+    """Per shell, the occupation matrix per spin (real) of the bands of `hk` (nk, norb, norb; eV) filled with
+    `n_electrons` (both spins) at a Fermi-Dirac width `width` (eV), the chemical potential found by bisection."""
+    weight = 1.0 / len(hk)
+    e, c = np.linalg.eigh(hk + 0.0)
+    lo, hi = e.min() - 10 * width - 1, e.max() + 10 * width + 1
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if 2 * weight * _fermi(e, mid, width).sum() > n_electrons:
+            hi = mid
+        else:
+            lo = mid
+    f = _fermi(e, 0.5 * (lo + hi), width)
+    return [np.einsum("kin,kn,kjn->ij", c[:, idx, :], f, c[:, idx, :].conj()).real * weight for idx in shells]
 
 
 #: A measure of the response enters u_scale's range only where the model's Hartree-Fock moves it by at least

@@ -208,7 +208,7 @@ def energy_and_potential(inter: Interaction, n_up: np.ndarray, n_dn: np.ndarray)
     FLL: E_dc = Ubar/2 N(N-1) - Jbar/2 sum_s N_s(N_s-1).
     AMF: E_dc = E_int at the orbitally averaged occupations n^s = (N_s/M) 1.
     Dudarev: E = (U-J)/2 sum_s Tr[n^s(1-n^s)], V^s = (U-J)(1/2 - (n^s)^T) (the density matrix
-    rho^s = (n^s)^T: the potential of helpers.hartree_fock).
+    rho^s = (n^s)^T: the spin-restricted V = U_eff (1/2 - n) when n^up = n^dn).
     """
     n_up = np.asarray(n_up)
     n_dn = np.asarray(n_dn)

@@ -341,7 +341,8 @@ def dftu_occupations(material: str, settings: dict, basis: str, m: dict, U_eff: 
     """W-5d occupation matrices of the relaxed d2 layer: PBE, Hartree-Fock (Dudarev U_eff eV) on the
     PBE p-d model, and the p-d model of GPAW's own DFT+U bands (cached LCAO run; with GPAW's unscaled
     d projectors where `projector_scale` is False)."""
-    from .. import dft, hartree_fock as hf, wannier as W
+    from .. import dft, wannier as W
+    from ..manybody import interaction as I, uhf
     lc = dft.lcao(m["atoms"], settings, f"{material}-relaxed-d2", basis=basis)
     model = oo.pd_model(lc)
     n_el = oo.pd_electrons(lc)
@@ -350,8 +351,11 @@ def dftu_occupations(material: str, settings: dict, basis: str, m: dict, U_eff: 
     model_u = oo.pd_model(lc_u)
     hk = model.hk(W.kgrid_points(grid))
     start = oo.d_occupations(model, n_el, grid)
-    r = hf.solve(hk, oo.d_shells(model), n_el, U_eff, 0.0, n_init=start, width=0.02, mixing=0.15, max_iter=1500)
-    return {"PBE (U = 0)": start, f"Hartree-Fock, U_eff = {U_eff:g} eV": r.occupations,
+    shells, inter = oo.d_shells(model), [I.dudarev(U_eff)] * len(start)
+    r = uhf.solve(hk, shells, inter, n_el, [(n, n) for n in start], width=0.02, mixer="linear", mixing=0.15,
+                  e_tol=np.inf, n_tol=1e-6, max_iter=1500)
+    hf = [np.real(up) for up, _ in uhf.solve(hk, shells, inter, n_el, r.occupations, width=0.02, max_iter=1).occupations]
+    return {"PBE (U = 0)": start, f"Hartree-Fock, U_eff = {U_eff:g} eV": hf,
             f"GPAW DFT+U, U_eff = {U_eff:g} eV": oo.d_occupations(model_u, oo.pd_electrons(lc_u), grid)}
 
 
