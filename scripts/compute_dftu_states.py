@@ -1,4 +1,4 @@
-"""Compute the DFT+U branches of a profile (helpers.dftu.SETTINGS) ahead of the AFO page.
+"""Compute the DFT+U branches of a profile (helpers.rungs.afo.dftu.plans.SETTINGS) ahead of the AFO page.
 
     PYTHONPATH=src python scripts/compute_dftu_states.py [paper|smoke] [WTe2]
 
@@ -9,26 +9,27 @@ interrupted run resumes at the first branch not yet cached and the page afterwar
 import sys
 import time
 
-from helpers import dftu, params
-from helpers import orbital_order as oo
-from helpers.orbitals import analysis as an
+from helpers.models import pd as pd_models
+from helpers.rungs.afo import layers as afo_layers
+from helpers.rungs.afo.dftu import plans as afo_dftu_plans
+from helpers.store import params
 
 
 def main(profile: str = "paper", material: str = "WTe2") -> None:
     settings = params.settings(profile)
-    grid = tuple(oo.HF_GRID[profile])
-    layers = an.layer_models(material, settings, "dzp", grid, -1.5, 0.5, [-8.0, 6.0], moments=True)
-    scans = an.scan_defaults(profile)
-    path = an.path_models(material, settings, "dzp", grid, -1.5, 0.5, scans["path_lambdas"], [-8.0, 6.0])
-    _, names_from_1T = an.path_levels(path)
+    grid = tuple(pd_models.HF_GRID[profile])
+    layers = afo_layers.layer_models(material, settings, "dzp", grid, -1.5, 0.5, [-8.0, 6.0], moments=True)
+    scans = afo_layers.scan_defaults(profile)
+    path = afo_layers.path_models(material, settings, "dzp", grid, -1.5, 0.5, scans["path_lambdas"], [-8.0, 6.0])
+    _, names_from_1T = afo_layers.path_levels(path)
     m = layers["relaxed d2"]
-    readings = an.readings(m, names_from_1T)
-    orbs = {r: readings[r]["orbitals"] for r in dftu.SETTINGS[profile]["readings"]}
+    readings = afo_layers.readings(m, names_from_1T)
+    orbs = {r: readings[r]["orbitals"] for r in afo_dftu_plans.SETTINGS[profile]["readings"]}
     metals = [i for i, s in enumerate(m["atoms"].get_chemical_symbols()) if s in ("W", "Mo", "Re")]
-    print(f"{len(dftu.branch_jobs(profile, orbs, metals, len(m['atoms'])))} branches at profile {profile}", flush=True)
+    print(f"{len(afo_dftu_plans.branch_jobs(profile, orbs, metals, len(m['atoms'])))} branches at profile {profile}", flush=True)
     t0 = time.time()
-    done = dftu.run_branches(m["atoms"], settings, material, orbs)
-    done += dftu.run_annealed(m["atoms"], settings, material, orbs["energy order"])
+    done = afo_dftu_plans.run_branches(m["atoms"], settings, material, orbs)
+    done += afo_dftu_plans.run_annealed(m["atoms"], settings, material, orbs["energy order"])
     for j in done:
         st = j["result"]["steps"][-1]
         U = j.get("U_eV", j.get("U_grid", [None])[-1])

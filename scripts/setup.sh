@@ -2,7 +2,7 @@
 # Install everything the compendium needs on a fresh Debian machine (run as root).
 # Idempotent: quick when the environment is already complete.
 #   - Debian libraries for GPAW (libxc, OpenBLAS, Open MPI), Chromium and MathJax (for the browser test) and
-#     Wannier90 (wannier90.x, for helpers.dft.wannier90)
+#     Wannier90 (wannier90.x, for helpers.dft.jobs.wannier90)
 #   - a virtual environment in .venv with GPAW compiled from PyPI (MPI enabled)
 #   - the project itself (src/helpers) in editable mode, with its book and test extras
 set -euo pipefail

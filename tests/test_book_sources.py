@@ -7,8 +7,8 @@ import re
 import pytest
 import yaml
 
-from helpers import bench
-from helpers.paths import ROOT
+from helpers.cli import bench
+from helpers.store.paths import ROOT
 
 
 def bib_entries():
@@ -49,10 +49,10 @@ def test_launch_buttons_open_the_executed_notebook_in_binder():
 
 
 def test_pages_live_at_short_addresses():
-    """Every notebook is a page of _toc.yml under its short name (helpers.pages.PAGES): a link in
+    """Every notebook is a page of _toc.yml under its short name (helpers.book.pages.PAGES): a link in
     book/ to its executed copy in build/executed, so the page is /book/<name>.html; the repository's
     top level holds no page links (its layout is fixed)."""
-    from helpers.pages import DOC_DIR, PAGES, docname
+    from helpers.book.pages import DOC_DIR, PAGES, docname
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
     stems = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
@@ -141,10 +141,10 @@ def test_bench_speedup_and_targets_can_be_missed():
 
 def test_every_page_has_a_short_address_at_the_root():
     """book/_extra/<name>.html (copied to the site's root) forwards /<name>.html to book/<name>.html for
-    every page of _toc.yml, and each file is what helpers.pages writes."""
+    every page of _toc.yml, and each file is what helpers.book.pages writes."""
     import yaml
-    from helpers import pages
-    from helpers.paths import ROOT
+    from helpers.book import pages
+    from helpers.store.paths import ROOT
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     docs = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
     names = [d.removeprefix("book/") for d in docs]

@@ -6,7 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from helpers import cache, captions
+from helpers.book import captions
+from helpers.store import cache
 
 
 @pytest.fixture

@@ -1,18 +1,21 @@
-"""Committed checkpoints of unfinished work (helpers.checkpoints): a job resumes from one only when it is
+"""Committed checkpoints of unfinished work (helpers.store.checkpoints): a job resumes from one only when it is
 the same calculation, intact, and further along than its own work directory."""
 import json
 
 import numpy as np
 import pytest
 
-from helpers import cache, checkpoints, dft
-from helpers.paths import DATA
+from helpers.dft import jobs as dft_jobs
+from helpers.store import cache
+from helpers.store import checkpoints
+from helpers.store import keys as cache_keys
+from helpers.store.paths import DATA
 
 
 def _work(root, name, n_steps, gpw=b"state", inputs=None):
     w = root / ".work" / name
     w.mkdir(parents=True)
-    (w / "inputs.json").write_text(cache.canonical(inputs or {"entry": name}))
+    (w / "inputs.json").write_text(cache_keys.canonical(inputs or {"entry": name}))
     (w / "steps.json").write_text(json.dumps([{"U_eV": 8.0 - i, "lambda_eV": 0.0} for i in range(n_steps)]))
     (w / "step.json").write_text(json.dumps({"steps": n_steps}))
     (w / "step.gpw").write_bytes(gpw)
@@ -23,7 +26,7 @@ def _work(root, name, n_steps, gpw=b"state", inputs=None):
 
 def _fresh(path, name, inputs=None):
     path.mkdir(parents=True)
-    (path / "inputs.json").write_text(cache.canonical(inputs or {"entry": name}))
+    (path / "inputs.json").write_text(cache_keys.canonical(inputs or {"entry": name}))
     return path
 
 
@@ -77,13 +80,13 @@ def test_a_checkpoint_of_the_same_job_written_differently_is_found(tmp_path):
     e = np.eye(5)
     job = {"task": "dftu_branch", "targets": {"0": {"both": [e[1].tolist()]}}}
     flipped = {"task": "dftu_branch", "targets": {"0": {"both": [(-e[1]).tolist()]}}}
-    a, b = cache.entry_name("dftu_branch-x", "paper", job), cache.entry_name("dftu_branch-x", "paper", flipped)
+    a, b = cache_keys.entry_name("dftu_branch-x", "paper", job), cache_keys.entry_name("dftu_branch-x", "paper", flipped)
     assert a != b
     _work(tmp_path / "m1", a, 4, inputs=job)
     checkpoints.save(tmp_path / "m1", tmp_path / "cp")
     w = _fresh(tmp_path / "m2" / ".work" / b, b, inputs=flipped)
     assert not checkpoints.restore(b, w, tmp_path / "cp")                       # by name alone: not found
-    assert checkpoints.restore(b, w, tmp_path / "cp", same=dft.same_dftu_job) and checkpoints._steps(w) == 4
+    assert checkpoints.restore(b, w, tmp_path / "cp", same=dft_jobs.same_dftu_job) and checkpoints._steps(w) == 4
 
 
 def test_compute_entry_resumes_from_a_committed_checkpoint(tmp_path, monkeypatch):
@@ -91,7 +94,7 @@ def test_compute_entry_resumes_from_a_committed_checkpoint(tmp_path, monkeypatch
     monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
     monkeypatch.setattr(checkpoints, "CHECKPOINTS", tmp_path / "cp")
     inputs = {"x": 1}
-    name = cache.entry_name("toy", "paper", inputs)
+    name = cache_keys.entry_name("toy", "paper", inputs)
     _work(tmp_path / "elsewhere", name, 2, inputs=inputs)
     checkpoints.save(tmp_path / "elsewhere", tmp_path / "cp")
     seen = {}
@@ -109,7 +112,7 @@ def test_committed_checkpoints_verify_and_belong_to_unfinished_entries():
         assert checkpoints.problems(cp) == [], cp.name
         inputs = json.loads((cp / "inputs.json").read_text())
         kind, profile = cp.name.rsplit("-", 2)[0], cp.name.rsplit("-", 2)[1]
-        assert cache.entry_name(kind, profile, inputs) == cp.name, f"{cp.name}: its inputs give another entry"
+        assert cache_keys.entry_name(kind, profile, inputs) == cp.name, f"{cp.name}: its inputs give another entry"
         assert not (DATA / "cache" / cp.name).exists(), f"{cp.name} is finished: `python -m helpers checkpoint` prunes it"
 
 
@@ -117,16 +120,16 @@ def test_target_sign_does_not_change_the_entry(monkeypatch):
     """An eigensolver may return a target orbital with either sign; the bias (v v^T) and the entry are the same."""
     from ase.build import mx2
     names = []
-    monkeypatch.setattr(dft, "_submit", lambda job, label, profile, force: names.append(
-        cache.entry_name(f"{job['task']}-{label}", profile, job)) or {})
+    monkeypatch.setattr(dft_jobs, "_submit", lambda job, label, profile, force: names.append(
+        cache_keys.entry_name(f"{job['task']}-{label}", profile, job)) or {})
     atoms = mx2("WTe2", kind="1T", vacuum=7.5)
     s = {"profile": "smoke", "ecut": 300, "kpt_density": 2.0, "smearing": 0.05, "fmax": 0.05, "max_steps": 10,
          "relax_cell": False, "vacuum": 15.0}
     v = np.array([0.81559, 0.0, 0.0, -0.57863, 0.0])
     v /= np.linalg.norm(v)
     for sign in (1, -1):
-        dft.dftu_branch(atoms, s, "toy", [4.0, 3.0], targets={0: {"both": [(sign * v).tolist()]}}, release=[1.0, 0.0])
+        dft_jobs.dftu_branch(atoms, s, "toy", [4.0, 3.0], targets={0: {"both": [(sign * v).tolist()]}}, release=[1.0, 0.0])
     assert len(names) == 2 and names[0] == names[1]
     # two largest components equal but for rounding: the first decides, whichever rounding wins (argmax would flip)
     below, above = (np.array([[0.6, 0.0, -(0.6 + d), 0.0, 0.529150262]]).T for d in (-1e-12, 1e-12))
-    assert np.allclose(dft.signed(below), dft.signed(above), atol=1e-9) and dft.signed(above)[0, 0] > 0
+    assert np.allclose(dft_jobs.signed(below), dft_jobs.signed(above), atol=1e-9) and dft_jobs.signed(above)[0, 0] > 0

@@ -1,15 +1,15 @@
-"""The code behind each DFT task is recorded (helpers.codeversions): a change to it cannot pass
+"""The code behind each DFT task is recorded (helpers.store.codeversions): a change to it cannot pass
 unnoticed (before, changing the SCF convergence criterion in gpaw_job.py changed no cache key and
 the old results were reused), and a new task or a comment invalidates nothing."""
 import json
 
 import pytest
 
-from helpers import codeversions as cv
-from helpers.paths import DATA
+from helpers.store import codeversions as cv
+from helpers.store.paths import DATA
 
-GPAW_JOB = cv.MODULES["gpaw_job"].read_text()
-DFT = cv.MODULES["dft"].read_text()
+GPAW_JOB = cv.source("gpaw_job")
+DFT = cv.source("dft")
 
 
 def test_the_recorded_fingerprints_match_the_source():
@@ -57,24 +57,25 @@ def test_every_function_and_task_of_the_job_module_is_accounted_for():
     import ast
     funcs = {n.name for n in ast.parse(GPAW_JOB).body if isinstance(n, ast.FunctionDef)}
     covered = {f for t in cv.TASKS.values() for f in t["gpaw_job"]} | cv.NO_RESULT
-    assert funcs <= covered, f"gpaw_job functions not in helpers.codeversions.TASKS: {sorted(funcs - covered)}"
+    assert funcs <= covered, f"gpaw_job functions not in helpers.store.codeversions.TASKS: {sorted(funcs - covered)}"
     assert cv.task_literals(GPAW_JOB) <= set(cv.TASKS)
     assert set(cv.TASKS) == set(cv.recorded())
 
 
 def test_bumping_a_task_changes_its_keys_only(monkeypatch):
     from ase.build import bulk
-    from helpers import cache, dft
+    from helpers.store import keys as cache_keys
+    from helpers.dft import jobs as dft_jobs
     settings = {"ecut": 300, "kpt_density": 2.0, "smearing": 0.1, "fmax": 0.05, "max_steps": 5,
                 "relax_cell": False, "profile": "smoke"}
     atoms = bulk("Si")
-    jobs = {t: dft._job(t, atoms, settings, 0.0, None) for t in ("relax", "scf")}
+    jobs = {t: dft_jobs._job(t, atoms, settings, 0.0, None) for t in ("relax", "scf")}
     assert all(j["calc_version"] == 1 for j in jobs.values())         # the value the committed keys hold
     rec = {**cv.recorded(), "relax": {**cv.recorded()["relax"], "version": 2}}
     monkeypatch.setattr(cv, "recorded", lambda: rec)
-    bumped = {t: dft._job(t, atoms, settings, 0.0, None) for t in ("relax", "scf")}
-    assert cache.key(bumped["relax"]) != cache.key(jobs["relax"])
-    assert cache.key(bumped["scf"]) == cache.key(jobs["scf"])
+    bumped = {t: dft_jobs._job(t, atoms, settings, 0.0, None) for t in ("relax", "scf")}
+    assert cache_keys.key(bumped["relax"]) != cache_keys.key(jobs["relax"])
+    assert cache_keys.key(bumped["scf"]) == cache_keys.key(jobs["scf"])
 
 
 def test_the_committed_results_keep_their_keys():

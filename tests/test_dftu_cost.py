@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from helpers import dftu_cost
+from helpers.book import dftu_cost
 
 
 def _entry(cache, name, steps, spinpol=False, targets=True, n_atoms=6):

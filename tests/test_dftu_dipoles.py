@@ -1,8 +1,8 @@
-"""helpers.dftu_dipoles on made-up branches: rows per biased step, the inversion check, the findings."""
+"""helpers.rungs.fe.dftu_dipoles on made-up branches: rows per biased step, the inversion check, the findings."""
 import numpy as np
 import pytest
 
-from helpers import dftu_dipoles as dd
+from helpers.rungs.fe import dftu_dipoles as dd
 
 Q, _ = np.linalg.qr(np.random.default_rng(7).normal(size=(5, 5)))
 

@@ -1,44 +1,46 @@
-"""helpers.dftu_structure: the AFO page's DFT+U test repeated on the experimental layer — its jobs and cache
+"""helpers.rungs.afo.dftu.structure: the AFO page's DFT+U test repeated on the experimental layer — its jobs and cache
 labels stay apart from the relaxed layer's (whose keys must not move), a layer mix-up is refused by name, and
 the verdict-box line compares the two layers at equal occupation, on made-up releases."""
 import numpy as np
 import pytest
 
-from helpers import dft, dftu, dftu_structure as ds
+from helpers.dft import jobs as dft_jobs
+from helpers.rungs.afo.dftu import plans as afo_dftu_plans
+from helpers.rungs.afo.dftu import structure as afo_dftu_structure
 
 EYE = np.eye(5)
 METALS = [0, 1]
 
 
 def test_the_experimental_jobs_name_their_layer_and_the_relaxed_ones_are_unchanged():
-    jobs = ds.jobs("paper", EYE, METALS)
+    jobs = afo_dftu_structure.jobs("paper", EYE, METALS)
     assert [j["state"] for j in jobs] == ["unbiased", "a2a2", "b2b2", "c2c2"]
     assert all(j["layer"] == "experiment" and "experimental layer" in j["protocol"] for j in jobs if j["state"] != "unbiased")
-    relaxed = dftu.annealed_jobs("paper", {r: EYE for r in ("energy order", "local octahedral frame")}, METALS)
+    relaxed = afo_dftu_plans.annealed_jobs("paper", {r: EYE for r in ("energy order", "local octahedral frame")}, METALS)
     assert {j["layer"] for j in relaxed} == {"relaxed d2"}
     assert not any("layer" in j["protocol"] for j in relaxed)
     # the relaxed protocol the experimental one is set beside is a real protocol of the page, with its a2a2 control
-    assert any(j["protocol"] == ds.relaxed_protocol(6.0) and j["state"] == "a2a2" for j in relaxed)
-    assert ds.jobs("smoke", EYE, METALS) == []
+    assert any(j["protocol"] == afo_dftu_structure.relaxed_protocol(6.0) and j["state"] == "a2a2" for j in relaxed)
+    assert afo_dftu_structure.jobs("smoke", EYE, METALS) == []
 
 
 def test_cache_labels_name_the_layer_and_a_mix_up_is_refused(monkeypatch):
     from ase import Atoms
     atoms = Atoms("W2Te4", positions=np.zeros((6, 3)), cell=[3.5, 6.3, 20], pbc=[1, 1, 0])
     labels = []
-    monkeypatch.setattr(dft, "dftu_branch_or_none", lambda only, at, s, label, *a, **k: labels.append(label))
+    monkeypatch.setattr(dft_jobs, "dftu_branch_or_none", lambda only, at, s, label, *a, **k: labels.append(label))
     settings = {"profile": "paper"}
-    ds.run(atoms, settings, "WTe2", {"energy order": EYE})
+    afo_dftu_structure.run(atoms, settings, "WTe2", {"energy order": EYE})
     assert set(labels) == {"WTe2-experiment-anneal6-NM"}
     labels.clear()
-    dftu.run_annealed(atoms, settings, "WTe2", {r: EYE for r in ("energy order", "local octahedral frame")},
-                      select=lambda j: j["protocol"] == ds.relaxed_protocol(6.0))
+    afo_dftu_plans.run_annealed(atoms, settings, "WTe2", {r: EYE for r in ("energy order", "local octahedral frame")},
+                                select=lambda j: j["protocol"] == afo_dftu_structure.relaxed_protocol(6.0))
     assert labels and set(labels) == {"WTe2-relaxed-d2-anneal6-NM"}
     with pytest.raises(ValueError, match="layer='relaxed d2'.*experiment"):
-        dftu.run_annealed(atoms, settings, "WTe2", {"energy order": EYE}, protocols=ds.protocols("paper"))
+        afo_dftu_plans.run_annealed(atoms, settings, "WTe2", {"energy order": EYE}, protocols=afo_dftu_structure.protocols("paper"))
     with pytest.raises(ValueError, match="layer='moon'"):
-        dftu.annealed_jobs("paper", EYE, METALS, [{"U_grid": [6.0], "subspace": True, "layer": "moon",
-                                                   "starts": ["unbiased"], "release": [1.0, 0.0], "maxiter": [8, 8]}])
+        afo_dftu_plans.annealed_jobs("paper", EYE, METALS, [{"U_grid": [6.0], "subspace": True, "layer": "moon",
+                                                             "starts": ["unbiased"], "release": [1.0, 0.0], "maxiter": [8, 8]}])
 
 
 def _filled(v, n1):
@@ -72,33 +74,33 @@ def _jobs(protocol, b_minus_a_eV):
 def test_the_layer_line_compares_both_layers_at_equal_occupation(monkeypatch, exp_gap, disagree):
     """b2b2 400 meV/cell (200 meV/f.u.) above a2a2 on the relaxed layer; on the experimental layer above or
     below by as much: below it reaches the paper's 100 meV/f.u. and the line says the layers disagree."""
-    exp_protocol = dftu.annealed_protocol(6.0, True, "b2b2", "experimental layer", annealed=False)
-    relaxed = _jobs(ds.relaxed_protocol(6.0), 0.4)
+    exp_protocol = afo_dftu_plans.annealed_protocol(6.0, True, "b2b2", "experimental layer", annealed=False)
+    relaxed = _jobs(afo_dftu_structure.relaxed_protocol(6.0), 0.4)
     # a start the experimental layer does not plan (d2d2, far above) is left out of the relaxed layer's range
-    relaxed.append(dict(_job("d2d2", ds.relaxed_protocol(6.0), [3.0, 2.6], [1.8, 1.6], EYE[1] + EYE[2])))
-    monkeypatch.setattr(ds, "run", lambda *a, **k: _jobs(exp_protocol, exp_gap))
-    page = ds.page_results("WTe2", {"profile": "paper"}, {"atoms": _atoms()}, {"energy order": {"orbitals": EYE}},
-                           relaxed, 100.0, only_cached=False)
+    relaxed.append(dict(_job("d2d2", afo_dftu_structure.relaxed_protocol(6.0), [3.0, 2.6], [1.8, 1.6], EYE[1] + EYE[2])))
+    monkeypatch.setattr(afo_dftu_structure, "run", lambda *a, **k: _jobs(exp_protocol, exp_gap))
+    page = afo_dftu_structure.page_results("WTe2", {"profile": "paper"}, {"atoms": _atoms()}, {"energy order": {"orbitals": EYE}},
+                                           relaxed, 100.0, only_cached=False)
     assert page["U (eV)"] == 6.0
     assert page["layers"]["relaxed"]["margins"]["b2b2"] == pytest.approx({1.6: 200.0, 1.7: 200.0, 1.8: 200.0})
     exp = page["layers"]["experimental"]["margins"]["b2b2"]
     assert min(exp.values()) == pytest.approx(500 * exp_gap)
-    line = ds.layer_line(page)
+    line = afo_dftu_structure.layer_line(page)
     assert "relaxed layer +200 to +200" in line
     assert ("the two layers disagree" in line) is disagree
     assert ("reached by b2b2" in line) is disagree
 
 
 def test_an_uncomputed_layer_is_named_as_such_and_smoke_adds_no_line(monkeypatch):
-    monkeypatch.setattr(ds, "run", lambda *a, **k: [dict(j, result=None) for j in ds.jobs("paper", EYE, METALS)])
-    page = ds.page_results("WTe2", {"profile": "paper"}, {"atoms": _atoms()}, {"energy order": {"orbitals": EYE}},
-                           _jobs(ds.relaxed_protocol(6.0), 0.4), 100.0, only_cached=False)
-    line = ds.layer_line(page)
+    monkeypatch.setattr(afo_dftu_structure, "run", lambda *a, **k: [dict(j, result=None) for j in afo_dftu_structure.jobs("paper", EYE, METALS)])
+    page = afo_dftu_structure.page_results("WTe2", {"profile": "paper"}, {"atoms": _atoms()}, {"energy order": {"orbitals": EYE}},
+                                           _jobs(afo_dftu_structure.relaxed_protocol(6.0), 0.4), 100.0, only_cached=False)
+    line = afo_dftu_structure.layer_line(page)
     assert "experimental layer: no b or c start computed" in line and "Not computed yet" in line
     assert len(page["missing"]) == 4
-    monkeypatch.setattr(ds, "run", lambda *a, **k: [])
-    assert ds.layer_line(ds.page_results("WTe2", {"profile": "smoke"}, {"atoms": _atoms()}, {}, [], 100.0,
-                                         only_cached=False)) == ""
+    monkeypatch.setattr(afo_dftu_structure, "run", lambda *a, **k: [])
+    assert afo_dftu_structure.layer_line(afo_dftu_structure.page_results("WTe2", {"profile": "smoke"}, {"atoms": _atoms()}, {}, [], 100.0,
+                                                                         only_cached=False)) == ""
 
 
 def _atoms():

@@ -3,8 +3,10 @@ and the antiferroelectric pattern of experiment."""
 import numpy as np
 import pytest
 
-from helpers import afe, structures as S
-from helpers.dipoles import dipole_density_uC_cm2, local_dipoles
+from helpers.dft import layers as dft_layers
+from helpers.dft import structures as S
+from helpers.dft.dipoles import dipole_density_uC_cm2, local_dipoles
+from helpers.rungs.afe import structure as afe_structure
 from test_geometry import octahedron
 
 
@@ -32,25 +34,27 @@ def test_experimental_layer_is_antiferroelectric():
 
 
 def test_structure_summary_of_experiment():
-    s = afe.structure_summary(S.monolayer_1Tprime("WTe2"), 4.0, afe.layer_spacing("WTe2"))
-    from helpers import reference
+    s = afe_structure.structure_summary(S.monolayer_1Tprime("WTe2"), 4.0, dft_layers.layer_spacing("WTe2"))
+    from helpers.store import reference
     assert s["MM_short_A"] == pytest.approx(reference.get("W_W_distances_A")["short"], abs=0.003)   # Mar1992
-    assert afe.layer_spacing("WTe2") == pytest.approx(14.018 / 2)
+    assert dft_layers.layer_spacing("WTe2") == pytest.approx(14.018 / 2)
     assert 20 < s["dipole_density_uC_cm2"] < 200
 
 
 # ---- orbital dipoles under both definitions (effective orbitals; W-5d functions of the p-d model) ----
 
 def _layer(name):
-    from helpers import params
-    from helpers.orbitals import analysis as an
-    return an.layer_models("WTe2", params.settings("paper"), "dzp", (8, 4, 1), -1.5, 0.5, moments=True, names=(name,))[name]
+    from helpers.store import params
+    from helpers.rungs.afo import dipoles as afo_dipoles
+    from helpers.rungs.afo import layers as afo_layers
+    return afo_layers.layer_models("WTe2", params.settings("paper"), "dzp", (8, 4, 1), -1.5, 0.5, moments=True, names=(name,))[name]
 
 
 def test_both_definitions_obey_the_site_symmetries():
-    from helpers.orbitals import analysis as an
-    rows = an.orbital_dipole_rows(_layer("relaxed d2"), 1.0)
-    for col in an.DEFINITION_COLUMN.values():
+    from helpers.rungs.afo import dipoles as afo_dipoles
+    from helpers.rungs.afo import layers as afo_layers
+    rows = afo_dipoles.orbital_dipole_rows(_layer("relaxed d2"), 1.0)
+    for col in afo_dipoles.DEFINITION_COLUMN.values():
         p = {(x["reading"], x["W"], x["orbital"]): x[col] for x in rows}
         for (r, w, o), v in p.items():
             if w == 1:
@@ -64,31 +68,33 @@ def test_both_definitions_obey_the_site_symmetries():
 
 
 def test_no_dipole_of_the_p_d_W5d_functions_where_the_site_has_inversion():
-    from helpers.orbitals import analysis as an
-    rows = an.orbital_dipole_rows(_layer("1T"), 1.0)                     # D3d at W
+    from helpers.rungs.afo import dipoles as afo_dipoles
+    from helpers.rungs.afo import layers as afo_layers
+    rows = afo_dipoles.orbital_dipole_rows(_layer("1T"), 1.0)                     # D3d at W
     assert max(abs(x["p_z p–d W-5d (e·Å)"]) for x in rows) < 0.005
 
 
 def test_bilayer_vacuum_convergence_is_judged_on_the_two_largest_vacua():
-    from helpers import sliding
+    from helpers.rungs.fe import bilayer
     row = lambda v, p: {"vacuum (Å)": v, "p_z (e·Å per cell)": p}
-    assert sliding.vacuum_convergence([row(15, 0.1)]) == "not tested: one vacuum size"
-    ok = sliding.vacuum_convergence([row(25, 0.0101), row(15, 0.05), row(20, 0.0100)])
+    assert bilayer.vacuum_convergence([row(15, 0.1)]) == "not tested: one vacuum size"
+    ok = bilayer.vacuum_convergence([row(25, 0.0101), row(15, 0.05), row(20, 0.0100)])
     assert ok.startswith("converged") and "from 20 to 25 Å" in ok
-    assert sliding.vacuum_convergence([row(15, 0.010), row(20, 0.013)]).startswith("not converged")
-    tiny = sliding.vacuum_convergence([row(15, 0.0009), row(20, 0.0003), row(25, -0.0002)])
+    assert bilayer.vacuum_convergence([row(15, 0.010), row(20, 0.013)]).startswith("not converged")
+    tiny = bilayer.vacuum_convergence([row(15, 0.0009), row(20, 0.0003), row(25, -0.0002)])
     assert tiny.startswith("converged") and "sign changes" in tiny and "zero within the resolution" in tiny
-    assert sliding.EXTRA_VACUUM_A["smoke"] == []          # the test suite computes one vacuum only
+    assert bilayer.EXTRA_VACUUM_A["smoke"] == []          # the test suite computes one vacuum only
 
 
 def test_a_cell_dipole_is_a_density_over_the_whole_cell():
     """A two-W cell whose dipole is 2p holds p per formula unit: its density per f.u. volume equals that of a
     dipole p per W, i.e. p_cell over the cell's volume, not over one f.u.'s."""
     from ase import Atoms
-    from helpers.dipoles import dipole_density_uC_cm2
-    from helpers.orbitals import analysis as an
+    from helpers.dft.dipoles import dipole_density_uC_cm2
+    from helpers.rungs.afo import dipoles as afo_dipoles
+    from helpers.rungs.afo import layers as afo_layers
     at = Atoms("W2Te4", positions=np.zeros((6, 3)), cell=[3.5, 6.3, 20.0], pbc=[1, 1, 0])
-    cell = an.cell_dipole_normalizations(0.02, at, 7.0)
-    assert cell["per f.u. volume (μC/cm²)"] == pytest.approx(an.normalizations(0.01, at, 7.0)["per f.u. volume (μC/cm²)"])
+    cell = afo_dipoles.cell_dipole_normalizations(0.02, at, 7.0)
+    assert cell["per f.u. volume (μC/cm²)"] == pytest.approx(afo_dipoles.normalizations(0.01, at, 7.0)["per f.u. volume (μC/cm²)"])
     assert cell["per f.u. volume (μC/cm²)"] == pytest.approx(dipole_density_uC_cm2(0.02, 3.5 * 6.3 * 7.0))
     assert cell["per area per W, 2D (pC/m)"] == pytest.approx(0.02 / (3.5 * 6.3) * 1.602176634e-9 * 1e12)   # e/Å = 1.602e-9 C/m

@@ -4,7 +4,7 @@ import tomllib
 
 import yaml
 
-from helpers.paths import ROOT
+from helpers.store.paths import ROOT
 
 
 #: PyPI names whose conda-forge package is named differently.

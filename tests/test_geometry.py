@@ -3,7 +3,10 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from helpers import afe, geometry as G, reference, structures as S
+from helpers.dft import geometry as G
+from helpers.dft import structures as S
+from helpers.rungs.afe import structure as afe_structure
+from helpers.store import reference
 
 
 def octahedron(d=2.75, shift=(0, 0, 0), stretch=None):
@@ -44,7 +47,7 @@ def test_table1_definitions_reproduce_paper_experiment_column():
     the chosen definitions reproduce it within 1.5 % (the paper used Tao et al. 2020, we Mar et al. 1992)."""
     ref = reference.get("table1_octahedron_distortion")
     targets = {"bond": ref["bond_length_deviation"]["experiment"], "angle": ref["angle_deviation"]["experiment"]}
-    chosen = afe.matching_definitions(S.monolayer_1Tprime("WTe2"), targets)
+    chosen = afe_structure.matching_definitions(S.monolayer_1Tprime("WTe2"), targets)
     assert chosen["bond"][0] == "sum |d - <d>| (A)"
     assert chosen["angle"][0] == "sum |theta - 90| over 12 cis (deg)"
     for name, value, rel in chosen.values():

@@ -3,7 +3,10 @@ branch is the same state with different mixers, and bad input names the paramete
 import numpy as np
 import pytest
 
-from helpers.manybody import bias, configurations as cfg, interaction as I, uhf
+from helpers.manybody import bias
+from helpers.manybody import configurations as cfg
+from helpers.manybody import interaction as I
+from helpers.manybody import uhf
 
 
 def chain(seed: int = 3, nk: int = 1):

@@ -4,6 +4,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from helpers.manybody import interaction as I
+from helpers.models import dshell
 
 U, J, R42 = 3.0, 0.6, 0.625
 F0, F2 = U, 14 * J / (1 + R42)
@@ -12,8 +13,8 @@ T2G = [0, 1, 3]          # xy, yz, xz in GPAW's order (xy, yz, z2, xz, x2-y2)
 
 
 def test_real_d_harmonics_orthonormal_on_quadrature():
-    pts, w = I.sphere_quadrature()
-    Y = I.real_d_harmonics(pts)
+    pts, w = dshell.sphere_quadrature()
+    Y = dshell.real_d_harmonics(pts)
     assert np.einsum("i,ia,ib->ab", w, Y, Y) == pytest.approx(np.eye(5), abs=1e-12)
 
 
@@ -42,7 +43,7 @@ def test_slater_tensor_invariant_under_so3():
     T = I.slater_tensor(U, J, R42)
     for seed in range(3):
         R = Rotation.random(random_state=seed).as_matrix()
-        D = I.d_rotation_matrix(R)
+        D = dshell.d_rotation_matrix(R)
         assert D.T @ D == pytest.approx(np.eye(5), abs=1e-12)
         assert not np.allclose(D, np.eye(5), atol=0.1)
         assert I.rotate_tensor(T, D) == pytest.approx(T, abs=1e-10)

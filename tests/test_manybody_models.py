@@ -2,7 +2,11 @@
 import numpy as np
 import pytest
 
-from helpers.manybody import anneal, configurations as C, ed, toy, uhf
+from helpers.manybody import anneal
+from helpers.manybody import configurations as C
+from helpers.manybody import ed
+from helpers.manybody import toy
+from helpers.manybody import uhf
 
 T = 1.0                                          # hopping, eV
 HK, SHELLS = toy.hubbard_dimer(T)

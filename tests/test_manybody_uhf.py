@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from helpers import orbital_order as oo
-from helpers import wannier as W
-from helpers.manybody import configurations as C, interaction as I, toy, uhf
+from helpers.manybody import configurations as C
+from helpers.manybody import interaction as I
+from helpers.manybody import toy
+from helpers.manybody import uhf
+from helpers.models import dshell
+from helpers.models import pd as pd_models
+from helpers.models import wannier as W
 
 RNG = np.random.default_rng(7)
 D5 = [np.arange(5), np.arange(5, 10)]
@@ -85,7 +89,7 @@ def test_so3_rotation_of_the_model_leaves_slater_energies_unchanged():
     hk = two_d_shell_model(complex_hop=False)
     inter = [I.slater(2.5, 0.5), I.slater(2.5, 0.5)]
     ref = _converged(hk, inter, 8.0, polarized_start())
-    D = I.d_rotation_matrix(Rotation.random(random_state=11).as_matrix())
+    D = dshell.d_rotation_matrix(Rotation.random(random_state=11).as_matrix())
     B = block(D)
     hk_rot = np.einsum("am,kab,bn->kmn", B.conj(), hk, B)
     start_rot = [tuple(D.T @ n @ D for n in ref.occupations[0]), ref.occupations[1]]
@@ -186,7 +190,7 @@ def test_band_filling_is_the_U0_mean_field_and_counts_the_electrons():
     """models' U = 0 band filling equals one UHF map at U = 0 and, with shells covering every orbital, holds
     the electrons it was given (both spins)."""
     hk = two_d_shell_model(complex_hop=False).real
-    occ = oo.band_occupations(hk, D5, 8.0, width=0.05)
+    occ = pd_models.band_occupations(hk, D5, 8.0, width=0.05)
     zero = uhf.solve(hk, D5, [I.dudarev(0.0)] * 2, 8.0, [(n, n) for n in occ], width=0.05, max_iter=1)
     for n, (up, dn) in zip(occ, zero.occupations):
         assert n == pytest.approx(np.real(up), abs=1e-10) and n == pytest.approx(np.real(dn), abs=1e-10)

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.cli import NOTEBOOKS, execute, notebooks
+from helpers.cli.notebooks import NOTEBOOKS, execute, notebooks
 
 
 @pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
@@ -34,7 +34,7 @@ def smoke_run(tmp_path_factory):
         executed = execute("smoke", out=root / "executed")
         times = os.environ.get("COMPENDIUM_SMOKE_TIMES")       # set by `python -m helpers bench`
         if times:
-            from helpers.cli import read_state
+            from helpers.cli.notebooks import read_state
             json_times = {p.stem: read_state(root / "executed", p)["seconds"] for p in notebooks()}
             Path(times).write_text(json.dumps(json_times))
     finally:

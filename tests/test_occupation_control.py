@@ -1,4 +1,4 @@
-"""Occupation control for GPAW DFT+U (helpers.occupation_control).
+"""Occupation control for GPAW DFT+U (helpers.dft.occupation_control).
 
 Without GPAW: input checks and the derivative of the bias against finite differences (a wrong
 factor there makes the biased SCF oscillate). With GPAW (marker `dft`, a Gamma-point SCF of the
@@ -9,7 +9,7 @@ import types
 import numpy as np
 import pytest
 
-from helpers import occupation_control as oc
+from helpers.dft import occupation_control as oc
 
 SYMBOLS = ["W", "W", "Te", "Te", "Te", "Te"]
 
@@ -141,33 +141,34 @@ def test_an_upward_annealing_needs_an_increasing_grid_and_no_bias():
 
 def test_driver_refuses_before_any_scf(tmp_path, monkeypatch):
     from ase import Atoms
-    from helpers import dft, params
+    from helpers.dft import jobs as dft_jobs
+    from helpers.store import params
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
-    monkeypatch.setattr(dft, "_launch", lambda *a, **k: pytest.fail("GPAW started"))
+    monkeypatch.setattr(dft_jobs, "_launch", lambda *a, **k: pytest.fail("GPAW started"))
     atoms = Atoms("W2Te4", positions=np.random.default_rng(0).normal(size=(6, 3)), cell=[3, 6, 15], pbc=[1, 1, 0])
     s = params.settings("smoke")
     with pytest.raises(ValueError, match="U_grid"):
-        dft.dftu_branch(atoms, s, "bad", [3.0, 4.0])
+        dft_jobs.dftu_branch(atoms, s, "bad", [3.0, 4.0])
     with pytest.raises(ValueError, match="not a metal"):
-        dft.dftu_branch(atoms, s, "bad", [3.0], targets={3: {"both": [_unit(0)]}})
+        dft_jobs.dftu_branch(atoms, s, "bad", [3.0], targets={3: {"both": [_unit(0)]}})
     with pytest.raises(ValueError, match="metal="):
-        dft.dftu_branch(atoms, s, "bad", [3.0], metal="Mo")
+        dft_jobs.dftu_branch(atoms, s, "bad", [3.0], metal="Mo")
     with pytest.raises(ValueError, match="backend='broyden'"):
-        dft.dftu_branch(atoms, s, "bad", [3.0], mixer={"backend": "broyden"})
+        dft_jobs.dftu_branch(atoms, s, "bad", [3.0], mixer={"backend": "broyden"})
     with pytest.raises(ValueError, match="beta"):
-        dft.dftu_branch(atoms, s, "bad", [3.0], mixer={"backend": "pulay", "beta": 0.0})
+        dft_jobs.dftu_branch(atoms, s, "bad", [3.0], mixer={"backend": "pulay", "beta": 0.0})
     with pytest.raises(ValueError, match="keys among"):
-        dft.dftu_branch(atoms, s, "bad", [3.0], mixer={"name": "pulay"})
+        dft_jobs.dftu_branch(atoms, s, "bad", [3.0], mixer={"name": "pulay"})
     with pytest.raises(ValueError, match="upward annealing follows an unbiased state"):
-        dft.dftu_branch(atoms, s, "bad", [3.0, 4.0], targets={0: {"both": [_unit(0)]}}, upward=True)
+        dft_jobs.dftu_branch(atoms, s, "bad", [3.0, 4.0], targets={0: {"both": [_unit(0)]}}, upward=True)
     with pytest.raises(ValueError, match="projector_scale=0"):
-        dft.dftu_branch(atoms, s, "bad", [3.0], projector_scale=0)
+        dft_jobs.dftu_branch(atoms, s, "bad", [3.0], projector_scale=0)
     assert not any(tmp_path.iterdir())
     # the unscaled projectors enter the job only when asked for: a scaled branch keeps the key it had
     seen = []
-    monkeypatch.setattr(dft, "_submit", lambda job, *a, **k: seen.append(job))
-    dft.dftu_branch(atoms, s, "ok", [3.0])
-    dft.dftu_branch(atoms, s, "ok", [3.0], projector_scale=False)
+    monkeypatch.setattr(dft_jobs, "_submit", lambda job, *a, **k: seen.append(job))
+    dft_jobs.dftu_branch(atoms, s, "ok", [3.0])
+    dft_jobs.dftu_branch(atoms, s, "ok", [3.0], projector_scale=False)
     assert "hubbard_scale" not in seen[0] and seen[1]["hubbard_scale"] is False
 
 
@@ -175,11 +176,11 @@ def test_driver_refuses_before_any_scf(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def layer():
-    from helpers import dft
-    from helpers.orbitals import analysis as an
+    from helpers.dft import jobs as dft_jobs
+    from helpers.dft import layers as dft_layers
     import os
     os.environ["COMPENDIUM_REQUIRE_CACHE"] = "1"
-    atoms = an.layer_structures("WTe2", "paper", 15.0)["relaxed d2"]
+    atoms = dft_layers.layer_structures("WTe2", "paper", 15.0)["relaxed d2"]
     atoms.center(vacuum=3.0, axis=2)        # a thin vacuum: these tests check the extension, not the layer's physics
     return atoms
 
@@ -245,13 +246,13 @@ def test_gpaw_hellmann_feynman_and_release_schedules(layer, plain):
 
 @pytest.mark.dft
 def test_changing_U_in_place_gives_the_energy_of_a_fresh_calculation():
-    """The annealing changes U_eff between SCFs of one live calculation (gpaw_job.set_hubbard_U); GPAW
+    """The annealing changes U_eff between SCFs of one live calculation (helpers.dft.gpaw_job.dftu.set_hubbard_U); GPAW
     evaluates U in its potential calculator's own setups, and a change made only in calc.dft.setups
     leaves the energy at the old U. Bulk bcc W, single-zeta LCAO, 2x2x2 k points: seconds. The same SCF
     with the Pulay and the MSR1 mixer reaches the same energy (a state's identity is not the mixer's)."""
     from ase.build import bulk
     from gpaw import GPAW
-    from helpers.gpaw_job import set_hubbard_U
+    from helpers.dft.gpaw_job.dftu import set_hubbard_U
 
     def calc(U, mixer):
         return GPAW(mode="lcao", basis="sz(dzp)", kpts=(2, 2, 2), setups={"W": f":d,{U}"}, mixer=mixer,
@@ -274,11 +275,12 @@ def test_changing_U_in_place_gives_the_energy_of_a_fresh_calculation():
 
 @pytest.mark.dft
 def test_a_killed_branch_resumes_after_its_last_step_with_the_same_energies(tmp_path):
-    """gpaw_job.dftu_branch stopped after its first step (bias on, U_eff = 6 eV) and run again resumes from
+    """helpers.dft.gpaw_job.dftu.dftu_branch stopped after its first step (bias on, U_eff = 6 eV) and run again resumes from
     the state written after that step: the released and annealed steps give the energies of an uninterrupted
     run (bulk bcc W, single-zeta LCAO, 2x2x2 k points); the log keeps one SCF table per step."""
     from ase.build import bulk
-    from helpers import gpaw_job as gj
+    from helpers.dft.gpaw_job import common as gpaw_job_common
+    from helpers.dft.gpaw_job import dftu as gpaw_job_dftu
     v = _unit(2)
     job = {"task": "dftu_branch", "basis": "sz(dzp)", "xc": "PBE", "kpts": [2, 2, 2], "smearing": 0.1, "metal": "W",
            "U_grid": [6.0, 3.0], "release": [1.0, 0.0], "targets": {"0": {"both": [v.tolist()]}},
@@ -286,7 +288,7 @@ def test_a_killed_branch_resumes_after_its_last_step_with_the_same_energies(tmp_
            "dipole_correction": False, "spinpol": False}
     (a := tmp_path / "a").mkdir()
     (b := tmp_path / "b").mkdir()
-    full = gj.dftu_branch(bulk("W"), dict(job), a)
+    full = gpaw_job_dftu.dftu_branch(bulk("W"), dict(job), a)
 
     class Killed(Exception):
         pass
@@ -297,20 +299,20 @@ def test_a_killed_branch_resumes_after_its_last_step_with_the_same_energies(tmp_
         said.append(msg)
         if msg.startswith("step 1/"):
             raise Killed
-    gj_say, gj.say = gj.say, say
+    gj_say, gpaw_job_common.say = gpaw_job_common.say, say
     try:
         with pytest.raises(Killed):
-            gj.dftu_branch(bulk("W"), dict(job), b)
-        assert gj.resume_point(b, [(6.0, 1.0), (6.0, 0.0), (3.0, 0.0)]) and (b / "step.gpw").is_file()
-        assert gj.resume_point(b, [(6.0, 0.5), (6.0, 0.0), (3.0, 0.0)]) == []      # another schedule: start again
-        resumed = gj.dftu_branch(bulk("W"), dict(job), b)
+            gpaw_job_dftu.dftu_branch(bulk("W"), dict(job), b)
+        assert gpaw_job_dftu.resume_point(b, [(6.0, 1.0), (6.0, 0.0), (3.0, 0.0)]) and (b / "step.gpw").is_file()
+        assert gpaw_job_dftu.resume_point(b, [(6.0, 0.5), (6.0, 0.0), (3.0, 0.0)]) == []      # another schedule: start again
+        resumed = gpaw_job_dftu.dftu_branch(bulk("W"), dict(job), b)
     finally:
-        gj.say = gj_say
+        gpaw_job_common.say = gj_say
     assert any(m.startswith("resuming after step 1") for m in said)
     assert [s["energy_eV"] for s in resumed["steps"]] == pytest.approx([s["energy_eV"] for s in full["steps"]], abs=1e-4)
     assert (b / "gpaw.txt").read_text().count("|iter:   1|") == 3 and not (b / "step.gpw").exists()
     # the final state is kept beside the cache's entries for checks that continue from it
-    assert gj.final_state_path(b).is_file() and gj.final_state_path(b).parent.name == ".states"
+    assert gpaw_job_dftu.final_state_path(b).is_file() and gpaw_job_dftu.final_state_path(b).parent.name == ".states"
 
 
 
@@ -324,13 +326,13 @@ def _scalar_state(mixer) -> dict:
 @pytest.mark.dft
 @pytest.mark.parametrize("mixer", [{"backend": "msr1"}, {"backend": "pulay", "beta": 0.05, "nmaxold": 8, "weight": 50.0}])
 def test_a_restarted_mixer_is_the_mixer_of_a_new_calculation(mixer):
-    """gpaw_job.restart_mixer (a branch's mixer with fresh_each_step) leaves the mixer of a converged SCF in the
+    """helpers.dft.gpaw_job.dftu.restart_mixer (a branch's mixer with fresh_each_step) leaves the mixer of a converged SCF in the
     state of a new calculation's mixer: GPAW's own reset empties the histories but keeps MSR1's step lengths
     and trust radius (shrunk by convergence), which froze a continued release step. Spin-polarized H2, LCAO:
     a second."""
     from ase import Atoms
     from gpaw import GPAW
-    from helpers.gpaw_job import gpaw_mixer, restart_mixer
+    from helpers.dft.gpaw_job.dftu import gpaw_mixer, restart_mixer
 
     def h2():
         a = Atoms("H2", positions=[[0, 0, 0], [0, 0, 0.74]], cell=[4, 4, 4.5])
@@ -353,14 +355,14 @@ def test_a_restarted_mixer_is_the_mixer_of_a_new_calculation(mixer):
 
 @pytest.mark.dft
 def test_a_restarted_step_diagonalizes_the_new_hamiltonian_from_its_first_iteration():
-    """gpaw_job.restart_step after a change of U_eff: the potential is recomputed from the current density with
+    """helpers.dft.gpaw_job.dftu.restart_step after a change of U_eff: the potential is recomputed from the current density with
     the new U (the atomic Hamiltonians change; without it the first SCF iteration of the step diagonalizes the
     old one and MSR1 takes the tiny first residual as its yardstick), recomputing it with nothing changed moves
     nothing, and the continued step converges to the energy of a fresh calculation at the new U. Bulk bcc W,
     single-zeta LCAO, 2x2x2 k points, MSR1: seconds."""
     from ase.build import bulk
     from gpaw import GPAW
-    from helpers.gpaw_job import restart_step, set_hubbard_U
+    from helpers.dft.gpaw_job.dftu import restart_step, set_hubbard_U
 
     def calc(U):
         return GPAW(mode="lcao", basis="sz(dzp)", kpts=(2, 2, 2), setups={"W": f":d,{U}"}, mixer={"backend": "msr1"},
@@ -370,10 +372,10 @@ def test_a_restarted_step_diagonalizes_the_new_hamiltonian_from_its_first_iterat
     a.get_potential_energy()
     dft = a.calc.dft
     dH = dft.potential.dH_asii.data.copy()
-    restart_step(dft)
+    restart_step(dft_jobs)
     assert np.abs(dft.potential.dH_asii.data - dH).max() < 1e-10
     set_hubbard_U(a.calc, [0], 3.0)
-    restart_step(dft)
+    restart_step(dft_jobs)
     assert np.abs(dft.potential.dH_asii.data - dH).max() > 1e-3
     assert dft.scf_loop.mixer.trust_radius is None
     a.calc.dft.results.clear()
@@ -410,16 +412,17 @@ def test_unscaled_projectors_give_the_plain_sphere_occupations_and_the_bias_foll
 
 
 def test_a_page_read_from_the_cache_never_starts_gpaw_whatever_the_environment(tmp_path, monkeypatch):
-    """dft.dftu_branch_or_none(only_cached=True) names a branch missing from the cache (None) without computing it,
+    """helpers.dft.jobs.dftu_branch_or_none(only_cached=True) names a branch missing from the cache (None) without computing it,
     also where COMPENDIUM_REQUIRE_CACHE is not set; without only_cached the same call would start GPAW."""
     from ase import Atoms
-    from helpers import dft, params
+    from helpers.dft import jobs as dft_jobs
+    from helpers.store import params
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
     monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "0")
     started = []
-    monkeypatch.setattr(dft, "_launch", lambda *a, **k: started.append(1) or pytest.fail("GPAW started"))
+    monkeypatch.setattr(dft_jobs, "_launch", lambda *a, **k: started.append(1) or pytest.fail("GPAW started"))
     atoms = Atoms("W2Te4", positions=np.random.default_rng(0).normal(size=(6, 3)), cell=[3, 6, 15], pbc=[1, 1, 0])
     s = params.settings("smoke")
-    assert dft.dftu_branch_or_none(True, atoms, s, "missing", [3.0]) is None and not started
+    assert dft_jobs.dftu_branch_or_none(True, atoms, s, "missing", [3.0]) is None and not started
     with pytest.raises(pytest.fail.Exception, match="GPAW started"):
-        dft.dftu_branch_or_none(False, atoms, s, "missing", [3.0])
+        dft_jobs.dftu_branch_or_none(False, atoms, s, "missing", [3.0])

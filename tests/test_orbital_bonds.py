@@ -1,9 +1,12 @@
-"""W-W bonds, second-order virtual hopping and the two-W cluster (helpers.orbitals.bonds)."""
+"""W-W bonds, second-order virtual hopping and the two-W cluster (helpers.manybody)."""
 import numpy as np
 import pytest
 
-from helpers import wannier as W
-from helpers.orbitals import bonds as B
+from helpers.manybody import bond_cluster
+from helpers.manybody import bond_table
+from helpers.manybody import bonds as manybody_bonds
+from helpers.models import wannier as W
+from helpers.rungs.afo import figures as afo_figures
 
 U, J = 3.0, 0.3
 
@@ -15,7 +18,7 @@ def random_T(seed=0, scale=1.0):
 # --- the atom ---------------------------------------------------------------------------------------
 
 def test_kanamori_atom_has_the_closed_form_multiplets():
-    s = B.atomic_hamiltonian([0.0, 0.0, 0.0], U, J)["spectra"]
+    s = bond_cluster.atomic_hamiltonian([0.0, 0.0, 0.0], U, J)["spectra"]
     expect = {1: {0.0: 6},
               2: {U - 3 * J: 9, U - J: 5, U + 2 * J: 1},             # 3T1, 1T2 + 1E, 1A1
               3: {3 * U - 9 * J: 4, 3 * U - 6 * J: 10, 3 * U - 4 * J: 6}}   # 4A2, 2E + 2T1, 2T2
@@ -25,7 +28,7 @@ def test_kanamori_atom_has_the_closed_form_multiplets():
 
 def test_one_electron_spectrum_is_the_levels():
     lv = [0.1, -0.2, 0.45]
-    s = B.atomic_hamiltonian(lv, U, J)["spectra"][1]
+    s = bond_cluster.atomic_hamiltonian(lv, U, J)["spectra"][1]
     assert np.allclose(s, np.repeat(sorted(lv), 2))
 
 
@@ -34,7 +37,7 @@ def test_one_electron_spectrum_is_the_levels():
 def test_pauli_blocks_intra_orbital_hopping_between_equal_doublons():
     T = np.zeros((3, 3))
     T[1, 1] = 0.4
-    assert B.second_order_energy([0, 0.1, 0.2], [0, 0.1, 0.2], T, U, J, "b", "b") == pytest.approx(0, abs=1e-14)
+    assert bond_cluster.second_order_energy([0, 0.1, 0.2], [0, 0.1, 0.2], T, U, J, "b", "b") == pytest.approx(0, abs=1e-14)
 
 
 def test_afo_with_intra_orbital_hopping_only_at_J0():
@@ -44,7 +47,7 @@ def test_afo_with_intra_orbital_hopping_only_at_J0():
     T = np.diag([0.0, t, tp])
     li, lj = [0.1, 0.0, 0.2], [0.05, 0.3, -0.1]
     closed = -2 * t**2 / (U + lj[1] - li[1]) - 2 * tp**2 / (U + li[2] - lj[2])
-    assert B.second_order_energy(li, lj, T, U, 0.0, "b", "c") == pytest.approx(closed, rel=1e-12)
+    assert bond_cluster.second_order_energy(li, lj, T, U, 0.0, "b", "c") == pytest.approx(closed, rel=1e-12)
 
 
 def test_afo_with_pair_hopping_in_the_virtual_d3():
@@ -57,7 +60,7 @@ def test_afo_with_pair_hopping_in_the_virtual_d3():
     d3 = np.array([[3 * U - 5 * J + 2 * lj[2] + lj[1], J], [J, 3 * U - 5 * J + 2 * lj[0] + lj[1]]])
     w, v = np.linalg.eigh(d3)
     closed = -2 * t**2 * np.sum(v[0] ** 2 / (w + li[1] - E_phi))
-    r = B.second_order_terms(li, lj, T, U, J, "b", "c")
+    r = bond_cluster.second_order_terms(li, lj, T, U, J, "b", "c")
     assert r["E_phi_eV"] == pytest.approx(E_phi)
     assert r["E2_eV"] == pytest.approx(closed, rel=1e-12)
 
@@ -68,10 +71,10 @@ def test_minus_4t2_over_U_and_the_ratio():
     intra = np.diag([0.0, t, t])
     inter = np.zeros((3, 3))
     inter[1, 2] = inter[2, 1] = tp
-    assert B.second_order_energy(lv, lv, intra, U, 0, "b", "c") == pytest.approx(-4 * t**2 / U)
-    assert B.second_order_energy(lv, lv, intra, U, 0, "b", "b") == pytest.approx(0, abs=1e-14)
-    assert B.second_order_energy(lv, lv, inter, U, 0, "b", "b") == pytest.approx(-4 * tp**2 / U)
-    assert B.second_order_energy(lv, lv, inter, U, 0, "b", "c") == pytest.approx(0, abs=1e-14)
+    assert bond_cluster.second_order_energy(lv, lv, intra, U, 0, "b", "c") == pytest.approx(-4 * t**2 / U)
+    assert bond_cluster.second_order_energy(lv, lv, intra, U, 0, "b", "b") == pytest.approx(0, abs=1e-14)
+    assert bond_cluster.second_order_energy(lv, lv, inter, U, 0, "b", "b") == pytest.approx(-4 * tp**2 / U)
+    assert bond_cluster.second_order_energy(lv, lv, inter, U, 0, "b", "c") == pytest.approx(0, abs=1e-14)
 
 
 def test_fo_gains_nothing_from_b_c_processes_only_from_the_a_channel():
@@ -82,20 +85,20 @@ def test_fo_gains_nothing_from_b_c_processes_only_from_the_a_channel():
     T[1, 2] = T[2, 1] = 0.0
     a_only = np.zeros((3, 3))
     a_only[0, 1], a_only[1, 0] = T[0, 1], T[1, 0]
-    E = B.second_order_energy(li, lj, T, U, J, "b", "b")
+    E = bond_cluster.second_order_energy(li, lj, T, U, J, "b", "b")
     assert E < -1e-4
-    assert E == pytest.approx(B.second_order_energy(li, lj, a_only, U, J, "b", "b"), rel=1e-12)
+    assert E == pytest.approx(bond_cluster.second_order_energy(li, lj, a_only, U, J, "b", "b"), rel=1e-12)
     no_a = T.copy()
     no_a[0, :] = no_a[:, 0] = 0.0
-    assert B.second_order_energy(li, lj, no_a, U, J, "b", "b") == pytest.approx(0, abs=1e-14)
+    assert bond_cluster.second_order_energy(li, lj, no_a, U, J, "b", "b") == pytest.approx(0, abs=1e-14)
 
 
 def test_swapping_the_sites_leaves_bond_energies_unchanged():
     li, lj, T = [0.0, 0.1, 0.25], [0.05, 0.3, 0.1], random_T(2, 0.3)
     for ci, cj in [("b", "c"), ("a", "b"), ("c", "c")]:
-        assert B.second_order_energy(li, lj, T, U, J, ci, cj) == pytest.approx(
-            B.second_order_energy(lj, li, T.T, U, J, cj, ci), rel=1e-10)
-    e1, e2 = B.two_site_ed(li, lj, T, U, J), B.two_site_ed(lj, li, T.T, U, J)
+        assert bond_cluster.second_order_energy(li, lj, T, U, J, ci, cj) == pytest.approx(
+            bond_cluster.second_order_energy(lj, li, T.T, U, J, cj, ci), rel=1e-10)
+    e1, e2 = bond_cluster.two_site_ed(li, lj, T, U, J), bond_cluster.two_site_ed(lj, li, T.T, U, J)
     assert e1["ground_energy_eV"] == pytest.approx(e2["ground_energy_eV"], abs=1e-10)
     assert e1["orbital_correlation"] == pytest.approx(e2["orbital_correlation"], abs=1e-8)
     assert e1["weights"]["b2c2"] == pytest.approx(e2["weights"]["c2b2"], abs=1e-8)
@@ -107,10 +110,10 @@ def test_inversion_symmetric_bond_has_equal_afo_partners():
     lv = [0.0, 0.1, 0.22]
     T = random_T(3, 0.3)
     Ts = 0.5 * (T + T.T)
-    assert B.second_order_energy(lv, lv, Ts, U, J, "b", "c") == pytest.approx(
-        B.second_order_energy(lv, lv, Ts, U, J, "c", "b"), rel=1e-10)
-    assert abs(B.second_order_energy(lv, lv, T, U, J, "b", "c")
-               - B.second_order_energy(lv, lv, T, U, J, "c", "b")) > 1e-4
+    assert bond_cluster.second_order_energy(lv, lv, Ts, U, J, "b", "c") == pytest.approx(
+        bond_cluster.second_order_energy(lv, lv, Ts, U, J, "c", "b"), rel=1e-10)
+    assert abs(bond_cluster.second_order_energy(lv, lv, T, U, J, "b", "c")
+               - bond_cluster.second_order_energy(lv, lv, T, U, J, "c", "b")) > 1e-4
 
 
 # --- exact diagonalization ----------------------------------------------------------------------------
@@ -122,7 +125,7 @@ def test_ed_contains_the_half_filled_hubbard_dimer():
     t = 0.4
     T = np.zeros((3, 3))
     T[1, 1] = -t
-    e = B.two_site_ed([-40.0, 0.0, 40.0], [40.0, 2 * U, 40.0], T, U, 0.0)
+    e = bond_cluster.two_site_ed([-40.0, 0.0, 40.0], [40.0, 2 * U, 40.0], T, U, 0.0)
     const = -80 + U + 4 * U
     assert e["ground_energy_eV"] == pytest.approx(const + U / 2 - np.sqrt(U**2 / 4 + 4 * t**2), abs=1e-9)
     assert e["S_total(S+1)"] == pytest.approx(0, abs=1e-9)          # the dimer's singlet
@@ -134,8 +137,8 @@ def test_second_order_agrees_with_ed_to_fourth_order():
     li, lj, T = [0.8, 0.0, 0.4], [0.8, 0.4, 0.0], random_T(0)
     err = []
     for t in (0.02, 0.04):
-        r = B.second_order_terms(li, lj, t * T, U, 0.0, "b", "c")
-        err.append(B.two_site_ed(li, lj, t * T, U, 0.0)["ground_energy_eV"] - r["E_phi_eV"] - r["E2_eV"])
+        r = bond_cluster.second_order_terms(li, lj, t * T, U, 0.0, "b", "c")
+        err.append(bond_cluster.two_site_ed(li, lj, t * T, U, 0.0)["ground_energy_eV"] - r["E_phi_eV"] - r["E2_eV"])
         assert abs(err[-1]) < 0.01 * abs(r["E2_eV"])
     assert err[1] / err[0] == pytest.approx(16, rel=0.1)
 
@@ -148,8 +151,8 @@ def test_ed_orbital_correlation_follows_the_hopping():
     inter = np.zeros((3, 3))
     inter[1, 2] = inter[2, 1] = 0.3
     for J_ in (0.0, 0.3):
-        afo = B.two_site_ed(lv, lv, np.diag([0.0, 0.3, 0.3]), U, J_)
-        fo = B.two_site_ed(lv, lv, inter, U, J_)
+        afo = bond_cluster.two_site_ed(lv, lv, np.diag([0.0, 0.3, 0.3]), U, J_)
+        fo = bond_cluster.two_site_ed(lv, lv, inter, U, J_)
         assert afo["orbital_correlation"] < -0.05 and fo["orbital_correlation"] == pytest.approx(-afo["orbital_correlation"])
         assert afo["weights"]["b2c2"] > 10 * afo["weights"]["b2b2"]
         assert fo["weights"]["b2b2"] == pytest.approx(afo["weights"]["b2c2"])
@@ -158,15 +161,15 @@ def test_ed_orbital_correlation_follows_the_hopping():
 
 def test_pinned_energies_are_variational_and_close_to_second_order():
     li, lj, T = [0.0, 0.1, 0.2], [0.0, 0.12, 0.18], random_T(4, 0.05)
-    pin = B.pinned_energies(li, lj, T, U, 0.0, h=-0.5)
-    E0 = B.two_site_ed(li, lj, T, U, 0.0)["ground_energy_eV"]
-    for name, (ci, cj) in B.CONFIGS.items():
+    pin = bond_cluster.pinned_energies(li, lj, T, U, 0.0, h=-0.5)
+    E0 = bond_cluster.two_site_ed(li, lj, T, U, 0.0)["ground_energy_eV"]
+    for name, (ci, cj) in manybody_bonds.CONFIGS.items():
         p = pin[name]
         assert p["E_var_eV"] >= E0 - 1e-12                          # <psi_h|H|psi_h> >= E0
         assert p["n_pinned"] > 3.9
-        E2 = B.second_order_energy(li, lj, T, U, 0.0, ci, cj)
+        E2 = bond_cluster.second_order_energy(li, lj, T, U, 0.0, ci, cj)
         assert p["gain_eV"] == pytest.approx(E2, rel=0.2)          # field-shifted denominators
-    zero = B.pinned_energies(li, lj, np.zeros((3, 3)), U, 0.0, h=-0.5)
+    zero = bond_cluster.pinned_energies(li, lj, np.zeros((3, 3)), U, 0.0, h=-0.5)
     assert zero["b2c2"]["gain_eV"] == pytest.approx(0, abs=1e-12) and zero["b2c2"]["n_pinned"] == pytest.approx(4)
 
 
@@ -190,7 +193,7 @@ def synthetic_model(seed=5):
 
 def test_bonds_are_listed_once_and_hopping_reverses_to_its_adjoint():
     eff = synthetic_model()
-    bonds = B.metal_bonds(eff, 4.0)
+    bonds = manybody_bonds.metal_bonds(eff, 4.0)
     keys = {(b["i"], b["j"], tuple(b["R"])) for b in bonds}
     assert not any((j, i, tuple(-np.array(R))) in keys for i, j, R in keys if (i, j, R) != (j, i, tuple(-np.array(R))))
     assert len(keys) == len(bonds)
@@ -200,15 +203,15 @@ def test_bonds_are_listed_once_and_hopping_reverses_to_its_adjoint():
     O = [np.linalg.qr(rng.normal(size=(5, 5)))[0] for _ in range(2)]
     for b in bonds + [{"i": 0, "j": 1, "R": [2, 0, 0]}]:        # (-2, 0, 0) is not stored: uses H(2)^H
         rev = {"i": b["j"], "j": b["i"], "R": [-x for x in b["R"]]}
-        T = B.bond_hopping(eff, b, O[b["i"]], O[b["j"]])
-        assert np.allclose(B.bond_hopping(eff, rev, O[b["j"]], O[b["i"]]), T.conj().T)
+        T = manybody_bonds.bond_hopping(eff, b, O[b["i"]], O[b["j"]])
+        assert np.allclose(manybody_bonds.bond_hopping(eff, rev, O[b["j"]], O[b["i"]]), T.conj().T)
 
 
 @pytest.fixture(scope="module")
 def synthetic_rows():
     eff = synthetic_model()
     O = [np.linalg.eigh(eff.onsite()[s][:, s])[1] for s in (slice(0, 5), slice(5, 10))]
-    return B.bond_table(eff, O, U, J, max_length=3.2)
+    return bond_table.bond_table(eff, O, U, J, max_length=3.2)
 
 
 def test_bond_table_same_sublattice_bonds_cannot_decide(synthetic_rows):
@@ -217,7 +220,7 @@ def test_bond_table_same_sublattice_bonds_cannot_decide(synthetic_rows):
     assert chain and all(r["E2 AFO - FO (meV)"] == pytest.approx(0, abs=1e-9) for r in chain)
     hetero = [r for r in rows if r["i"] != r["j"]]
     assert hetero and all(r["E2 AFO b-c (meV)"] == r["E2 b2c2 (meV)"] for r in hetero)
-    pf = B.per_formula_unit(rows)
+    pf = bond_table.per_formula_unit(rows)
     assert pf["E2 (meV/f.u.)"]["FO b-b"] == pytest.approx(sum(r["E2 b2b2 (meV)"] for r in rows) / 2)
 
 
@@ -226,34 +229,37 @@ def test_plot_draws_one_bar_per_bond_and_pattern(synthetic_rows):
     drawn as a hatched band with no bars, and the axis spans the valid bars only."""
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots()
-    ax, ax2 = B.plot_bond_energies(ax, synthetic_rows)
+    ax, ax2 = afo_figures.plot_bond_energies(ax, synthetic_rows)
     bars = [p for c in ax.containers for p in c]
-    valid = [B.second_order_valid(r) for r in synthetic_rows]
-    assert len(bars) == len(synthetic_rows) * len(B.PATTERNS)
+    valid = [bond_table.second_order_valid(r) for r in synthetic_rows]
+    assert len(bars) == len(synthetic_rows) * len(manybody_bonds.PATTERNS)
     assert np.allclose(sorted(p.get_height() for p in bars),
-                       sorted(r[f"E2 {p} (meV)"] if ok else 0.0 for r, ok in zip(synthetic_rows, valid) for p in B.PATTERNS))
+                       sorted(r[f"E2 {p} (meV)"] if ok else 0.0 for r, ok in zip(synthetic_rows, valid) for p in manybody_bonds.PATTERNS))
     assert len([p for p in ax.patches if p.get_hatch()]) == valid.count(False)
     lo, hi = ax.get_ylim()
-    assert all(lo <= r[f"E2 {p} (meV)"] <= hi for r, ok in zip(synthetic_rows, valid) if ok for p in B.PATTERNS)
+    assert all(lo <= r[f"E2 {p} (meV)"] <= hi for r, ok in zip(synthetic_rows, valid) if ok for p in manybody_bonds.PATTERNS)
     assert "(meV)" in ax.get_ylabel()
     plt.close(fig)
 
 
 def test_a_bond_whose_gap_closes_is_not_second_order():
     row = {"min gap (eV)": 0.5, "perturbative": True, **{f"t_{x}{y}": 0.01 for x in "abc" for y in "abc"}}
-    assert B.second_order_valid(row)
-    assert not B.second_order_valid({**row, "t_bc": 0.5 * B.MAX_T_OVER_GAP * 10})
-    assert not B.second_order_valid({**row, "min gap (eV)": -0.1, "perturbative": False})
+    assert bond_table.second_order_valid(row)
+    assert not bond_table.second_order_valid({**row, "t_bc": 0.5 * bond_table.MAX_T_OVER_GAP * 10})
+    assert not bond_table.second_order_valid({**row, "min gap (eV)": -0.1, "perturbative": False})
 
 
 def test_relaxed_d2_layer_bonds():
-    from helpers import afe, dft, params
-    from helpers import orbital_order as oo
+    from helpers.dft import layers as dft_layers
+    from helpers.dft import jobs as dft_jobs
+    from helpers.dft import process as dft_process
+    from helpers.store import params
+    from helpers.models import pd as pd_models
     settings = params.settings("paper")
-    lattice = afe.relax_layer("WTe2", "d2", settings)
-    at = dft.atoms_from(lattice["distorted"]["final"])
-    eff = oo.downfold_d(oo.pd_model(dft.lcao(at, settings, "WTe2-relaxed-d2", basis="dzp")), (12, 6, 1), -1.5, 0.5)[0]
-    bonds = B.metal_bonds(eff, 5.0)
+    lattice = dft_layers.relax_layer("WTe2", "d2", settings)
+    at = dft_process.atoms_from(lattice["distorted"]["final"])
+    eff = pd_models.downfold_d(pd_models.pd_model(dft_jobs.lcao(at, settings, "WTe2-relaxed-d2", basis="dzp")), (12, 6, 1), -1.5, 0.5)[0]
+    bonds = manybody_bonds.metal_bonds(eff, 5.0)
     zig = [b for b in bonds if b["name"] == "W1-W2 short (zigzag)"]
     assert len(zig) == 2 and 2.8 < zig[0]["length_A"] < 2.9
     chain = [b for b in bonds if b["name"].startswith("chain")]
@@ -272,17 +278,17 @@ def test_bad_input_names_the_parameter(kw, match):
             "config_i": "b", "config_j": "c"}
     args.update(kw)
     with pytest.raises(ValueError, match=match):
-        B.second_order_energy(**args)
+        bond_cluster.second_order_energy(**args)
 
 
 def test_bad_input_elsewhere():
     with pytest.raises(ValueError, match="J="):
-        B.atomic_hamiltonian([0, 0, 0], 3.0, 1.01)
+        bond_cluster.atomic_hamiltonian([0, 0, 0], 3.0, 1.01)
     with pytest.raises(ValueError, match="levels"):
-        B.atomic_hamiltonian([0, 0, 0, 0], 3.0, 0.5)
+        bond_cluster.atomic_hamiltonian([0, 0, 0, 0], 3.0, 0.5)
     with pytest.raises(ValueError, match="h="):
-        B.pinned_energies([0, 0, 0], [0, 0, 0], np.zeros((3, 3)), 3.0, 0.5, h=0.1)
+        bond_cluster.pinned_energies([0, 0, 0], [0, 0, 0], np.zeros((3, 3)), 3.0, 0.5, h=0.1)
     with pytest.raises(ValueError, match="max_length"):
-        B.metal_bonds(synthetic_model(), 0.0)
+        manybody_bonds.metal_bonds(synthetic_model(), 0.0)
     with pytest.raises(ValueError, match="orbitals_i"):
-        B.bond_hopping(synthetic_model(), {"i": 0, "j": 1, "R": [0, 0, 0]}, np.eye(3), np.eye(5))
+        manybody_bonds.bond_hopping(synthetic_model(), {"i": 0, "j": 1, "R": [0, 0, 0]}, np.eye(3), np.eye(5))

@@ -1,10 +1,10 @@
-"""Orbital identity: site symmetry, local frames and the readings of a, b, c (helpers.orbitals.identity)."""
+"""Orbital identity: site symmetry, local frames and the readings of a, b, c (helpers.models.identity)."""
 import numpy as np
 import pytest
 from ase.build import mx2
 
-from helpers.manybody.interaction import real_d_harmonics
-from helpers.orbitals import identity as idt
+from helpers.models import identity as idt
+from helpers.models.dshell import real_d_harmonics
 
 
 def one_t(a=3.5, thickness=3.6):

@@ -1,13 +1,18 @@
-"""Dipoles of Wannier orbitals from the z matrices of the Bloch states (helpers.orbitals.moments),
-checked on the committed paper LCAO runs, and the verdict logic of helpers.orbitals.analysis."""
+"""Dipoles of Wannier orbitals from the z matrices of the Bloch states (helpers.models.moments),
+checked on the committed paper LCAO runs, and the verdict logic of helpers.rungs.afo."""
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import orbital_order as oo, params
-from helpers.orbitals import analysis as an, moments as mom
+from helpers.dft import layers as dft_layers
+from helpers.models import moments as mom
+from helpers.models import pd as pd_models
+from helpers.rungs import robustness
+from helpers.rungs.afo import dipoles as afo_dipoles
+from helpers.rungs.afo import layers as afo_layers
+from helpers.store import params
 
 CACHE = Path(__file__).resolve().parents[1] / "data" / "cache"
 
@@ -36,12 +41,12 @@ def test_z_matrices_reproduce_gpaws_dipole_and_overlap(result):
 @pytest.fixture(scope="module")
 def d2():
     s = params.settings("paper")
-    return an.layer_models("WTe2", s, "dzp", (8, 4, 1), -1.5, 0.5, moments=True, names=("relaxed d2",))["relaxed d2"]
+    return afo_layers.layer_models("WTe2", s, "dzp", (8, 4, 1), -1.5, 0.5, moments=True, names=("relaxed d2",))["relaxed d2"]
 
 
 def test_inversion_maps_the_dipoles_of_W1_onto_minus_those_of_W2(d2):
     # a consistency check of the z matrices and the downfolding: the layer is centrosymmetric
-    rows = an.orbital_dipole_rows(d2, 1.0)
+    rows = afo_dipoles.orbital_dipole_rows(d2, 1.0)
     for r in ("energy order", "continuity from 1T"):
         p1 = {x["orbital"]: x["p_z (e·Å)"] for x in rows if x["reading"] == r and x["W"] == 1}
         p2 = {x["orbital"]: x["p_z (e·Å)"] for x in rows if x["reading"] == r and x["W"] == 2}
@@ -53,8 +58,8 @@ def test_inversion_maps_the_dipoles_of_W1_onto_minus_those_of_W2(d2):
 def test_no_orbital_dipole_where_the_metal_site_has_inversion():
     # 1T: D3d at W. A consistency check of the z matrices, the projection and the downfolding.
     s = params.settings("paper")
-    one_t = an.layer_models("WTe2", s, "dzp", (8, 4, 1), -1.5, 0.5, moments=True, names=("1T",))["1T"]
-    assert max(abs(x["p_z (e·Å)"]) for x in an.orbital_dipole_rows(one_t, 1.0)) < 0.005
+    one_t = afo_layers.layer_models("WTe2", s, "dzp", (8, 4, 1), -1.5, 0.5, moments=True, names=("1T",))["1T"]
+    assert max(abs(x["p_z (e·Å)"]) for x in afo_dipoles.orbital_dipole_rows(one_t, 1.0)) < 0.005
 
 
 def test_z_operator_of_the_wannier_functions_is_hermitian_and_centred_on_the_layer(d2):
@@ -76,9 +81,9 @@ def test_state_dipole_of_one_doubly_occupied_orbital_matches_the_orbital_dipole(
     eff = d2["eff"]
     s = d2["settings"]
     pd = d2["pd"]
-    Zeff = mom.effective_z(mom.z_model(d2["lcao"], pd), pd, np.concatenate(oo.d_shells(pd)), s["grid"], s["e_low"], s["width"])
-    v = np.linalg.eigh(an.onsite_block(eff))[1][:, 1]
-    shells, atoms = oo.d_shells(eff), oo.metal_atoms(eff)
+    Zeff = mom.effective_z(mom.z_model(d2["lcao"], pd), pd, np.concatenate(pd_models.d_shells(pd)), s["grid"], s["e_low"], s["width"])
+    v = np.linalg.eigh(afo_layers.onsite_block(eff))[1][:, 1]
+    shells, atoms = pd_models.d_shells(eff), pd_models.metal_atoms(eff)
     n = np.outer(v, v)
     p_state = mom.state_dipole_z(Zeff, eff, shells[:1], atoms[:1], [[n, n]])
     p_orb = mom.orbital_dipoles_z(Zeff, eff, shells[:1], atoms[:1], [v[:, None]])[0][0]
@@ -86,19 +91,19 @@ def test_state_dipole_of_one_doubly_occupied_orbital_matches_the_orbital_dipole(
 
 
 def test_robust_verdict_flips_to_undetermined():
-    assert an.robust_verdict({"a": True, "b": True, "c": None})["verdict"] == "reproduced"
-    assert an.robust_verdict({"a": False, "b": False})["verdict"] == "not reproduced"
-    v = an.robust_verdict({"a": True, "b": False})
+    assert robustness.robust_verdict({"a": True, "b": True, "c": None})["verdict"] == "reproduced"
+    assert robustness.robust_verdict({"a": False, "b": False})["verdict"] == "not reproduced"
+    v = robustness.robust_verdict({"a": True, "b": False})
     assert v["verdict"] == "undetermined" and v["holds in"] == ["a"] and v["fails in"] == ["b"]
-    assert an.robust_verdict({"a": None})["verdict"] == "undetermined"          # computed, but no variant decides
-    assert an.robust_verdict({})["verdict"] == "not computed here"
+    assert robustness.robust_verdict({"a": None})["verdict"] == "undetermined"          # computed, but no variant decides
+    assert robustness.robust_verdict({})["verdict"] == "not computed here"
 
 
 def test_an_unbounded_window_lets_a_bad_1T_model_through_and_the_check_stops_it():
-    from helpers import dft
+    from helpers.dft import jobs as dft_jobs
     s = params.settings("paper")
-    at = an.layer_structures("WTe2", "paper", s["vacuum"])["1T"]
-    lc = dft.lcao(at, s, "WTe2-1T", basis="dzp")
-    with pytest.raises(oo.ModelQualityError, match="electrons"):
-        oo.check_model(oo.pd_model(lc, (-1e9, 1e9)), lc, at)
-    oo.check_model(oo.pd_model(lc), lc, at)                       # the bounded window passes
+    at = dft_layers.layer_structures("WTe2", "paper", s["vacuum"])["1T"]
+    lc = dft_jobs.lcao(at, s, "WTe2-1T", basis="dzp")
+    with pytest.raises(pd_models.ModelQualityError, match="electrons"):
+        pd_models.check_model(pd_models.pd_model(lc, (-1e9, 1e9)), lc, at)
+    pd_models.check_model(pd_models.pd_model(lc), lc, at)                       # the bounded window passes

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from helpers.orbitals import natural as nat
+from helpers.models import natural as nat
 
 
 def _rot(seed):

@@ -1,12 +1,14 @@
-"""Orbital-ordered states annealed from large U (helpers.orbitals.ordered) on synthetic two-W models:
+"""Orbital-ordered states annealed from large U (helpers.rungs.afo.ordered) on synthetic two-W models:
 integer starts, the virtual-hopping answer of a two-site model (AFO with intra-orbital hopping, FO
 with inter-orbital hopping), an exact limit, the inversion symmetry of the switching partners, the
 cache key, and bad input."""
 import numpy as np
 import pytest
 
-from helpers import wannier as W
-from helpers.orbitals import ordered as od
+from helpers.models import wannier as W
+from helpers.rungs.afo.ordered import findings as ordered_findings
+from helpers.rungs.afo.ordered import patterns as ordered_patterns
+from helpers.rungs.afo.ordered import rows as ordered_rows
 
 D = ("dxy", "dyz", "dz2", "dxz", "dx2-y2")
 XY, YZ, Z2, XZ, X2 = range(5)
@@ -65,10 +67,10 @@ def inversion_chain(seed: int = 5) -> tuple:
     return models_of(two_w_model(H), B), B
 
 
-def run(models, U_grid=(10.0, 8.0, 6.0), grid=(1, 1, 1), patterns=od.PATTERNS, cell=(1, 1, 1), **kw):
-    starts = od.pattern_starts(models, patterns=patterns, cell=cell)
-    res = od.anneal_patterns("test", "smoke", models, "effective", starts, U_grid, grid, 0.05, cell=cell, **kw)
-    return res, od.pattern_rows(res, 2 * int(np.prod(cell)))
+def run(models, U_grid=(10.0, 8.0, 6.0), grid=(1, 1, 1), patterns=ordered_patterns.PATTERNS, cell=(1, 1, 1), **kw):
+    starts = ordered_patterns.pattern_starts(models, patterns=patterns, cell=cell)
+    res = ordered_patterns.anneal_patterns("test", "smoke", models, "effective", starts, U_grid, grid, 0.05, cell=cell, **kw)
+    return res, ordered_rows.pattern_rows(res, 2 * int(np.prod(cell)))
 
 
 @pytest.fixture
@@ -85,21 +87,21 @@ def F(rows, branch, U):
 def test_starts_are_d2_projectors_on_the_requested_orbital_in_every_cell():
     models, B = inversion_chain()
     for cell in ((1, 1, 1), (2, 1, 1), (1, 2, 1)):
-        starts = od.pattern_starts(models, patterns=od.cell_patterns(cell), cell=cell)
+        starts = ordered_patterns.pattern_starts(models, patterns=ordered_patterns.cell_patterns(cell), cell=cell)
         for name, sites in starts.items():
-            want = od.pattern_orbitals(name, 2, int(np.prod(cell)))
+            want = ordered_patterns.pattern_orbitals(name, 2, int(np.prod(cell)))
             assert len(sites) == 2 * int(np.prod(cell))
             for (nu, nd), m in zip(sites, want):
                 for n in (nu, nd):
                     assert np.trace(n).real == pytest.approx(1.0)                # 2 electrons per W, spin 0
                     assert np.allclose(n @ n, n, atol=1e-10)                      # integer: a projector
                     assert B[:, m] @ n @ B[:, m] == pytest.approx(1.0)            # onto the requested orbital
-    s = od.pattern_starts(models, patterns=["b2b2|c2c2"], cell=(2, 1, 1))["b2b2|c2c2"]
+    s = ordered_patterns.pattern_starts(models, patterns=["b2b2|c2c2"], cell=(2, 1, 1))["b2b2|c2c2"]
     occ = [[B[:, m] @ nu @ B[:, m] for m in range(3)] for nu, _ in s]
     assert [int(np.argmax(o)) for o in occ] == [1, 1, 2, 2]                       # W1 b, W2 b, W1' c, W2' c
     # p-d starts: the requested orbital doubly occupied on top of the eg-like background
-    pd = od.pattern_starts(models, basis="pd", grid=(8, 1, 1))
-    bg = (pd["a2a2"][0][0] - od.pattern_starts(models)["a2a2"][0][0])
+    pd = ordered_patterns.pattern_starts(models, basis="pd", grid=(8, 1, 1))
+    bg = (pd["a2a2"][0][0] - ordered_patterns.pattern_starts(models)["a2a2"][0][0])
     assert np.trace(bg).real > 1e-3                                              # eg-like orbitals filled a little
     assert np.allclose(B[:, :3].T @ bg @ B[:, :3], 0, atol=1e-10)                # ... and nothing else
 
@@ -125,7 +127,7 @@ def test_two_site_model_virtual_hopping_picks_afo_or_fo(tmp_cache):
     # second order: the AFO gain of the intra-orbital model shrinks with U (about t^2 / U)
     gain = {U: F(intra, "b2b2", U) - F(intra, "b2c2", U) for U in (10.0, 6.0)}
     assert gain[6.0] > gain[10.0] > 0
-    c_intra, c_inter = od.paper_comparison(intra, 6.0), od.paper_comparison(inter, 6.0)
+    c_intra, c_inter = ordered_rows.paper_comparison(intra, 6.0), ordered_rows.paper_comparison(inter, 6.0)
     assert c_intra["(ii) AFO below FO"] is True and c_inter["(ii) AFO below FO"] is False
     assert c_intra["E(AFO) − E(FO) (meV/f.u.)"] < -5 and c_inter["E(AFO) − E(FO) (meV/f.u.)"] > 5
     assert c_intra["lowest surviving pattern"] == "a2a2"        # a is lowest and hops intra-orbitally too
@@ -138,7 +140,7 @@ def test_plot_fills_exactly_the_surviving_points(tmp_cache):
     _, rows = run(dimer(-0.3, 0.0), (10.0, 6.0))
     rows[2] = {**rows[2], "survives": False}                    # one point marked as not surviving
     fig, ax = plt.subplots()
-    od.plot_patterns(ax, rows)
+    ordered_findings.plot_patterns(ax, rows)
     filled = sum(len(c.get_offsets()) for c in ax.collections if c.get_facecolors().size and c.get_facecolors()[0][3] > 0)
     assert filled == sum(r["survives"] for r in rows if r["branch"] == r["pattern"]) == len(rows) - 1
     plt.close(fig)
@@ -157,7 +159,7 @@ def test_inversion_symmetry_switching_partners_are_degenerate(tmp_cache):
         assert F(prim, "b2c2", u) == pytest.approx(F(prim, "c2b2", u), abs=1e-6)
         assert F(sup, "b2c2", u) == pytest.approx(F(sup, "c2b2", u), abs=1e-6)
         assert F(sup, "b2c2", u) == pytest.approx(2 * F(prim, "b2c2", u), abs=1e-5)
-    c = od.paper_comparison(prim, 6.0)
+    c = ordered_rows.paper_comparison(prim, 6.0)
     assert abs(c["E(b2c2) − E(c2b2) (meV/f.u.)"]) < 1e-3
 
 
@@ -165,10 +167,10 @@ def test_cache_key_holds_the_orbitals(tmp_cache):
     """Orbitals a, b, c are part of the key even where the starts do not see them (columns d, e)."""
     models = dimer(-0.3, 0.0)
     swapped = DIMER_ORBITALS[:, [0, 1, 2, 4, 3]]
-    starts = od.pattern_starts(models, patterns=["b2b2"])
-    r1 = od.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), 0.05)
-    r2 = od.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), 0.05,
-                            orbitals_per_site=[swapped, swapped])
+    starts = ordered_patterns.pattern_starts(models, patterns=["b2b2"])
+    r1 = ordered_patterns.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), 0.05)
+    r2 = ordered_patterns.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), 0.05,
+                                          orbitals_per_site=[swapped, swapped])
     assert r1["key"] != r2["key"]
     assert r1["branches"]["b2b2"]["steps"][-1]["F"] == pytest.approx(r2["branches"]["b2b2"]["steps"][-1]["F"])
 
@@ -176,31 +178,31 @@ def test_cache_key_holds_the_orbitals(tmp_cache):
 def test_bad_input_names_the_parameter(tmp_cache):
     models = dimer(-0.3, 0.0)
     with pytest.raises(ValueError, match="patterns"):
-        od.pattern_starts(models, patterns=["x2a2"])
+        ordered_patterns.pattern_starts(models, patterns=["x2a2"])
     with pytest.raises(ValueError, match="patterns"):
-        od.pattern_starts(models, patterns=["b2b2|c2c2"])                  # two sub-cells in a primitive cell
+        ordered_patterns.pattern_starts(models, patterns=["b2b2|c2c2"])                  # two sub-cells in a primitive cell
     with pytest.raises(ValueError, match="cell"):
-        od.pattern_starts(models, cell=(0, 1, 1))
+        ordered_patterns.pattern_starts(models, cell=(0, 1, 1))
     with pytest.raises(ValueError, match="orbitals_per_site"):
-        od.pattern_starts(models, orbitals_per_site=[np.ones((5, 5))] * 2)
+        ordered_patterns.pattern_starts(models, orbitals_per_site=[np.ones((5, 5))] * 2)
     with pytest.raises(ValueError, match="basis"):
-        od.pattern_starts(models, basis="dft")
+        ordered_patterns.pattern_starts(models, basis="dft")
     with pytest.raises(ValueError, match="grid"):
-        od.pattern_starts(models, basis="pd")
-    starts = od.pattern_starts(models)
+        ordered_patterns.pattern_starts(models, basis="pd")
+    starts = ordered_patterns.pattern_starts(models)
     with pytest.raises(ValueError, match="starts"):
-        od.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), cell=(2, 1, 1))
+        ordered_patterns.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), cell=(2, 1, 1))
     with pytest.raises(ValueError, match="U_grid"):
-        od.anneal_patterns("test", "smoke", models, "effective", starts, [6.0, 8.0], (1, 1, 1))
+        ordered_patterns.anneal_patterns("test", "smoke", models, "effective", starts, [6.0, 8.0], (1, 1, 1))
     with pytest.raises(ValueError, match="width"):
-        od.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), 0.0)
+        ordered_patterns.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), 0.0)
     with pytest.raises(ValueError, match="interaction"):
-        od.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), interaction="hub")
+        ordered_patterns.anneal_patterns("test", "smoke", models, "effective", starts, [8.0, 6.0], (1, 1, 1), interaction="hub")
     res, rows = run(models, (8.0, 6.0), patterns=("a2a2", "b2c2"))
     with pytest.raises(ValueError, match="n_fu"):
-        od.pattern_rows(res, 0)
+        ordered_rows.pattern_rows(res, 0)
     with pytest.raises(ValueError, match="U"):
-        od.paper_comparison(rows, 3.0)
+        ordered_rows.paper_comparison(rows, 3.0)
 
 
 # --- states read by natural orbitals ----------------------------------------------------------------
@@ -245,7 +247,7 @@ def test_rotated_afo_is_read_by_natural_orbitals_not_by_diagonals():
                       "b2b2": {6.0: (-0.9, [_filled(b), _filled(b)])},
                       "a2a2": {6.0: (-0.8, [(half, half), (half, half)])},
                       "c2c2": {6.0: (-0.7, [_filled(b, c, spin_split=True), _filled(b, c, spin_split=True)])}}, rot)
-    rows = {r["branch"]: r for r in od.pattern_rows(res, 2)}
+    rows = {r["branch"]: r for r in ordered_rows.pattern_rows(res, 2)}
     afo = rows["b2c2"]
     assert afo["W1 n(a, b, c)"] == afo["W2 n(a, b, c)"] == "0.00, 1.00, 1.00"       # diagonals blind
     assert afo["kind"] == "AFO" and afo["W1–W2 overlap"] == pytest.approx(0, abs=1e-12)
@@ -256,7 +258,7 @@ def test_rotated_afo_is_read_by_natural_orbitals_not_by_diagonals():
     shell = rows["c2c2"]
     assert shell["kind"] == "unpolarized" and shell["W1 m (μB)"] == pytest.approx(0)
     assert shell["W1 largest natural occ."] == pytest.approx(1.0) and shell["W1 up–down overlap"] == pytest.approx(0)
-    c = od.paper_comparison(list(rows.values()), 6.0, threshold_meV=10.0)
+    c = ordered_rows.paper_comparison(list(rows.values()), 6.0, threshold_meV=10.0)
     assert c["lowest state kind"] == "AFO" and c["lowest state b/c polarized"] is True
 
 
@@ -277,16 +279,16 @@ def test_where_the_model_orders_critical_U_gain_and_dipole():
     Z1 = np.diag([0.0, 0.0, 0.0, 0.0, 0.0])
     Z1[XZ, XZ], Z1[YZ, YZ] = 0.3, -0.1
     blocks = [Z1, -Z1]
-    by_U = od.order_by_U(res, 2, blocks)
+    by_U = ordered_findings.order_by_U(res, 2, blocks)
     hi, lo = by_U
     assert hi["lowest is ordered"] and hi["lowest kind"] == "AFO"
     assert hi["gain F(ordered) − F(unpolarized) (meV/f.u.)"] == pytest.approx(-50.0)
     assert hi["ordered p_z (e·Å/cell)"] == pytest.approx(-0.8)
     assert not lo["lowest is ordered"] and lo["lowest p_z (e·Å/cell)"] == pytest.approx(0.0)
-    s = od.order_summary(by_U)
+    s = ordered_findings.order_summary(by_U)
     assert s["critical U (eV)"] == 10.0 and s["ordered lowest at U (eV)"] == "10"
     assert s["kind at critical U"] == "AFO" and s["smallest cost where not lowest (meV/f.u.)"] == pytest.approx(20.0)
-    fo = od.state_dipole(res["branches"]["b2b2"]["steps"][0], blocks)
+    fo = ordered_rows.state_dipole(res["branches"]["b2b2"]["steps"][0], blocks)
     assert fo == pytest.approx(0.0)
 
 
@@ -300,26 +302,26 @@ def test_merged_runs_decide_the_lowest_state_among_every_run():
     r2 = _synthetic({"b2c2": {6.0: (-0.1, [_filled(b), _filled(c)])}}, DIMER_ORBITALS)
     for r in (r1, r2):
         r["inputs"].update({"model": "m", "interaction": "slater", "J": 0.5})
-    m = od.merged_runs({"one": r1, "two": r2})
+    m = ordered_findings.merged_runs({"one": r1, "two": r2})
     assert set(m["branches"]) == {"a2a2 → from one", "b2c2 → from two"}
-    (row,) = od.order_by_U(m, 2)
+    (row,) = ordered_findings.order_by_U(m, 2)
     assert row["lowest state"] == "b2c2 → from two" and row["lowest is ordered"]
     assert row["gain F(ordered) − F(unpolarized) (meV/f.u.)"] == pytest.approx(-50.0)
     r2["inputs"]["J"] = 0.8
     with pytest.raises(ValueError, match="results"):
-        od.merged_runs({"one": r1, "two": r2})
+        ordered_findings.merged_runs({"one": r1, "two": r2})
 
 
 def test_mean_field_afo_ranking_needs_both_ordered_states_like_dftu():
     """'AFO lowest' ranks ordered states: where FO and AFO do not both survive to U, the mean field leaves it
     undecided (as DFT+U does), while an unpolarized lowest state still fails the polarization claim."""
-    from helpers.orbitals.analysis import _mean_field_outcome
-    gone = {od.CLAIM_I: None, "(ii) AFO below FO": None, "lowest state": "unpolarized",
+    from helpers.rungs.afo.claims import _mean_field_outcome
+    gone = {ordered_rows.CLAIM_I: None, "(ii) AFO below FO": None, "lowest state": "unpolarized",
             "lowest state b/c polarized": False, "lowest state kind": "unpolarized"}
     assert _mean_field_outcome(gone, "(ii) AFO below FO", "AFO lowest (mean field)") is None
-    assert _mean_field_outcome(gone, od.CLAIM_I, "polarization gain") is False
+    assert _mean_field_outcome(gone, ordered_rows.CLAIM_I, "polarization gain") is False
     polarized = dict(gone, **{"lowest state b/c polarized": True, "lowest state kind": "AFO"})
     assert _mean_field_outcome(polarized, "(ii) AFO below FO", "AFO lowest (mean field)") is None
-    assert _mean_field_outcome(polarized, od.CLAIM_I, "polarization gain") is None
+    assert _mean_field_outcome(polarized, ordered_rows.CLAIM_I, "polarization gain") is None
     ranked = dict(gone, **{"(ii) AFO below FO": False})
     assert _mean_field_outcome(ranked, "(ii) AFO below FO", "AFO lowest (mean field)") is False

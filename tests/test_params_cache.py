@@ -3,7 +3,10 @@ import json
 
 import pytest
 
-from helpers import cache, params
+from helpers.store import cache
+from helpers.cli import recompute
+from helpers.store import keys as cache_keys
+from helpers.store import params
 
 
 def test_profiles_validate():
@@ -22,19 +25,22 @@ def test_bad_settings_name_the_parameter(name, value):
 def test_lcao_grid_spacing_reaches_gpaw_and_leaves_default_keys_alone(monkeypatch, tmp_path):
     """The profile's LCAO grid spacing is GPAW's `h` in every LCAO job (lcao, wannier90, dftu_branch); at GPAW's
     default 0.2 A it is absent from the job, so the results computed before it was a setting keep their keys."""
-    from helpers import dft, gpaw_job, structures
+    from helpers.dft import jobs as dft_jobs
+    from helpers.store import cache
+    from helpers.dft.gpaw_job import common as gpaw_job_common
+    from helpers.dft import structures
     jobs = []
-    monkeypatch.setattr(dft, "_submit", lambda job, *a, **k: jobs.append(job))
-    monkeypatch.setattr(dft.cache, "cached", lambda name, profile, job, *a, **k: jobs.append(job))
+    monkeypatch.setattr(dft_jobs, "_submit", lambda job, *a, **k: jobs.append(job))
+    monkeypatch.setattr(cache, "cached", lambda name, profile, job, *a, **k: jobs.append(job))
     atoms = structures.monolayer_1Tprime("WTe2", vacuum=8.0)
     for profile in ("paper", "smoke"):
         s = params.settings(profile)
-        dft.lcao(atoms, s, "t")
-        dft.wannier90(atoms, s, "t")
-        dft.dftu_branch(atoms, s, "t", [3.0])
+        dft_jobs.lcao(atoms, s, "t")
+        dft_jobs.wannier90(atoms, s, "t")
+        dft_jobs.dftu_branch(atoms, s, "t", [3.0])
     assert [j.get("h") for j in jobs] == [None] * 3 + [0.3] * 3
-    assert gpaw_job.lcao_calc({**jobs[3], "smearing": 0.1}, tmp_path / "t.txt").parameters.h == 0.3
-    assert gpaw_job.lcao_calc({**jobs[0], "smearing": 0.1}, tmp_path / "t.txt").parameters.h is None
+    assert gpaw_job_common.lcao_calc({**jobs[3], "smearing": 0.1}, tmp_path / "t.txt").parameters.h == 0.3
+    assert gpaw_job_common.lcao_calc({**jobs[0], "smearing": 0.1}, tmp_path / "t.txt").parameters.h is None
 
 
 def test_unknown_profile_and_setting():
@@ -48,10 +54,10 @@ def test_unknown_profile_and_setting():
 
 def test_key_depends_on_every_input():
     base = {"a": 1.0, "b": [1, 2], "c": {"x": "y"}}
-    keys = {cache.key(base), cache.key({**base, "a": 1.0000001}), cache.key({**base, "b": [2, 1]}),
-            cache.key({**base, "c": {"x": "z"}})}
+    keys = {cache_keys.key(base), cache_keys.key({**base, "a": 1.0000001}), cache_keys.key({**base, "b": [2, 1]}),
+            cache_keys.key({**base, "c": {"x": "z"}})}
     assert len(keys) == 4
-    assert cache.key(dict(reversed(list(base.items())))) == cache.key(base)
+    assert cache_keys.key(dict(reversed(list(base.items())))) == cache_keys.key(base)
 
 
 def test_cache_hit_miss_force_and_failure(tmp_path, monkeypatch):
@@ -86,7 +92,8 @@ def test_cache_hit_miss_force_and_failure(tmp_path, monkeypatch):
 
 
 def test_recompute_restores_results_when_the_run_fails(tmp_path, monkeypatch):
-    from helpers import cli
+    from helpers.cli import notebooks as cli_notebooks
+    from helpers.cli import recompute
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path))
     monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
     kept = cache.cached("toy", "smoke", {"x": 1}, lambda w: {"value": 1})
@@ -94,9 +101,9 @@ def test_recompute_restores_results_when_the_run_fails(tmp_path, monkeypatch):
     def failing_compute(profile, names=None, **kw):
         raise RuntimeError("notebook failed")
 
-    monkeypatch.setattr(cli, "compute", failing_compute)
+    monkeypatch.setattr(recompute, "compute", failing_compute)
     with pytest.raises(RuntimeError):
-        cli.recompute("smoke")
+        recompute.recompute("smoke")
     assert cache.load(kept["key"])["value"] == 1
 
 
@@ -127,19 +134,20 @@ def test_concurrent_requests_compute_an_entry_once(tmp_path, monkeypatch):
 def test_a_missing_result_is_logged_so_the_notebook_reruns_once_it_exists(tmp_path, monkeypatch):
     """A notebook that skipped a result missing from the cache (CacheMiss caught, as the
     introduction's scales do) is not 'up to date' once that result appears."""
-    from helpers import cli
+    from helpers.cli import notebooks as cli_notebooks
+    from helpers.cli import recompute
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("COMPENDIUM_READ_LOG", str(tmp_path / "reads.jsonl"))
     monkeypatch.setenv("COMPENDIUM_REQUIRE_CACHE", "1")
     with pytest.raises(cache.CacheMiss) as miss:
         cache.cached("toy", "smoke", {"x": 1}, lambda w: {"value": 1})
     name = miss.value.entry
-    assert name == cache.entry_name("toy", "smoke", {"x": 1})
-    reads = [r["entry"] for r in cli._reads(tmp_path / "reads.jsonl")]
+    assert name == cache_keys.entry_name("toy", "smoke", {"x": 1})
+    reads = [r["entry"] for r in cli_notebooks._reads(tmp_path / "reads.jsonl")]
     assert reads == [name]
     nb = tmp_path / "00_x.ipynb"
     nb.write_text("{}")
-    before = cli.fingerprint(nb, "smoke", {}, reads)
+    before = cli_notebooks.fingerprint(nb, "smoke", {}, reads)
     monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE")
     cache.cached("toy", "smoke", {"x": 1}, lambda w: {"value": 1})
-    assert cli.fingerprint(nb, "smoke", {}, reads) != before
+    assert cli_notebooks.fingerprint(nb, "smoke", {}, reads) != before

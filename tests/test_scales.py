@@ -5,9 +5,11 @@ import os
 import pytest
 import yaml
 
-from helpers import afe, params, scales
-from helpers import orbital_order as oo
-from helpers.paths import ROOT, cache_dir
+from helpers.book import scales
+from helpers.models import pd as pd_models
+from helpers.rungs.afe import structure as afe_structure
+from helpers.store import params
+from helpers.store.paths import ROOT, cache_dir
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +52,9 @@ def test_distortion_energy_from_the_raw_gpaw_logs():
 
 
 def test_candidate_distortion_energy_is_the_generalization_pages_number():
-    from helpers import generalization
+    from helpers.dft import layers as dft_layers
     s = scales.candidate_distortion_energy("paper", "MoTe2")
-    r = generalization.relax_computed("MoTe2", params.settings("paper"))
+    r = dft_layers.relax_computed("MoTe2", params.settings("paper"))
     n_fu = len(r["1T"]["final"]["symbols"]) // 3
     assert s.value_eV == pytest.approx((r["1T"]["energy_eV"] - r["1Tprime"]["energy_eV"]) / n_fu, rel=1e-12)
     assert s.computed and len(s.entries) == 2 and s.page == scales.PAGES["generalization"]
@@ -65,7 +67,7 @@ def test_candidate_distortion_energy_is_the_generalization_pages_number():
 def test_charging_energy_is_the_papers_annealing_end_point():
     # the U at which the cached annealing (its raw result file) ends, against the paper's value
     import json
-    from helpers import reference
+    from helpers.store import reference
     s = scales.charging_energy("paper")
     grid = json.loads((cache_dir() / s.entries[0] / "result.json").read_text())["inputs"]["U_grid"]
     assert s.value_eV == min(grid) and grid[0] > grid[-1]             # annealed downwards, ends at its minimum
@@ -85,12 +87,12 @@ def test_dipole_coupling_from_both_sites_in_SI(models):
     # independent of the inversion the scale assumes: the AFO partners' dipoles summed from the rows of
     # W1 AND W2 (b2c2: W1 in b, W2 in c), and the energy p E computed in SI (C m x V/m -> J -> eV)
     from scipy.constants import e
-    from helpers.orbitals import analysis as an
+    from helpers.rungs.afo import dipoles as afo_dipoles
     a = scales.dipole_field_coupling("paper", field_V_per_nm=0.1, models=models)
-    rows = [r for r in an.orbital_dipole_rows(models, 1.0) if r["reading"] == scales.SUB_EV["reading"]]
+    rows = [r for r in afo_dipoles.orbital_dipole_rows(models, 1.0) if r["reading"] == scales.SUB_EV["reading"]]
     p = {(r["W"], r["orbital"]): r["p_z (e·Å)"] for r in rows}
     dp_eA = abs((p[1, "b"] + p[2, "c"]) - (p[1, "c"] + p[2, "b"]))
-    n_fu = len(oo.metal_atoms(models["eff"]))
+    n_fu = len(pd_models.metal_atoms(models["eff"]))
     split_eV = dp_eA * e * 1e-10 * 0.1e9 / e / n_fu                     # p (C m) E (V/m) in J, / e -> eV
     assert a.value_eV == pytest.approx(split_eV, rel=0.02)             # W2 = -W1 within the inversion residue
     assert 1e-5 < a.value_eV < 1e-2                # a sub-meV-to-meV coupling for a 0.1 V/nm field

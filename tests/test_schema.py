@@ -1,4 +1,4 @@
-"""Every parameter of every notebook is declared in helpers.schema and checked before any work.
+"""Every parameter of every notebook is declared in helpers.book.schema and checked before any work.
 
 Property-based (hypothesis): for each parameter of each page, values outside its declaration
 (wrong type, text for a number, NaN, infinity, out of range, empty or bad lists, unknown choices)
@@ -15,8 +15,11 @@ import nbformat
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from helpers import cache, cli, schema
-from helpers.paths import ROOT
+from helpers.book import schema
+from helpers.book import schema_fields
+from helpers.cli import notebooks as cli_notebooks
+from helpers.store import cache
+from helpers.store.paths import ROOT
 
 FIELDS = [(page, name) for page, model in schema.PAGES.items() for name in model.model_fields]
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -102,8 +105,8 @@ def no_work(monkeypatch):
     def refuse(*a, **k):
         raise AssertionError("a calculation started before the parameters were checked")
     monkeypatch.setattr(cache, "cached", refuse)
-    from helpers import dft
-    monkeypatch.setattr(dft, "_launch", refuse)
+    from helpers.dft import jobs as dft_jobs
+    monkeypatch.setattr(dft_jobs, "_launch", refuse)
 
 
 @pytest.mark.parametrize("page,name", FIELDS)
@@ -114,7 +117,7 @@ def test_a_bad_value_is_refused_before_any_work(page, name, fake_cache, no_work)
     @given(bad_values(spec(page, name)))
     def refused(value):
         namespace = {**schema.defaults(page), name: value, "np": None, "In": []}   # other names ignored
-        with pytest.raises(schema.ParameterError) as err:
+        with pytest.raises(schema_fields.ParameterError) as err:
             schema.check(page, namespace)
         msg = str(err.value)
         assert f"{name}=" in msg and "not allowed" in msg and repr(value)[:20] in msg
@@ -136,9 +139,9 @@ def test_the_command_line_refuses_a_bad_value_before_papermill(page, fake_cache,
     def refused(data):
         name = data.draw(st.sampled_from([n for n in names if n != "profile"]))
         value = data.draw(bad_values(spec(page, name)))
-        with pytest.raises(schema.ParameterError, match=f"{name}="):
-            cli.execute("paper", [schema.NOTEBOOKS[page]], out=fake_cache.parent / "executed",
-                        parameters={name: value})
+        with pytest.raises(schema_fields.ParameterError, match=f"{name}="):
+            cli_notebooks.execute("paper", [schema.NOTEBOOKS[page]], out=fake_cache.parent / "executed",
+                                  parameters={name: value})
 
     refused()
     assert snapshot(fake_cache) == before
@@ -160,7 +163,7 @@ def test_J_above_U_over_3_is_refused_and_says_U_over_3(U, excess):
             values["U_low" if page == "generalization" else "generalization_U_low"] = None
             if page == "scorecard":
                 values.update(valence_J=0.0, valence_U_max=max(U + 1, 10))
-        with pytest.raises(schema.ParameterError, match=rf"{j}=.* at most {u}/3 = "):
+        with pytest.raises(schema_fields.ParameterError, match=rf"{j}=.* at most {u}/3 = "):
             schema.check(page, values)
 
 
@@ -171,9 +174,9 @@ def test_U_low_must_be_below_U_and_a_bad_U_is_blamed_on_U(U, U_low):
     if U_low < U:
         schema.check("generalization", values)
     else:
-        with pytest.raises(schema.ParameterError, match="U_low=.*below U"):
+        with pytest.raises(schema_fields.ParameterError, match="U_low=.*below U"):
             schema.check("generalization", values)
-    with pytest.raises(schema.ParameterError, match=r"generalization: U=-1 "):
+    with pytest.raises(schema_fields.ParameterError, match=r"generalization: U=-1 "):
         schema.check("generalization", {**values, "U": -1})
 
 
@@ -202,7 +205,7 @@ def test_schema_matches_the_notebook(page, stem):
 
 def test_tuples_are_lists_and_a_message_names_the_entry():
     schema.check("valence", {**schema.defaults("valence"), "hf_grid": (4, 2, 1)})
-    with pytest.raises(schema.ParameterError, match=r"hf_grid=\[0, 0, 1\] \(entry 0\) is not allowed"):
+    with pytest.raises(schema_fields.ParameterError, match=r"hf_grid=\[0, 0, 1\] \(entry 0\) is not allowed"):
         schema.check("valence", {"hf_grid": [0, 0, 1]})
 
 
@@ -218,6 +221,6 @@ def test_missing_entry_names_the_command_with_its_parameters(tmp_path, monkeypat
     # the command it names is accepted by the command line as it stands
     import shlex
     args = shlex.split(cmd)
-    parsed = {args[i + 1]: schema.parse_value(args[i + 2]) for i, a in enumerate(args) if a == "-p"}
+    parsed = {args[i + 1]: schema_fields.parse_value(args[i + 2]) for i, a in enumerate(args) if a == "-p"}
     assert parsed == {"material": "MoTe2", "dcounts": ["d2"]}
     schema.validate("afe", parsed)

@@ -7,8 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from helpers import scorecard
-from helpers.paths import REFERENCE
+from helpers.book import scorecard
+from helpers.rungs import robustness
+from helpers.store.paths import REFERENCE
 
 
 def test_verdict_rejects_an_unknown_label():
@@ -45,7 +46,7 @@ def test_rows_of_one_calculation_count_once():
     assert parts == ["**1** reproduced", "**2** not reproduced", "**2** undetermined"]
 
 
-from helpers import reference as _ref
+from helpers.store import reference as _ref
 
 #: The paper's numbers these tests compare against, from the one reference file.
 BOND = _ref.get("table1_octahedron_distortion")["bond_length_deviation"]
@@ -92,7 +93,7 @@ def test_criteria_are_fixed_in_the_reference_file_with_their_history():
     assert changed and all(r["why it changed"] != "—" for r in changed)
     with pytest.raises(KeyError, match="no scorecard criterion"):
         scorecard.criterion("rel_tol")
-    from helpers.orbitals import identity as idt            # the code's threshold is the fixed one
+    from helpers.models import identity as idt            # the code's threshold is the fixed one
     assert idt.DEGENERACY_TOL == scorecard.criterion("bc_degenerate_eV")["value"]
 
 
@@ -110,10 +111,10 @@ def _fe_rows(pbs, definition="effective orbitals (Te tails)"):
 
 
 def _fe(rows, claim, **kw):
-    from helpers.orbitals import analysis as an
+    from helpers.rungs.fe import dipoles as fe_dipoles
     ref = FE_REF
     norm = {"b": {"x (μC/cm²)": 1.0}, "c": {"x (μC/cm²)": 2.0}}
-    return next(r for r in an.fe_verdicts(rows, norm, [], ref, 26, "energy order", **kw) if r["claim"] == an.FE_CLAIMS[claim])
+    return next(r for r in fe_dipoles.fe_verdicts(rows, norm, [], ref, 26, "energy order", **kw) if r["claim"] == fe_dipoles.FE_CLAIMS[claim])
 
 
 def test_dipole_ratio_is_undetermined_when_a_dipole_changes_sign_between_windows():
@@ -156,7 +157,7 @@ def test_a_verdict_from_few_of_many_variants_says_so():
 
 
 def test_methods_note_only_when_both_methods_decide_and_differ():
-    from helpers.scorecard import methods_note
+    from helpers.book.scorecard import methods_note
     assert methods_note(True, False) == methods_note(False, True) == " — the two methods disagree"
     assert methods_note(True, True) == methods_note(False, False) == ""
     assert methods_note(None, False) == methods_note(True, "undetermined") == ""
@@ -169,7 +170,7 @@ def test_a_verdict_that_changes_with_a_threshold_of_ours_is_undetermined():
     """A threshold is our choice: the outcome (the words before ' (') read at each threshold must agree,
     else the verdict is undetermined and names each threshold's outcome; the reasons may differ."""
     checks = {0.2: "reproduced (a)", 0.4: "reproduced (b)"}
-    assert scorecard.robust_to_threshold("reproduced (c)", 0.3, checks, "x") == "reproduced (c)"
-    flipped = scorecard.robust_to_threshold("reproduced", 0.3, {0.4: "not reproduced (y)"}, "the cut", "g ≥ ")
+    assert robustness.robust_to_threshold("reproduced (c)", 0.3, checks, "x") == "reproduced (c)"
+    flipped = robustness.robust_to_threshold("reproduced", 0.3, {0.4: "not reproduced (y)"}, "the cut", "g ≥ ")
     assert flipped == "undetermined (flips with the cut: reproduced at g ≥ 0.3, not reproduced at g ≥ 0.4)"
-    assert scorecard.robust_to_threshold("not reproduced", 0.3, None, "x") == "not reproduced"
+    assert robustness.robust_to_threshold("not reproduced", 0.3, None, "x") == "not reproduced"

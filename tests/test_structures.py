@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import spglib
 
-from helpers import reference, structures as S
-from helpers.geometry import metal_metal_distances, octahedra
+from helpers.dft import structures as S
+from helpers.dft.geometry import metal_metal_distances, octahedra
+from helpers.store import reference
 
 
 def spacegroup(atoms, symprec):
@@ -76,7 +77,7 @@ def test_bad_inputs_are_refused():
         S.fictitious_1T("WTe2", a_hex=3.5, bond=1.0)
 
 
-# --- the structures of the generalization page (helpers.materials registry) ------------------------
+# --- the structures of the generalization page (helpers.dft.materials registry) ------------------------
 
 @pytest.mark.parametrize("material, refinement, group", [
     ("ReSe2", None, "P-1 (2)"), ("MoS2", None, "P6_3/mmc (194)"),
@@ -97,9 +98,9 @@ def test_registry_files_match_their_published_distances():
 
 def test_refinements_bracket_the_default_file():
     # Table 1 measures of each file, as quoted in shared/structures/README.md (bond, angle)
-    from helpers import afe
+    from helpers.rungs.afe import structure as afe_structure
     chosen = {"bond": ("sum |d - <d>| (A)",), "angle": ("sum |theta - 90| over 12 cis (deg)",)}
-    rows = {r["refinement"]: r for r in afe.refinement_rows(chosen)}
+    rows = {r["refinement"]: r for r in afe_structure.refinement_rows(chosen)}
     quoted = {"Mar 1992 (default file)": (0.308, 146.48), "Mar 1992 (WannierTools file)": (0.295, 146.51),
               "Brown 1966 (COD 2310355)": (0.307, 145.90)}
     for label, (bond, angle) in quoted.items():

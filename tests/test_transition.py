@@ -1,4 +1,4 @@
-"""Ordering temperature of the Ising pseudo-spin model (helpers.transition): Onsager's exact T_c
+"""Ordering temperature of the Ising pseudo-spin model (helpers.rungs.transition): Onsager's exact T_c
 and its inverse, the coupling fit to ordered-pattern energies, the Monte Carlo against exact
 results (T_c by Binder crossing, Onsager's energy, Yang's magnetization), hysteresis, bad input.
 
@@ -12,7 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from helpers.transition import binder, couplings, hysteresis, lattice, montecarlo, onsager
+from helpers.rungs.transition import binder
+from helpers.rungs.transition import couplings
+from helpers.rungs.transition import hysteresis
+from helpers.rungs.transition import lattice
+from helpers.rungs.transition import montecarlo
+from helpers.rungs.transition import onsager
 
 KB = onsager.K_B_MEV_PER_K
 J = 10.0                                         # meV: T_c(isotropic) = 263.3 K

@@ -1,11 +1,11 @@
-"""The 1T' metal network as a pseudo-spin lattice (helpers.transition.network): bonds read from a
+"""The 1T' metal network as a pseudo-spin lattice (helpers.rungs.transition.network): bonds read from a
 structure, bond correlations of ordered patterns against hand-counted values, and the coupling fit
 (exact recovery, and parameters the patterns cannot separate reported as undetermined)."""
 import numpy as np
 import pytest
 from ase import Atoms
 
-from helpers.transition import network
+from helpers.rungs.transition import network
 
 # metal positions of a relaxed WTe2 layer (Angstrom; cell a = 3.488 along the chains, b = 6.313)
 A, B = 3.4885, 6.3127

@@ -6,8 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import claims, pages, tables, verdicts_box as vb
-from helpers.scorecard import row
+from helpers.book import badges
+from helpers.book import claims
+from helpers.book import pages
+from helpers.book import tables
+from helpers.book import verdicts_box as vb
+from helpers.book.scorecard import row
 
 
 def card():
@@ -21,12 +25,12 @@ def card():
 
 
 def test_verdict_keys_and_colours():
-    assert vb.verdict_key("not reproduced") == "not reproduced"
-    assert vb.verdict_key("reproduced") == "reproduced"
-    assert vb.verdict_key("consistency check: FAILS") == "consistency check"
-    assert vb.COLOURS["not reproduced"] != vb.COLOURS["reproduced"]
+    assert badges.verdict_key("not reproduced") == "not reproduced"
+    assert badges.verdict_key("reproduced") == "reproduced"
+    assert badges.verdict_key("consistency check: FAILS") == "consistency check"
+    assert badges.COLOURS["not reproduced"] != badges.COLOURS["reproduced"]
     with pytest.raises(ValueError, match="verdict"):
-        vb.verdict_key("maybe")
+        badges.verdict_key("maybe")
 
 
 def test_tally_counts_only_counted_claims():
@@ -39,12 +43,12 @@ def test_tally_counts_only_counted_claims():
 
 
 def test_boxes_count_each_calculation_once_as_the_scorecard():
-    """The tally of the boxes is the scorecard's (helpers.scorecard.counted): two rows of one
+    """The tally of the boxes is the scorecard's (helpers.book.scorecard.counted): two rows of one
     calculation that disagree count once, as undetermined; a row closer to experiment than the paper
     supports it; the introduction's tally, the sum of its rungs' and the scorecard's tally line agree."""
     import re
 
-    from helpers import scorecard as sc
+    from helpers.book import scorecard as sc
     df = pd.DataFrame([
         row("AFE lattice (eV)", "short W–W", "1", "1", "c", True, "relaxation"),
         row("AFE lattice (eV)", "long W–W", "1", "2", "c", False, "relaxation"),
@@ -81,7 +85,7 @@ def test_chapter_box_shows_the_dftu_verdict_first():
     box = vb.chapter_html(df, "paper")
     first = box.split("</li>")[0]
     assert first.index("DFT+U: undetermined") < first.index(">not reproduced<")
-    assert vb.COLOURS["undetermined"][0] in first and vb.COLOURS["not reproduced"][0] in first
+    assert badges.COLOURS["undetermined"][0] in first and badges.COLOURS["not reproduced"][0] in first
     assert "no ordered state of b or c survives the release" in first
     assert "DFT+U" not in box.split("</li>")[1]
     assert "the two methods disagree" not in box                      # one of them undecided
@@ -132,15 +136,15 @@ def test_verdict_map_colours_each_cell_by_its_verdict():
     import matplotlib.pyplot as plt
     from matplotlib.colors import to_rgb
 
-    from helpers import plots
+    from helpers.book import plots
     rows = [{"claim": "b, c degenerate", "reading": "energy order", "verdict": "not reproduced"},
             {"claim": "b, c degenerate", "reading": "local frame", "verdict": "consistency check: forced"},
             {"claim": "AFO lowest", "reading": "energy order", "verdict": "undetermined"}]
     fig, ax = plt.subplots()
     plots.verdict_map(ax, rows)
     img = ax.images[0].get_array()
-    assert np.allclose(img[0, 0], to_rgb(vb.COLOURS["not reproduced"][0]))
-    assert np.allclose(img[1, 0], to_rgb(vb.COLOURS["undetermined"][0]))
+    assert np.allclose(img[0, 0], to_rgb(badges.COLOURS["not reproduced"][0]))
+    assert np.allclose(img[1, 0], to_rgb(badges.COLOURS["undetermined"][0]))
     assert np.allclose(img[1, 1], 1.0)                       # not tested: left white
     plt.close(fig)
 
@@ -150,7 +154,7 @@ def test_dipoles_vs_window_one_panel_per_reading():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from helpers import plots
+    from helpers.book import plots
     rows = [{"layer": "relaxed d2", "e_low (eV)": e, "reading": r, "p_z b (e·Å)": 0.1 * s, "p_z c (e·Å)": -0.1}
             for e in (-2.0, -1.5) for r, s in (("energy order", 1), ("continuity", -1))]
     fig, axes = plt.subplots(1, 2)
@@ -163,7 +167,7 @@ def test_dipoles_vs_window_one_panel_per_reading():
 
 
 def test_verdict_cells_are_badges_and_long_cells_fold():
-    from helpers import captions
+    from helpers.book import captions
     df = pd.DataFrame({"claim": ["x", "y"], "verdict": ["not reproduced", "consistency check: holds " + "and why " * 40]})
     md = captions.markdown_table(df)
     assert md.count('class="verdict-badge"') == 2 and "<details" in md and "|" not in md.split("\n")[3][2:-2].replace(" | ", "")
@@ -171,11 +175,11 @@ def test_verdict_cells_are_badges_and_long_cells_fold():
 
 
 def test_the_scorecard_page_builds_no_row_itself():
-    """The scorecard page takes its rows from helpers.claims, as the boxes do: none of its code cells
+    """The scorecard page takes its rows from helpers.book.claims, as the boxes do: none of its code cells
     builds a row (row(...), rows.append) or recomputes a verdict, so a box cannot differ from it."""
     import nbformat
 
-    from helpers.paths import ROOT
+    from helpers.store.paths import ROOT
     nb = nbformat.read(ROOT / "notebooks" / "07_scorecard.ipynb", as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "claims.scorecard(" in code

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from helpers import wannier as W
+from helpers.models import wannier as W
 
 
 def chain_model(seed=0):

@@ -1,4 +1,4 @@
-"""The task graph on Dask (helpers.workflow) and the `compute`/`recompute` commands on it.
+"""The task graph on Dask (helpers.cli.workflow) and the `compute`/`recompute` commands on it.
 
 Without GPAW: the graph of each profile names every calculation of the pages' plans once, in an
 order that respects the pages' dependencies; bad graphs, worker counts and cluster files are refused
@@ -13,12 +13,23 @@ import pytest
 
 import numpy as np
 
-from helpers import afe, cache, cli, dft, dftu, dftu_supercell, params, valence_dftu, workflow
-from helpers.workflow import Task
+from helpers.cli import main as cli_main
+from helpers.cli import notebooks as cli_notebooks
+from helpers.cli import recompute
+from helpers.cli import workflow
+from helpers.cli.workflow import Task
+from helpers.dft import jobs as dft_jobs
+from helpers.dft import layers as dft_layers
+from helpers.rungs.afo.dftu import plans as afo_dftu_plans
+from helpers.rungs.afo.dftu import supercell as afo_dftu_supercell
+from helpers.rungs.valence.dftu import plans as valence_dftu_plans
+from helpers.store import cache
+from helpers.store import params
+from helpers.store import paths
 
 
 def _graph(profile):
-    return workflow.graph(profile, [b.stem for b in cli.notebooks()], cli.DEPENDS)
+    return workflow.graph(profile, [b.stem for b in cli_notebooks.notebooks()], cli_notebooks.DEPENDS)
 
 
 @pytest.mark.parametrize("profile", ["smoke", "paper"])
@@ -27,11 +38,11 @@ def test_graph_has_every_planned_calculation_once_in_dependency_order(profile):
     workflow.check_graph(tasks)
     names = [t.name for t in tasks]
     # one task per start of the valence page's plan, per DFT+U job of the AFO page, per supercell start
-    n_val = len(valence_dftu.jobs(profile, workflow._dummy_layer()))
+    n_val = len(valence_dftu_plans.jobs(profile, workflow._dummy_layer()))
     assert sum(n.startswith("valence DFT+U: ") for n in names) == n_val
     n_afo = len(workflow._afo_jobs(profile))
     assert sum(n.startswith("AFO DFT+U ") for n in names) == n_afo
-    sc = dftu_supercell.SETTINGS.get(profile)
+    sc = afo_dftu_supercell.SETTINGS.get(profile)
     second = (sc.get("second_release") or {}).get("starts", []) if sc else []
     assert sum(n.startswith("AFO DFT+U supercell: ") for n in names) == (len(sc["starts"]) + len(second) if sc else 0)
     if second:        # the starts run again with the second release are named by its label
@@ -39,7 +50,7 @@ def test_graph_has_every_planned_calculation_once_in_dependency_order(profile):
     # each page after every page it reads and after its own calculations
     order = {n: i for i, n in enumerate(names)}
     by = {t.name: t for t in tasks}
-    for stem, deps in cli.DEPENDS.items():
+    for stem, deps in cli_notebooks.DEPENDS.items():
         page = by[f"page {stem}"]
         assert {f"page {d}" for d in deps} <= set(page.deps)
     for t in tasks:
@@ -57,16 +68,16 @@ def test_afo_job_keys_name_one_job_each():
     for profile in ("smoke", "paper"):
         keys = workflow._afo_jobs(profile)
         assert len(keys) == len(set(keys))
-        ann = [workflow.job_key(j) for j in dftu.annealed_jobs(profile, {r: np.eye(5) for r in
+        ann = [workflow.job_key(j) for j in afo_dftu_plans.annealed_jobs(profile, {r: np.eye(5) for r in
                ("energy order", "local octahedral frame")}, [0, 1])]
         assert len(ann) == len(set(ann))
 
 
 def test_graph_for_some_pages_only_and_bad_profile():
-    tasks = workflow.graph("smoke", ["02_afe_lattice"], cli.DEPENDS)
+    tasks = workflow.graph("smoke", ["02_afe_lattice"], cli_notebooks.DEPENDS)
     assert [t.name for t in tasks] == ["relax WTe2 d2", "relax WTe2 d3", "relax WTe2 t2g3 FM", "page 02_afe_lattice"]
     with pytest.raises(ValueError, match="profile='fast'"):
-        workflow.graph("fast", ["02_afe_lattice"], cli.DEPENDS)
+        workflow.graph("fast", ["02_afe_lattice"], cli_notebooks.DEPENDS)
 
 
 def test_check_graph_refuses_duplicates_unknown_dependencies_and_cycles():
@@ -104,7 +115,7 @@ def test_cluster_file_is_checked_before_anything_runs(tmp_path, text, match):
 
 
 def test_shipped_cluster_file_is_valid():
-    cfg = workflow.cluster_from_file(cli.ROOT / "scripts" / "cluster.yaml")
+    cfg = workflow.cluster_from_file(paths.ROOT / "scripts" / "cluster.yaml")
     assert cfg["scheduler"] == "slurm" and "{n}" in cfg["mpi_launcher"]
 
 
@@ -113,7 +124,7 @@ def test_bad_worker_count_is_refused_before_the_cache_moves(tmp_path, monkeypatc
     (tmp_path / "relax-x-smoke-0").mkdir()
     (tmp_path / "relax-x-smoke-0" / "result.json").write_text("{}")
     with pytest.raises(ValueError, match="workers=0"):
-        cli.recompute("smoke", ["02_afe"], workers=0)
+        recompute.recompute("smoke", ["02_afe"], workers=0)
     assert (tmp_path / "relax-x-smoke-0" / "result.json").exists()
 
 
@@ -121,12 +132,12 @@ def test_the_command_line_refuses_bad_options_in_one_line(tmp_path):
     for argv, match in ((["compute", "--profile", "smoke", "--workers", "0"], "compute: workers=0"),
                         (["recompute", "--profile", "smoke", "--cluster", str(tmp_path / "x.yaml")], "recompute: cluster=")):
         with pytest.raises(SystemExit) as err:
-            cli.main(argv)
+            cli_main.main(argv)
         assert str(err.value.code).startswith(match) and "\n" not in str(err.value.code)
 
 
 def test_mpi_launcher_from_the_environment(monkeypatch, tmp_path):
-    from helpers import dft
+    from helpers.dft import jobs as dft_jobs
     seen = []
 
     class FakePopen:
@@ -145,9 +156,9 @@ def test_mpi_launcher_from_the_environment(monkeypatch, tmp_path):
 
     monkeypatch.setattr(subprocess, "Popen", FakePopen)
     monkeypatch.setenv("COMPENDIUM_MPIEXEC", "srun --mpi=pmix -n {n}")
-    dft._launch(tmp_path, "x", n=4)
-    assert seen[-1][:4] == ["srun", "--mpi=pmix", "-n", "4"] and "helpers.gpaw_job" in seen[-1]
-    dft._launch(tmp_path, "x", n=1)                 # one rank: no launcher at all
+    dft_jobs._launch(tmp_path, "x", n=4)
+    assert seen[-1][:4] == ["srun", "--mpi=pmix", "-n", "4"] and "helpers.dft.gpaw_job" in seen[-1]
+    dft_jobs._launch(tmp_path, "x", n=1)                 # one rank: no launcher at all
     assert seen[-1][1:3] == ["python", "-m"]
 
 
@@ -165,11 +176,11 @@ def test_failed_task_stops_its_dependents_only():
 @pytest.mark.dft
 def test_two_smoke_relaxations_run_at_once_and_match_a_serial_run(tmp_path, monkeypatch):
     s = params.settings("smoke", max_steps=1)      # one ionic step each: the test is about running at once
-    start = afe.start_structures("WTe2", s["vacuum"], 0.05, 1)["1T"]
+    start = dft_layers.start_structures("WTe2", s["vacuum"], 0.05, 1)["1T"]
     tasks = []
     for d in ("d2", "d3"):
-        q = afe.cell_charge(start, "WTe2", d)
-        tasks.append(Task(f"1T {d}", "helpers.dft:relax", (start, afe.layer_settings(s, q), f"WTe2-{d}-1T", q)))
+        q = dft_layers.cell_charge(start, "WTe2", d)
+        tasks.append(Task(f"1T {d}", "helpers.dft.jobs:relax", (start, dft_layers.layer_settings(s, q), f"WTe2-{d}-1T", q)))
     monkeypatch.delenv("COMPENDIUM_REQUIRE_CACHE", raising=False)
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "engine"))
     rec = workflow.run(tasks, workers=2)
@@ -178,7 +189,7 @@ def test_two_smoke_relaxations_run_at_once_and_match_a_serial_run(tmp_path, monk
     # the serial run, in its own cache: the same entries (keys from the inputs) and energies
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "serial"))
     monkeypatch.setenv("COMPENDIUM_RANKS", "1")
-    serial = {t.name: dft.relax(*t.args) for t in tasks}
+    serial = {t.name: dft_jobs.relax(*t.args) for t in tasks}
     monkeypatch.setenv("COMPENDIUM_CACHE", str(tmp_path / "engine"))
     for t in tasks:
         name = Path(serial[t.name]["cache_entry"]).name
@@ -189,16 +200,16 @@ def test_two_smoke_relaxations_run_at_once_and_match_a_serial_run(tmp_path, monk
 
 
 def test_a_killed_worker_leaves_no_child_running():
-    """dft.die_with_parent: the GPAW run (here `sleep`) of a process that is killed ends with it, so a
+    """helpers.dft.process.die_with_parent: the GPAW run (here `sleep`) of a process that is killed ends with it, so a
     rerun never meets a leftover run writing into the same work directory."""
     import os
     import sys
     import time
-    code = ("import subprocess, time\nfrom helpers import dft\n"
-            "p = subprocess.Popen(['sleep', '60'], preexec_fn=dft.die_with_parent)\n"
+    code = ("import subprocess, time\nfrom helpers.dft import process as dft_process\n"
+            "p = subprocess.Popen(['sleep', '60'], preexec_fn=dft_process.die_with_parent)\n"
             "print(p.pid, flush=True)\ntime.sleep(60)\n")
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                              env=dict(os.environ, PYTHONPATH=str(cli.HELPERS.parent)))
+                              env=dict(os.environ, PYTHONPATH=str(cli_notebooks.HELPERS.parent)))
     child = int(parent.stdout.readline())
     parent.kill()
     parent.wait()

@@ -1,3 +1,6 @@
-from .cli import main
+"""`python -m helpers`: the command line (helpers.cli.main)."""
+
+from .cli.main import main
+
 
 main()

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import anneal, uhf
+from . import anneal
+from . import uhf
 
 
 def projector_bias(targets: list, lam: float) -> list:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 from itertools import combinations
-
 import numpy as np
+
 
 LETTERS = "abcdefghijklmnop"
 

@@ -14,11 +14,11 @@ Energies per cell of the model, eV:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 import numpy as np
 
 from . import interaction as I
-from .. import wannier as W
+from ..models import wannier as W
+
 
 MIXERS = ("anderson", "linear")
 

@@ -1,0 +1,1 @@
+"""The second Wannier construction: Wannier90 through GPAW's interface, read back as our models and compared with the projected Wannier functions."""

@@ -1,0 +1,1 @@
+"""Orbital-ordered mean-field states of the layer models, annealed from large U."""
