@@ -1,13 +1,15 @@
 """What the book's pages show, as one JSON file, to compare two versions of the code page by page.
 
-    python scripts/page_snapshot.py capture OUT.json [--executed DIR]
+    python scripts/page_snapshot.py capture OUT.json [--executed DIR] [--text]
     python scripts/page_snapshot.py compare OLD.json NEW.json
 
 `capture` executes every page of the `paper` profile from the committed cache (a missing result stops the run
 instead of computing it) into DIR (a temporary folder unless given) and records, per page: each glued output by
 its glue name and every other displayed output in order (Markdown and HTML text exactly, figures by the SHA-256
 of their PNG bytes), any error output, and the cache entries the page read. `compare` prints what differs and
-exits 1 if anything does.
+exits 1 if anything does. With --text, figures are left out (tests/data/page_outputs.json, which the browser test
+compares the book's pages with, is captured so: `python scripts/page_snapshot.py capture tests/data/page_outputs.json
+--text` after a change meant to alter what a page shows).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEXT = ("text/markdown", "text/html", "text/latex")
 
 
-def _output_record(out: dict) -> dict | None:
+def _output_record(out: dict, figures: bool = True) -> dict | None:
     """The text of one notebook output (figures by hash); None for outputs that carry nothing shown."""
     kind = out.get("output_type")
     if kind == "error":
@@ -32,7 +34,7 @@ def _output_record(out: dict) -> dict | None:
         return {"stream": out.get("text", "")}
     data = out.get("data", {})
     rec = {m: "".join(data[m]) if isinstance(data[m], list) else data[m] for m in TEXT if m in data}
-    if "image/png" in data:
+    if "image/png" in data and figures:
         png = data["image/png"]
         rec["image/png"] = hashlib.sha256("".join(png).encode() if isinstance(png, list) else png.encode()).hexdigest()
     if not rec and "text/plain" in data:
@@ -42,13 +44,13 @@ def _output_record(out: dict) -> dict | None:
     return rec or None
 
 
-def page_record(executed: Path) -> dict:
+def page_record(executed: Path, figures: bool = True) -> dict:
     """Glued and displayed outputs of one executed notebook, and the cache entries it read."""
     nb = json.loads(executed.read_text())
     glued, shown = {}, []
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
-            rec = _output_record(out)
+            rec = _output_record(out, figures)
             if rec is None:
                 continue
             name = out.get("metadata", {}).get("scrapbook", {}).get("name")
@@ -62,14 +64,14 @@ def page_record(executed: Path) -> dict:
     return {"glued": glued, "shown": shown, "reads": reads}
 
 
-def capture(out_json: Path, executed: Path | None = None) -> dict:
+def capture(out_json: Path, executed: Path | None = None, figures: bool = True) -> dict:
     """Execute every page from the committed cache and write what they show to `out_json`."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(executed) if executed else Path(tmp)
         env = {**os.environ, "COMPENDIUM_REQUIRE_CACHE": "1", "PYTHONPATH": str(ROOT / "src")}
         subprocess.run([sys.executable, "-m", "helpers", "execute", "--profile", "paper", "--force",
                         "--out", str(folder)], cwd=ROOT, env=env, check=True)
-        pages = {p.stem: page_record(p) for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))}
+        pages = {p.stem: page_record(p, figures) for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))}
     out_json.write_text(json.dumps(pages, indent=1, sort_keys=True))
     return pages
 
@@ -99,7 +101,7 @@ def differences(old: dict, new: dict) -> list[str]:
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "capture":
         executed = Path(argv[argv.index("--executed") + 1]) if "--executed" in argv else None
-        capture(Path(argv[1]), executed)
+        capture(Path(argv[1]), executed, figures="--text" not in argv)
         return 0
     if len(argv) == 3 and argv[0] == "compare":
         found = differences(json.loads(Path(argv[1]).read_text()), json.loads(Path(argv[2]).read_text()))

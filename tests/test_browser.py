@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 import yaml
 
-from helpers.paths import ROOT
+from helpers.store.paths import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -207,7 +207,7 @@ def test_page_loads_with_all_images_and_no_errors(pages, page):
 
 def notebook_pages():
     """The notebook pages (intro and chapters) of _toc.yml, as 'book/<name>.html'."""
-    from helpers.pages import PAGES, docname
+    from helpers.book.pages import PAGES, docname
     return [f"{docname(stem)}.html" for stem in PAGES]
 
 
@@ -224,7 +224,7 @@ def test_notebook_pages_have_a_binder_link(pages):
 
 @pytest.mark.parametrize("page", notebook_pages())
 def test_page_opens_with_its_verdicts(pages, page):
-    """A verdict box (helpers.verdicts_box) starts within the first screen at 1400 x 900."""
+    """A verdict box (helpers.book.verdicts_box) starts within the first screen at 1400 x 900."""
     top = probe(pages, page)["box_top"]
     assert top is not None, f"{page}: no verdict box"
     assert top < WIDTHS["wide"][1] - 60, f"{page}: the verdict box starts at {top:.0f} px, below the first screen"
@@ -277,7 +277,7 @@ def test_bibliography_has_no_raw_tex(pages):
 
 
 def test_boxes_and_scorecard_agree(pages):
-    """The introduction's tally is the scorecard's: both are drawn from helpers.claims, and the
+    """The introduction's tally is the scorecard's: both are drawn from helpers.book.claims, and the
     scorecard's own tally line (from its tables) must say the same."""
     def counts(dom, pattern):
         text = html.unescape(re.sub(r"<[^>]+>", " ", dom))
@@ -336,7 +336,7 @@ def test_navigation_reaches_every_chapter(pages, site):
 
 def test_short_addresses_forward_to_the_pages(site):
     """/<name>.html at the site's root opens the page book/<name>.html."""
-    from helpers import pages
+    from helpers.book import pages
     for name in ("valence", "scorecard"):
         dom = chromium("--virtual-time-budget=10000", "--dump-dom", urljoin(site, f"{name}.html"))
         assert 'class="verdict-box"' in dom, f"/{name}.html did not open the page book/{name}.html"
@@ -346,8 +346,8 @@ def test_short_addresses_forward_to_the_pages(site):
 
 def test_methods_page_gives_the_dftu_wall_times(pages):
     """The methods page shows the DFT+U cost table of the committed branches (written at build)."""
-    from helpers import dftu_cost
-    from helpers.paths import cache_dir
+    from helpers.book import dftu_cost
+    from helpers.store.paths import cache_dir
     text = re.sub(r"<[^>]+>", " ", pages["book/methods.html"]["wide"])
     rows = dftu_cost.cost_rows(dftu_cost.branch_records(cache_dir()))
     assert rows, "no committed DFT+U branch"
@@ -356,9 +356,25 @@ def test_methods_page_gives_the_dftu_wall_times(pages):
 
 
 def test_every_committed_paper_entry_is_read_by_a_page(site, monkeypatch):
-    """Each committed `paper` result is read by some page of the book just built (helpers.cli.unread_entries): a
+    """Each committed `paper` result is read by some page of the book just built (helpers.cli.notebooks.unread_entries): a
     result whose key the pages no longer reproduce (an input changed, an eigensolver returned an orbital with the
     other sign) would otherwise drop silently out of its page, which then shows fewer states than were computed."""
-    from helpers import cli
+    from helpers.cli import notebooks as cli_notebooks
     monkeypatch.delenv("COMPENDIUM_CACHE", raising=False)        # the cache the book was built from (site)
-    assert cli.unread_entries("paper") == []
+    assert cli_notebooks.unread_entries("paper") == []
+
+
+def test_pages_show_what_was_recorded(site):
+    """The findings text, tables and verdict boxes of every page, executed from the committed cache for the book
+    just built, are those recorded in tests/data/page_outputs.json, and each page reads the same cache entries: a
+    change of code meant to leave the pages alone (a refactoring, a move of modules) is caught where it alters a
+    word or a number. After a change meant to alter a page: `python scripts/page_snapshot.py capture
+    tests/data/page_outputs.json --text`, and review the diff."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("page_snapshot", ROOT / "scripts" / "page_snapshot.py")
+    snapshot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(snapshot)
+    recorded = json.loads((ROOT / "tests" / "data" / "page_outputs.json").read_text())
+    now = {p.stem: snapshot.page_record(p, figures=False)
+           for p in sorted((ROOT / "build" / "executed").glob("[0-9][0-9]_*.ipynb"))}
+    assert snapshot.differences(recorded, now) == []
