@@ -236,7 +236,7 @@ def toy_notebook(path, converged=True, value=1, kind="toy"):
     params = nbformat.v4.new_code_cell('profile = "paper"')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(
-        "from helpers import cache\n"
+        "from helpers.store import cache\n"
         f"r = cache.cached('{kind}', profile, {{'x': -0.0}}, lambda w: {{'value': {value}, 'converged': {converged}}})\n"
         "print(r['value'])")]
     nbformat.write(nb, path)
