@@ -37,12 +37,14 @@ def site_summary(n_up: np.ndarray, n_dn: np.ndarray) -> dict:
             "orbital_polarization": float(tot[0] - tot[1]) if len(tot) > 1 else 0.0}
 
 
-def _cplx_to_json(a) -> dict:
+def cplx_to_json(a) -> dict:
+    """A complex array as JSON data: {"re": real part, "im": imaginary part} (nested lists)."""
     a = np.asarray(a)
     return {"re": a.real.tolist(), "im": a.imag.tolist()}
 
 
-def _cplx_from_json(d) -> np.ndarray:
+def cplx_from_json(d) -> np.ndarray:
+    """The complex array of cplx_to_json's data."""
     return np.array(d["re"]) + 1j * np.array(d["im"])
 
 
@@ -71,7 +73,7 @@ class UHFResult:
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in ("energy", "free_energy", "entropy", "mu", "converged", "iterations",
                                             "dF", "dn", "total_moment", "n_electrons", "width")}
-        d["occupations"] = [[_cplx_to_json(u), _cplx_to_json(v)] for u, v in self.occupations]
+        d["occupations"] = [[cplx_to_json(u), cplx_to_json(v)] for u, v in self.occupations]
         d["history"] = [list(map(float, h)) for h in self.history]
         if self.bias_energy:
             d["bias_energy"] = float(self.bias_energy)
@@ -80,7 +82,7 @@ class UHFResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> "UHFResult":
-        occ = [(_cplx_from_json(u), _cplx_from_json(v)) for u, v in d["occupations"]]
+        occ = [(cplx_from_json(u), cplx_from_json(v)) for u, v in d["occupations"]]
         keys = ("energy", "free_energy", "entropy", "mu", "converged", "iterations", "dF", "dn",
                 "total_moment", "n_electrons", "width")
         return cls(**{k: d[k] for k in keys}, occupations=occ, history=[tuple(h) for h in d.get("history", [])],

@@ -6,12 +6,14 @@ helpers.models. Energies in eV, lengths in Angstrom.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from . import wannier as W
 from ..dft.materials import SEMICORE as N_SEMICORE, pd_projections
 from ..dft.process import atoms_from
-from ..store.manifest import _profile_of
+from ..store.manifest import profile_of
 
 
 PD = {"W": 2, "Te": 1}   # the p-d model of WTe2; other materials: helpers.dft.materials.pd_projections
@@ -48,8 +50,7 @@ def check_model(model: W.TBModel, lcao_result: dict, atoms, limits: dict | None 
     (default QUALITY_LIMITS, or SMOKE_LIMITS for a smoke-profile LCAO result: electron count against
     DFT, band deviation within 1 eV of E_F, Hermiticity, symmetry). Returns the quality dict when
     the model passes."""
-    from pathlib import Path
-    smoke = "cache_entry" in lcao_result and _profile_of(Path(lcao_result["cache_entry"]).name) == "smoke"
+    smoke = "cache_entry" in lcao_result and profile_of(Path(lcao_result["cache_entry"]).name) == "smoke"
     limits = dict(SMOKE_LIMITS if smoke else QUALITY_LIMITS, **(limits or {}))
     q = model_quality(model, lcao_result, atoms)
     measured = {"electrons": abs(q["electrons (model, at E_F)"] - q["electrons (DFT p-d manifold)"]),

@@ -23,7 +23,7 @@ class CacheCorrupt(RuntimeError):
 
     def __init__(self, name: str, problems: list[str], profile: str | None = None):
         self.name, self.problems = name, list(problems)
-        prof = profile or _profile_of(name)
+        prof = profile or profile_of(name)
         stray = [p.split()[1] for p in self.problems if p.endswith(STRAY)]
         if stray and len(stray) == len(self.problems):
             where = cache_dir() / name
@@ -41,7 +41,8 @@ class CacheCorrupt(RuntimeError):
 STRAY = "is not in the manifest (a stray file: remove it)"
 
 
-def _profile_of(name: str) -> str:
+def profile_of(name: str) -> str:
+    """The profile named in a cache entry's name (paper where it names none)."""
     parts = name.split("-")
     return next((p for p in reversed(parts[:-1]) if p in PROFILES), "paper")
 

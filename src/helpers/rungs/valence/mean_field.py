@@ -10,7 +10,7 @@ from helpers.manybody import interaction as I
 from helpers.manybody import toy
 from helpers.manybody import uhf
 from helpers.manybody.layer import BASES, SOLVER, eg_background, interactions_at, solver_for, valence_starts
-from helpers.manybody.uhf import _cplx_from_json
+from helpers.manybody.uhf import cplx_from_json
 from helpers.models import natural
 from helpers.models import pd as pd_models
 from helpers.models import wannier as W
@@ -331,11 +331,11 @@ def state_content(occupations) -> dict:
     (helpers.models.natural)."""
     sites = []
     for u, d in occupations:
-        u, d = (_cplx_from_json(x) if isinstance(x, dict) else np.asarray(x) for x in (u, d))
+        u, d = (cplx_from_json(x) if isinstance(x, dict) else np.asarray(x) for x in (u, d))
         sites.append(natural.natural_orbitals(np.real(u), np.real(d)))
     spin = []
     for u, d in occupations:
-        u, d = (_cplx_from_json(x) if isinstance(x, dict) else np.asarray(x) for x in (u, d))
+        u, d = (cplx_from_json(x) if isinstance(x, dict) else np.asarray(x) for x in (u, d))
         spin.append(float(np.linalg.norm(np.real(u) - np.real(d))))
     return {"d_counts": [x["d_count"] for x in sites], "moments": [abs(x["moment_muB"]) for x in sites],
             "largest_natural": [float(x["occupations"][0]) for x in sites],
