@@ -279,7 +279,6 @@ def test_a_killed_branch_resumes_after_its_last_step_with_the_same_energies(tmp_
     the state written after that step: the released and annealed steps give the energies of an uninterrupted
     run (bulk bcc W, single-zeta LCAO, 2x2x2 k points); the log keeps one SCF table per step."""
     from ase.build import bulk
-    from helpers.dft.gpaw_job import common as gpaw_job_common
     from helpers.dft.gpaw_job import dftu as gpaw_job_dftu
     v = _unit(2)
     job = {"task": "dftu_branch", "basis": "sz(dzp)", "xc": "PBE", "kpts": [2, 2, 2], "smearing": 0.1, "metal": "W",
@@ -299,7 +298,7 @@ def test_a_killed_branch_resumes_after_its_last_step_with_the_same_energies(tmp_
         said.append(msg)
         if msg.startswith("step 1/"):
             raise Killed
-    gj_say, gpaw_job_common.say = gpaw_job_common.say, say
+    gj_say, gpaw_job_dftu.say = gpaw_job_dftu.say, say       # the name the DFT+U stage prints with
     try:
         with pytest.raises(Killed):
             gpaw_job_dftu.dftu_branch(bulk("W"), dict(job), b)
@@ -307,7 +306,7 @@ def test_a_killed_branch_resumes_after_its_last_step_with_the_same_energies(tmp_
         assert gpaw_job_dftu.resume_point(b, [(6.0, 0.5), (6.0, 0.0), (3.0, 0.0)]) == []      # another schedule: start again
         resumed = gpaw_job_dftu.dftu_branch(bulk("W"), dict(job), b)
     finally:
-        gpaw_job_common.say = gj_say
+        gpaw_job_dftu.say = gj_say
     assert any(m.startswith("resuming after step 1") for m in said)
     assert [s["energy_eV"] for s in resumed["steps"]] == pytest.approx([s["energy_eV"] for s in full["steps"]], abs=1e-4)
     assert (b / "gpaw.txt").read_text().count("|iter:   1|") == 3 and not (b / "step.gpw").exists()
@@ -372,10 +371,10 @@ def test_a_restarted_step_diagonalizes_the_new_hamiltonian_from_its_first_iterat
     a.get_potential_energy()
     dft = a.calc.dft
     dH = dft.potential.dH_asii.data.copy()
-    restart_step(dft_jobs)
+    restart_step(dft)
     assert np.abs(dft.potential.dH_asii.data - dH).max() < 1e-10
     set_hubbard_U(a.calc, [0], 3.0)
-    restart_step(dft_jobs)
+    restart_step(dft)
     assert np.abs(dft.potential.dH_asii.data - dH).max() > 1e-3
     assert dft.scf_loop.mixer.trust_radius is None
     a.calc.dft.results.clear()

@@ -7,7 +7,6 @@ import numpy as np
 from gpaw import GPAW, KohnShamConvergenceError
 from gpaw.mpi import world
 
-from ..occupation_control import OccupationBias, check_targets, site_occupations
 from .common import grid_parameters, say
 
 

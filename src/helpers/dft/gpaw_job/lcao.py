@@ -1,9 +1,7 @@
 """The LCAO stage: eigenvalues, projections on atomic orbitals and the z matrices of the Bloch states on the real-space grid (PAW corrections included)."""
 
-import time
 from pathlib import Path
 import numpy as np
-from ase.units import Bohr
 from gpaw.mpi import world
 
 from .common import lcao_calc, optional_parameters

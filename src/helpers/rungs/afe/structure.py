@@ -6,7 +6,6 @@ from ase import Atoms
 
 from helpers.dft.dipoles import dipole_density_uC_cm2, local_dipoles, volume_per_fu
 from helpers.dft.geometry import distortion_table, metal_metal_distances, octahedra
-from helpers.dft.layers import layer_spacing
 from helpers.dft.materials import REFINEMENTS
 from helpers.dft.structures import registry_bulk
 

@@ -8,8 +8,6 @@ dipoles must be opposite (a check of the code), and ferro-orbital densities carr
 """
 from __future__ import annotations
 
-import numpy as np
-
 from helpers.dft import branch_steps
 from ..afo.dftu import plans as afo_dftu_plans
 from ..afo.dftu import states as afo_dftu_states

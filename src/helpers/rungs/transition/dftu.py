@@ -8,7 +8,7 @@ from helpers.store import reference
 from ..afo import layers as afo_layers
 from ..afo.dftu import page as afo_dftu_page
 from ..afo.dftu import plans as afo_dftu_plans
-from .states import _by_state, states
+from .states import _by_state
 
 
 #: Patterns of the doubled cells (helpers.rungs.afo.ordered names): FO and AFO repeated (a check of the

@@ -12,7 +12,6 @@ from helpers.store import cache
 from helpers.store import params
 from . import binder
 from . import hysteresis
-from . import montecarlo as mc
 from . import onsager
 from ..afo import layers as afo_layers
 from ..afo.ordered import findings as ordered_findings

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import verdicts as valence_verdicts
 from .readings import ORIGIN_PARTS, judge_parts, numerics_line, origin_readings, projector_findings, projector_line, tolerance_findings
 from .status import claim_verdict, open_causes, variant
-from .steps import CONTINUITY_TOL_MEV_PER_FU, FILLED_MIN, continuity, continuous_origins, full_bias, melting, parts, protocol_checks
+from .steps import CONTINUITY_TOL_MEV_PER_FU, FILLED_MIN, continuity, continuous_origins, full_bias, melting, protocol_checks
 from .treatments import count, margin_said, next_other_state, overfill_line, treatment_parts, treatment_said, word
 
 
