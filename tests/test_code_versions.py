@@ -92,3 +92,15 @@ def test_the_committed_results_keep_their_keys():
 def test_an_unrecorded_task_is_refused():
     with pytest.raises(KeyError, match="code-versions --record dftu_occupations"):
         cv.version("dftu_occupations")
+
+
+def test_a_label_may_span_files_in_any_order_but_defines_each_function_once():
+    """Fingerprints hash labels and function names, not files: the GPAW program's files read in another order give
+    the same fingerprints, and a function defined twice across them is refused."""
+    texts = [path.read_text() for path in cv.MODULES["gpaw_job"]]
+    assert len(texts) > 1
+    reordered = {"gpaw_job": "\n".join(reversed(texts)), "dft": DFT}
+    assert all(cv.fingerprint(t, reordered) == cv.fingerprint(t) for t in cv.TASKS)
+    twice = {"gpaw_job": GPAW_JOB + "\n\ndef say(msg):\n    pass\n", "dft": DFT}
+    with pytest.raises(ValueError, match="say"):
+        cv.fingerprint("scf", twice)

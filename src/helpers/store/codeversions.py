@@ -39,6 +39,7 @@ def source(label: str) -> str:
     """The source text of a label: its files one after the other."""
     return "\n".join(p.read_text() for p in MODULES[label])
 
+
 #: The functions each task runs: {task: {module: [function, ...]}}.
 TASKS = {
     "scf": {"gpaw_job": ["main", "make_calc", "optional_parameters"],
@@ -62,6 +63,7 @@ NO_RESULT = {"say"}
 
 
 def _functions(text: str) -> dict[str, ast.FunctionDef]:
+    """The top-level functions and classes of a label's source, by name (a name defined twice is refused)."""
     found = [n for n in ast.parse(text).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
     names = [n.name for n in found]
     if len(set(names)) != len(names):
