@@ -142,8 +142,8 @@ def test_modules_stay_small():
 
 
 def test_one_hartree_fock_solver():
-    """The unrestricted engine (manybody.uhf) is the only self-consistent mean-field solver: the only function
-    that takes a mixing fraction."""
+    """The unrestricted engine (manybody.uhf) is the only self-consistent mean-field solver: the only module with
+    functions that take a mixing fraction (its solve, and the spin-restricted use of it)."""
     solvers = [f"{n}.{d.name}" for n, p in MODULES.items() for d in ast.parse(p.read_text()).body
                if isinstance(d, ast.FunctionDef) and "mixing" in [a.arg for a in d.args.args + d.args.kwonlyargs]]
-    assert solvers == ["manybody.uhf.solve"], solvers
+    assert {s.rsplit(".", 1)[0] for s in solvers} == {"manybody.uhf"} and "manybody.uhf.solve" in solvers, solvers

@@ -100,7 +100,7 @@ def test_so3_rotation_of_the_model_leaves_slater_energies_unchanged():
     assert rot.energy == pytest.approx(ref.energy, abs=1e-7)
 
 
-def _restricted_dudarev(hk, shells, n_electrons, U_eff, n_init, width, tol=1e-10, max_iter=2000, mixing=0.3):
+def _restricted_dudarev(hk, shells, n_electrons, U_eff, n_init, width, tol=1e-10, max_iter=2000, mixing=0.3, real=True):
     """Independent spin-restricted Hartree-Fock with Dudarev's U_eff (eV): V = U_eff (1/2 - n) on each shell,
     E = band - 2 sum Tr(V n) + U_eff sum Tr[n (1 - n)] (both spins); the reference of the Dudarev limit."""
     weight = 1.0 / len(hk)
@@ -116,10 +116,11 @@ def _restricted_dudarev(hk, shells, n_electrons, U_eff, n_init, width, tol=1e-10
             lo, hi = (lo, mu) if 2 * weight * (1 / (np.exp(np.clip((e - mu) / width, -60, 60)) + 1)).sum() > n_electrons \
                 else (mu, hi)
         f = 1 / (np.exp(np.clip((e - mu) / width, -60, 60)) + 1)
-        occ = [np.einsum("kin,kn,kjn->ij", c[:, i, :], f, c[:, i, :].conj()).real * weight for i in shells]
+        occ = [np.einsum("kin,kn,kjn->ij", c[:, i, :], f, c[:, i, :].conj()) * weight for i in shells]
+        occ = [o.real for o in occ] if real else occ
         return occ, 2 * weight * (f * e).sum()
 
-    n = [np.array(x, float) for x in n_init]
+    n = [np.array(x, float if real else complex) for x in n_init]
     for _ in range(max_iter):
         V = [U_eff * (0.5 * np.eye(len(x)) - x) for x in n]
         out, band = density(V)
@@ -130,8 +131,8 @@ def _restricted_dudarev(hk, shells, n_electrons, U_eff, n_init, width, tol=1e-10
             break
     V = [U_eff * (0.5 * np.eye(len(x)) - x) for x in n]
     out, band = density(V)
-    e_u = sum(U_eff * np.trace(x @ (np.eye(len(x)) - x)) for x in out)
-    return band - 2 * sum(np.trace(v @ x) for v, x in zip(V, out)) + e_u, out
+    e_u = sum(U_eff * np.trace(x @ (np.eye(len(x)) - x)).real for x in out)
+    return band - 2 * sum(np.trace(v @ x).real for v, x in zip(V, out)) + e_u, out
 
 
 def test_dudarev_spin_symmetric_reproduces_restricted_hartree_fock():
@@ -294,3 +295,18 @@ def test_bad_input_refused_before_iterating(kw, word):
     args.update(kw)
     with pytest.raises(ValueError, match=word):
         uhf.solve(**args)
+
+
+def test_spin_restricted_mean_field_with_complex_hoppings_matches_the_restricted_loop():
+    """The AFO page's spin-restricted Dudarev solve (uhf.spin_restricted) on a model with complex hoppings, where the
+    on-site densities are complex: the same state and energy as an independent restricted loop on the full complex
+    density (n = rho^T)."""
+    hk = two_d_shell_model(complex_hop=True)
+    start = [np.diag([0.6, 0.3, 0.2, 0.1, 0.2]), np.diag([0.2, 0.5, 0.1, 0.3, 0.1])]
+    r = uhf.spin_restricted(hk, D5, [I.dudarev(1.6)] * 2, 8.0, start, width=0.05, n_tol=1e-10, max_iter=4000)
+    ref_energy, ref_occ = _restricted_dudarev(hk, D5, 8.0, 1.6, start, width=0.05, mixing=0.15, max_iter=4000, real=False)
+    assert r.converged
+    assert max(float(np.abs(u.imag).max()) for u, _ in r.occupations) > 1e-4        # complex densities: a real test
+    for (u, d), rho in zip(r.occupations, ref_occ):      # the loop's density matrix is rho = n^T
+        assert u == pytest.approx(rho.T, abs=1e-7) and d == pytest.approx(rho.T, abs=1e-7)
+    assert r.energy == pytest.approx(ref_energy, abs=1e-7)

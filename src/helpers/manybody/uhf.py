@@ -292,6 +292,22 @@ def _evaluate(hk, shells, interactions, n_in, n_electrons, width, weight, bias=N
 
 # --- supercells -----------------------------------------------------------------------------------
 
+def spin_restricted(hk: np.ndarray, shells: list, interactions: list, n_electrons: float, start: list,
+                    width: float = 0.02, mixing: float = 0.15, n_tol: float = 1e-6, max_iter: int = 1500) -> UHFResult:
+    """Spin-restricted mean field (n_up = n_dn): `solve` from the spin-symmetric start (`start`: one occupation
+    matrix per shell, the same for both spins), linear mixing, converged on the occupations alone (n_tol), then
+    one map further, the density at the converged potential. The result's `converged` is the loop's. Raises
+    ValueError if the state comes back spin-polarized (a start or an interaction that breaks the symmetry)."""
+    loop = solve(hk, shells, interactions, n_electrons, [(n, n) for n in start], width=width, mixer="linear",
+                 mixing=mixing, e_tol=np.inf, n_tol=n_tol, max_iter=max_iter)
+    out = solve(hk, shells, interactions, n_electrons, loop.occupations, width=width, max_iter=1)
+    broken = max(float(np.abs(u - d).max()) for u, d in out.occupations)
+    if broken > 1e-8:
+        raise ValueError(f"spin_restricted: the state is spin-polarized (max |n_up - n_dn| = {broken:.2e})")
+    out.converged = loop.converged
+    return out
+
+
 def supercell(model: W.TBModel, reps) -> W.TBModel:
     """TBModel of the diagonal supercell reps = (n1, n2, n3) of `model`: orbitals ordered by
     sub-cell t (C order over n1, n2, n3) then by the primitive orbital; atom a of sub-cell t becomes

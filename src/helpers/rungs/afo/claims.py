@@ -109,9 +109,7 @@ def dftu_occupations(material: str, settings: dict, basis: str, m: dict, U_eff: 
     hk = model.hk(W.kgrid_points(grid))
     start = pd_models.d_occupations(model, n_el, grid)
     shells, inter = pd_models.d_shells(model), [I.dudarev(U_eff)] * len(start)
-    r = uhf.solve(hk, shells, inter, n_el, [(n, n) for n in start], width=0.02, mixer="linear", mixing=0.15,
-                  e_tol=np.inf, n_tol=1e-6, max_iter=1500)
-    hf = [np.real(up) for up, _ in uhf.solve(hk, shells, inter, n_el, r.occupations, width=0.02, max_iter=1).occupations]
+    hf = [np.real(up) for up, _ in uhf.spin_restricted(hk, shells, inter, n_el, start).occupations]
     return {"PBE (U = 0)": start, f"Hartree-Fock, U_eff = {U_eff:g} eV": hf,
             f"GPAW DFT+U, U_eff = {U_eff:g} eV": pd_models.d_occupations(model_u, pd_models.pd_electrons(lc_u), grid)}
 
